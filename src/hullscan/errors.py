@@ -1,0 +1,45 @@
+"""Errors that end a command, each with the exit code of DESIGN.md's table.
+
+Errors are values at the edges: code deep in a stage raises one of these with a one-line message;
+the CLI prints that line and exits with the code. Anything else reaching the CLI is a bug.
+"""
+
+from __future__ import annotations
+
+
+class ExitCode:
+    OK = 0
+    GATE_FAILED = 1
+    BAD_INPUT = 2
+    IO_FAILURE = 3
+    DB_PROBLEM = 4
+
+
+class HullscanError(Exception):
+    """Base class: `str(err)` is the one line shown to the user."""
+
+    exit_code: int = ExitCode.BAD_INPUT
+
+
+class UsageError(HullscanError):
+    """Bad command-line usage (unknown format, contradictory options)."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class InputError(HullscanError):
+    """An image, SBOM, feed, policy or config file that cannot be read."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class FetchError(HullscanError):
+    """I/O, network or registry failure."""
+
+    exit_code = ExitCode.IO_FAILURE
+
+
+class DatabaseError(HullscanError):
+    """Vulnerability DB missing, corrupt or of a foreign schema."""
+
+    exit_code = ExitCode.DB_PROBLEM

@@ -1,0 +1,34 @@
+"""Shared test helpers: where ../shared is, and tools that must exist under CI=true."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("HULLSCAN_SHARED", REPO.parent / "shared"))
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool; skip the test when missing, fail under CI=true (.ci/run installs it)."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"tool {name!r} not installed (.ci/run installs it)"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        msg = f"shared data not found at {SHARED}"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return SHARED
