@@ -1,0 +1,73 @@
+"""The command line: parses options, calls the stages, prints. No logic a test would want to reach.
+
+Exit codes (DESIGN.md): 0 scan done and gate passed; 1 gate failed (--exit-code N replaces 1);
+2 bad usage or unreadable input; 3 I/O, network or registry failure; 4 vulnerability DB missing,
+corrupt or of a foreign schema.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hullscan import __version__
+from hullscan.errors import HullscanError
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 scan done, gate passed; 1 gate failed (--exit-code N replaces 1); "
+    "2 bad usage or unreadable input; 3 I/O, network or registry failure; "
+    "4 vulnerability DB missing, corrupt or of a foreign schema."
+)
+
+app = typer.Typer(
+    name="hullscan",
+    help="Scan container images for vulnerabilities, secrets and policy violations, layer by layer.\n\n"
+    + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"hullscan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """hullscan command line."""
+
+
+# Sub-command groups register here (one line each), keeping each area's CLI beside its code.
+# (imports at the bottom of the module avoid a circular import of `app`)
+
+
+def main() -> None:
+    """Console entry point: one line and a documented exit code for every expected error."""
+    try:
+        app(standalone_mode=False)
+    except HullscanError as err:
+        print(f"hullscan: error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
+    except typer.Exit as ex:
+        sys.exit(ex.exit_code)
+    except typer.Abort:
+        print("hullscan: aborted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("hullscan: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as err:  # click usage errors end here too
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(2)
+        raise
