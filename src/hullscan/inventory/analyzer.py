@@ -1,0 +1,105 @@
+"""The analyzer interface: the only thing an inventory capability implements.
+
+An analyzer (after Trivy's fanal analyzers and claircore's versioned scanners) has a name and a
+version, declares which files it wants with a cheap predicate, turns each wanted file of each layer
+into a plain-JSON *fact* (cached per layer under (diff_id, name, version)), and finally assembles the
+facts of the squashed image into packages or other results. Changing an analyzer's `version`
+invalidates only its own cached facts.
+
+Two steps, because the first is per layer and cached, and the second needs the merged image:
+- `analyze(path, data, warn)`: a pure function of one file's bytes → JSON-able fact (or None).
+- `assemble(view)`: the facts of one image state (squashed up to a layer) → `Assembled`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from hullscan.inventory.model import LayerRef, OSInfo, Package
+
+WarnFn = Callable[[str], None]
+"""Report a problem with the file being analyzed (the walker adds layer and path)."""
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileFact:
+    """A fact an analyzer made from one file of one layer."""
+
+    path: str
+    """Absolute, normalized path in the image (`/var/lib/dpkg/status`)."""
+    layer: int
+    """Index of the layer that wrote this file."""
+    fact: Any
+    """What `analyze` returned (plain JSON data)."""
+    removed_in: int | None = None
+    """Index of the layer that deleted or replaced the file, None while it is still in the image."""
+
+
+@dataclass
+class AnalyzerView:
+    """What `assemble` sees: the squashed image up to some layer, as this analyzer's facts."""
+
+    files: dict[str, FileFact]
+    """path → fact, from the layer that last wrote the path, for files still present."""
+    layers: list[LayerRef]
+    """All layers of the image (not only those up to this state)."""
+    os: OSInfo | None = None
+    """The OS detected in the final image (None while detecting it, or when unknown)."""
+    history: list[FileFact] = field(default_factory=list)
+    """Every fact of every layer up to this state, including files later deleted or replaced
+    (`removed_in` set). Only filled for analyzers with `wants_history`."""
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    """(path, message) problems found while assembling; the applier turns them into scan warnings."""
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append((path, message))
+
+    def under(self, prefix: str) -> Iterator[FileFact]:
+        """Facts of files under a directory prefix (`/var/lib/dpkg/`)."""
+        for path, ff in self.files.items():
+            if path.startswith(prefix):
+                yield ff
+
+
+@dataclass
+class Assembled:
+    """What an analyzer contributes to the inventory."""
+
+    packages: list[Package] = field(default_factory=list)
+    os: OSInfo | None = None
+    facts: Any = None
+    """Any other plain-data result (secrets, config findings), stored under the analyzer's name."""
+
+
+class Analyzer(ABC):
+    """One inventory capability. Subclasses set `name`, `version` and implement the three methods."""
+
+    name: ClassVar[str]
+    """Unique, stable name: part of the cache key and of reports (`dpkg`, `python-dist`, `os-release`)."""
+    version: ClassVar[int]
+    """Bump when `analyze` changes its facts: cached facts of other versions are ignored."""
+    max_size: ClassVar[int] = 32 * MiB
+    """Files bigger than this are never handed to `analyze` (memory stays flat)."""
+    wants_history: ClassVar[bool] = False
+    """Set when `assemble` needs deleted and replaced files too (`AnalyzerView.history`)."""
+    detects_os: ClassVar[bool] = False
+    """Set for OS detection, which is assembled first; the others then see `view.os`."""
+
+    @abstractmethod
+    def wants(self, path: str, size: int, mode: int) -> bool:
+        """Cheap predicate on a regular file's path (absolute, normalized), size and permission bits."""
+
+    @abstractmethod
+    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        """One file's bytes → a JSON-able fact, or None when the file holds nothing for this analyzer.
+
+        Must not raise on bad content: call `warn` and return None (or what could be read)."""
+
+    @abstractmethod
+    def assemble(self, view: AnalyzerView) -> Assembled:
+        """The squashed facts → packages (without `layer`; the applier sets it) or other results."""

@@ -1,0 +1,191 @@
+"""Merge per-layer facts into one inventory (Trivy's applier, in one place).
+
+Layers are applied bottom to top: whiteouts and opaque directories remove what lower layers wrote,
+a file written again replaces the lower copy. Each analyzer assembles the squashed state after every
+layer that changed its facts; comparing those states gives each package the layer that introduced
+its current version (the lowest layer from which the same name and version is present continuously
+to the top) and the packages a later layer removed or replaced (`history`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, FileFact
+from hullscan.inventory.model import Inventory, LayerRef, Package, RemovedPackage, Warning_
+
+
+@dataclass
+class LayerFacts:
+    """Everything the walker learned from one layer (what the per-layer cache stores)."""
+
+    ref: LayerRef
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """analyzer name → {path: fact}."""
+    written: set[str] = field(default_factory=set)
+    """Paths of the non-directory members this layer wrote (replacing lower copies)."""
+    deleted: list[str] = field(default_factory=list)
+    """Paths a whiteout (`.wh.NAME`) removed, with everything under them."""
+    opaque: list[str] = field(default_factory=list)
+    """Directories an opaque whiteout (`.wh..wh..opq`) emptied of lower layers' content."""
+    warnings: list[Warning_] = field(default_factory=list)
+
+
+def _under(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+class _Squash:
+    """The squashed facts of one analyzer, updated layer by layer, remembering what was removed."""
+
+    def __init__(self, keep_history: bool) -> None:
+        self.files: dict[str, FileFact] = {}
+        self.keep_history = keep_history
+        self.history: list[FileFact] = []  # removed ones; live ones are in `files`
+
+    def apply(self, index: int, layer: LayerFacts, facts: dict[str, Any]) -> bool:
+        changed = False
+        doomed: list[str] = []
+        if layer.deleted or layer.opaque:
+            for path in self.files:
+                if any(_under(path, d) for d in layer.deleted) or any(
+                    path != d and _under(path, d) for d in layer.opaque
+                ):
+                    doomed.append(path)
+        doomed.extend(p for p in layer.written if p in self.files and p not in facts)
+        doomed.extend(p for p in facts if p in self.files)
+        for path in doomed:
+            ff = self.files.pop(path, None)
+            if ff is not None:
+                changed = True
+                if self.keep_history:
+                    self.history.append(replace(ff, removed_in=index))
+        for path, fact in facts.items():
+            self.files[path] = FileFact(path=path, layer=index, fact=fact)
+            changed = True
+        return changed
+
+    def view(self, layers: list[LayerRef], os: Any) -> AnalyzerView:
+        history = (self.history + list(self.files.values())) if self.keep_history else []
+        return AnalyzerView(files=dict(self.files), layers=layers, os=os, history=history)
+
+
+def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts]) -> Inventory:
+    """Merge the layers' facts for these analyzers into an Inventory."""
+    layers = [lf.ref for lf in layer_facts]
+    inv = Inventory()
+    for lf in layer_facts:
+        inv.warnings.extend(lf.warnings)
+    ordered = sorted(analyzers, key=lambda a: not a.detects_os)  # OS first: the others read view.os
+    for analyzer in ordered:
+        squash = _Squash(analyzer.wants_history)
+        states: list[list[Package]] = []  # packages after each layer
+        final: Assembled | None = None
+        for i, lf in enumerate(layer_facts):
+            facts = lf.facts.get(analyzer.name, {})
+            if squash.apply(i, lf, facts) or final is None:
+                final = _assemble(analyzer, squash.view(layers, inv.os), inv, i)
+            states.append(final.packages)
+        if final is None:
+            final = _assemble(analyzer, squash.view(layers, inv.os), inv, None)
+        if analyzer.detects_os and final.os is not None:
+            inv.os = final.os
+        if final.facts is not None:
+            inv.facts[analyzer.name] = final.facts
+        if states:
+            attributed, removed = _attribute(states, layers)
+            inv.packages.extend(attributed)
+            inv.history.extend(removed)
+    _mark_owned(inv)
+    return inv
+
+
+def _assemble(analyzer: Analyzer, view: AnalyzerView, inv: Inventory, index: int | None) -> Assembled:
+    out = analyzer.assemble(view)
+    for path, message in view.warnings:
+        inv.warnings.append(Warning_(message=f"{analyzer.name}: {message}", path=path, layer=index))
+    return out
+
+
+def _attribute(
+    states: list[list[Package]], layers: list[LayerRef]
+) -> tuple[list[Package], list[RemovedPackage]]:
+    """Layer of each final package, and the packages that disappeared on the way up."""
+    by_state = [{p.key: p for p in pkgs} for pkgs in states]
+    top = len(states) - 1
+    result: list[Package] = []
+    for pkg in states[top]:
+        first = top
+        while first > 0:
+            prev = by_state[first - 1].get(pkg.key)
+            if prev is None or prev.version != pkg.version:
+                break
+            first -= 1
+        result.append(replace(pkg, layer=layers[first]))
+    removed: list[RemovedPackage] = []
+    for i in range(top):
+        for key, pkg in by_state[i].items():
+            nxt = by_state[i + 1].get(key)
+            if nxt is not None and nxt.version == pkg.version:
+                continue
+            first = i
+            while first > 0:
+                prev = by_state[first - 1].get(key)
+                if prev is None or prev.version != pkg.version:
+                    break
+                first -= 1
+            removed.append(
+                RemovedPackage(
+                    package=replace(pkg, layer=layers[first]),
+                    removed_in=layers[i + 1],
+                    replaced_by=nxt.version if nxt is not None else "",
+                )
+            )
+    return result, removed
+
+
+def _mark_owned(inv: Inventory) -> None:
+    """Language packages whose files an OS package owns get `owned_by` (not matched twice)."""
+    owners: dict[str, str] = {}
+    for pkg in inv.packages:
+        for f in pkg.files:
+            owners[f] = pkg.name
+    if not owners:
+        return
+    for i, pkg in enumerate(inv.packages):
+        if pkg.files or pkg.owned_by or pkg.kind != "installed":
+            continue
+        for p in pkg.paths:
+            owner = owners.get(p)
+            if owner:
+                inv.packages[i] = replace(pkg, owned_by=owner)
+                break
+
+
+def analyze_files(
+    analyzers: Sequence[Analyzer], layers: Iterable[dict[str, bytes | None]]
+) -> Inventory:
+    """Run analyzers over in-memory layers ({path: bytes}, None = whiteout) — for tests and SBOM-free checks.
+
+    Paths are absolute (`/var/lib/dpkg/status`). No cache, no tar: the same analyze → apply steps.
+    """
+    facts_per_layer: list[LayerFacts] = []
+    for index, files in enumerate(layers):
+        lf = LayerFacts(ref=LayerRef(index=index, diff_id=""))
+        for path, data in files.items():
+            if data is None:
+                lf.deleted.append(path)
+                continue
+            lf.written.add(path)
+            for an in analyzers:
+                if len(data) > an.max_size or not an.wants(path, len(data), 0o644):
+                    continue
+                problems: list[str] = []
+                fact = an.analyze(path, data, problems.append)
+                lf.warnings.extend(Warning_(message=f"{an.name}: {m}", path=path, layer=index) for m in problems)
+                if fact is not None:
+                    lf.facts.setdefault(an.name, {})[path] = fact
+        facts_per_layer.append(lf)
+    return apply_layers(analyzers, facts_per_layer)

@@ -1,0 +1,130 @@
+"""What the inventory holds: packages, the OS, and where each came from.
+
+Plain frozen data, read by matching and reports. Analyzers build these in their `assemble` step;
+the applier (`hullscan.inventory.applier`) adds the layer that introduced each package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """The layer a package or file came from."""
+
+    index: int
+    """0-based position of the layer in the image (0 = bottom)."""
+    diff_id: str
+    """sha256 of the uncompressed layer tar ('' for a plain root filesystem)."""
+    created_by: str = ""
+    """The history `created_by` line of the layer, when known."""
+    base: bool | None = None
+    """True when the layer belongs to the base image, False for application layers, None when unknown."""
+
+
+@dataclass(frozen=True)
+class OSInfo:
+    """The operating system the image runs, as advisory feeds key it."""
+
+    family: str
+    """Distro id as feeds and purls name it: debian, ubuntu, alpine, rhel, centos, rocky, almalinux, fedora,
+    amazon, oracle, sles, opensuse, photon, wolfi, chainguard, mariner, azurelinux, distroless…"""
+    name: str
+    """Human name (PRETTY_NAME)."""
+    version: str
+    """Full version as the image states it (VERSION_ID, /etc/debian_version…)."""
+    release: str
+    """Release as advisory feeds key it: Debian major ("12"), Alpine branch ("v3.19"), RHEL major ("9")."""
+    codename: str = ""
+    """Codename when the distro has one (bookworm, jammy)."""
+    ecosystem: str = ""
+    """OSV ecosystem of this release ("Debian:12", "Alpine:v3.19", "Ubuntu:22.04", "Red Hat:9")."""
+    eol: bool = False
+    """True when the release is known to be past its end of life."""
+    source_path: str = ""
+    """The file it was read from."""
+
+
+@dataclass(frozen=True)
+class Package:
+    """One package found in the image (or declared by a lockfile in it)."""
+
+    type: str
+    """purl type: deb, rpm, apk, pypi, npm, maven, golang, cargo, gem, composer, nuget…"""
+    name: str
+    """Name as the ecosystem normalizes it (PEP 503 for PyPI, `group:artifact` for Maven, module path for Go)."""
+    version: str
+    """Version exactly as installed (epoch included for deb: `1:1.2.13.dfsg-1`)."""
+    ecosystem: str
+    """OSV ecosystem used to match it: `Debian:12`, `Alpine:v3.19`, `PyPI`, `npm`, `Go`, `Maven`…"""
+    purl: str
+    """Package URL per DESIGN.md."""
+    analyzer: str
+    """Name of the analyzer that found it."""
+    paths: tuple[str, ...] = ()
+    """Files that produced it (database, dist-info dir, jar, lockfile, binary), absolute in the image."""
+    arch: str = ""
+    source_name: str = ""
+    """Distro source package (dpkg Source:, rpm SOURCERPM name, apk origin); empty for language packages."""
+    source_version: str = ""
+    """Version of the source package (may differ from the binary's)."""
+    licenses: tuple[str, ...] = ()
+    """SPDX ids or expressions where derivable, else the declared strings."""
+    kind: str = "installed"
+    """`installed` (found on disk) or `declared` (read from a lockfile or manifest)."""
+    dev: bool = False
+    """A development-only dependency (lockfiles that say so)."""
+    indirect: bool = False
+    """A transitive dependency (lockfiles that say so)."""
+    owned_by: str = ""
+    """The OS package owning this package's files (then it is not matched against language advisories)."""
+    files: tuple[str, ...] = ()
+    """Files this package owns (OS packages), used to mark `owned_by`; not shown in reports."""
+    layer: LayerRef | None = None
+    """The layer that introduced this version (set by the applier)."""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """Ecosystem-specific fields (maintainer, vendor, epoch, modularity label, go build settings…)."""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Identity across layers: the same key with another version is a replacement, not a new package."""
+        where = "" if self.type in OS_PACKAGE_TYPES else (self.paths[0] if self.paths else "")
+        return (self.type, self.name, self.arch, where)
+
+
+OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk", "alpm", "ebuild"})
+
+
+@dataclass(frozen=True)
+class RemovedPackage:
+    """A package an earlier layer installed and a later one removed or replaced: it still ships in the image."""
+
+    package: Package
+    """The package as it was (its `layer` is the layer that added it)."""
+    removed_in: LayerRef
+    """The layer that removed it or replaced it with another version."""
+    replaced_by: str = ""
+    """The version that replaced it, empty when removed."""
+
+
+@dataclass(frozen=True)
+class Warning_:
+    """A problem with one member or file that did not stop the scan."""
+
+    message: str
+    path: str = ""
+    layer: int | None = None
+
+
+@dataclass
+class Inventory:
+    """Everything the analyzers found, merged over the layers."""
+
+    os: OSInfo | None = None
+    packages: list[Package] = field(default_factory=list)
+    history: list[RemovedPackage] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    """Other analyzer results by analyzer name (secrets, config findings…), each plain data."""
+    warnings: list[Warning_] = field(default_factory=list)

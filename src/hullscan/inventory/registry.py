@@ -1,0 +1,27 @@
+"""Every analyzer hullscan runs, grouped by the scanner that needs it.
+
+Add an analyzer: write its module in `hullscan/inventory/` and append one line below.
+"""
+
+from __future__ import annotations
+
+from hullscan.inventory.analyzer import Analyzer
+
+
+def all_analyzers() -> list[Analyzer]:
+    """One instance of each analyzer, OS detection first."""
+    from hullscan.inventory.os_release import OSReleaseAnalyzer
+
+    found: list[Analyzer] = [OSReleaseAnalyzer()]
+    # -- package analyzers (one import + append each) --
+    return found
+
+
+def analyzers_for(scanners: set[str]) -> list[Analyzer]:
+    """Analyzers needed by the chosen scanners (`vuln`, `secret`, `config`, `license`)."""
+    chosen = []
+    for an in all_analyzers():
+        needed_by = getattr(an, "scanners", {"vuln", "license"})
+        if an.detects_os or needed_by & scanners:
+            chosen.append(an)
+    return chosen
