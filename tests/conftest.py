@@ -32,3 +32,14 @@ def shared() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return SHARED
+
+
+def read_tree(root: Path, prefix: str = "/") -> dict[str, bytes]:
+    """A directory as one in-memory layer for `hullscan.inventory.applier.analyze_files`:
+    {absolute image path: bytes}; symlinks and special files are left out."""
+    out: dict[str, bytes] = {}
+    for path in sorted(Path(root).rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            rel = path.relative_to(root).as_posix()
+            out[prefix.rstrip("/") + "/" + rel] = path.read_bytes()
+    return out

@@ -89,6 +89,8 @@ class Analyzer(ABC):
     """Set when `assemble` needs deleted and replaced files too (`AnalyzerView.history`)."""
     detects_os: ClassVar[bool] = False
     """Set for OS detection, which is assembled first; the others then see `view.os`."""
+    scanners: ClassVar[frozenset[str]] = frozenset({"vuln", "license"})
+    """The scanners (`--scanners`) that need this analyzer; package analyzers keep the default."""
 
     @abstractmethod
     def wants(self, path: str, size: int, mode: int) -> bool:

@@ -45,7 +45,7 @@ class OSReleaseAnalyzer(Analyzer):
     version = 1
     max_size = 64 * 1024
     detects_os = True
-    scanners = {"vuln", "secret", "config", "license"}
+    scanners = frozenset({"vuln", "secret", "config", "license"})
 
     def wants(self, path: str, size: int, mode: int) -> bool:
         return path in OS_FILES

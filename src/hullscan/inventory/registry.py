@@ -21,7 +21,6 @@ def analyzers_for(scanners: set[str]) -> list[Analyzer]:
     """Analyzers needed by the chosen scanners (`vuln`, `secret`, `config`, `license`)."""
     chosen = []
     for an in all_analyzers():
-        needed_by = getattr(an, "scanners", {"vuln", "license"})
-        if an.detects_os or needed_by & scanners:
+        if an.detects_os or an.scanners & scanners:
             chosen.append(an)
     return chosen
