@@ -1,0 +1,54 @@
+"""`python -m hullscan.versions`: answer version questions, one JSON question per stdin line.
+
+Protocol (../shared/vectors/README.md): each line is a record such as
+`{"scheme":"deb","kind":"compare","a":"1.0-1","b":"1.0-2"}`; kinds are `compare` (answer: an
+integer whose sign is the ordering), `satisfies` and `advisory` (answer: `true`/`false`). Exactly
+one answer line per question, in order, flushed as it is written; a question that cannot be
+answered gets `unsupported`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from hullscan.versions import constraints, get_scheme
+
+
+def answer(q: dict) -> str:
+    scheme = get_scheme(q["scheme"])
+    kind = q["kind"]
+    if kind == "compare":
+        return str(scheme.compare(q["a"], q["b"]))
+    if kind == "satisfies":
+        ok = scheme.satisfies(q["version"], q.get("constraint", ""), q.get("dialect", "cmp"))
+        return "true" if ok else "false"
+    if kind == "advisory":
+        ok = constraints.advisory(
+            scheme, q["version"], q.get("vulnerable") or [], q.get("patched") or [],
+            q.get("unaffected") or [], q.get("dialect", "native"),
+        )
+        return "true" if ok else "false"
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def main() -> int:
+    out = sys.stdout
+    interactive = not sys.stdin.isatty() and False
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            text = answer(json.loads(line))
+        except Exception:  # one bad question must not stop the others
+            text = "unsupported"
+        out.write(text + "\n")
+        if interactive:
+            out.flush()
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
