@@ -1,11 +1,32 @@
 """OS detection from `/etc/os-release` and its older siblings.
 
-The first analyzer: every OS package analyzer needs the distro and release to name its ecosystem.
-Files are tiny, so the fact is simply the parsed key/value pairs (or the one line of a *-release file).
+The first analyzer: every OS package analyzer needs the distro and release to name its ecosystem and
+purl qualifier. Files are tiny, so the fact is simply the parsed key/value pairs (or the one line of a
+`*-release` file). `detect_os` then names the distro as advisory feeds key it:
+
+| family | release (feed key) | ecosystem (OSV spelling, or the same shape where OSV has none) |
+|---|---|---|
+| debian | major (`12`), codename kept apart | `Debian:12` |
+| ubuntu | `22.04` | `Ubuntu:22.04` |
+| alpine | branch `v3.19` | `Alpine:v3.19` |
+| rhel, centos, rocky, almalinux, oracle, scientific | major (`9`) | `Red Hat:9`, `CentOS:7`, `Rocky Linux:9`, `AlmaLinux:9`, `Oracle Linux:8` |
+| fedora | `40` | `Fedora:40` |
+| amazon | `2`, `2023`, `1` (for 2018.03) | `Amazon Linux:2023` |
+| sles, slemicro, opensuse | `15.3`, `5.3`, `15.2` / `tumbleweed` | `SUSE:Linux Enterprise Server 15 SP3`, `openSUSE:Leap 15.2` (PRETTY_NAME, as OSV) |
+| photon | `4.0` | `Photon OS:4.0` |
+| mariner, azurelinux | `2.0`, `3.0` | `Azure Linux:2.0` (CBL-Mariner is Azure Linux's former name) |
+| wolfi, chainguard, minimos, echo | rolling: `` | `Wolfi`, `Chainguard`, `MinimOS`, `Echo` |
+
+Google distroless: its os-release says Debian (often with PRETTY_NAME "Distroless"), and its dpkg
+database is `/var/lib/dpkg/status.d/`. The family stays `debian` (feeds, purls and matching are
+Debian's); the `name` says "distroless" so reports show it. The analyzer therefore also wants the
+`status.d` entries, keeping only their presence.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
 import re
 from typing import Any
 
@@ -21,7 +42,64 @@ OS_FILES = (
     "/etc/redhat-release",
     "/etc/system-release",
     "/etc/centos-release",
+    "/etc/system-release-cpe",
     "/etc/lsb-release",
+)
+UA_STATUS = "/var/lib/ubuntu-advantage/status.json"
+STATUS_D = "/var/lib/dpkg/status.d/"
+
+DEBIAN_CODENAMES = {
+    "7": "wheezy", "8": "jessie", "9": "stretch", "10": "buster", "11": "bullseye",
+    "12": "bookworm", "13": "trixie", "14": "forky", "15": "duke",
+}
+_DEBIAN_NUMBERS = {v: k for k, v in DEBIAN_CODENAMES.items()}
+
+# End of (security) life, as the distros publish it; a release past its date is `eol`. Only releases
+# people still meet in images; unknown ones are never called EOL.
+EOL_DATES = {
+    ("debian", "7"): "2018-05-31", ("debian", "8"): "2020-06-30", ("debian", "9"): "2022-06-30",
+    ("debian", "10"): "2024-06-30", ("debian", "11"): "2026-08-31", ("debian", "12"): "2028-06-30",
+    ("ubuntu", "14.04"): "2019-04-30", ("ubuntu", "16.04"): "2021-04-30", ("ubuntu", "18.04"): "2023-05-31",
+    ("ubuntu", "20.04"): "2025-05-31", ("ubuntu", "22.04"): "2027-06-30", ("ubuntu", "24.04"): "2029-05-31",
+    ("ubuntu", "19.10"): "2020-07-17", ("ubuntu", "21.04"): "2022-01-20", ("ubuntu", "22.10"): "2023-07-20",
+    ("ubuntu", "23.04"): "2024-01-25", ("ubuntu", "23.10"): "2024-07-11",
+    ("alpine", "v3.4"): "2018-05-01", ("alpine", "v3.10"): "2021-05-01", ("alpine", "v3.11"): "2021-11-01",
+    ("alpine", "v3.12"): "2022-05-01", ("alpine", "v3.15"): "2023-11-01", ("alpine", "v3.16"): "2024-05-23",
+    ("alpine", "v3.17"): "2024-11-22", ("alpine", "v3.18"): "2025-05-09", ("alpine", "v3.19"): "2025-11-01",
+    ("alpine", "v3.20"): "2026-04-01",
+    ("centos", "5"): "2017-03-31", ("centos", "6"): "2020-11-30", ("centos", "7"): "2024-06-30",
+    ("centos", "8"): "2021-12-31", ("rhel", "6"): "2020-11-30", ("rhel", "7"): "2024-06-30",
+    ("amazon", "1"): "2023-12-31", ("amazon", "2"): "2026-06-30",
+    ("fedora", "35"): "2022-12-13", ("fedora", "36"): "2023-05-16",
+    ("photon", "2.0"): "2022-12-31", ("photon", "3.0"): "2024-03-31",
+    ("mariner", "1.0"): "2023-07-31", ("mariner", "2.0"): "2025-07-31",
+    ("opensuse", "42.3"): "2019-07-01", ("opensuse", "15.2"): "2021-12-31",
+    ("sles", "15.2"): "2021-12-31", ("sles", "15.3"): "2022-12-31",
+}
+
+# os-release ID → family (ids that differ from the family name).
+_ID_FAMILY = {
+    "amzn": "amazon", "ol": "oracle", "opensuse-leap": "opensuse", "opensuse-tumbleweed": "opensuse",
+    "opensuse": "opensuse", "sle-micro": "slemicro", "sle-micro-rancher": "slemicro", "sl-micro": "slemicro",
+    "sles_sap": "sles", "rhel": "rhel", "redhat": "rhel",
+}
+_MAJOR_RELEASE = {"rhel", "centos", "rocky", "almalinux", "oracle", "scientific", "fedora"}
+_ECOSYSTEM_NAME = {
+    "rhel": "Red Hat", "centos": "CentOS", "rocky": "Rocky Linux", "almalinux": "AlmaLinux",
+    "oracle": "Oracle Linux", "scientific": "Scientific Linux", "fedora": "Fedora", "amazon": "Amazon Linux",
+    "photon": "Photon OS", "mariner": "Azure Linux", "azurelinux": "Azure Linux",
+}
+_ROLLING = {"wolfi": "Wolfi", "chainguard": "Chainguard", "minimos": "MinimOS", "echo": "Echo"}
+# `*-release` one-liners: "CentOS release 5.7 (Final)", "Red Hat Enterprise Linux release 8.10 (Ootpa)".
+_RELEASE_LINE = re.compile(r"^(.*?)\s+release\s+(\d[\w.]*)", re.I)
+_LINE_FAMILY = (
+    ("red hat", "rhel"), ("centos", "centos"), ("rocky", "rocky"), ("almalinux", "almalinux"),
+    ("scientific", "scientific"), ("oracle", "oracle"), ("fedora", "fedora"), ("amazon", "amazon"),
+)
+_NAME_FAMILY = (
+    ("alpine", "alpine"), ("debian", "debian"), ("ubuntu", "ubuntu"), ("red hat", "rhel"), ("centos", "centos"),
+    ("rocky", "rocky"), ("almalinux", "almalinux"), ("amazon", "amazon"), ("oracle", "oracle"),
+    ("fedora", "fedora"), ("photon", "photon"), ("wolfi", "wolfi"), ("chainguard", "chainguard"),
 )
 
 
@@ -42,33 +120,75 @@ def parse_os_release(text: str) -> dict[str, str]:
 
 class OSReleaseAnalyzer(Analyzer):
     name = "os-release"
-    version = 1
+    version = 2
     max_size = 64 * 1024
     detects_os = True
     scanners = frozenset({"vuln", "secret", "config", "license"})
 
     def wants(self, path: str, size: int, mode: int) -> bool:
-        return path in OS_FILES
+        if path in OS_FILES or path == UA_STATUS:
+            return True
+        return path.startswith(STATUS_D) and not path.endswith(".md5sums") and "/" not in path[len(STATUS_D):]
 
     def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        if path.startswith(STATUS_D):
+            return {"distroless": True}
         text = data.decode("utf-8", "replace")
+        if path == UA_STATUS:
+            return {"esm": _esm_enabled(text)}
         if path.endswith("os-release") or path.endswith("lsb-release"):
             fields = parse_os_release(text)
             if not fields:
                 warn("no KEY=value lines")
                 return None
             return {"fields": fields}
-        line = text.strip().splitlines()[0] if text.strip() else ""
+        line = text.strip().splitlines()[0].strip() if text.strip() else ""
         return {"line": line} if line else None
 
     def assemble(self, view: AnalyzerView) -> Assembled:
-        facts = {p: view.files[p].fact for p in OS_FILES if p in view.files}
+        facts = {p: view.files[p].fact for p in (*OS_FILES, UA_STATUS) if p in view.files}
+        if any(True for _ in view.under(STATUS_D)):
+            facts[STATUS_D] = {"distroless": True}
         return Assembled(os=detect_os(facts))
 
 
+def _esm_enabled(text: str) -> bool:
+    """Ubuntu Pro status file: is an ESM service (esm-infra / esm-apps) enabled?"""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return False
+    services = doc.get("services") if isinstance(doc, dict) else None
+    return any(
+        isinstance(s, dict) and str(s.get("name", "")).startswith("esm") and s.get("status") == "enabled"
+        for s in services or []
+    )
+
+
 def _alpine_branch(version: str) -> str:
-    m = re.match(r"(\d+)\.(\d+)", version)
-    return f"v{m.group(1)}.{m.group(2)}" if m else version
+    m = re.match(r"v?(\d+)\.(\d+)", version)
+    return f"v{m.group(1)}.{m.group(2)}" if m else ""
+
+
+def _major(version: str) -> str:
+    m = re.match(r"(\d+)", version)
+    return m.group(1) if m else ""
+
+
+def is_eol(family: str, release: str, today: _dt.date | None = None) -> bool:
+    """Past the distro's published end of life (False when unknown)."""
+    date = EOL_DATES.get((family, release))
+    return date is not None and (today or _dt.date.today()).isoformat() > date
+
+
+def _family_of(os_id: str, id_like: str, name: str) -> str:
+    if os_id:
+        return _ID_FAMILY.get(os_id, os_id)
+    low = name.lower()
+    for needle, family in _NAME_FAMILY:
+        if needle in low:
+            return family
+    return ""
 
 
 def detect_os(facts: dict[str, Any]) -> OSInfo | None:
@@ -79,26 +199,132 @@ def detect_os(facts: dict[str, Any]) -> OSInfo | None:
         if path in facts:
             fields, source = facts[path]["fields"], path
             break
-    os_id = fields.get("ID", "").lower()
+    family = _family_of(fields.get("ID", "").lower(), fields.get("ID_LIKE", ""), fields.get("NAME", ""))
     version = fields.get("VERSION_ID", "")
-    pretty = fields.get("PRETTY_NAME", fields.get("NAME", ""))
+    pretty = fields.get("PRETTY_NAME", "") or fields.get("NAME", "")
     codename = fields.get("VERSION_CODENAME", "")
-    if "/etc/alpine-release" in facts and (not os_id or os_id == "alpine"):
-        version = facts["/etc/alpine-release"]["line"]
-        os_id, source = "alpine", source or "/etc/alpine-release"
-    if os_id == "alpine":
-        release = _alpine_branch(version)
+
+    if not family:
+        family, version, pretty, source = _from_release_files(facts)
+        if not family:
+            return None
+    if family == "alpine" or (not fields and "/etc/alpine-release" in facts):
+        if "/etc/alpine-release" in facts:
+            version = facts["/etc/alpine-release"]["line"]
+            source = source or "/etc/alpine-release"
+        release = _alpine_branch(version) or _alpine_branch(_after_v(pretty))
         return OSInfo("alpine", pretty or f"Alpine Linux v{version}", version, release,
-                      ecosystem=f"Alpine:{release}", source_path=source)
-    if os_id == "debian" or (not os_id and "/etc/debian_version" in facts):
-        point = facts.get("/etc/debian_version", {}).get("line", "")
-        full = point if point and point[0].isdigit() else version
-        major = (full or version).split(".")[0]
-        return OSInfo("debian", pretty or f"Debian GNU/Linux {major}", full or version, major, codename,
-                      ecosystem=f"Debian:{major}" if major else "Debian", source_path=source or "/etc/debian_version")
-    if os_id == "ubuntu":
-        return OSInfo("ubuntu", pretty, version, version, codename, ecosystem=f"Ubuntu:{version}", source_path=source)
-    if os_id:
-        return OSInfo(os_id, pretty, version, version.split(".")[0] if version else "", codename,
-                      ecosystem="", source_path=source)
-    return None
+                      ecosystem=f"Alpine:{release}" if release else "", eol=is_eol("alpine", release),
+                      source_path=source)
+    if family == "debian":
+        return _debian(facts, fields, version, pretty, codename, source)
+    if family == "ubuntu":
+        return _ubuntu(facts, fields, version, pretty, codename, source)
+    pretty = pretty or " ".join(x for x in (fields.get("NAME") or family, version) if x)
+    if family in _ROLLING:
+        return OSInfo(family, pretty or _ROLLING[family], version, "", codename,
+                      ecosystem=_ROLLING[family], source_path=source)
+    if family in ("opensuse", "sles", "slemicro"):
+        return _suse(fields, family, version, pretty, source)
+    if family in _MAJOR_RELEASE:
+        release = _major(version)
+    elif family == "amazon":
+        release = "1" if version.startswith("2018.") else version  # Amazon Linux 1 is "2018.03"
+    else:
+        release = version
+    eco_name = _ECOSYSTEM_NAME.get(family, "")
+    ecosystem = f"{eco_name}:{release}" if eco_name and release else ""
+    return OSInfo(family, pretty, version, release, codename, ecosystem=ecosystem,
+                  eol=is_eol(family, release), source_path=source)
+
+
+def _after_v(text: str) -> str:
+    m = re.search(r"v(\d+\.\d+)", text)
+    return m.group(1) if m else ""
+
+
+def _from_release_files(facts: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(family, version, pretty name, path) from the one-line files when os-release says nothing."""
+    for path in ("/etc/redhat-release", "/etc/system-release", "/etc/centos-release"):
+        line = facts.get(path, {}).get("line", "")
+        m = _RELEASE_LINE.match(line)
+        if m:
+            low = m.group(1).lower()
+            for needle, family in _LINE_FAMILY:
+                if needle in low:
+                    return family, m.group(2), line, path
+    cpe = facts.get("/etc/system-release-cpe", {}).get("line", "")
+    parts = cpe.split(":")
+    if len(parts) >= 5 and parts[0] == "cpe" and parts[2]:
+        vendor = parts[2].lower()
+        family = {"redhat": "rhel", "centos": "centos", "rocky": "rocky", "almalinux": "almalinux",
+                  "oracle": "oracle", "amazon": "amazon", "fedoraproject": "fedora"}.get(vendor, vendor)
+        return family, parts[4], f"{parts[2]} {parts[3]} {parts[4]}", "/etc/system-release-cpe"
+    if "/etc/alpine-release" in facts:
+        return "alpine", facts["/etc/alpine-release"]["line"], "", "/etc/alpine-release"
+    if "/etc/debian_version" in facts:
+        return "debian", "", "", "/etc/debian_version"
+    lsb = facts.get("/etc/lsb-release", {}).get("fields", {})
+    if lsb.get("DISTRIB_ID"):
+        return lsb["DISTRIB_ID"].lower(), lsb.get("DISTRIB_RELEASE", ""), lsb.get("DISTRIB_DESCRIPTION", ""), \
+            "/etc/lsb-release"
+    return "", "", "", ""
+
+
+def _debian(facts: dict[str, Any], fields: dict[str, str], version: str, pretty: str, codename: str,
+            source: str) -> OSInfo:
+    point = facts.get("/etc/debian_version", {}).get("line", "")
+    full = version
+    if point[:1].isdigit():
+        full = point  # "12.4": the point release; VERSION_ID only has the major
+    elif point and not version:
+        codename = codename or point.split("/")[0]  # "trixie/sid": testing
+    if not codename:
+        m = re.search(r"\((\w+)\)", fields.get("VERSION", ""))
+        codename = m.group(1) if m else DEBIAN_CODENAMES.get(_major(full), "")
+    release = _major(full) or _DEBIAN_NUMBERS.get(codename, "") or ("sid" if "sid" in point else "")
+    distroless = STATUS_D in facts or pretty.lower() == "distroless"
+    name = pretty if pretty and pretty.lower() != "distroless" else (
+        f"Debian GNU/Linux {release}" + (f" ({codename})" if codename else ""))
+    if distroless:
+        name = f"{name} distroless"
+    return OSInfo("debian", name, full or release, release, codename,
+                  ecosystem=f"Debian:{release}" if release else "", eol=is_eol("debian", release),
+                  source_path=source or "/etc/debian_version")
+
+
+def _ubuntu(facts: dict[str, Any], fields: dict[str, str], version: str, pretty: str, codename: str,
+            source: str) -> OSInfo:
+    lsb = facts.get("/etc/lsb-release", {}).get("fields", {})
+    if lsb:
+        version = version or lsb.get("DISTRIB_RELEASE", "")
+        codename = codename or lsb.get("DISTRIB_CODENAME", "")
+        pretty = pretty or lsb.get("DISTRIB_DESCRIPTION", "") or f"Ubuntu {version}"
+        source = source or "/etc/lsb-release"
+    release = version
+    name = pretty or f"Ubuntu {version}"
+    if facts.get(UA_STATUS, {}).get("esm"):
+        name = f"{name} (ESM enabled)"
+    return OSInfo("ubuntu", name, version, release, codename,
+                  ecosystem=f"Ubuntu:{release}" if release else "", eol=is_eol("ubuntu", release),
+                  source_path=source)
+
+
+def _suse(fields: dict[str, str], family: str, version: str, pretty: str, source: str) -> OSInfo:
+    os_id = fields.get("ID", "")
+    if family == "opensuse" and ("tumbleweed" in os_id or "tumbleweed" in pretty.lower()):
+        release = "tumbleweed"
+    elif family == "opensuse":
+        m = re.match(r"\d+\.\d+", version)  # Leap feeds key "15.2"; betas say "15.2.1"
+        release = m.group() if m else version
+    else:
+        release = version
+    # OSV keys SUSE/openSUSE by PRETTY_NAME without the vendor word: "SUSE:Linux Enterprise Server 15 SP3".
+    if family == "opensuse":
+        label = re.sub(r"^openSUSE\s+", "", pretty) or f"Leap {version}"
+        ecosystem = f"openSUSE:{label}"
+    else:
+        label = re.sub(r"^SUSE\s+", "", pretty) or version
+        ecosystem = f"SUSE:{label}"
+    return OSInfo(family, pretty, version, release, ecosystem=ecosystem,
+                  eol=is_eol(family, release), source_path=source)
