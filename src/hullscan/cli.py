@@ -71,3 +71,8 @@ def main() -> None:
             err.show()
             sys.exit(2)
         raise
+
+
+from hullscan import cli_scan as _cli_scan  # noqa: E402
+
+_cli_scan.register(app)

@@ -1,0 +1,134 @@
+"""The per-layer cache: facts keyed by (layer diff_id, analyzer name, analyzer version).
+
+Its own SQLite file in WAL mode under the XDG cache directory, apart from the vulnerability DB:
+a layer shared by many images is read once, and a scan with fewer analyzers reuses what a fuller
+scan stored. Safe for concurrent processes (WAL, busy timeout, one transaction per layer). A cache
+that cannot be opened or read is a warning: the scan goes on without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 1
+WALKER_VERSION = 1  # bump when the walker's per-layer metadata changes
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "hullscan"
+
+
+def _pack(obj: Any) -> bytes:
+    return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 1)
+
+
+def _unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))
+
+
+class LayerCache:
+    """Facts per (diff_id, analyzer, version); layer metadata per (diff_id, walker version)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / "layers.db"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS facts (
+                diff_id TEXT NOT NULL, analyzer TEXT NOT NULL, version INTEGER NOT NULL,
+                data BLOB NOT NULL, created REAL NOT NULL,
+                PRIMARY KEY (diff_id, analyzer, version));
+            CREATE TABLE IF NOT EXISTS layers (
+                diff_id TEXT NOT NULL, walker INTEGER NOT NULL, data BLOB NOT NULL,
+                PRIMARY KEY (diff_id, walker));
+            CREATE TABLE IF NOT EXISTS verified (blob_digest TEXT PRIMARY KEY, diff_id TEXT NOT NULL);
+            """
+        )
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        elif row[0] != str(SCHEMA):
+            raise sqlite3.DatabaseError(f"cache schema {row[0]}, expected {SCHEMA}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- reads ----------------------------------------------------------------
+    def facts(self, diff_id: str, analyzer: str, version: int) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT data FROM facts WHERE diff_id=? AND analyzer=? AND version=?", (diff_id, analyzer, version)
+        ).fetchone()
+        return _unpack(row[0]) if row else None
+
+    def has_facts(self, diff_id: str, analyzer: str, version: int) -> bool:
+        return (
+            self.db.execute(
+                "SELECT 1 FROM facts WHERE diff_id=? AND analyzer=? AND version=?", (diff_id, analyzer, version)
+            ).fetchone()
+            is not None
+        )
+
+    def layer(self, diff_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT data FROM layers WHERE diff_id=? AND walker=?", (diff_id, WALKER_VERSION)).fetchone()
+        return _unpack(row[0]) if row else None
+
+    def is_verified(self, blob_digest: str, diff_id: str) -> bool:
+        row = self.db.execute("SELECT diff_id FROM verified WHERE blob_digest=?", (blob_digest,)).fetchone()
+        return row is not None and row[0] == diff_id
+
+    # -- writes (one transaction per layer) -------------------------------------
+    def store_layer(
+        self,
+        diff_id: str,
+        blob_digest: str,
+        layer_meta: dict[str, Any],
+        facts: dict[tuple[str, int], dict[str, Any]],
+    ) -> None:
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "INSERT OR REPLACE INTO layers VALUES (?, ?, ?)", (diff_id, WALKER_VERSION, _pack(layer_meta))
+            )
+            if blob_digest:
+                self.db.execute("INSERT OR REPLACE INTO verified VALUES (?, ?)", (blob_digest, diff_id))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
+                [(diff_id, name, version, _pack(data), now) for (name, version), data in facts.items()],
+            )
+
+    def stats(self) -> dict[str, int]:
+        layers = self.db.execute("SELECT COUNT(*) FROM layers").fetchone()[0]
+        facts = self.db.execute("SELECT COUNT(*) FROM facts").fetchone()[0]
+        return {"layers": layers, "facts": facts, "bytes": self.path.stat().st_size if self.path.exists() else 0}
+
+
+def open_cache(directory: Path | None, warn: Any) -> LayerCache | None:
+    """The cache, or None (with a warning) when it cannot be used."""
+    try:
+        return LayerCache(directory or default_cache_dir())
+    except (sqlite3.Error, OSError) as err:
+        warn(f"layer cache unavailable ({err}); scanning without it")
+        return None
+
+
+def clean_cache(directory: Path | None) -> Path:
+    """Delete the cache files; returns the directory cleaned."""
+    d = Path(directory or default_cache_dir())
+    for name in ("layers.db", "layers.db-wal", "layers.db-shm"):
+        try:
+            (d / name).unlink()
+        except FileNotFoundError:
+            pass
+    return d

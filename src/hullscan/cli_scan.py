@@ -1,0 +1,123 @@
+"""`hullscan image`, `hullscan fs`, `hullscan cache clean`: option parsing and printing only."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hullscan.errors import UsageError
+
+FORMATS_HELP = "table, json, cyclonedx, cyclonedx-xml, spdx-json, spdx, sarif, junit, html, openvex"
+SCANNERS_HELP = "Comma-separated: vuln, secret, config, license (default vuln,secret)."
+
+
+def _progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+    return lambda msg: print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
+
+
+def _scanners(text: str) -> frozenset[str]:
+    from hullscan.scan import SCANNERS
+
+    chosen = frozenset(s.strip() for s in text.split(",") if s.strip())
+    bad = chosen - set(SCANNERS)
+    if bad or not chosen:
+        raise UsageError(f"--scanners: unknown {', '.join(sorted(bad)) or 'empty list'}; choose from {', '.join(SCANNERS)}")
+    return chosen
+
+
+def run_scan(
+    target: str,
+    *,
+    fmt: Optional[str],
+    output: Optional[str],
+    scanners: str,
+    platform: Optional[str],
+    cache_dir: Optional[Path],
+    no_cache: bool,
+    quiet: bool,
+    exit_code: int,
+) -> None:
+    from hullscan.image.model import Platform
+    from hullscan.image.target import SourceOptions
+    from hullscan.report.formats import write_output, writer
+    from hullscan.report.json_report import build_report
+    from hullscan.scan import ScanOptions, scan_target
+
+    if fmt is None:
+        fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
+    render = writer(fmt)
+    options = ScanOptions(
+        scanners=_scanners(scanners),
+        source=SourceOptions(platform=Platform.parse(platform) if platform else None),
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        progress=_progress(quiet),
+    )
+    result = scan_target(target, options)
+    if options.progress:
+        print("\r\033[K", end="", file=sys.stderr)
+    report = build_report(result)
+    if not quiet:
+        for w in report["warnings"]:
+            layer = f"layer {w['layer']}: " if w.get("layer") is not None else ""
+            path = f"{w['path']}: " if w.get("path") else ""
+            print(f"hullscan: warning: {layer}{path}{w['message']}", file=sys.stderr)
+    write_output(render(report), output)
+    if exit_code and report.get("vulnerabilities") or exit_code and report.get("secrets"):
+        raise typer.Exit(exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    fmt_opt = typer.Option(None, "--format", "-f", help=f"Output format: {FORMATS_HELP}. Default: table on a terminal, else json.")
+    out_opt = typer.Option(None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout.")
+    scanners_opt = typer.Option("vuln,secret", "--scanners", help=SCANNERS_HELP)
+    cache_opt = typer.Option(None, "--cache-dir", help="Per-layer cache directory (default: $XDG_CACHE_HOME/hullscan).")
+    nocache_opt = typer.Option(False, "--no-cache", help="Neither read nor write the per-layer cache.")
+    quiet_opt = typer.Option(False, "--quiet", "-q", help="No progress and no warnings on stderr.")
+    exit_opt = typer.Option(0, "--exit-code", help="Exit with this code when findings remain after the display filters (default 0: the gate never fails).")
+
+    @app.command("image")
+    def image_cmd(
+        target: str = typer.Argument(..., help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, or a path / reference to detect."),
+        format: Optional[str] = fmt_opt,
+        output: Optional[str] = out_opt,
+        scanners: str = scanners_opt,
+        platform: Optional[str] = typer.Option(None, "--platform", help="os/arch[/variant] to pick from a multi-platform image."),
+        cache_dir: Optional[Path] = cache_opt,
+        no_cache: bool = nocache_opt,
+        quiet: bool = quiet_opt,
+        exit_code: int = exit_opt,
+    ) -> None:
+        """Scan a container image, layer by layer."""
+        run_scan(target, fmt=format, output=output, scanners=scanners, platform=platform,
+                 cache_dir=cache_dir, no_cache=no_cache, quiet=quiet, exit_code=exit_code)
+
+    @app.command("fs")
+    def fs_cmd(
+        directory: str = typer.Argument(..., help="A root filesystem or project directory."),
+        format: Optional[str] = fmt_opt,
+        output: Optional[str] = out_opt,
+        scanners: str = scanners_opt,
+        quiet: bool = quiet_opt,
+        exit_code: int = exit_opt,
+    ) -> None:
+        """Scan a directory (a root filesystem or a project checkout) as one layer."""
+        run_scan(f"dir:{directory}", fmt=format, output=output, scanners=scanners, platform=None,
+                 cache_dir=None, no_cache=True, quiet=quiet, exit_code=exit_code)
+
+    cache_app = typer.Typer(help="Manage the per-layer cache.", no_args_is_help=True)
+
+    @cache_app.command("clean")
+    def cache_clean(cache_dir: Optional[Path] = cache_opt) -> None:
+        """Delete the per-layer cache."""
+        from hullscan.cache import clean_cache
+
+        d = clean_cache(cache_dir)
+        typer.echo(f"cache cleaned: {d}")
+
+    app.add_typer(cache_app, name="cache")

@@ -1,0 +1,128 @@
+"""Read named files out of an image archive on disk (docker save, OCI archive) without extracting it.
+
+A plain tar is indexed once (member offsets) and blobs are read as slices of the file; a gzip'd
+archive (`docker save | gzip`) is read through `tarfile`, which decompresses up to the member asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import tarfile
+from typing import IO
+
+from hullscan.errors import InputError
+from hullscan.image.blobs import GZIP_MAGIC, ZSTD_MAGIC
+
+MAX_LINK_HOPS = 16
+
+
+class _Slice(io.RawIOBase):
+    """A read-only window [start, start+size) of a file."""
+
+    def __init__(self, path: str, start: int, size: int) -> None:
+        self._f = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._f.seek(start)
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        n = self._left if n < 0 else min(n, self._left)
+        data = self._f.read(n)
+        self._left -= len(data)
+        return data
+
+    def readinto(self, buf) -> int:  # type: ignore[override]
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+class ImageArchive:
+    """Members of a tar archive by normalized name; symlinks resolved inside the archive only."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4)
+        except OSError as err:
+            raise InputError(f"{path}: cannot read ({err.strerror})") from None
+        if head.startswith(ZSTD_MAGIC):
+            raise InputError(f"{path}: zstd-compressed archives are not supported; decompress it first")
+        self.compressed = head.startswith(GZIP_MAGIC)
+        try:
+            self._tar = tarfile.open(path, mode="r:gz" if self.compressed else "r:")
+            self.members = {self._norm(m.name): m for m in self._tar.getmembers()}
+        except (tarfile.TarError, EOFError, OSError, ValueError) as err:
+            raise InputError(f"{path}: not a readable tar archive ({err})") from None
+
+    @staticmethod
+    def _norm(name: str) -> str:
+        return posixpath.normpath(name.lstrip("./") or ".").lstrip("/")
+
+    def close(self) -> None:
+        self._tar.close()
+
+    def _member(self, name: str) -> tarfile.TarInfo | None:
+        name = self._norm(name)
+        for _ in range(MAX_LINK_HOPS):
+            m = self.members.get(name)
+            if m is None:
+                return None
+            if m.issym():
+                name = self._norm(posixpath.join(posixpath.dirname(name), m.linkname))
+                if name.startswith("../"):
+                    return None
+                continue
+            if m.islnk():
+                name = self._norm(m.linkname)
+                continue
+            return m if m.isfile() else None
+        return None
+
+    def exists(self, name: str) -> bool:
+        return self._member(name) is not None
+
+    def size(self, name: str) -> int:
+        m = self._member(name)
+        return m.size if m else -1
+
+    def read(self, name: str, limit: int = 16 * 1024 * 1024) -> bytes:
+        """A small document (manifest, config, index)."""
+        m = self._member(name)
+        if m is None:
+            raise InputError(f"{self.path}: missing {name}")
+        if m.size > limit:
+            raise InputError(f"{self.path}: {name} is {m.size} bytes, too large for an image document")
+        with self.open(name) as f:
+            return f.read()
+
+    def open(self, name: str) -> IO[bytes]:
+        m = self._member(name)
+        if m is None:
+            raise InputError(f"{self.path}: missing {name}")
+        if not self.compressed:
+            return io.BufferedReader(_Slice(self.path, m.offset_data, m.size), buffer_size=1 << 20)  # type: ignore[arg-type]
+        # a fresh tarfile per blob: each stream decompresses from the start up to its member
+        tar = tarfile.open(self.path, mode="r:gz")
+        f = tar.extractfile(tar.getmember(m.name))
+        if f is None:
+            tar.close()
+            raise InputError(f"{self.path}: {name} is not a regular file")
+        orig_close = f.close
+
+        def close() -> None:
+            orig_close()
+            tar.close()
+
+        f.close = close  # type: ignore[method-assign]
+        return f

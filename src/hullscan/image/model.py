@@ -1,0 +1,136 @@
+"""What a source gives the walker: the manifest's facts, the config, and layer blobs to stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+# Media types (OCI image spec and Docker v2 schema 2).
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_SCHEMA1 = (
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+)
+INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
+MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
+
+LAYER_TYPES = {
+    # media type → compression named by it ("" = uncompressed); magic bytes confirm it
+    "application/vnd.oci.image.layer.v1.tar": "",
+    "application/vnd.oci.image.layer.v1.tar+gzip": "gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd": "zstd",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar": "",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip": "gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd": "zstd",
+    "application/vnd.docker.image.rootfs.diff.tar": "",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip": "gzip",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip": "gzip",
+    "application/vnd.docker.image.rootfs.diff.tar.zstd": "zstd",
+}
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str
+    architecture: str
+    variant: str = ""
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+    @classmethod
+    def parse(cls, text: str) -> Platform:
+        parts = text.strip().split("/")
+        if len(parts) < 2 or not all(parts):
+            from hullscan.errors import UsageError
+
+            raise UsageError(f"--platform must be os/arch[/variant], not {text!r}")
+        return cls(parts[0], parts[1], parts[2] if len(parts) > 2 else "")
+
+    def matches(self, other: dict[str, Any]) -> bool:
+        """Whether an index entry's `platform` object is this platform (variant only when asked)."""
+        if other.get("os") != self.os or other.get("architecture") != self.architecture:
+            return False
+        return not self.variant or other.get("variant", "") == self.variant
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    created: str = ""
+    created_by: str = ""
+    empty_layer: bool = False
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """The parts of the image config JSON that hullscan reports and reasons about."""
+
+    raw: dict[str, Any]
+    """The whole config document, as parsed (secrets and config checks read it)."""
+    architecture: str = ""
+    os: str = ""
+    variant: str = ""
+    created: str = ""
+    user: str = ""
+    env: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    working_dir: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    exposed_ports: tuple[str, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    diff_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Layer:
+    """One layer blob of an image, ready to stream."""
+
+    index: int
+    digest: str
+    """Digest of the blob as stored (compressed); empty when the source does not say (docker save)."""
+    size: int
+    """Blob size in bytes (-1 when the source does not say)."""
+    media_type: str
+    diff_id: str
+    """Digest of the uncompressed tar, from the config's rootfs.diff_ids."""
+    opener: Callable[[], IO[bytes]]
+    """Opens the raw blob for reading from the start."""
+    created_by: str = ""
+    annotations: dict[str, str] = field(default_factory=dict)
+    local: bool = True
+    """Blob already on this machine: re-hashed before trusting the cache (a registry blob is not fetched)."""
+
+
+@dataclass
+class Image:
+    """An opened image: everything the walker and the report need, nothing source-specific."""
+
+    input: str
+    """The target as the user gave it."""
+    source_type: str
+    """docker-archive, oci, oci-archive, dir, registry, sbom."""
+    name: str
+    """A human name: repo tag, layout tag or path."""
+    config: ImageConfig
+    layers: list[Layer]
+    manifest_digest: str = ""
+    config_digest: str = ""
+    repo_tags: tuple[str, ...] = ()
+    repo_digests: tuple[str, ...] = ()
+    manifest_annotations: dict[str, str] = field(default_factory=dict)
+    rootfs_path: str = ""
+    """For `dir:` targets: the directory walked instead of layer tars."""
+    closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def close(self) -> None:
+        for close in self.closers:
+            close()
+        self.closers.clear()

@@ -1,0 +1,263 @@
+"""Walk one layer (or a root filesystem) once and hand each analyzer only the files it wants.
+
+Produces `LayerFacts` for the applier. Hostile members are neutralized with a warning naming the
+layer and the member, never with an exception: names escaping the root, links to nothing, device
+nodes and FIFOs where analyzers look, whiteouts pointing outside, oversized files. Nothing is read
+from or written to the host but the image's own bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from hullscan.errors import InputError
+from hullscan.image.blobs import layer_label, stream_layer
+from hullscan.image.model import Layer
+from hullscan.image.tarstream import DEVICE, DIRECTORY, FIFO, HARDLINK, REGULAR, SYMLINK, TarError, TarReader
+from hullscan.inventory.analyzer import Analyzer
+from hullscan.inventory.applier import LayerFacts
+from hullscan.inventory.model import LayerRef, Warning_
+
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+MAX_WARNINGS_PER_LAYER = 200  # one hostile layer must not drown the report
+
+
+def normalize(name: str) -> str | None:
+    """A member name as an absolute image path, or None when it escapes the root (`..`)."""
+    parts: list[str] = []
+    for part in name.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def resolve_link(path: str, target: str) -> str | None:
+    """Where a symlink at `path` points inside the image, None when it climbs out of the root."""
+    base = target if target.startswith("/") else posixpath.join(posixpath.dirname(path), target)
+    return normalize(base) if target else None
+
+
+@dataclass
+class AnalyzerRun:
+    """Per-analyzer output of one layer: facts and the warnings made while producing them."""
+
+    facts: dict[str, object] = field(default_factory=dict)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _Dispatcher:
+    """Decides, per member, which analyzers get it, and collects facts and warnings."""
+
+    def __init__(self, analyzers: Sequence[Analyzer], label: str) -> None:
+        self.analyzers = list(analyzers)
+        self.label = label
+        self.runs = {an.name: AnalyzerRun() for an in analyzers}
+        self.walk_warnings: list[tuple[str, str]] = []
+        self._dropped = 0
+
+    def warn(self, path: str, message: str) -> None:
+        if len(self.walk_warnings) < MAX_WARNINGS_PER_LAYER:
+            self.walk_warnings.append((path, message))
+        else:
+            self._dropped += 1
+
+    def wanting(self, path: str, size: int, mode: int) -> list[Analyzer]:
+        out = []
+        for an in self.analyzers:
+            try:
+                if an.wants(path, size, mode):
+                    out.append(an)
+            except Exception as err:  # a buggy predicate must not stop the scan
+                self.warn(path, f"{an.name}: wants() failed: {err!r}")
+        return out
+
+    def feed(self, analyzers: list[Analyzer], path: str, size: int, read: Callable[[int], bytes]) -> None:
+        fits = [an for an in analyzers if size <= an.max_size]
+        for an in analyzers:
+            if size > an.max_size:
+                self.runs[an.name].warnings.append((path, f"{an.name}: skipped, {size} bytes exceeds its {an.max_size} limit"))
+        if not fits:
+            return
+        data = read(max(an.max_size for an in fits))
+        for an in fits:
+            run = self.runs[an.name]
+            problems: list[str] = []
+            try:
+                fact = an.analyze(path, data, problems.append)
+            except Exception as err:  # an analyzer bug on hostile content is a warning, not a crash
+                problems.append(f"failed: {type(err).__name__}: {err}")
+                fact = None
+            run.warnings.extend((path, f"{an.name}: {p}") for p in problems[:20])
+            if fact is not None:
+                run.facts[path] = fact
+
+    def finish(self) -> None:
+        if self._dropped:
+            self.walk_warnings.append(("", f"{self._dropped} more warnings about this layer not shown"))
+
+
+def walk_tar_layer(
+    layer: Layer, analyzers: Sequence[Analyzer], seen: dict[str, object] | None = None
+) -> tuple[LayerFacts, dict[str, AnalyzerRun], list[tuple[str, str]]]:
+    """Stream one layer blob; return its facts, per-analyzer runs (for the cache) and walker warnings.
+    `seen` receives the blob's digest and size as read."""
+    label = layer_label(layer)
+    d = _Dispatcher(analyzers, label)
+    notes: list[str] = []
+    written: set[str] = set()
+    sizes: dict[str, int] = {}
+    deleted: list[str] = []
+    opaque: list[str] = []
+    pending_links: list[tuple[str, str, list[Analyzer]]] = []
+    reader = TarReader(stream_layer(layer, notes, seen=seen))
+    try:
+        for m in reader.members():
+            path = normalize(m.name)
+            if path is None:
+                d.warn(m.name, f"member name escapes the image root; skipped")
+                continue
+            if path == "/":
+                continue
+            base = posixpath.basename(path)
+            if base.startswith(WHITEOUT):
+                parent = posixpath.dirname(path)
+                if base == OPAQUE:
+                    opaque.append(parent)
+                else:
+                    target = normalize(posixpath.join(parent, base[len(WHITEOUT):]))
+                    if target is None or target == "/" or base[len(WHITEOUT):] in ("", ".", ".."):
+                        d.warn(m.name, "whiteout points outside its directory; ignored")
+                    else:
+                        deleted.append(target)
+                continue
+            if m.kind == DIRECTORY:
+                continue
+            written.add(path)
+            if m.kind == REGULAR:
+                sizes[path] = m.size
+                wanting = d.wanting(path, m.size, m.mode)
+                if wanting:
+                    d.feed(wanting, path, m.size, lambda n: reader.read(n))
+            elif m.kind == HARDLINK:
+                target = normalize(m.linkname)
+                if target is None:
+                    d.warn(path, "hard link points outside the image; skipped")
+                    continue
+                size = sizes.get(target)
+                wanting = d.wanting(path, size if size is not None else 0, m.mode)
+                if not wanting:
+                    continue
+                if size is None:
+                    d.warn(path, f"hard link to {target}, which this layer does not hold; skipped")
+                    continue
+                pending_links.append((path, target, wanting))
+            elif m.kind == SYMLINK:
+                if resolve_link(path, m.linkname) is None and d.wanting(path, 0, m.mode):
+                    d.warn(path, f"symlink points outside the image ({m.linkname}); not followed")
+            elif m.kind in (DEVICE, FIFO) and d.wanting(path, 0, m.mode):
+                d.warn(path, f"{m.kind} where an analyzer looks; skipped")
+    except TarError as err:
+        raise InputError(f"{label}: {err}") from None
+    if pending_links:
+        _read_hard_links(layer, pending_links, sizes, d)
+    d.finish()
+    for note in notes:
+        d.warn("", note)
+    ref = LayerRef(index=layer.index, diff_id=layer.diff_id, created_by=layer.created_by)
+    lf = LayerFacts(ref=ref, written=written, deleted=deleted, opaque=opaque)
+    for name, run in d.runs.items():
+        lf.facts[name] = run.facts
+    return lf, d.runs, d.walk_warnings
+
+
+def _read_hard_links(layer: Layer, links: list[tuple[str, str, list[Analyzer]]], sizes: dict[str, int], d: _Dispatcher) -> None:
+    """Second pass, only when an analyzer wants a hard link: read the targets' bytes."""
+    by_target: dict[str, list[tuple[str, list[Analyzer]]]] = {}
+    for path, target, wanting in links:
+        by_target.setdefault(target, []).append((path, wanting))
+    reader = TarReader(stream_layer(layer, verify=False))
+    try:
+        for m in reader.members():
+            if m.kind != REGULAR:
+                continue
+            path = normalize(m.name)
+            if path in by_target:
+                data = reader.read(max(an.max_size for _, ws in by_target[path] for an in ws))
+                for link_path, wanting in by_target.pop(path):
+                    d.feed(wanting, link_path, len(data), lambda n, data=data: data[:n])
+                if not by_target:
+                    return
+    except TarError:
+        return  # the first pass already reported a broken tar
+
+
+def walk_rootfs(root: str, analyzers: Sequence[Analyzer]) -> tuple[LayerFacts, list[tuple[str, str]]]:
+    """A plain directory as one layer: lstat only, never follow a symlink, open regular files only."""
+    d = _Dispatcher(analyzers, root)
+    written: set[str] = set()
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    for path, st in _scan(root, d):
+        written.add(path)
+        if stat.S_ISREG(st.st_mode):
+            wanting = d.wanting(path, st.st_size, stat.S_IMODE(st.st_mode))
+            if not wanting:
+                continue
+            host = os.path.join(root, path.lstrip("/"))
+
+            def read(n: int, host: str = host) -> bytes:
+                try:
+                    fd = os.open(host, flags)
+                except OSError as err:
+                    d.warn(path, f"cannot open: {err.strerror}")
+                    return b""
+                with os.fdopen(fd, "rb") as f:
+                    return f.read(n)
+
+            d.feed(wanting, path, st.st_size, read)
+        elif stat.S_ISLNK(st.st_mode):
+            try:
+                target = os.readlink(os.path.join(root, path.lstrip("/")))
+            except OSError:
+                continue
+            if resolve_link(path, target) is None and d.wanting(path, 0, 0):
+                d.warn(path, f"symlink points outside the root ({target}); not followed")
+        elif (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)) and d.wanting(path, 0, 0):
+            d.warn(path, "device node or FIFO where an analyzer looks; skipped")
+    d.finish()
+    lf = LayerFacts(ref=LayerRef(index=0, diff_id=""), written=written)
+    for name, run in d.runs.items():
+        lf.facts[name] = run.facts
+        lf.warnings.extend(Warning_(message=m, path=p, layer=0) for p, m in run.warnings)
+    return lf, d.walk_warnings
+
+
+def _scan(root: str, d: _Dispatcher) -> Iterator[tuple[str, os.stat_result]]:
+    stack = [("", root)]
+    while stack:
+        rel, host = stack.pop()
+        try:
+            entries = sorted(os.scandir(host), key=lambda e: e.name)
+        except OSError as err:
+            d.warn(rel or "/", f"cannot list directory: {err.strerror}")
+            continue
+        for entry in entries:
+            path = f"{rel}/{entry.name}"
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                stack.append((path, entry.path))
+            else:
+                yield path, st

@@ -1,0 +1,1 @@
+"""Report writers: the JSON report is built from a scan result; every other format renders that JSON dict."""

@@ -1,0 +1,146 @@
+"""The documented JSON report (docs/report.schema.json): built from a ScanResult, read by every writer.
+
+Every other format renders this dict, so `hullscan convert` re-renders a saved report losslessly.
+The schema is versioned and only ever extended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any
+
+from hullscan import __version__
+from hullscan.inventory.model import LayerRef, OSInfo, Package, RemovedPackage
+
+SCHEMA_VERSION = "1.0"
+
+
+def package_id(pkg: Package) -> str:
+    """Stable bom-ref: same package at the same place → same id across scans."""
+    basis = "|".join((pkg.purl, pkg.paths[0] if pkg.paths else "", pkg.arch))
+    return "pkg-" + hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+def layer_ref_dict(ref: LayerRef | None) -> dict[str, Any] | None:
+    if ref is None:
+        return None
+    return {"index": ref.index, "diff_id": ref.diff_id, "created_by": ref.created_by, "base": ref.base}
+
+
+def package_dict(pkg: Package) -> dict[str, Any]:
+    return {
+        "id": package_id(pkg),
+        "type": pkg.type,
+        "name": pkg.name,
+        "version": pkg.version,
+        "ecosystem": pkg.ecosystem,
+        "purl": pkg.purl,
+        "arch": pkg.arch,
+        "source_name": pkg.source_name,
+        "source_version": pkg.source_version,
+        "licenses": list(pkg.licenses),
+        "kind": pkg.kind,
+        "dev": pkg.dev,
+        "indirect": pkg.indirect,
+        "owned_by": pkg.owned_by,
+        "paths": list(pkg.paths),
+        "layer": layer_ref_dict(pkg.layer),
+        "analyzer": pkg.analyzer,
+        "extra": _jsonable(pkg.extra),
+    }
+
+
+def removed_dict(r: RemovedPackage) -> dict[str, Any]:
+    return {
+        "package": package_dict(r.package),
+        "removed_in": layer_ref_dict(r.removed_in),
+        "replaced_by": r.replaced_by,
+    }
+
+
+def os_dict(os_info: OSInfo | None) -> dict[str, Any] | None:
+    return asdict(os_info) if os_info else None
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def build_report(result: Any) -> dict[str, Any]:
+    """ScanResult → the report dict (see docs/report.schema.json)."""
+    image = result.image
+    cfg = image.config
+    inv = result.inventory
+    layers_by_index = {ref.index: ref for ref in result.layers}
+    layers = [
+        {
+            "index": layer.index,
+            "digest": layer.digest,
+            "diff_id": layer.diff_id,
+            "size": layer.size,
+            "media_type": layer.media_type,
+            "created_by": layer.created_by,
+            "base": layers_by_index[layer.index].base if layer.index in layers_by_index else None,
+        }
+        for layer in image.layers
+    ]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "hullscan", "version": __version__},
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "target": {
+            "input": image.input,
+            "type": image.source_type,
+            "name": image.name,
+            "manifest_digest": image.manifest_digest,
+            "config_digest": image.config_digest,
+            "repo_tags": list(image.repo_tags),
+            "repo_digests": list(image.repo_digests),
+        },
+        "scanners": sorted(result.scanners),
+        "os": os_dict(inv.os),
+        "architecture": cfg.architecture,
+        "config": {
+            "os": cfg.os,
+            "variant": cfg.variant,
+            "created": cfg.created,
+            "user": cfg.user,
+            "env": list(cfg.env),
+            "entrypoint": list(cfg.entrypoint),
+            "cmd": list(cfg.cmd),
+            "working_dir": cfg.working_dir,
+            "labels": dict(cfg.labels),
+            "exposed_ports": list(cfg.exposed_ports),
+            "history": [
+                {"created": h.created, "created_by": h.created_by, "empty_layer": h.empty_layer, "comment": h.comment}
+                for h in cfg.history
+            ],
+        },
+        "layers": layers,
+        "base_image": {
+            "layer_count": result.base.layer_count,
+            "name": result.base.name,
+            "digest": result.base.digest,
+            "method": result.base.method,
+            "provisional": result.base.provisional,
+        },
+        "packages": [package_dict(p) for p in sorted(inv.packages, key=_pkg_sort)],
+        "history": [removed_dict(r) for r in inv.history],
+        "vulnerabilities": result.vulnerabilities,
+        "secrets": result.secrets,
+        "misconfigurations": result.misconfigurations,
+        "db": result.db_info,
+        "warnings": [{"message": w.message, "path": w.path, "layer": w.layer} for w in inv.warnings],
+        "stats": result.stats,
+    }
+
+
+def _pkg_sort(p: Package) -> tuple[str, str, str, str]:
+    return (p.type, p.name, p.version, p.paths[0] if p.paths else "")
+
+
+def render(report: dict[str, Any]) -> bytes:
+    return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
