@@ -14,6 +14,8 @@ def all_analyzers() -> list[Analyzer]:
 
     found: list[Analyzer] = [OSReleaseAnalyzer()]
     # -- package analyzers (one import + append each) --
+    from hullscan.inventory.rpm.analyzer import RpmAnalyzer
+    found.append(RpmAnalyzer())
     from hullscan.inventory.dpkg import DpkgAnalyzer
     found.append(DpkgAnalyzer())
     return found
