@@ -18,6 +18,18 @@ def all_analyzers() -> list[Analyzer]:
     found.append(RpmAnalyzer())
     from hullscan.inventory.dpkg import DpkgAnalyzer
     found.append(DpkgAnalyzer())
+    from hullscan.inventory.java_archive import JavaArchiveAnalyzer
+    found.append(JavaArchiveAnalyzer())
+    from hullscan.inventory.node_lock import NodeLockAnalyzer
+    found.append(NodeLockAnalyzer())
+    from hullscan.inventory.node_package import NodePackageAnalyzer
+    found.append(NodePackageAnalyzer())
+    from hullscan.inventory.python_dist import PythonDistAnalyzer
+    found.append(PythonDistAnalyzer())
+    from hullscan.inventory.python_lock import PythonLockAnalyzer
+    found.append(PythonLockAnalyzer())
+    from hullscan.inventory.golang import GoBinaryAnalyzer, GoModAnalyzer
+    found += [GoBinaryAnalyzer(), GoModAnalyzer()]
     return found
 
 

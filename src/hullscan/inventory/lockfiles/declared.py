@@ -1,0 +1,75 @@
+"""Shared pieces of lockfile parsing: the plain-data record every parser returns, and the
+dependency-graph walk that derives dev/indirect flags when a format only records edges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def record(
+    name: str,
+    version: str,
+    *,
+    dev: bool = False,
+    indirect: bool = False,
+    licenses: Iterable[str] = (),
+    deps: Iterable[str] = (),
+    root: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One declared package as JSON data (the per-layer fact format of the lockfile analyzers).
+
+    `deps` holds the ids (`name@version`) or names of its dependencies, used by `flag_by_graph`;
+    `root` marks the project itself (a lockfile's own package), reported with relationship `root`."""
+    rec: dict[str, Any] = {"name": name, "version": version, "dev": dev, "indirect": indirect}
+    lic = [x for x in licenses if x]
+    if lic:
+        rec["licenses"] = lic
+    d = sorted(set(deps))
+    if d:
+        rec["deps"] = d
+    if root:
+        rec["root"] = True
+    extra = {k: v for k, v in extra.items() if v not in (None, "", [], {})}
+    if extra:
+        rec["extra"] = extra
+    return rec
+
+
+def flag_by_graph(
+    records: list[dict[str, Any]],
+    prod_roots: Iterable[str],
+    dev_roots: Iterable[str],
+    key: str = "id",
+) -> None:
+    """Set `dev` and `indirect` from reachability, in place.
+
+    `records[i][key]` identifies a record, its `deps` list the identifiers it depends on;
+    `prod_roots`/`dev_roots` are the identifiers the project depends on directly. A package
+    reachable from a production root is not dev; one reachable only from dev roots is dev; one not
+    among the roots is indirect. Packages reachable from no root keep their flags.
+    """
+    by_id = {r[key]: r for r in records if key in r}
+    prod = _reach(by_id, prod_roots)
+    dev = _reach(by_id, dev_roots)
+    direct = set(prod_roots) | set(dev_roots)
+    for ident, rec in by_id.items():
+        if rec.get("root"):
+            continue
+        if ident in prod or ident in dev:
+            rec["dev"] = ident not in prod
+            rec["indirect"] = ident not in direct
+        # else: orphan in the graph; leave what the format said
+
+
+def _reach(by_id: dict[str, dict[str, Any]], roots: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
+    stack = [r for r in roots if r in by_id]
+    while stack:
+        cur = stack.pop()
+        if cur in seen:
+            continue
+        seen.add(cur)
+        stack.extend(d for d in by_id[cur].get("deps", ()) if d in by_id and d not in seen)
+    return seen

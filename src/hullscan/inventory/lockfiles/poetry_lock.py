@@ -1,0 +1,42 @@
+"""`poetry.lock` (TOML, lock-version 1.x and 2.x).
+
+Dev packages: `category = "dev"` (1.x) or `groups` without `main` (2.x). Direct packages are the
+ones no other locked package depends on (the lockfile does not record the project's own
+requirements; the analyzer may refine with `pyproject.toml`)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+from hullscan.inventory.analyzer import WarnFn
+from hullscan.inventory.lockfiles.declared import record
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
+    try:
+        doc = tomllib.loads(data.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        warn(f"malformed poetry.lock TOML: {exc}")
+        return []
+    out: list[dict[str, Any]] = []
+    depended: set[str] = set()
+    for pkg in doc.get("package") or []:
+        if not isinstance(pkg, dict) or not pkg.get("name") or not pkg.get("version"):
+            continue
+        deps = [norm(d) for d in (pkg.get("dependencies") or {})]
+        depended.update(deps)
+        groups = pkg.get("groups")
+        if isinstance(groups, list) and groups:
+            dev = "main" not in groups
+        else:
+            dev = pkg.get("category") == "dev"
+        out.append(record(norm(pkg["name"]), str(pkg["version"]), dev=dev, deps=deps))
+    for rec in out:
+        rec["indirect"] = rec["name"] in depended
+    return out

@@ -1,0 +1,89 @@
+"""Installed npm packages: every `node_modules/<name>/package.json` and
+`node_modules/@scope/<name>/package.json`, wherever it is (nested copies and pnpm's
+`.pnpm/<id>/node_modules/<name>` store each count at their own path)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from packageurl import PackageURL
+
+from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.lockfiles.spdx import to_spdx
+from hullscan.inventory.model import Package
+
+
+
+def npm_licenses(manifest: dict[str, Any]) -> list[str]:
+    """`license` (SPDX string, or the old `{type}` object) and the deprecated `licenses` list."""
+    out: list[str] = []
+    lic = manifest.get("license")
+    items = [lic] if lic else []
+    if isinstance(manifest.get("licenses"), list):
+        items.extend(manifest["licenses"])
+    for item in items:
+        value = item.get("type") if isinstance(item, dict) else item
+        if isinstance(value, str):
+            spdx = to_spdx(value.strip("()") if value.count("(") == 1 and value.startswith("(") and value.endswith(")") else value)
+            if spdx and spdx not in out:
+                out.append(spdx)
+    return out
+
+
+def npm_purl(name: str, version: str) -> str:
+    namespace, _, short = name.rpartition("/")
+    return PackageURL(type="npm", namespace=namespace or None, name=short, version=version).to_string()
+
+
+class NodePackageAnalyzer(Analyzer):
+    """npm packages installed under node_modules."""
+
+    name = "node-package"
+    version = 1
+    max_size = 4 * MiB
+
+    def wants(self, path: str, size: int, mode: int) -> bool:
+        if not path.endswith("/package.json") or "/node_modules/" not in path:
+            return False
+        # Only a package's own manifest: node_modules/<name>/package.json (scoped: @s/<name>).
+        tail = path.rsplit("/node_modules/", 1)[1]
+        parts = tail.split("/")
+        return len(parts) == 2 + (1 if parts[0].startswith("@") else 0) and parts[0] != ".bin"
+
+    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        try:
+            doc = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            warn(f"malformed package.json: {exc}")
+            return None
+        if not isinstance(doc, dict):
+            return None
+        name, version = doc.get("name"), doc.get("version")
+        if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
+            return None  # stubs and partial manifests describe no installable version
+        fact: dict[str, Any] = {"name": name.strip(), "version": version.strip(), "licenses": npm_licenses(doc)}
+        if doc.get("private") is True:
+            fact["private"] = True
+        return fact
+
+    def assemble(self, view: AnalyzerView) -> Assembled:
+        pkgs: list[Package] = []
+        for path, ff in sorted(view.files.items()):
+            f = ff.fact
+            pkgs.append(
+                Package(
+                    type="npm",
+                    name=f["name"],
+                    version=f["version"],
+                    ecosystem="npm",
+                    purl=npm_purl(f["name"], f["version"]),
+                    analyzer=self.name,
+                    paths=(path,),
+                    licenses=tuple(f.get("licenses") or ()),
+                    kind="installed",
+                    extra={"private": True} if f.get("private") else {},
+                )
+            )
+        return Assembled(packages=pkgs)
