@@ -28,6 +28,8 @@ def all_analyzers() -> list[Analyzer]:
     found.append(PythonDistAnalyzer())
     from hullscan.inventory.python_lock import PythonLockAnalyzer
     found.append(PythonLockAnalyzer())
+    from hullscan.inventory.golang import GoBinaryAnalyzer, GoModAnalyzer
+    found += [GoBinaryAnalyzer(), GoModAnalyzer()]
     return found
 
 
