@@ -18,6 +18,8 @@ def all_analyzers() -> list[Analyzer]:
     found.append(RpmAnalyzer())
     from hullscan.inventory.dpkg import DpkgAnalyzer
     found.append(DpkgAnalyzer())
+    from hullscan.inventory.apk import ApkAnalyzer
+    found.append(ApkAnalyzer())
     from hullscan.inventory.java_archive import JavaArchiveAnalyzer
     found.append(JavaArchiveAnalyzer())
     from hullscan.inventory.node_lock import NodeLockAnalyzer

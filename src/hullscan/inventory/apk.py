@@ -1,0 +1,135 @@
+"""Alpine / Wolfi / Chainguard packages from the apk database `/lib/apk/db/installed`.
+
+The format (apk-tools `database.c`): stanzas separated by a blank line, each line `X:value` with a one-letter
+key. Kept: P name, V version, A arch, o origin (the source package advisories are keyed by), L license,
+m maintainer, t build time, c aports commit, and F (directory) / R (file in the last F) for ownership.
+Hand-written because it is a dozen lines and no maintained PyPI library reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from packageurl import PackageURL
+
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.model import OSInfo, Package
+
+INSTALLED = "/lib/apk/db/installed"
+_KEEP = {"P": "name", "V": "version", "A": "arch", "o": "origin", "L": "license", "m": "maintainer",
+         "t": "build_time", "c": "commit"}
+_VERSION = re.compile(r"^\d[0-9A-Za-z._+~-]*$")
+_EXPRESSION = re.compile(r"\b(AND|OR|WITH)\b|\(")
+
+
+def parse_installed(text: str, warn: WarnFn) -> list[dict[str, Any]]:
+    """Packages of an apk `installed` database; stanzas without name or version are warned about and skipped."""
+    out: list[dict[str, Any]] = []
+    cur: dict[str, Any] = {}
+    files: list[str] = []
+    start = 1
+    directory = ""
+
+    def flush(end_line: int) -> None:
+        if not cur and not files:
+            return
+        name, version = cur.get("name", ""), cur.get("version", "")
+        if not name:
+            warn(f"line {start}: stanza without P: (package name), skipped")
+        elif not version:
+            warn(f"line {start}: package {name!r} has no V: (version), skipped")
+        elif not _VERSION.match(version):
+            warn(f"line {start}: package {name!r}: invalid version {version!r}, skipped")
+        else:
+            cur["files"] = list(files)
+            cur["line"] = start
+            out.append(dict(cur))
+
+    lines = text.split("\n")
+    for i, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r")
+        if not line.strip():
+            flush(i)
+            cur, files, directory, start = {}, [], "", i + 1
+            continue
+        if len(line) < 2 or line[1] != ":":
+            warn(f"line {i}: malformed line {line[:60]!r} (expected 'X:value'), ignored")
+            if not cur and not files:
+                start = i + 1
+            continue
+        key, value = line[0], line[2:]
+        field = _KEEP.get(key)
+        if field is not None:
+            cur[field] = value.strip()
+        elif key == "F":
+            directory = value.strip().strip("/")
+            files.append("/" + directory)
+        elif key == "R":
+            files.append(f"/{directory}/{value}" if directory else f"/{value}")
+    flush(len(lines) + 1)
+    return out
+
+
+def split_licenses(value: str) -> tuple[str, ...]:
+    """`L:` holds an SPDX expression (`MIT OR Apache-2.0`) or, in older packages, space-separated names."""
+    value = value.strip()
+    if not value:
+        return ()
+    if _EXPRESSION.search(value):
+        return (value,)
+    return tuple(dict.fromkeys(value.split()))
+
+
+_NAMESPACES = {"alpine": "alpine", "wolfi": "wolfi", "chainguard": "chainguard"}
+
+
+def _os_parts(os: OSInfo | None) -> tuple[str, str, str]:
+    """(purl namespace, distro qualifier, ecosystem)."""
+    if os is None:
+        return "alpine", "", "Alpine"
+    ns = _NAMESPACES.get(os.family, os.family or "alpine")
+    if os.family == "alpine":
+        release = os.release.lstrip("v")
+        return ns, f"alpine-{release}" if release else "", os.ecosystem or "Alpine"
+    distro = f"{os.family}-{os.release}" if os.release else ""
+    return ns, distro, os.ecosystem or os.family.capitalize()
+
+
+class ApkAnalyzer(Analyzer):
+    """apk `installed` database → `apk` packages with origin, licenses and owned files."""
+
+    name = "apk"
+    version = 1
+
+    def wants(self, path: str, size: int, mode: int) -> bool:
+        return path == INSTALLED
+
+    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        return {"packages": parse_installed(data.decode("utf-8", "replace"), warn)}
+
+    def assemble(self, view: AnalyzerView) -> Assembled:
+        db = view.files.get(INSTALLED)
+        if db is None:
+            return Assembled()
+        namespace, distro, ecosystem = _os_parts(view.os)
+        packages: list[Package] = []
+        seen: set[tuple[str, str]] = set()
+        for rec in db.fact["packages"]:
+            name, version, arch = rec["name"], rec["version"], rec.get("arch", "")
+            if (name, arch) in seen:
+                view.warn(INSTALLED, f"line {rec['line']}: package {name!r} listed twice, first kept")
+                continue
+            seen.add((name, arch))
+            qualifiers = {"arch": arch} if arch else {}
+            if distro:
+                qualifiers["distro"] = distro
+            purl = PackageURL(type="apk", namespace=namespace, name=name, version=version,
+                              qualifiers=qualifiers).to_string()
+            extra = {k: rec[k] for k in ("maintainer", "build_time", "commit") if rec.get(k)}
+            packages.append(Package(
+                type="apk", name=name, version=version, ecosystem=ecosystem, purl=purl, analyzer=self.name,
+                paths=(INSTALLED,), arch=arch, source_name=rec.get("origin") or name, source_version=version,
+                licenses=split_licenses(rec.get("license", "")), files=tuple(rec["files"]), extra=extra,
+            ))
+        return Assembled(packages=packages)
