@@ -159,6 +159,13 @@ class TarReader:
         self._left -= n
         return data
 
+    def drain(self) -> None:
+        """Consume the stream to its end (after the end-of-archive marker): the digests are
+        verified by the chunk source only once it is exhausted."""
+        self._buf, self._pos = b"", 0
+        for _ in self._chunks:
+            pass
+
     def _finish_member(self) -> None:
         if self._left:
             self._skip(self._left)

@@ -167,6 +167,7 @@ def walk_tar_layer(
                     d.warn(path, f"symlink points outside the image ({m.linkname}); not followed")
             elif m.kind in (DEVICE, FIFO) and d.wanting(path, 0, m.mode):
                 d.warn(path, f"{m.kind} where an analyzer looks; skipped")
+        reader.drain()
     except TarError as err:
         raise InputError(f"{label}: {err}") from None
     if pending_links:
