@@ -32,6 +32,8 @@ def all_analyzers() -> list[Analyzer]:
     found.append(PythonLockAnalyzer())
     from hullscan.inventory.golang import GoBinaryAnalyzer, GoModAnalyzer
     found += [GoBinaryAnalyzer(), GoModAnalyzer()]
+    from hullscan.inventory.rust import CargoLockAnalyzer, RustBinaryAnalyzer
+    found += [RustBinaryAnalyzer(), CargoLockAnalyzer()]
     return found
 
 
