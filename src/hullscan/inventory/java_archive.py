@@ -1,5 +1,5 @@
 """Java archives (`.jar .war .ear .par .hpi .jpi`), including archives nested inside them, and
-exploded `META-INF/maven/**/pom.properties` on disk.
+exploded `META-INF/**/pom.properties` on disk (Maven writes them under `META-INF/maven/`).
 
 Identity, strongest first: each `META-INF/maven/<group>/<artifact>/pom.properties` is one artifact
 (a shaded or fat jar holds several); without one, `META-INF/MANIFEST.MF`
@@ -133,7 +133,7 @@ class JavaArchiveAnalyzer(Analyzer):
         low = path.lower()
         if low.endswith(ARCHIVE_EXTS):
             return True
-        return path.endswith("/pom.properties") and "/META-INF/maven/" in path and size <= MAX_META
+        return path.endswith("/pom.properties") and "/META-INF/" in path and size <= MAX_META
 
     def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
         if path.endswith("/pom.properties"):
@@ -166,7 +166,7 @@ class JavaArchiveAnalyzer(Analyzer):
                     text = self._read(zf, info, where, budget, warn, MAX_META)
                     if text is not None:
                         mf = parse_manifest(text.decode("utf-8", errors="replace"))
-                elif name.startswith("META-INF/maven/") and name.endswith("/pom.properties"):
+                elif name.startswith("META-INF/") and name.endswith("/pom.properties"):
                     text = self._read(zf, info, where, budget, warn, MAX_META)
                     if text is not None:
                         art = _from_props(parse_properties(text.decode("utf-8", errors="replace")), name, "pom.properties")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import Any
 
 from packageurl import PackageURL
@@ -35,20 +33,67 @@ def pep503(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+_HEADER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]?(.*)$")
+_KNOWN = {
+    "metadata-version", "name", "version", "dynamic", "platform", "supported-platform", "summary",
+    "description", "description-content-type", "keywords", "home-page", "download-url", "author",
+    "author-email", "maintainer", "maintainer-email", "license", "license-expression", "license-file",
+    "classifier", "requires-dist", "requires-python", "requires-external", "project-url",
+    "provides-extra", "provides-dist", "obsoletes-dist", "requires", "provides", "obsoletes",
+}
+
+
+def parse_headers(data: bytes) -> dict[str, list[str]]:
+    """Core-metadata headers (lower-cased keys → values).
+
+    Hand-written instead of `email.parser`: old PKG-INFO files carry a multi-line Description
+    whose blank lines are not indented, which ends the header block for an RFC 822 parser and
+    loses the Classifier/License lines that follow it."""
+    out: dict[str, list[str]] = {}
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    last: list[str] | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip():
+            j = i
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            if j >= len(lines):
+                break
+            nxt = lines[j]
+            m = _HEADER.match(nxt)
+            if nxt[:1] in " \t" or (m and m.group(1).lower() in _KNOWN):
+                continue
+            break  # the body (long description) starts
+        if line[:1] in " \t":
+            if last is not None and last:
+                last[-1] += "\n" + line.strip()
+            continue
+        m = _HEADER.match(line)
+        if not m:
+            last = None
+            continue
+        last = out.setdefault(m.group(1).lower(), [])
+        last.append(m.group(2).strip())
+    return out
+
+
 def parse_metadata(data: bytes) -> dict[str, Any] | None:
     """Core-metadata (RFC 822 style) → name, version, licenses; None without a name and version."""
-    msg = BytesHeaderParser(policy=compat32).parsebytes(data)
-    name = (msg.get("Name") or "").strip()
-    version = (msg.get("Version") or "").strip()
+    h = parse_headers(data)
+    first = lambda k: (h.get(k) or [""])[0].strip()  # noqa: E731
+    name, version = first("name"), first("version")
     if not name or not version:
         return None
     licenses: list[str] = []
-    expr = (msg.get("License-Expression") or "").strip()
+    expr = first("license-expression")
     if expr:
         licenses.append(to_spdx(expr))
     else:
-        declared = to_spdx(str(msg.get("License") or ""))
-        classified = from_classifiers([str(c) for c in msg.get_all("Classifier") or []])
+        declared = to_spdx(first("license"))
+        classified = from_classifiers(h.get("classifier") or [])
         # An SPDX License field wins; free text loses to classifiers that name SPDX ids.
         if declared and is_spdx(declared):
             licenses.append(declared)

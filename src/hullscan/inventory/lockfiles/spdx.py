@@ -57,6 +57,8 @@ _ALIASES = {
     "eclipse public license 1.0": "EPL-1.0",
     "eclipse public license - v 1.0": "EPL-1.0",
     "eclipse public license 2.0": "EPL-2.0",
+    "eclipse public license v1.0": "EPL-1.0",
+    "eclipse public license v2.0": "EPL-2.0",
     "eclipse public license - v 2.0": "EPL-2.0",
     "cddl 1.0": "CDDL-1.0",
     "cddl 1.1": "CDDL-1.1",
