@@ -188,19 +188,24 @@ class Maven(Scheme):
         c = constraint.strip()
         if not c.startswith(("[", "(")):
             return super().satisfies_native(version, constraint)
-        for m in _RANGE.finditer(c):
-            lo_br, lo, comma, hi, hi_br = m.groups()
-            if not comma:  # [1.0] = exactly 1.0
-                if self.compare(version, lo) == 0:
-                    return True
-                continue
-            ok = True
-            if lo:
-                r = self.compare(version, lo)
-                ok = r > 0 or (r == 0 and lo_br == "[")
-            if ok and hi:
-                r = self.compare(version, hi)
-                ok = r < 0 or (r == 0 and hi_br == "]")
-            if ok:
+        return satisfies_interval(self, version, c)
+
+
+def satisfies_interval(scheme: Scheme, version: str, ranges: str) -> bool:
+    """Maven/NuGet interval notation: `[1.0,2.0)`, `(,1.2.3]`, `[1.5]`, `[1,2),[3,)` (a union)."""
+    for m in _RANGE.finditer(ranges):
+        lo_br, lo, comma, hi, hi_br = m.groups()
+        if not comma:  # [1.0] = exactly 1.0
+            if scheme.compare(version, lo) == 0:
                 return True
-        return False
+            continue
+        ok = True
+        if lo:
+            r = scheme.compare(version, lo)
+            ok = r > 0 or (r == 0 and lo_br == "[")
+        if ok and hi:
+            r = scheme.compare(version, hi)
+            ok = r < 0 or (r == 0 and hi_br == "]")
+        if ok:
+            return True
+    return False
