@@ -87,6 +87,11 @@ class _Reader:
             raise BdbError(f"page {pgno} claims to be page {num}")
         return off, nxt, entries, hf, typ
 
+    def unwritten(self, pgno: int) -> bool:
+        """True for a page the file reserves but BerkeleyDB never wrote (page number and type 0)."""
+        num, *_rest, typ = self.pagehdr.unpack_from(self.data, pgno * self.pagesize)
+        return num == 0 and typ == 0
+
     def overflow(self, pgno: int, total: int) -> bytes:
         """The `total` bytes stored on the overflow chain starting at `pgno`."""
         if total <= 0:
@@ -144,6 +149,8 @@ def read_hash_db(data: bytes) -> BdbResult:
                 out.problems.append(f"bucket {bucket}: page chain loops at page {pgno}")
                 break
             seen.add(pgno)
+            if pgno <= r.lastpage and r.unwritten(pgno):
+                break  # BerkeleyDB allocates bucket pages lazily: a zeroed page is an empty bucket
             try:
                 base, nxt, entries, _hf, typ = r.page(pgno)
             except BdbError as exc:
