@@ -64,10 +64,8 @@ def main() -> None:
     except KeyboardInterrupt:
         print("hullscan: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as err:  # click usage errors end here too
-        import click
-
-        if isinstance(err, click.ClickException):
+    except Exception as err:  # click usage errors end here too (typer vendors its own click)
+        if type(err).__name__ in ("UsageError", "BadParameter", "NoSuchOption", "MissingParameter", "BadOptionUsage", "BadArgumentUsage", "ClickException") and hasattr(err, "show"):
             err.show()
             sys.exit(2)
         raise

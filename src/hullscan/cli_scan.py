@@ -41,8 +41,14 @@ def run_scan(
     no_cache: bool,
     quiet: bool,
     exit_code: int,
+    db: Optional[str] = None,
+    severity: Optional[str] = None,
+    ignore_unfixed: bool = False,
+    pkg_types: str = "os,library",
 ) -> None:
     from hullscan.image.model import Platform
+    from hullscan.match.matcher import MatchOptions
+    from hullscan.report.filters import apply_display_filters, parse_severities
     from hullscan.image.target import SourceOptions
     from hullscan.report.formats import write_output, writer
     from hullscan.report.json_report import build_report
@@ -51,7 +57,10 @@ def run_scan(
     if fmt is None:
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
     render = writer(fmt)
+    shown = parse_severities(severity)
     options = ScanOptions(
+        db=db,
+        match=MatchOptions(pkg_types=_pkg_types(pkg_types)),
         scanners=_scanners(scanners),
         source=SourceOptions(platform=Platform.parse(platform) if platform else None),
         cache_dir=cache_dir,
@@ -67,9 +76,17 @@ def run_scan(
             layer = f"layer {w['layer']}: " if w.get("layer") is not None else ""
             path = f"{w['path']}: " if w.get("path") else ""
             print(f"hullscan: warning: {layer}{path}{w['message']}", file=sys.stderr)
+    report = apply_display_filters(report, shown, ignore_unfixed)
     write_output(render(report), output)
-    if exit_code and report.get("vulnerabilities") or exit_code and report.get("secrets"):
+    if exit_code and (report.get("vulnerabilities") or report.get("secrets")):
         raise typer.Exit(exit_code)
+
+
+def _pkg_types(text: str) -> frozenset[str]:
+    chosen = frozenset(t.strip() for t in text.split(",") if t.strip())
+    if not chosen or chosen - {"os", "library"}:
+        raise UsageError("--pkg-types: choose from os, library")
+    return chosen
 
 
 def register(app: typer.Typer) -> None:
@@ -80,6 +97,10 @@ def register(app: typer.Typer) -> None:
     nocache_opt = typer.Option(False, "--no-cache", help="Neither read nor write the per-layer cache.")
     quiet_opt = typer.Option(False, "--quiet", "-q", help="No progress and no warnings on stderr.")
     exit_opt = typer.Option(0, "--exit-code", help="Exit with this code when findings remain after the display filters (default 0: the gate never fails).")
+    db_opt = typer.Option(None, "--db", help="Vulnerability DB: a SQLite file or postgresql:// URL (default: $HULLSCAN_DB_URL, else the XDG data dir).")
+    sev_opt = typer.Option(None, "--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")
+    unfixed_opt = typer.Option(False, "--ignore-unfixed", help="Show only vulnerabilities with a fixed version.")
+    types_opt = typer.Option("os,library", "--pkg-types", help="Package types to match: os, library.")
 
     @app.command("image")
     def image_cmd(
@@ -92,10 +113,15 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = nocache_opt,
         quiet: bool = quiet_opt,
         exit_code: int = exit_opt,
+        db: Optional[str] = db_opt,
+        severity: Optional[str] = sev_opt,
+        ignore_unfixed: bool = unfixed_opt,
+        pkg_types: str = types_opt,
     ) -> None:
         """Scan a container image, layer by layer."""
         run_scan(target, fmt=format, output=output, scanners=scanners, platform=platform,
-                 cache_dir=cache_dir, no_cache=no_cache, quiet=quiet, exit_code=exit_code)
+                 cache_dir=cache_dir, no_cache=no_cache, quiet=quiet, exit_code=exit_code,
+                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types)
 
     @app.command("fs")
     def fs_cmd(
@@ -105,10 +131,15 @@ def register(app: typer.Typer) -> None:
         scanners: str = scanners_opt,
         quiet: bool = quiet_opt,
         exit_code: int = exit_opt,
+        db: Optional[str] = db_opt,
+        severity: Optional[str] = sev_opt,
+        ignore_unfixed: bool = unfixed_opt,
+        pkg_types: str = types_opt,
     ) -> None:
         """Scan a directory (a root filesystem or a project checkout) as one layer."""
         run_scan(f"dir:{directory}", fmt=format, output=output, scanners=scanners, platform=None,
-                 cache_dir=None, no_cache=True, quiet=quiet, exit_code=exit_code)
+                 cache_dir=None, no_cache=True, quiet=quiet, exit_code=exit_code,
+                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types)
 
     cache_app = typer.Typer(help="Manage the per-layer cache.", no_args_is_help=True)
 

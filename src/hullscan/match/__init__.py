@@ -1,0 +1,1 @@
+"""Inventory × vulnerability DB → findings (claircore's matcher: filter → query → vulnerable)."""
