@@ -34,6 +34,12 @@ def all_analyzers() -> list[Analyzer]:
     found += [GoBinaryAnalyzer(), GoModAnalyzer()]
     from hullscan.inventory.rust import CargoLockAnalyzer, RustBinaryAnalyzer
     found += [RustBinaryAnalyzer(), CargoLockAnalyzer()]
+    from hullscan.inventory.ruby import RubyGemsAnalyzer
+    found.append(RubyGemsAnalyzer())
+    from hullscan.inventory.php import ComposerAnalyzer
+    found.append(ComposerAnalyzer())
+    from hullscan.inventory.dotnet import DotnetAnalyzer
+    found.append(DotnetAnalyzer())
     return found
 
 

@@ -1,0 +1,61 @@
+"""PHP packages: Composer's installed.json (installed) and composer.lock (declared).
+
+composer.json beside a composer.lock says which packages are direct requirements; the rest of the
+lock is marked indirect. Names are Composer's lowercase `vendor/name`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from packageurl import PackageURL
+
+from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.lockfiles.composer import parse_composer_json, parse_composer_lock, parse_installed_json
+from hullscan.inventory.model import Package
+
+ECOSYSTEM = "Packagist"
+
+
+def composer_purl(name: str, version: str) -> str:
+    vendor, _, project = name.rpartition("/")
+    return PackageURL(type="composer", namespace=vendor or None, name=project, version=version or None).to_string()
+
+
+class ComposerAnalyzer(Analyzer):
+    name = "composer"
+    version = 1
+    max_size = 32 * MiB
+
+    def wants(self, path: str, size: int, mode: int) -> bool:
+        if path.endswith("/vendor/composer/installed.json"):
+            return True
+        # composer.json of every vendored package is not the project's
+        return path.endswith(("/composer.lock", "/composer.json")) and "/vendor/" not in path
+
+    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        if path.endswith("/installed.json"):
+            return {"installed": parse_installed_json(data, warn)}
+        if path.endswith("/composer.lock"):
+            return {"lock": parse_composer_lock(data, warn)}
+        manifest = parse_composer_json(data, warn)
+        return {"manifest": manifest} if manifest else None
+
+    def assemble(self, view: AnalyzerView) -> Assembled:
+        pkgs: list[Package] = []
+        for path, ff in sorted(view.files.items()):
+            if "installed" in ff.fact:
+                pkgs.extend(self._package(r, path, "installed", False) for r in ff.fact["installed"])
+            elif "lock" in ff.fact:
+                sibling = view.files.get(path[: -len("composer.lock")] + "composer.json")
+                manifest = sibling.fact.get("manifest") if sibling is not None else None
+                direct = set(manifest["require"]) | set(manifest["require_dev"]) if manifest else None
+                for r in ff.fact["lock"]:
+                    indirect = direct is not None and r["name"] not in direct
+                    pkgs.append(self._package(r, path, "declared", indirect))
+        return Assembled(packages=pkgs)
+
+    def _package(self, rec: dict[str, Any], path: str, kind: str, indirect: bool) -> Package:
+        return Package("composer", rec["name"], rec["version"], ECOSYSTEM, composer_purl(rec["name"], rec["version"]),
+                       self.name, (path,), licenses=tuple(rec["licenses"]), kind=kind, dev=rec["dev"],
+                       indirect=indirect)
