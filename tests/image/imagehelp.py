@@ -1,0 +1,90 @@
+"""Helpers for the image tests (imported by name; fixtures are in conftest.py): run the real CLI in a subprocess (exit code, stderr, peak memory),
+and a recording analyzer that shows exactly which file contents the walker handed over."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled
+
+REPO = Path(__file__).resolve().parents[2]
+HULLSCAN = REPO / ".venv" / "bin" / "hullscan"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    maxrss_mb: float
+    """Peak RSS of the child process (ru_maxrss of RUSAGE_CHILDREN, measured around this run)."""
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None) -> Run:
+    """`hullscan ARGS` as a user runs it. Peak RSS: the children's ru_maxrss is a running maximum over
+    every waited-for child, so each measured run goes through a fresh helper process."""
+    exe = str(HULLSCAN) if HULLSCAN.exists() else None
+    cmd = [exe, *args] if exe else [sys.executable, "-m", "hullscan", *args]
+    probe = (
+        "import resource,subprocess,sys,json;"
+        "p=subprocess.run(sys.argv[1:],capture_output=True);"
+        "sys.stdout.buffer.write(p.stdout);sys.stderr.buffer.write(p.stderr);"
+        "open(__import__('os').environ['HS_RSS_OUT'],'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss));"
+        "sys.exit(p.returncode)"
+    )
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        child_env = {**os.environ, **(env or {}), "HS_RSS_OUT": rss.name}
+        p = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, timeout=timeout, env=child_env)
+        text = Path(rss.name).read_text().strip()
+    return Run(p.returncode, p.stdout, p.stderr, int(text or 0) / 1024)
+
+
+def scan_json(target: str | Path, *extra: str, cache: Path | None = None) -> Run:
+    # `license` runs the package analyzers without needing a vulnerability DB
+    args = ["image", str(target), "--format", "json", "--quiet", "--scanners", "license"]
+    args += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    return run_cli(*args, *extra)
+
+
+class Recorder(Analyzer):
+    """Test analyzer: wants every file under /app, /etc/app or named `marker*`; records the content."""
+
+    name = "test-recorder"
+    version = 1
+    wants_history = True
+    scanners = frozenset({"vuln", "secret", "config", "license"})
+
+    def wants(self, path: str, size: int, mode: int) -> bool:
+        return path.startswith(("/app/", "/etc/app/")) or path.rsplit("/", 1)[-1].startswith("marker")
+
+    def analyze(self, path: str, data: bytes, warn: Any) -> Any:
+        return data.decode("utf-8", "replace")
+
+    def assemble(self, view: AnalyzerView) -> Assembled:
+        return Assembled(
+            facts={
+                "files": {p: {"content": ff.fact, "layer": ff.layer} for p, ff in sorted(view.files.items())},
+                "history": sorted(
+                    [ff.path, ff.layer, ff.removed_in, ff.fact] for ff in view.history if ff.removed_in is not None
+                ),
+            }
+        )
+
+
+def peak_rss_self_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
