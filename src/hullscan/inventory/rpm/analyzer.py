@@ -52,6 +52,9 @@ def _report(warn: WarnFn, problems: list[str]) -> None:
 
 def read_database(path: str, data: bytes, warn: WarnFn) -> list[RpmHeader] | None:
     """All package headers of one rpm database or manifest (None when the whole file is unreadable)."""
+    if not data:
+        warn("empty file, not an rpm database")
+        return None
     if path in MANIFEST_PATHS:
         res = parse_manifest(data.decode("utf-8", "replace"))
         _report(warn, res.problems)

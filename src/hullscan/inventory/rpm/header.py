@@ -86,13 +86,15 @@ def _cstr(data: bytes, off: int, dl: int) -> tuple[str, int]:
 
 
 def _strings(data: bytes, off: int, count: int, dl: int) -> list[str]:
-    if count > dl:  # every string takes at least its NUL byte
-        raise HeaderError(f"string array count {count} exceeds data size")
-    out = []
-    for _ in range(count):
-        s, off = _cstr(data, off, dl)
-        out.append(s)
-    return out
+    if off < 0 or off >= dl or count > dl - off:  # every string takes at least its NUL byte
+        raise HeaderError(f"string array at {off}×{count} outside data ({dl} bytes)")
+    if count == 0:
+        return []
+    # One split and one decode for the whole array: file lists run to thousands of names.
+    parts = data[off:dl].split(b"\0", count)
+    if len(parts) <= count:
+        raise HeaderError(f"string array at offset {off} is not terminated")
+    return b"\0".join(parts[:count]).decode("utf-8", "replace").split("\0")
 
 
 def _int32s(data: bytes, off: int, count: int, dl: int) -> tuple[int, ...]:
