@@ -1,0 +1,200 @@
+"""CycloneDX and SPDX writers: real report dicts in, validated by each library's own validator out."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SHARED, read_tree
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from cyclonedx.validation.xml import XmlValidator
+from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+from hullscan.inventory.apk import ApkAnalyzer
+from hullscan.inventory.applier import analyze_files
+from hullscan.inventory.dpkg import DpkgAnalyzer
+from hullscan.inventory.model import Inventory
+from hullscan.inventory.os_release import OSReleaseAnalyzer
+from hullscan.report import cyclonedx, spdx
+from hullscan.report.json_report import os_dict, package_dict, removed_dict
+
+ALPINE_TAR = SHARED / "fixtures/pkgdb/images/alpine-3.10.docker-save.tar.gz"
+ANALYZERS = [OSReleaseAnalyzer(), DpkgAnalyzer(), ApkAnalyzer()]
+
+
+def _report(inv: Inventory, target: dict[str, Any], diff_ids: list[str], vulns: list[dict] | None = None) -> dict:
+    """The report dict as docs/report.schema.json describes it (the parts SBOMs read)."""
+    layers = [{"index": i, "digest": "", "diff_id": d, "size": 0, "media_type": "", "created_by": "", "base": None}
+              for i, d in enumerate(diff_ids)]
+    packages = []
+    for p in inv.packages:
+        d = package_dict(p)
+        if d["layer"] is not None:
+            d["layer"]["diff_id"] = diff_ids[d["layer"]["index"]]
+        packages.append(d)
+    return {
+        "schema_version": "1.0", "tool": {"name": "hullscan", "version": "0.1.0"},
+        "created_at": "2026-11-28T12:00:00Z", "target": target, "os": os_dict(inv.os), "architecture": "amd64",
+        "layers": layers, "base_image": {"layer_count": 0, "name": "", "provisional": True},
+        "packages": packages, "history": [removed_dict(r) for r in inv.history],
+        "vulnerabilities": vulns or [], "warnings": [],
+    }
+
+
+def _alpine_report() -> dict:
+    """The real alpine:3.10 `docker save` tarball, read as the image's one layer."""
+    with tarfile.open(ALPINE_TAR) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))[0]  # type: ignore[arg-type]
+        blob = outer.extractfile(manifest["Layers"][0]).read()  # type: ignore[union-attr]
+    layer: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tf:
+        for m in tf:
+            if m.isfile():
+                layer["/" + m.name.lstrip("./")] = tf.extractfile(m).read()  # type: ignore[union-attr]
+    inv = analyze_files(ANALYZERS, [layer])
+    target = {"input": f"docker-archive:{ALPINE_TAR}", "type": "docker-archive", "name": "alpine:3.10",
+              "manifest_digest": "", "config_digest": "sha256:" + manifest["Config"].split(".")[0],
+              "repo_tags": manifest["RepoTags"]}
+    return _report(inv, target, ["sha256:" + hashlib.sha256(blob).hexdigest()])
+
+
+def _debian_report() -> dict:
+    """Two layers of Debian packages (one upgraded, one removed), odd licenses, and findings of every status."""
+    base = read_tree(SHARED / "fixtures/pkgdb/dpkg/ubuntu-18.04__trivy-valid")
+    base["/etc/os-release"] = b'ID=ubuntu\nVERSION_ID="18.04"\nVERSION_CODENAME=bionic\nPRETTY_NAME="Ubuntu 18.04"\n'
+    base["/usr/share/doc/bash/copyright"] = b"Format: x\n\nLicense: GPL-3+ or BSD-3-clause\n\nLicense: Custom weird (c)\n"
+    status = base["/var/lib/dpkg/status"].decode()
+    top = {"/var/lib/dpkg/status": status.replace("Version: 4.4.18-2ubuntu1", "Version: 4.4.18-2ubuntu1.2")
+           .encode()}
+    inv = analyze_files(ANALYZERS, [base, top])
+    bash = next(p for p in inv.packages if p.name == "bash")
+    statuses = ["fixed", "affected", "will_not_fix", "fix_deferred", "end_of_life", "not_affected",
+                "under_investigation"]
+    vulns = [{"id": f"CVE-2024-{i:04d}", "aliases": [f"USN-{i}-1"], "status": s, "severity": sev,
+              "package": {"id": package_dict(bash)["id"], "name": "bash", "version": bash.version,
+                          "purl": bash.purl},
+              "fixed_version": "5.0-1" if s == "fixed" else "", "cvss": cv, "title": "t",
+              "references": ["https://ubuntu.com/security/CVE-2024-0001", "not a url"], "data_source": "ubuntu",
+              "layer": {"index": 0, "diff_id": "sha256:aa"}}
+             for i, (s, sev, cv) in enumerate(zip(statuses, ["critical", "high", "medium", "low", "unknown",
+                                                             "none", "bogus"],
+                                                  [{"score": 9.8, "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                                                    "version": "3.1"}, None, {}, None, None, None, None]))]
+    target = {"input": "dir:/x", "type": "dir", "name": "ubuntu-test", "manifest_digest": "", "config_digest": "",
+              "repo_tags": []}
+    return _report(inv, target, ["sha256:" + "1" * 64, "sha256:" + "2" * 64], vulns)
+
+
+@pytest.fixture(scope="module")
+def reports(shared: Path) -> dict[str, dict]:
+    return {"alpine": _alpine_report(), "debian": _debian_report()}
+
+
+@pytest.mark.parametrize("which", ["alpine", "debian"])
+def test_cyclonedx_json_validates_and_keeps_the_facts(reports: dict, which: str) -> None:
+    report = reports[which]
+    out = cyclonedx.render_json(report)
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(out.decode())
+    assert errors is None, getattr(errors, "data", errors)
+    bom = json.loads(out)
+    assert bom["specVersion"] == "1.6"
+    comps = {c["bom-ref"]: c for c in bom["components"]}
+    assert len(report["packages"]) > 10
+    for pkg in report["packages"]:
+        c = comps[pkg["id"]]
+        assert (c["name"], c["version"], c["purl"]) == (pkg["name"], pkg["version"], pkg["purl"])
+        props = {p["name"]: p["value"] for p in c["properties"]}
+        assert props["hullscan:layer:diff_id"] == pkg["layer"]["diff_id"]
+        assert props["hullscan:layer:index"] == str(pkg["layer"]["index"])
+        assert props["hullscan:package:source_name"] == pkg["source_name"]
+    os = comps["os"]
+    assert os["type"] == "operating-system" and os["name"] == report["os"]["family"]
+    assert {"name": "hullscan:os:ecosystem", "value": report["os"]["ecosystem"]} in os["properties"]
+    assert bom["metadata"]["component"]["type"] == "container"
+    assert out == cyclonedx.render_json(report)  # deterministic: serial and time come from the report
+
+
+@pytest.mark.parametrize("which", ["alpine", "debian"])
+def test_cyclonedx_xml_validates(reports: dict, which: str) -> None:
+    out = cyclonedx.render_xml(reports[which])
+    errors = XmlValidator(SchemaVersion.V1_6).validate_str(out.decode())
+    assert errors is None, getattr(errors, "data", errors)
+    assert out.count(b"<component ") + out.count(b"<component>") >= len(reports[which]["packages"])
+
+
+def test_cyclonedx_licenses_and_vulnerabilities(reports: dict) -> None:
+    report = reports["debian"]
+    bom = json.loads(cyclonedx.render_json(report))
+    bash = next(c for c in bom["components"] if c["name"] == "bash")
+    assert sorted(json.dumps(x, sort_keys=True) for x in bash["licenses"]) == sorted(json.dumps(x, sort_keys=True) for x in [
+        {"license": {"id": "GPL-3.0-or-later"}}, {"license": {"id": "BSD-3-Clause"}},
+        {"license": {"name": "Custom weird (c)"}}])
+    vulns = {v["id"]: v for v in bom["vulnerabilities"]}
+    assert len(vulns) == 7
+    fixed = vulns["CVE-2024-0000"]
+    assert fixed["affects"][0]["ref"] == next(p["id"] for p in report["packages"] if p["name"] == "bash")
+    assert fixed["ratings"][0]["score"] == 9.8 and fixed["ratings"][0]["method"] == "CVSSv31"
+    assert fixed["recommendation"] == "Upgrade bash to 5.0-1"
+    assert vulns["CVE-2024-0005"]["analysis"]["state"] == "not_affected"
+    assert {"name": "hullscan:status", "value": "will_not_fix"} in vulns["CVE-2024-0002"]["properties"]
+
+
+def _spdx_roundtrip(tmp_path: Path, data: bytes, suffix: str) -> Any:
+    path = tmp_path / f"doc{suffix}"
+    path.write_bytes(data)
+    return parse_file(str(path))
+
+
+@pytest.mark.parametrize("which", ["alpine", "debian"])
+@pytest.mark.parametrize("fmt", ["json", "tagvalue"])
+def test_spdx_validates_and_round_trips(reports: dict, tmp_path: Path, which: str, fmt: str) -> None:
+    report = reports[which]
+    messages = validate_full_spdx_document(spdx.build_document(report))
+    assert [m.validation_message for m in messages] == []
+    data = spdx.render_json(report) if fmt == "json" else spdx.render_tagvalue(report)
+    doc = _spdx_roundtrip(tmp_path, data, ".spdx.json" if fmt == "json" else ".spdx")
+    assert [m.validation_message for m in validate_full_spdx_document(doc)] == []
+    by_purl = {ref.locator: p for p in doc.packages for ref in p.external_references if ref.reference_type == "purl"}
+    assert set(by_purl) == {p["purl"] for p in report["packages"]}
+    for pkg in report["packages"]:
+        sp = by_purl[pkg["purl"]]
+        assert sp.version == pkg["version"] and sp.spdx_id == f"SPDXRef-{pkg['id']}"
+        assert f"diff_id={pkg['layer']['diff_id']}" in (sp.comment or "")
+    annotated = {a.spdx_id for a in doc.annotations}
+    assert {f"SPDXRef-{p['id']}" for p in report["packages"]} <= annotated
+    assert data == (spdx.render_json(report) if fmt == "json" else spdx.render_tagvalue(report))
+
+
+def test_spdx_license_refs_are_declared(reports: dict) -> None:
+    doc = json.loads(spdx.render_json(reports["debian"]))
+    bash = next(p for p in doc["packages"] if p["name"] == "bash")
+    assert bash["licenseDeclared"] == "GPL-3.0-or-later AND BSD-3-Clause AND LicenseRef-Custom-weird-c"
+    refs = {e["licenseId"] for e in doc["hasExtractedLicensingInfos"]}
+    assert "LicenseRef-Custom-weird-c" in refs
+    upgraded = next(p for p in doc["packages"] if p["name"] == "libc6")
+    assert upgraded["supplier"].startswith("Person: ")
+
+
+def test_history_and_layers_survive(reports: dict) -> None:
+    report = reports["debian"]
+    assert [h["package"]["name"] for h in report["history"]] == ["bash"]
+    bash = next(p for p in report["packages"] if p["name"] == "bash")
+    assert bash["layer"]["index"] == 1
+    bom = json.loads(cyclonedx.render_json(report))
+    comp = next(c for c in bom["components"] if c["name"] == "bash")
+    assert {"name": "hullscan:layer:diff_id", "value": "sha256:" + "2" * 64} in comp["properties"]
+
+
+def test_empty_report_still_valid() -> None:
+    report = {"tool": {"name": "hullscan", "version": "0"}, "created_at": "", "target": {"input": "x"},
+              "os": None, "packages": [], "vulnerabilities": []}
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(cyclonedx.render_json(report).decode()) is None
+    assert validate_full_spdx_document(spdx.build_document(report)) == []
