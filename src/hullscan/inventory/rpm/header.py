@@ -125,10 +125,13 @@ def parse_header(blob: bytes) -> RpmHeader:
         if e is None:
             return ""
         typ, off, count = e
-        if typ in (T_STRING, T_I18NSTRING, T_STRING_ARRAY):
-            if count < 1:
-                return ""
+        if typ == T_STRING:
+            if count != 1:  # as rpm's own check: a STRING holds exactly one
+                raise HeaderError(f"tag {tag}: string with count {count}")
             return _cstr(data, off, dl)[0]
+        if typ in (T_I18NSTRING, T_STRING_ARRAY):
+            values = _strings(data, off, count, dl)  # all must lie inside the data, the first is used
+            return values[0] if values else ""
         raise HeaderError(f"tag {tag} has type {typ}, not a string")
 
     def strings(tag: int) -> list[str]:
