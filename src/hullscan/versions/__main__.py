@@ -3,8 +3,8 @@
 Protocol (../shared/vectors/README.md): each line is a record such as
 `{"scheme":"deb","kind":"compare","a":"1.0-1","b":"1.0-2"}`; kinds are `compare` (answer: an
 integer whose sign is the ordering), `satisfies` and `advisory` (answer: `true`/`false`). Exactly
-one answer line per question, in order, flushed as it is written; a question that cannot be
-answered gets `unsupported`.
+one answer line per question, in order (stdout is block-buffered, which the evaluator's concurrent
+reader handles; it is flushed at the end); a question that cannot be answered gets `unsupported`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ def answer(q: dict) -> str:
 
 def main() -> int:
     out = sys.stdout
-    interactive = not sys.stdin.isatty() and False
     for line in sys.stdin:
         line = line.strip()
         if not line:
@@ -44,8 +43,6 @@ def main() -> int:
         except Exception:  # one bad question must not stop the others
             text = "unsupported"
         out.write(text + "\n")
-        if interactive:
-            out.flush()
     out.flush()
     return 0
 
