@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,9 @@ MAX_INFLATE = 256 * MiB
 """Total bytes inflated from one outer archive (nested archives + metadata files)."""
 MAX_META = MiB
 """Largest MANIFEST.MF / pom.properties read."""
+MAVEN_REPO = "/usr/share/maven-repo/"
+"""Debian's maven-repo-helper tree: `<group path>/<artifact>/<version>/<artifact>-<version>.pom`,
+beside symlinks to the jars in /usr/share/java. Its poms name manifest-only jars exactly."""
 BOMB_RATIO = 200
 """Uncompressed/compressed ratio above which a member (bigger than 1 MiB) is treated as a zip bomb."""
 
@@ -133,9 +137,14 @@ class JavaArchiveAnalyzer(Analyzer):
         low = path.lower()
         if low.endswith(ARCHIVE_EXTS):
             return True
+        if path.startswith(MAVEN_REPO) and path.endswith(".pom"):
+            return size <= MAX_META
         return path.endswith("/pom.properties") and "/META-INF/" in path and size <= MAX_META
 
     def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        if path.endswith(".pom"):
+            pom = parse_pom(data, warn)
+            return {"pom": pom} if pom else None
         if path.endswith("/pom.properties"):
             props = parse_properties(data.decode("utf-8", errors="replace"))
             art = _from_props(props, path, "pom.properties")
@@ -235,8 +244,18 @@ class JavaArchiveAnalyzer(Analyzer):
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []
+        # (artifact, version) → groups, from Debian maven-repo poms in the image
+        repo: dict[tuple[str, str], set[str]] = {}
+        for ff in view.files.values():
+            if isinstance(ff.fact, dict) and "pom" in ff.fact:
+                pom = ff.fact["pom"]
+                repo.setdefault((pom["artifact"], pom["version"]), set()).add(pom["group"])
         for path, ff in sorted(view.files.items()):
+            if not isinstance(ff.fact, list):
+                continue
             for art in ff.fact:
+                if art["source"] != "pom.properties":
+                    art = _with_repo_group(art, repo)
                 paths = tuple(art.get("paths") or (path,))
                 group, artifact, version = art["group"], art["artifact"], art["version"]
                 name = f"{group}:{artifact}" if group else artifact
@@ -255,6 +274,40 @@ class JavaArchiveAnalyzer(Analyzer):
                     )
                 )
         return Assembled(packages=pkgs)
+
+
+def _with_repo_group(art: dict[str, Any], repo: dict[tuple[str, str], set[str]]) -> dict[str, Any]:
+    """A manifest/file-name identity whose artifact and version one maven-repo pom also names takes
+    that pom's groupId (the manifest's group is a guess from Bundle-SymbolicName)."""
+    groups = repo.get((art["artifact"], art["version"]))
+    if groups and len(groups) == 1:
+        return {**art, "group": next(iter(groups)), "source": art["source"] + "+maven-repo"}
+    return art
+
+
+def parse_pom(data: bytes, warn: WarnFn) -> dict[str, str] | None:
+    """groupId/artifactId/version of a pom.xml (the parent's groupId/version when not its own)."""
+    head = data[:4096]
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
+        warn("pom with a DTD or entities: not parsed")  # entity expansion is an attack surface
+        return None
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        warn(f"malformed pom XML: {exc}")
+        return None
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+
+    def text(*path: str) -> str:
+        node = root.find("/".join(ns + p for p in path))
+        return (node.text or "").strip() if node is not None else ""
+
+    group = text("groupId") or text("parent", "groupId")
+    artifact = text("artifactId")
+    version = text("version") or text("parent", "version")
+    if not group or not artifact or not version or "${" in group + artifact + version:
+        return None
+    return {"group": group, "artifact": artifact, "version": version}
 
 
 def _from_props(props: dict[str, str], path: str, source: str) -> dict[str, Any] | None:
