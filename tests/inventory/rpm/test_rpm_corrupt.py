@@ -161,3 +161,11 @@ def test_manifest_bad_lines_named() -> None:
     fact, warnings = _analyze("/var/lib/rpmmanifest/container-manifest-2", text)
     assert [p["name"] for p in fact] == ["ok"]
     assert len(warnings) == 2 and "line 2" in warnings[0] and "line 3" in warnings[1]
+
+
+def test_broken_meta_page_recovered_by_page_scan(built_bdb: bytes) -> None:
+    buf = bytearray(built_bdb)
+    struct.pack_into("<32I", buf, 96, *([0x00FFFFFF] * 32))  # every bucket → a page far outside the file
+    fact, warnings = _analyze("/var/lib/rpm/Packages", bytes(buf))
+    assert fact is not None and len(fact) == 13
+    assert any("recovered" in w for w in warnings)

@@ -130,49 +130,78 @@ class _Reader:
         return bucket + self.spares[bucket.bit_length()]
 
 
+def _read_items(r: _Reader, pgno: int, base: int, entries: int, out: BdbResult, keys: set[bytes]) -> int:
+    """Append the key/value pairs of one hash page (skipping keys already read); how many were new."""
+    ps = r.pagesize
+    if PAGE_HEADER + 2 * entries > ps:
+        out.problems.append(f"page {pgno}: {entries} entries cannot fit")
+        return 0
+    offs = struct.unpack_from(f"{r.e}{entries}H", r.data, base + PAGE_HEADER)
+    new = 0
+    for i in range(0, entries - 1, 2):
+        koff, voff = offs[i], offs[i + 1]
+        klen = (ps if i == 0 else offs[i - 1]) - koff
+        try:
+            key = r.item(base, koff, klen)
+            if key in keys:
+                continue
+            value = r.item(base, voff, koff - voff)
+        except BdbError as exc:
+            out.problems.append(f"page {pgno} entry {i // 2}: {exc}")
+            continue
+        keys.add(key)
+        hnum = struct.unpack(r.e + "I", key)[0] if len(key) == 4 else -1
+        out.values.append((hnum, value))
+        new += 1
+    return new
+
+
 def read_hash_db(data: bytes) -> BdbResult:
     """Every key/value pair of a BerkeleyDB hash database. Raises BdbError only when the file as a
-    whole is unreadable; damage inside it is reported in `problems` and skipped."""
+    whole is unreadable; damage inside it is reported in `problems` and skipped.
+
+    Records are found the way BerkeleyDB finds them (bucket by bucket). When that walk meets damage,
+    every other hash page of the file is scanned too, so a broken chain or meta page loses as little
+    as possible."""
     r = _Reader(data)
     out = BdbResult(big_endian=r.e == ">")
     if r.truncated:
         out.problems.append(f"file truncated: meta page names {r.lastpage + 1}+ pages, file has {r.npages}")
+    seen: set[int] = set()
+    keys: set[bytes] = set()
     if r.max_bucket > r.lastpage:
         out.problems.append(f"implausible bucket count {r.max_bucket + 1}")
-        return out
-    seen: set[int] = set()
-    ps = r.pagesize
-    for bucket in range(r.max_bucket + 1):
-        pgno = r.bucket_page(bucket)
-        while pgno:
-            if pgno in seen:
-                out.problems.append(f"bucket {bucket}: page chain loops at page {pgno}")
-                break
-            seen.add(pgno)
-            if pgno <= r.lastpage and r.unwritten(pgno):
-                break  # BerkeleyDB allocates bucket pages lazily: a zeroed page is an empty bucket
-            try:
-                base, nxt, entries, _hf, typ = r.page(pgno)
-            except BdbError as exc:
-                out.problems.append(f"bucket {bucket}: {exc}")
-                break
-            if typ not in (P_HASH, P_HASH_UNSORTED):
-                out.problems.append(f"bucket {bucket}: page {pgno} has type {typ}, not a hash page")
-                break
-            if PAGE_HEADER + 2 * entries > ps:
-                out.problems.append(f"page {pgno}: {entries} entries cannot fit")
-                break
-            offs = struct.unpack_from(f"{r.e}{entries}H", data, base + PAGE_HEADER)
-            for i in range(0, entries - 1, 2):
-                koff, voff = offs[i], offs[i + 1]
-                klen = (ps if i == 0 else offs[i - 1]) - koff
+    else:
+        for bucket in range(r.max_bucket + 1):
+            pgno = r.bucket_page(bucket)
+            while pgno:
+                if pgno in seen:
+                    out.problems.append(f"bucket {bucket}: page chain loops at page {pgno}")
+                    break
+                seen.add(pgno)
+                if pgno <= r.lastpage and r.unwritten(pgno):
+                    break  # BerkeleyDB allocates bucket pages lazily: a zeroed page is an empty bucket
                 try:
-                    key = r.item(base, koff, klen)
-                    value = r.item(base, voff, koff - voff)
+                    base, nxt, entries, _hf, typ = r.page(pgno)
                 except BdbError as exc:
-                    out.problems.append(f"page {pgno} entry {i // 2}: {exc}")
-                    continue
-                hnum = struct.unpack(r.e + "I", key)[0] if len(key) == 4 else -1
-                out.values.append((hnum, value))
-            pgno = nxt
+                    out.problems.append(f"bucket {bucket}: {exc}")
+                    break
+                if typ not in (P_HASH, P_HASH_UNSORTED):
+                    out.problems.append(f"bucket {bucket}: page {pgno} has type {typ}, not a hash page")
+                    break
+                _read_items(r, pgno, base, entries, out, keys)
+                pgno = nxt
+    if out.problems:
+        recovered = 0
+        for pgno in range(1, r.lastpage + 1):
+            if pgno in seen:
+                continue
+            try:
+                base, _nxt, entries, _hf, typ = r.page(pgno)
+            except BdbError:
+                continue
+            if typ in (P_HASH, P_HASH_UNSORTED):
+                recovered += _read_items(r, pgno, base, entries, out, keys)
+        if recovered:
+            out.problems.append(f"recovered {recovered} records by scanning every page")
     return out
