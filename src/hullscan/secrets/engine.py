@@ -1,0 +1,263 @@
+"""The secret engine: keyword prefilter → regexes near the hits → checks → masked findings.
+
+Cost is bounded per file: one Hyperscan pass for all keywords; each rule's regex only runs inside
+windows around its own keyword hits (merged when they overlap); binary files are skipped after a
+NUL sniff; files are cut at `max_size`; and nothing is split into lines, so a 10 MB one-line
+minified file costs one pass plus a few small windows, not a copy per line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from hullscan.secrets.finding import Finding, fingerprint, mask_secret
+from hullscan.secrets.prefilter import Prefilter
+from hullscan.secrets.rules import Rule, Ruleset, default_ruleset
+
+MAX_SIZE = 10 * 1024 * 1024
+"""Per-file cap: bytes beyond it are not scanned (the analyzer does not even read such files)."""
+SNIFF = 8192
+CONTEXT = 100
+"""Characters of the line shown either side of a secret."""
+MAX_FINDINGS = 200
+"""Per file; a file with more is a data dump, and 200 lines already say so."""
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    rule: Rule
+    start: int
+    end: int
+    match_start: int
+    match_end: int
+
+
+def is_binary(data: bytes) -> bool:
+    """Content sniff: a NUL byte in the first 8 KiB (what git and grep use)."""
+    return b"\x00" in data[:SNIFF]
+
+
+def shannon_entropy(value: bytes) -> float:
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def charsets(value: bytes) -> int:
+    """How many of lower, upper, digit, symbol the value mixes."""
+    lower = upper = digit = other = 0
+    for b in value:
+        if 97 <= b <= 122:
+            lower = 1
+        elif 65 <= b <= 90:
+            upper = 1
+        elif 48 <= b <= 57:
+            digit = 1
+        else:
+            other = 1
+    return lower + upper + digit + other
+
+
+class _Compiled:
+    """A ruleset's prefilter and keyword → rules index, built once and kept on the ruleset."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        keywords = sorted({k for r in ruleset.rules for k in r.keywords})
+        self.prefilter = Prefilter(keywords)
+        index = {k: i for i, k in enumerate(keywords)}
+        self.by_keyword: list[list[Rule]] = [[] for _ in keywords]
+        for r in ruleset.rules:
+            for k in r.keywords:
+                self.by_keyword[index[k]].append(r)
+        self.keyword_len = [len(k) for k in keywords]
+        self.always = [r for r in ruleset.rules if not r.keywords]
+
+
+def _compiled(ruleset: Ruleset) -> _Compiled:
+    c = ruleset._cache.get("compiled")
+    if c is None:
+        c = ruleset._cache["compiled"] = _Compiled(ruleset)
+    return c
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    spans.sort()
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and s <= out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _path_allowed(ruleset: Ruleset, path: str) -> bool:
+    return any(a.path is not None and a.regex is None and a.value is None and a.path.search(path) for a in ruleset.allow)
+
+
+class _Blocks:
+    """Exclude-block spans, computed over the whole file only when some rule has them."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.spans: dict[re.Pattern[bytes], list[tuple[int, int]]] = {}
+
+    def covers(self, patterns: tuple[re.Pattern[bytes], ...], start: int, end: int) -> bool:
+        for p in patterns:
+            spans = self.spans.get(p)
+            if spans is None:
+                spans = self.spans[p] = [m.span() for m in p.finditer(self.data)]
+            if any(s <= start and end <= e for s, e in spans):
+                return True
+        return False
+
+
+def _accept(ruleset: Ruleset, rule: Rule, path: str, data: bytes, c: _Candidate, blocks: _Blocks) -> bool:
+    value = data[c.start : c.end]
+    if not value.strip():
+        return False
+    if rule.entropy is not None and shannon_entropy(value) < rule.entropy:
+        return False
+    if rule.min_charsets and charsets(value) < rule.min_charsets:
+        return False
+    whole = data[c.match_start : c.match_end]
+    for a in (*ruleset.allow, *rule.allow):
+        if a.builtin_only and not rule.builtin:
+            continue
+        if a.value is not None and a.value.search(value):
+            return False
+        if a.regex is not None and a.regex.search(whole):
+            if a.path is None or a.path.search(path):
+                return False
+        if a.path is not None and a.regex is None and a.value is None and a.path.search(path):
+            return False
+    if rule.generic and any(p.search(value) for p in ruleset.generic_allow):
+        return False
+    if (ruleset.exclude_blocks or rule.exclude_blocks) and blocks.covers(
+        ruleset.exclude_blocks + rule.exclude_blocks, c.match_start, c.match_end
+    ):
+        return False
+    return True
+
+
+def _candidates(rule: Rule, data: bytes, start: int, end: int):
+    for m in rule.regex.finditer(data, start, end):
+        if m.end() == m.start():
+            continue
+        spans = [m.span(g) for g in rule.secret_groups if m.span(g)[0] >= 0]
+        if not spans:
+            spans = [m.span()]
+        for s, e in spans:
+            if e > s:
+                yield _Candidate(rule, s, e, m.start(), m.end())
+
+
+def _drop_generic_overlaps(cands: list[_Candidate]) -> list[_Candidate]:
+    """A generic rule's hit that overlaps a specific rule's secret is the same secret: keep the specific one."""
+    specific = [(c.start, c.end) for c in cands if not c.rule.generic]
+    if not specific or len(specific) == len(cands):
+        return cands
+    return [c for c in cands if not c.rule.generic or not any(s < c.end and c.start < e for s, e in specific)]
+
+
+def _line_text(data: bytes, s: int, e: int, secrets: list[tuple[int, int]]) -> str:
+    """The line around [s, e), every known secret span in it starred, cut to CONTEXT either side."""
+    ls = data.rfind(b"\n", max(0, s - CONTEXT), s) + 1
+    if ls == 0 and s > CONTEXT:
+        ls = s - CONTEXT
+    first_line_end = data.find(b"\n", s, e)
+    stop = e if first_line_end < 0 else first_line_end
+    le = data.find(b"\n", stop, min(len(data), stop + CONTEXT))
+    if le < 0:
+        le = min(len(data), stop + CONTEXT)
+    out: list[str] = []
+    pos = ls
+    for a, b in sorted(secrets):
+        if b <= ls or a >= le:
+            continue
+        a2, b2 = max(a, ls), min(b, le)
+        if a2 < pos:
+            continue
+        out.append(data[pos:a2].decode("utf-8", "replace"))
+        out.append(mask_secret(data[a2:b2].decode("utf-8", "replace")))
+        pos = b2
+    out.append(data[pos:le].decode("utf-8", "replace"))
+    text = "".join(out).rstrip("\r")
+    return text.replace("\r", "")
+
+
+def scan_bytes(
+    path: str,
+    data: bytes,
+    ruleset: Ruleset | None = None,
+    *,
+    source: str = "file",
+    max_size: int = MAX_SIZE,
+) -> list[Finding]:
+    """Secrets in one file's bytes (masked findings, sorted by offset). Binary files give []."""
+    ruleset = ruleset or default_ruleset()
+    if not data or is_binary(data):
+        return []
+    if len(data) > max_size:
+        data = data[:max_size]
+    if _path_allowed(ruleset, path):
+        return []
+    comp = _compiled(ruleset)
+    windows: dict[Rule, list[tuple[int, int]]] = defaultdict(list)
+    whole: set[Rule] = set(comp.always)
+    n = len(data)
+    for kw, pos in comp.prefilter.scan(data):
+        klen = comp.keyword_len[kw]
+        for rule in comp.by_keyword[kw]:
+            if rule.window <= 0:
+                whole.add(rule)
+            else:
+                windows[rule].append((max(0, pos - rule.window), min(n, pos + klen + rule.window)))
+    if not windows and not whole:
+        return []
+
+    found: dict[tuple[str, int, int], _Candidate] = {}
+    blocks = _Blocks(data)
+    work: list[tuple[Rule, list[tuple[int, int]]]] = [(r, [(0, n)]) for r in whole]
+    work += [(r, _merge(w)) for r, w in windows.items() if r not in whole]
+    for rule, spans in work:
+        if rule.path is not None and not rule.path.search(path):
+            continue
+        for s, e in spans:
+            for c in _candidates(rule, data, s, e):
+                key = (rule.id, c.start, c.end)
+                if key not in found and _accept(ruleset, rule, path, data, c, blocks):
+                    found[key] = c
+    if not found:
+        return []
+    accepted = _drop_generic_overlaps(sorted(found.values(), key=lambda c: (c.start, c.end, c.rule.id)))
+    accepted = accepted[:MAX_FINDINGS]
+    secret_spans = [(c.start, c.end) for c in accepted]
+    out: list[Finding] = []
+    line, at = 1, 0
+    for c in accepted:
+        line += data.count(b"\n", at, c.start)
+        at = c.start
+        value = data[c.start : c.end]
+        end_line = line + value.rstrip().count(b"\n")
+        out.append(
+            Finding(
+                rule_id=c.rule.id,
+                category=c.rule.category,
+                severity=c.rule.severity,
+                title=c.rule.title,
+                path=path,
+                start_line=line,
+                end_line=end_line,
+                match=_line_text(data, c.start, c.end, secret_spans),
+                fingerprint=fingerprint(c.rule.id, path, value),
+                offset=c.start,
+                source=source,
+            )
+        )
+    return out

@@ -1,0 +1,74 @@
+"""One pass over a file finding every rule keyword (case-insensitive), with its offset.
+
+Measured on 6,669 text files / 60 MiB (Debian rootfs + 30 PyPI packages, 210 keywords;
+bench/README.md "## Secrets"): Hyperscan 0.04 s, google-re2 alternation 0.18 s (and it only reports
+non-overlapping leftmost hits), pyahocorasick 1.1 s (it needs a lowercased str copy), stdlib `re`
+alternation ~34 s. Hyperscan wins by far and installs from a wheel, so it is the default;
+pyahocorasick (already a dependency) is the fallback where no Hyperscan wheel exists.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+
+try:  # pragma: no cover - depends on the platform's wheels
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover
+    _hs = None
+
+
+class Prefilter:
+    """Finds keyword hits: `scan(data)` → list of (keyword index, start offset)."""
+
+    backend: str
+
+    def __init__(self, keywords: Sequence[str]) -> None:
+        self.keywords = list(keywords)
+        self._lens = [len(k.encode("utf-8")) for k in self.keywords]
+        self._hs_db = None
+        self._ac = None
+        if not self.keywords:
+            self.backend = "none"
+        elif _hs is not None:
+            self.backend = "hyperscan"
+            db = _hs.Database()
+            exprs = [re.escape(k).encode("utf-8") for k in self.keywords]
+            db.compile(
+                expressions=exprs,
+                ids=list(range(len(exprs))),
+                elements=len(exprs),
+                flags=[_hs.HS_FLAG_CASELESS] * len(exprs),
+            )
+            self._hs_db = db
+            self._local = threading.local()  # a Hyperscan scratch serves one thread at a time
+        else:  # pragma: no cover
+            import ahocorasick
+
+            self.backend = "pyahocorasick"
+            ac = ahocorasick.Automaton()
+            for i, k in enumerate(self.keywords):
+                ac.add_word(k, i)
+            ac.make_automaton()
+            self._ac = ac
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        if not self.keywords or not data:
+            return []
+        hits: list[tuple[int, int]] = []
+        if self._hs_db is not None:
+            lens = self._lens
+
+            def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+                hits.append((idx, to - lens[idx]))
+
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = _hs.Scratch(self._hs_db)
+            self._hs_db.scan(data, match_event_handler=on_match, scratch=scratch)
+            return hits
+        text = data.lower().decode("latin-1")  # pragma: no cover
+        for end, idx in self._ac.iter(text):  # pragma: no cover
+            hits.append((idx, end + 1 - self._lens[idx]))
+        return hits  # pragma: no cover
