@@ -74,3 +74,7 @@ def main() -> None:
 from hullscan import cli_scan as _cli_scan  # noqa: E402
 
 _cli_scan.register(app)
+
+from hullscan.vulndb.cli import app as _db_app  # noqa: E402
+
+app.add_typer(_db_app, name="db")

@@ -1,0 +1,209 @@
+"""`hullscan db ...`: update, import, status, export. Thin: parses options, calls the vulndb modules, prints."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hullscan.errors import DatabaseError, FetchError, InputError, UsageError
+from hullscan.vulndb import bundle, importer
+from hullscan.vulndb import update as upd
+from hullscan.vulndb.feeds import FORMATS
+from hullscan.vulndb.store import VulnDB
+
+app = typer.Typer(
+    help="The vulnerability database: update from the public feeds, import files, status, export.\n\n"
+    "The DB is a SQLite file (default under $XDG_DATA_HOME/hullscan, or --db PATH) or PostgreSQL "
+    "(HULLSCAN_DB_URL=postgresql://...). Exit 4 when the DB is missing, corrupt or foreign.",
+    no_args_is_help=True,
+)
+
+DB_OPT = typer.Option(None, "--db", help="DB file path or URL (default: $HULLSCAN_DB_URL, else the XDG data dir file).")
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class _Reporter(upd.Reporter):
+    """Per-feed progress on stderr: a redrawn line on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def feed(self, feed: str, msg: str) -> None:
+        self._clear()
+        _err(f"db update: {feed}: {msg}")
+
+    def download(self, feed: str, url: str, got: int, total: int | None) -> None:
+        if not self.tty:
+            return
+        import time
+
+        now = time.monotonic()
+        if now - self._last < 0.1 and (total is None or got < total):
+            return
+        self._last = now
+        pct = f" {100 * got // total:3d}%" if total else ""
+        sys.stderr.write(f"\r  {feed}: {got / 1e6:8.1f} MB{pct}   ")
+        sys.stderr.flush()
+
+    def warn(self, msg: str) -> None:
+        self._clear()
+        _err(f"hullscan: warning: {msg}")
+
+    def _clear(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+
+
+@app.command("update")
+def update_cmd(
+    feed: list[str] = typer.Option([], "--feed", help=f"Feed to update (repeatable). Default: {', '.join(upd.DEFAULT_FEEDS)} (+nvd with NVD_API_KEY). Known: {', '.join(upd.SOURCES)}."),
+    feed_url: list[str] = typer.Option([], "--feed-url", help="NAME=URL: mirror for a feed (repeatable; for osv/alpine a base URL)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Start from an empty DB (replaces a corrupt/foreign/old one)."),
+    db: Optional[str] = DB_OPT,
+) -> None:
+    """Download the feeds and switch to the new data atomically; a failing feed keeps its old data."""
+    urls: dict[str, list[str]] = {}
+    for item in feed_url:
+        name, sep, url = item.partition("=")
+        if not sep or not url or name not in upd.SOURCES:
+            raise UsageError(f"--feed-url wants NAME=URL with NAME one of {', '.join(upd.SOURCES)}, got {item!r}")
+        urls.setdefault(name, []).append(url)
+    feeds = list(dict.fromkeys(feed)) or upd.default_feeds()
+    result = upd.update(db, feeds, urls=urls, rebuild=rebuild, reporter=_Reporter())
+    for o in result.outcomes:
+        print(f"{o.feed:<11} {o.status:<9} {o.message}")
+        if o.batch is not None and o.batch.reasons:
+            for r in o.batch.reasons[:5]:
+                print(f"    skipped: {r}")
+    if result.outcomes and len(result.failed) == len(result.outcomes):
+        raise FetchError(f"every feed failed ({'; '.join(o.message for o in result.failed)[:400]})")
+
+
+@app.command("import")
+def import_cmd(
+    paths: list[Path] = typer.Argument(..., help="Feed files, directories, .zip/.tar.gz archives, or a `db export` bundle."),
+    fmt: Optional[str] = typer.Option(None, "--format", help=f"Force a format: {', '.join(FORMATS)} (default: detected per file)."),
+    feed: Optional[str] = typer.Option(None, "--feed", help="Store everything under this feed name."),
+    replace: bool = typer.Option(False, "--replace", help="Replace each imported feed's previous data (default: upsert by advisory id)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Start from an empty DB (replaces a corrupt/foreign/old one)."),
+    db: Optional[str] = DB_OPT,
+) -> None:
+    """Import feed files from disk (air-gapped sites); all-or-nothing per feed."""
+    bundles = [p for p in paths if bundle.is_bundle(p)]
+    others = [p for p in paths if p not in bundles]
+    summary = importer.read(others, fmt=fmt, feed=feed, progress=lambda m: _err(f"db import: {m}")) if others else None
+    store = VulnDB.open(db, create=True, rebuild=rebuild)
+    try:
+        for b in bundles:
+            man = bundle.load(store, b)
+            print(f"bundle {b}: {sum(man.get('rows', {}).values())} rows (built {man.get('built_at')})")
+        if summary is not None:
+            importer.write(store, summary, replace=replace)
+    finally:
+        store.close()
+    bad = False
+    if summary is not None:
+        for name, batch in sorted(summary.batches.items()):
+            st = summary.written.get(name)
+            if st is not None:
+                print(f"{name:<11} imported  {batch.records} records ({len(batch.advisories)} advisories), "
+                      f"{batch.skipped} skipped; feed now {st.advisories} advisories, {st.affected} affected rows"
+                      + (f", {st.records} records" if st.records else ""))
+            else:
+                bad = True
+                print(f"{name:<11} FAILED    {summary.failed.get(name, 'not written')} (nothing written for this feed)")
+            for r in batch.reasons[:5]:
+                print(f"    skipped: {r}")
+        if summary.unreadable_count:
+            print(f"unreadable files: {summary.unreadable_count}")
+            for r in summary.unreadable[:5]:
+                print(f"    {r}")
+        for e in summary.errors:
+            bad = True
+            print(f"error: {e}")
+        if not summary.batches and not bundles:
+            raise InputError(f"no feed data recognized in {', '.join(map(str, others))} (try --format)")
+    if bad:
+        raise InputError("some inputs could not be imported (see above); the other feeds were written")
+
+
+_AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw]?)$")
+
+
+def parse_age(text: str) -> timedelta:
+    """`36h`, `7d`, `2w`, `90m`, `3600` (seconds) -> timedelta."""
+    m = _AGE.match(text.strip().lower())
+    if not m:
+        raise UsageError(f"bad age {text!r} (use e.g. 36h, 7d, 2w)")
+    n, unit = float(m.group(1)), m.group(2) or "s"
+    return timedelta(seconds=n * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit])
+
+
+@app.command("status")
+def status_cmd(
+    max_age: str = typer.Option("7d", "--max-age", help="Warn about feeds older than this (e.g. 36h, 7d)."),
+    fail_stale: bool = typer.Option(False, "--fail-stale", help="Exit 4 (instead of only warning) when a feed is stale or failed."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    db: Optional[str] = DB_OPT,
+) -> None:
+    """Feeds, counts and ages; warns past --max-age (fails only with --fail-stale)."""
+    limit = parse_age(max_age)
+    store = VulnDB.open(db)
+    try:
+        feeds = store.feeds()
+        built = store.built_at
+        counts = store.counts()
+        ecos = sorted(store.ecosystems())
+    finally:
+        store.close()
+    now = datetime.now(timezone.utc)
+    stale: list[str] = []
+    rows = []
+    for f in feeds:
+        when = f.fetched_at or f.imported_at
+        age = now - datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None
+        if age is None or age > limit or f.last_error:
+            stale.append(f.feed)
+        rows.append({k: getattr(f, k) for k in f.__dataclass_fields__}
+                    | {"age_hours": round(age.total_seconds() / 3600, 1) if age else None})
+    if as_json:
+        print(json.dumps({"location": store.display, "built_at": built.isoformat() if built else None,
+                          "counts": counts, "ecosystems": ecos, "feeds": rows, "stale": stale}, indent=2))
+    else:
+        print(f"DB {store.display}  built {built:%Y-%m-%d %H:%M UTC}" if built else f"DB {store.display}  (empty)")
+        print(f"{counts['hs_advisory']} advisories, {counts['hs_affected']} affected rows, "
+              f"{counts['hs_kev']} KEV, {counts['hs_epss']} EPSS; {len(ecos)} ecosystems")
+        print(f"{'feed':<11} {'advisories':>10} {'affected':>9} {'records':>8} {'skipped':>7} {'age':>8}  source")
+        for r in rows:
+            age = f"{r['age_hours']:.0f}h" if r["age_hours"] is not None else "-"
+            print(f"{r['feed']:<11} {r['advisories']:>10} {r['affected']:>9} {r['records']:>8} {r['skipped']:>7} "
+                  f"{age:>8}  {r['source'] or ''}" + (f"  LAST UPDATE FAILED: {r['last_error']}" if r["last_error"] else ""))
+    if stale:
+        msg = f"stale or failed feeds (older than {max_age}): {', '.join(stale)}; run `hullscan db update`"
+        if fail_stale:
+            raise DatabaseError(msg)
+        _err(f"hullscan: warning: {msg}")
+
+
+@app.command("export")
+def export_cmd(
+    file: Path = typer.Argument(..., help="Bundle file to write (import it with `hullscan db import FILE`)."),
+    db: Optional[str] = DB_OPT,
+) -> None:
+    """Write the whole DB as one checksummed bundle for offline machines."""
+    store = VulnDB.open(db)
+    try:
+        man = bundle.export(store, file)
+    finally:
+        store.close()
+    print(f"wrote {file}: {sum(man['rows'].values())} rows, sha256 {man['sha256'][bundle.DATA]}")

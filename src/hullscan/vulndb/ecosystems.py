@@ -1,0 +1,43 @@
+"""OSV ecosystem names and package-name normalization used on both the write and the read side.
+
+Stored names: PyPI names are PEP 503 normalized (`Foo_Bar` -> `foo-bar`); every other ecosystem keeps
+the name as the feed spells it (Maven `group:artifact`, Go module path, npm `@scope/name`, distro
+SOURCE package). Ecosystems are OSV's, with the distro release after a colon (`Debian:10`, `Alpine:v3.10`).
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Every ecosystem of ../shared/specs/osv-ecosystems.json (the OSV schema's list).
+OSV_ECOSYSTEMS = (
+    "AlmaLinux", "Alpaquita", "Alpine", "Android", "Azure Linux", "BellSoft Hardened Containers",
+    "Bioconductor", "Bitnami", "Chainguard", "CleanStart", "ConanCenter", "CRAN", "crates.io", "Debian",
+    "Docker Hardened Images", "Echo", "FreeBSD", "GHC", "GitHub Actions", "Go", "Hackage", "Hex", "Julia",
+    "Kubernetes", "Linux", "Mageia", "Maven", "MinimOS", "npm", "NuGet", "opam", "openEuler", "openSUSE",
+    "OSS-Fuzz", "Packagist", "Photon OS", "Pub", "PyPI", "Red Hat", "Rocky Linux", "Root", "RubyGems",
+    "SUSE", "SwiftURL", "TuxCare", "Ubuntu", "VSCode", "Wolfi",
+    # older spellings still found in records
+    "Amazon Linux", "Mariner", "Oracle Linux",
+)
+_CANON = {e.lower(): e for e in OSV_ECOSYSTEMS}
+_PEP503 = re.compile(r"[-_.]+")
+
+
+def canonical_ecosystem(ecosystem: str) -> str:
+    """`pypi` -> `PyPI`, `debian:10` -> `Debian:10`; the release part is kept as given."""
+    base, sep, release = ecosystem.strip().partition(":")
+    canon = _CANON.get(base.strip().lower(), base.strip())
+    return f"{canon}{sep}{release.strip()}" if sep else canon
+
+
+def base_ecosystem(ecosystem: str) -> str:
+    """`Debian:10` -> `Debian`."""
+    return ecosystem.partition(":")[0]
+
+
+def normalize_name(ecosystem: str, name: str) -> str:
+    """The stored form of a package name (see module docstring)."""
+    if base_ecosystem(ecosystem) == "PyPI":
+        return _PEP503.sub("-", name).lower()
+    return name.strip()

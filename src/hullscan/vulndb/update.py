@@ -1,0 +1,275 @@
+"""`db update`: download each feed from its public source (or a mirror), import it, switch atomically.
+
+SQLite: the current file is copied to a staging file beside it, every feed is written there, and the
+staging file is renamed over the DB at the end (readers never see a half-updated DB). PostgreSQL: one
+transaction per feed. A feed that fails (network, bad data, an empty download replacing data) keeps
+its previous rows and records the error in its feed state; the other feeds still update.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from hullscan.errors import DatabaseError, FetchError, HullscanError, InputError
+from hullscan.vulndb import importer
+from hullscan.vulndb.http import Downloader, Fetched
+from hullscan.vulndb.model import FeedBatch
+from hullscan.vulndb.store import VulnDB, now_iso, resolve
+
+OSV_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
+#: OSV ecosystems downloaded by default (each an `all.zip`); distros come from their own feeds.
+OSV_ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems", "Packagist", "NuGet", "Hex", "Pub")
+ALPINE_BASE = "https://secdb.alpinelinux.org"
+ALPINE_BRANCHES = tuple(f"v3.{n}" for n in range(12, 23)) + ("edge",)
+NVD_URL = "https://services.nvd.nist.gov/rest/json/cves/2.0"
+SOURCES: dict[str, list[tuple[str, str]]] = {
+    # feed -> [(url, local file name: its suffix tells the importer the format)]
+    "osv": [(f"{OSV_BASE}/{e}/all.zip", f"osv-{e}.zip") for e in OSV_ECOSYSTEMS],
+    "debian": [("https://security-tracker.debian.org/tracker/data/json", "debian-tracker.json")],
+    "alpine": [(f"{ALPINE_BASE}/{b}/{r}.json", f"alpine-{b}-{r}.json")
+               for b in ALPINE_BRANCHES for r in ("main", "community")],
+    "wolfi": [("https://packages.wolfi.dev/os/security.json", "wolfi-security.json")],
+    "chainguard": [("https://packages.cgr.dev/chainguard/security.json", "chainguard-security.json")],
+    "kev": [("https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json", "kev.json")],
+    "epss": [("https://epss.empiricalsecurity.com/epss_scores-current.csv.gz", "epss.csv.gz")],
+    "rustsec": [("https://github.com/rustsec/advisory-db/archive/refs/heads/main.tar.gz", "rustsec.tar.gz")],
+    "rubysec": [("https://github.com/rubysec/ruby-advisory-db/archive/refs/heads/master.tar.gz", "rubysec.tar.gz")],
+    "nvd": [(NVD_URL, "nvd")],
+}
+#: Feeds updated when no --feed is given (nvd joins when an API key is set: unkeyed paging takes hours).
+DEFAULT_FEEDS = ("osv", "debian", "alpine", "wolfi", "chainguard", "kev", "epss")
+NVD_PAGE = 2000
+
+
+def default_feeds() -> list[str]:
+    feeds = list(DEFAULT_FEEDS)
+    if os.environ.get("NVD_API_KEY"):
+        feeds.append("nvd")
+    return feeds
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hullscan" / "feeds"
+
+
+def sources_for(feed: str, overrides: list[str] | None) -> list[tuple[str, str]]:
+    """(url, local name) list of a feed; `--feed-url` values replace it. For osv and alpine a URL
+    without a file suffix is a mirror BASE (`{base}/{ecosystem}/all.zip`, `{base}/{branch}/{repo}.json`)."""
+    defaults = SOURCES[feed]
+    if not overrides:
+        return list(defaults)
+    out: list[tuple[str, str]] = []
+    for url in overrides:
+        url = url.rstrip("/")
+        last = url.rsplit("/", 1)[-1]
+        if feed in ("osv", "alpine") and "." not in last:
+            out += [(d.replace(OSV_BASE if feed == "osv" else ALPINE_BASE, url, 1), n) for d, n in defaults]
+        elif feed == "nvd":
+            out.append((url, "nvd"))
+        else:
+            out.append((url, _local_name(feed, url, defaults[0][1], len(out))))
+    return out
+
+
+def _local_name(feed: str, url: str, default: str, i: int) -> str:
+    last = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    for suf in (".tar.gz", ".tgz", ".zip", ".csv.gz", ".json.gz", ".json", ".yaml", ".csv"):
+        if last.endswith(suf):
+            return f"{feed}-{i}-{last}"
+    return f"{i}-{default}" if i else default
+
+
+@dataclass
+class FeedOutcome:
+    """What happened to one feed."""
+
+    feed: str
+    status: str  # "updated", "unchanged", "failed"
+    message: str = ""
+    batch: FeedBatch | None = None
+
+
+@dataclass
+class UpdateResult:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+class Reporter:
+    """Progress lines on stderr (the CLI passes one that draws bars on a terminal)."""
+
+    def feed(self, feed: str, msg: str) -> None: ...
+    def download(self, feed: str, url: str, got: int, total: int | None) -> None: ...
+    def warn(self, msg: str) -> None: ...
+
+
+def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]] | None = None,
+           rebuild: bool = False, reporter: Reporter | None = None, downloader: Downloader | None = None,
+           cache: Path | None = None, nvd_delay: float | None = None) -> UpdateResult:
+    """Update `feeds` of the DB at `location` (module docstring)."""
+    rep = reporter or Reporter()
+    unknown = [f for f in feeds if f not in SOURCES]
+    if unknown:
+        raise InputError(f"unknown feed(s) {', '.join(unknown)} (known: {', '.join(SOURCES)})")
+    url, path = resolve(location)
+    cache = cache or cache_dir()
+    dl = downloader or Downloader()
+    result = UpdateResult()
+    staging: Path | None = None
+    try:
+        if path is not None:
+            staging = path.with_name(f".{path.name}.update-{os.getpid()}")
+            if staging.exists():
+                staging.unlink()
+            if path.exists() and not rebuild:
+                VulnDB.open(path).close()  # refuses a corrupt/foreign file (use --rebuild)
+                shutil.copy2(path, staging)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = VulnDB.open(staging, create=True)
+        else:
+            db = VulnDB.open(location, create=True, rebuild=rebuild)
+        try:
+            for feed in feeds:
+                result.outcomes.append(_one_feed(db, feed, (urls or {}).get(feed), dl, cache, rep, nvd_delay))
+        finally:
+            db.close()
+        if staging is not None and path is not None:
+            os.replace(staging, path)
+            staging = None
+    finally:
+        if downloader is None:
+            dl.close()
+        if staging is not None and staging.exists():
+            staging.unlink()
+    return result
+
+
+def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader, cache: Path,
+              rep: Reporter, nvd_delay: float | None) -> FeedOutcome:
+    state = db.feed(feed)
+    try:
+        if feed == "nvd":
+            return _nvd(db, overrides, dl, cache, rep, state, nvd_delay)
+        srcs = sources_for(feed, overrides)
+        etags = _load_map(state.etag if state else None)
+        mods = _load_map(state.last_modified if state else None)
+        fetched: list[Fetched] = []
+        for i, (u, local) in enumerate(srcs, 1):
+            rep.feed(feed, f"[{i}/{len(srcs)}] {u}")
+            f = dl.fetch(u, cache / feed / local, etag=etags.get(u), last_modified=mods.get(u),
+                         progress=lambda got, total, u=u: rep.download(feed, u, got, total), warn=rep.warn)
+            fetched.append(f)
+        fetch_info = {
+            "source": " ".join(u for u, _ in srcs) if len(srcs) <= 3 else f"{srcs[0][0]} (+{len(srcs) - 1} more)",
+            "etag": json.dumps({f.url: f.etag for f in fetched if f.etag}, sort_keys=True) or None,
+            "last_modified": json.dumps({f.url: f.last_modified for f in fetched if f.last_modified}, sort_keys=True),
+            "fetched_at": now_iso(),
+        }
+        if state is not None and state.last_error is None and not any(f.changed for f in fetched):
+            db.record_fetch(feed, fetched_at=fetch_info["fetched_at"])
+            rep.feed(feed, "unchanged (304 Not Modified)")
+            return FeedOutcome(feed, "unchanged", "not modified")
+        batch = _read_feed(feed, [f.path for f in fetched])
+        _guard_not_emptying(feed, batch, state)
+        db.write_batch(batch, replace=True, fetch=fetch_info)
+        msg = f"{batch.records} records" + (f", {batch.skipped} skipped" if batch.skipped else "")
+        rep.feed(feed, f"updated: {msg}")
+        return FeedOutcome(feed, "updated", msg, batch)
+    except HullscanError as err:
+        if isinstance(err, DatabaseError):
+            raise
+        rep.warn(f"feed {feed} failed, keeping its previous data: {err}")
+        db.record_fetch(feed, last_error=str(err)[:500], fetched_at=now_iso())
+        return FeedOutcome(feed, "failed", str(err))
+
+
+def _read_feed(feed: str, paths: list[Path]) -> FeedBatch:
+    summary = importer.read(paths)
+    if summary.failed:
+        raise InputError("; ".join(sorted(set(summary.failed.values()))))
+    if summary.errors:
+        raise InputError("; ".join(summary.errors))
+    batch = summary.batches.get(feed) or FeedBatch(feed)
+    if summary.unreadable_count:
+        for r in summary.unreadable:
+            batch.skip("download", f"unreadable {r}")
+    return batch
+
+
+def _guard_not_emptying(feed: str, batch: FeedBatch, state: object) -> None:
+    old = 0
+    if state is not None:
+        old = getattr(state, "advisories", 0) + getattr(state, "records", 0)
+    if not batch.records:
+        why = f" (first problems: {'; '.join(batch.reasons[:3])})" if batch.reasons else ""
+        if old or batch.skipped:
+            raise InputError(f"download holds no valid {feed} records{why}; refusing to replace {old} records")
+
+
+def _nvd(db: VulnDB, overrides: list[str] | None, dl: Downloader, cache: Path, rep: Reporter,
+         state: object, delay: float | None) -> FeedOutcome:
+    """NVD CVE API 2.0: pages of 2,000, `apiKey` header from NVD_API_KEY, a pause between requests
+    (NVD asks for 6 s without a key, 0.6 s with). Incremental (lastModStartDate) when the last
+    successful fetch is under 120 days old, else a full download that replaces the feed."""
+    base = (overrides or [NVD_URL])[0]
+    key = os.environ.get("NVD_API_KEY")
+    headers = {"apiKey": key} if key else {}
+    pause = delay if delay is not None else (0.6 if key else 6.0)
+    params: dict[str, str] = {"resultsPerPage": str(NVD_PAGE)}
+    last = getattr(state, "fetched_at", None) if state is not None and not getattr(state, "last_error", None) else None
+    incremental = False
+    started = datetime.now(timezone.utc)
+    if last:
+        since = datetime.fromisoformat(last.replace("Z", "+00:00"))
+        if started - since < timedelta(days=119):
+            incremental = True
+            params["lastModStartDate"] = since.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            params["lastModEndDate"] = started.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    paths: list[Path] = []
+    start, total = 0, None
+    while total is None or start < total:
+        if start and pause:
+            dl.sleep(pause)
+        p = cache / "nvd" / f"page-{start // NVD_PAGE:05d}.json"
+        if p.exists():
+            p.unlink()
+        rep.feed("nvd", f"page at {start}" + (f" of {total}" if total is not None else ""))
+        dl.fetch(base, p, params={**params, "startIndex": str(start)}, headers=headers, warn=rep.warn)
+        try:
+            page = json.loads(p.read_bytes())
+            total = int(page["totalResults"])
+            n = len(page["vulnerabilities"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise InputError(f"NVD page at {start} is not an API 2.0 response: {err}") from None
+        paths.append(p)
+        if n == 0:
+            break
+        start += n
+    batch = _read_feed("nvd", paths)
+    if not incremental:
+        _guard_not_emptying("nvd", batch, state)
+    fetch = {"source": base, "fetched_at": started.replace(microsecond=0).isoformat().replace("+00:00", "Z")}
+    db.write_batch(batch, replace=not incremental, fetch=fetch)
+    msg = f"{batch.records} CVEs ({'incremental' if incremental else 'full'})"
+    rep.feed("nvd", f"updated: {msg}")
+    return FeedOutcome("nvd", "updated", msg, batch)
+
+
+def _load_map(raw: str | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    try:
+        val = json.loads(raw)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in val.items()} if isinstance(val, dict) else {}
