@@ -24,7 +24,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests")) / "rpm"
-BUILD_VERSION = "v2"  # bump when the specs change
+BUILD_VERSION = "v4"  # bump when the specs or variants change
+BDB_VARIANTS = {  # name: (big-endian, page size, fill factor, copies of each header)
+    "bdb-le": (False, 4096, 0, 1),
+    "bdb-be": (True, 4096, 0, 1),
+    # tiny pages, 20 copies of each header in two buckets: chained bucket pages, long overflow chains
+    "bdb-le-512": (False, 512, 1000, 20),
+    "bdb-be-64k": (True, 65536, 1, 1),  # huge pages, a bucket per record
+}
 
 QF = ("%{NAME}\\t%|EPOCH?{%{EPOCH}}:{}|\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%|SOURCERPM?{%{SOURCERPM}}:{}|"
       "\\t%|VENDOR?{%{VENDOR}}:{}|\\t%|MODULARITYLABEL?{%{MODULARITYLABEL}}:{}|\\t%{LICENSE}\\n")
@@ -187,11 +194,14 @@ def sqlite_blobs(path: Path) -> list[tuple[int, bytes]]:
         con.close()
 
 
-def write_bdb(blobs: list[tuple[int, bytes]], out: Path, big_endian: bool, pagesize: int = 4096) -> None:
+def write_bdb(blobs: list[tuple[int, bytes]], out: Path, big_endian: bool, pagesize: int = 4096,
+              ffactor: int = 0) -> None:
     """A BerkeleyDB hash `Packages` holding these headers (keys = header numbers in the file's byte
     order, as rpm writes them; key 0 = rpm's next-instance counter), made by `db5.3_load`."""
     fmt = ">I" if big_endian else "<I"
-    lines = ["VERSION=3", "format=bytevalue", "type=hash", f"db_pagesize={pagesize}", "HEADER=END"]
+    lines = ["VERSION=3", "format=bytevalue", "type=hash", f"db_pagesize={pagesize}"]
+    lines += [f"h_ffactor={ffactor}"] if ffactor else []  # items per bucket before a split
+    lines.append("HEADER=END")
     for hnum, blob in [(0, struct.pack(fmt, max(h for h, _ in blobs) + 1))] + blobs:
         lines.append(" " + struct.pack(fmt, hnum).hex())
         lines.append(" " + blob.hex())
@@ -204,7 +214,7 @@ def write_bdb(blobs: list[tuple[int, bytes]], out: Path, big_endian: bool, pages
 
 
 def built_db() -> Path:
-    """Directory with `sqlite/rpmdb.sqlite`, `bdb-le/Packages`, `bdb-be/Packages`, each with `qa.txt`
+    """Directory with `sqlite/rpmdb.sqlite` and `<variant>/Packages` (BDB_VARIANTS), each with `qa.txt`
     and `files.txt` (rpm's own listing of that database)."""
     final = CACHE / f"built-{BUILD_VERSION}"
     with locked("built"):
@@ -226,10 +236,11 @@ def built_db() -> Path:
         (sq / "qa.txt").write_text(rpm_qa(sq, QF))
         (sq / "files.txt").write_text(rpm_qa(sq, QF_FILES))
         blobs = sqlite_blobs(sq / "rpmdb.sqlite")
-        for sub, big in (("bdb-le", False), ("bdb-be", True)):
+        for sub, (big, pagesize, ffactor, copies) in BDB_VARIANTS.items():
             d = work / sub
             d.mkdir()
-            write_bdb(blobs, d / "Packages", big)
+            many = [(c * 1000 + h, b) for c in range(copies) for h, b in blobs]
+            write_bdb(many, d / "Packages", big, pagesize, ffactor)
             (d / "qa.txt").write_text(rpm_qa(d, QF, bdb=True))
             (d / "files.txt").write_text(rpm_qa(d, QF_FILES, bdb=True))
         shutil.rmtree(top)
