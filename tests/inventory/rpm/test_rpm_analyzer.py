@@ -114,3 +114,11 @@ def test_whiteout_removes_database(shared: Path) -> None:
     inv = analyze_files(_analyzers(), [{"/var/lib/rpm/Packages": db}, {"/var/lib/rpm/Packages": None}])
     assert inv.packages == []
     assert [h.package.name for h in inv.history] == ["libuuid"]
+
+
+def test_rpmdb_on_a_non_rpm_distro_gets_no_ecosystem(shared: Path) -> None:
+    debian = b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
+    db = (shared / RPM / "bdb" / "scalibr-epoch__Packages").read_bytes()
+    inv = analyze_files(_analyzers(), [{"/etc/os-release": debian, "/var/lib/rpm/Packages": db}])
+    [hello] = inv.packages
+    assert hello.ecosystem == ""  # not matched against Debian's advisories

@@ -27,6 +27,7 @@ _FAMILY = {
     "suse": "sles", "opensuse": "opensuse", "opensuse-leap": "opensuse", "opensuse-tumbleweed": "opensuse",
     "opensuse-microos": "opensuse", "scientific": "scientific", "photon": "photon", "mariner": "mariner", "azurelinux": "azurelinux",
 }
+RPM_FAMILIES = frozenset(_FAMILY.values()) | {"slemicro", "openeuler"}
 _NAMESPACE = {"rhel": "redhat", "sles": "suse"}
 _OSV = {
     "rhel": "Red Hat", "centos": "CentOS", "rocky": "Rocky Linux", "almalinux": "AlmaLinux",
@@ -97,7 +98,9 @@ def describe(os: OSInfo | None) -> RpmDistro:
     if family == "opensuse":
         rolling = "tumbleweed" in os.name.lower() or release == "tumbleweed"
         distro_id = "opensuse-tumbleweed" if rolling else "opensuse-leap"
-    if os.ecosystem:
+    if family not in RPM_FAMILIES:
+        eco = ""  # e.g. a Debian image with rpm installed: its rpms are not Debian packages
+    elif os.ecosystem:
         eco = os.ecosystem
     elif family in ("sles", "opensuse"):
         eco = _suse_ecosystem(family, os.name, release)
