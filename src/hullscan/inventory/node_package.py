@@ -1,6 +1,7 @@
 """Installed npm packages: every `node_modules/<name>/package.json` and
 `node_modules/@scope/<name>/package.json`, wherever it is (nested copies and pnpm's
-`.pnpm/<id>/node_modules/<name>` store each count at their own path)."""
+`.pnpm/<id>/node_modules/<name>` store each count at their own path), and Debian's node-* packages
+under /usr/share/nodejs/ and /usr/lib/nodejs/ (owned by dpkg, so marked `owned_by`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, 
 from hullscan.inventory.lockfiles.spdx import to_spdx
 from hullscan.inventory.model import Package
 
+
+
+_DISTRO_ROOTS = ("/usr/share/nodejs/", "/usr/lib/nodejs/")
 
 
 def npm_licenses(manifest: dict[str, Any]) -> list[str]:
@@ -45,10 +49,17 @@ class NodePackageAnalyzer(Analyzer):
     max_size = 4 * MiB
 
     def wants(self, path: str, size: int, mode: int) -> bool:
-        if not path.endswith("/package.json") or "/node_modules/" not in path:
+        if not path.endswith("/package.json"):
             return False
-        # Only a package's own manifest: node_modules/<name>/package.json (scoped: @s/<name>).
-        tail = path.rsplit("/node_modules/", 1)[1]
+        if "/node_modules/" in path:
+            tail = path.rsplit("/node_modules/", 1)[1]
+        else:
+            # Debian's node-* packages install to /usr/share/nodejs/<name>/ (and /usr/lib/nodejs/).
+            root = next((r for r in _DISTRO_ROOTS if path.startswith(r)), None)
+            if root is None:
+                return False
+            tail = path[len(root):]
+        # Only a package's own manifest: <name>/package.json (scoped: @s/<name>/package.json).
         parts = tail.split("/")
         return len(parts) == 2 + (1 if parts[0].startswith("@") else 0) and parts[0] != ".bin"
 
