@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests")) / "rpm"
-BUILD_VERSION = "v4"  # bump when the specs or variants change
+BUILD_VERSION = "v5"  # bump when the specs or variants change
 BDB_VARIANTS = {  # name: (big-endian, page size, fill factor, copies of each header)
     "bdb-le": (False, 4096, 0, 1),
     "bdb-be": (True, 4096, 0, 1),
@@ -243,6 +243,17 @@ def built_db() -> Path:
             write_bdb(many, d / "Packages", big, pagesize, ffactor)
             (d / "qa.txt").write_text(rpm_qa(d, QF, bdb=True))
             (d / "files.txt").write_text(rpm_qa(d, QF_FILES, bdb=True))
+        # A later image layer: gamma upgraded to its final release, meta erased (rpm -U / -e --justdb).
+        upd = work / "updated"
+        shutil.copytree(sq, upd)
+        spec = top / "SPECS" / "gamma-final.spec"
+        spec.write_text(SPECS["gamma"].replace("Version: 1.0~rc1", "Version: 1.0"))
+        _run("rpmbuild", "-bb", "--quiet", "--define", f"_topdir {top}", str(spec))
+        _run("rpm", "--dbpath", str(upd), "-U", "--justdb", "--nodeps", "--noscripts",
+             str(top / "RPMS" / "noarch" / "gamma-1.0-1.noarch.rpm"))
+        _run("rpm", "--dbpath", str(upd), "-e", "--justdb", "--nodeps", "--noscripts", "meta")
+        write_bdb(sqlite_blobs(upd / "rpmdb.sqlite"), upd / "Packages", big_endian=False)
+        (upd / "qa.txt").write_text(rpm_qa(upd, QF, bdb=True))
         shutil.rmtree(top)
         (work / "done").write_text("ok\n")
         os.replace(work, final)
