@@ -72,6 +72,16 @@ def test_sorting_with_keys_matches_pairwise_compare():
         ("deb", "4", ">= 1.0, < 2.0 || > 3", "cmp", True),
         ("rpm", "1.0", "'1.0' || '2.0'", "cmp", True),
         ("apk", "1.0", "", "cmp", True),
+        ("composer", "1.9.9", "^1.2.3", "native", True),
+        ("composer", "2.0.0-beta1", "^1.2.3", "native", False),
+        ("composer", "1.9", "~1.2", "native", True),
+        ("composer", "2.0", "~1.2", "native", False),
+        ("composer", "1.3.0", "~1.2.3", "native", False),
+        ("composer", "1.3", "1.2.*", "native", False),
+        ("composer", "2.0.5", "1.0 - 2.0", "native", True),
+        ("composer", "2.1.0", "1.0 - 2.0", "native", False),
+        ("composer", "v1.5.0", "^1.0@stable", "native", True),
+        ("composer", "2.1", ">=1.0 <2.0 || >=2.1", "native", True),
     ],
 )
 def test_constraints(scheme, version, constraint, dialect, want):

@@ -20,6 +20,7 @@ VersionParser does.
 from __future__ import annotations
 
 import functools
+import re
 
 from hullscan.versions._base import Scheme, cached
 
@@ -110,10 +111,90 @@ def php_version_compare(a: str, b: str) -> int:
     return _compare_parts(_parts(a), _parts(b))
 
 
+_OP_SPACE = re.compile(r"(<=|>=|<>|!=|==|<|>|=|\^|~)\s+")
+_HYPHEN = re.compile(r"^\s*(\S+)\s+-\s+(\S+)\s*$")
+_NUMERIC = re.compile(r"^v?(\d+(?:\.\d+)*)(?:\.[*xX])?$")
+
+
+_RELEASE = re.compile(r"^(v?)(\d+(?:\.\d+)*)")
+
+
+def _pad4(v: str) -> str:
+    m = _RELEASE.match(v.strip())
+    if not m:
+        return v
+    nums = m.group(2).split(".")
+    if len(nums) < 4:
+        nums += ["0"] * (4 - len(nums))
+    return ".".join(nums) + v.strip()[m.end():]
+
+
+def _bump(nums: list[str], index: int) -> str:
+    head = [int(n) for n in nums[: index + 1]]
+    head[-1] += 1
+    return ".".join(str(n) for n in head + [0] * max(0, 3 - len(head))) + "-dev"
+
+
+def _composer_terms(tok: str) -> list[tuple[str, str]]:
+    """Composer's constraint syntax desugared to comparisons (upper bounds end in `-dev` so
+    pre-releases of the next line stay outside, as Composer does)."""
+    tok = tok.split("@", 1)[0]
+    if tok in ("*", ""):
+        return []
+    for op in ("<=", ">=", "<>", "!=", "==", "<", ">", "=", "^", "~"):
+        if tok.startswith(op):
+            rest = tok[len(op):]
+            break
+    else:
+        op, rest = "", tok
+    m = _NUMERIC.match(rest)
+    wildcard = rest.endswith((".*", ".x", ".X"))
+    if op == "^" and m:
+        nums = m.group(1).split(".")
+        idx = next((i for i, n in enumerate(nums) if int(n) != 0), len(nums) - 1)
+        return [(">=", rest), ("<", _bump(nums, idx))]
+    if op == "~" and m:
+        nums = m.group(1).split(".")
+        return [(">=", rest), ("<", _bump(nums, max(0, len(nums) - 2)))]
+    if op == "" and wildcard and m:
+        nums = m.group(1).split(".")
+        return [(">=", m.group(1)), ("<", _bump(nums, len(nums) - 1))]
+    op = {"": "==", "=": "==", "<>": "!=", "^": ">=", "~": ">="}.get(op, op)
+    return [(op, rest)]
+
+
 class Composer(Scheme):
     """Composer/Packagist ordering."""
 
     name = "composer"
+
+    def compare_to_bound(self, version: str, bound: str) -> int:
+        """Constraints compare Composer-normalized versions: the numeric release padded to four
+        parts (`2.0` -> `2.0.0.0`), so `2.0` is not below `2.0.0-dev` as raw version_compare says."""
+        return php_version_compare(_pad4(version), _pad4(bound))
+
+    def satisfies_native(self, version: str, constraint: str) -> bool:
+        """Composer constraints: `||` (or `|`) alternatives; `,` or space for AND; `^`, `~`,
+        `1.2.*`, hyphen ranges `1.0 - 2.0`, and comparison operators."""
+        from hullscan.versions.constraints import check_term
+
+        for alt in re.split(r"\|\|?", constraint):
+            alt = alt.strip()
+            h = _HYPHEN.match(alt)
+            if h:
+                hi = _NUMERIC.match(h.group(2))
+                if hi and len(hi.group(1).split(".")) < 3:  # `1.0 - 2.0` takes in 2.0.x
+                    nums = hi.group(1).split(".")
+                    terms = [(">=", h.group(1)), ("<", _bump(nums, len(nums) - 1))]
+                else:
+                    terms = [(">=", h.group(1)), ("<=", h.group(2))]
+            else:
+                terms = []
+                for tok in re.split(r"[\s,]+", _OP_SPACE.sub(lambda mo: mo.group(1), alt)):
+                    terms.extend(_composer_terms(tok))
+            if all(check_term(self, version, op, v) for op, v in terms):
+                return True
+        return False
 
     def compare(self, a: str, b: str) -> int:
         return php_version_compare(a, b)

@@ -121,8 +121,10 @@ class Gem(Scheme):
 
     def _term(self, version: str, term: str) -> bool:
         m = _REQUIREMENT.match(term)
-        if not m:
-            raise ValueError(f"bad gem requirement {term!r}")
+        if not m:  # not one requirement (e.g. ">= 1.0 < 2"): read it as cmp terms
+            from hullscan.versions.constraints import satisfies_cmp
+
+            return satisfies_cmp(self, version, term)
         op, req = m.group(1) or "=", m.group(2)
         c = gem_compare(version, req)
         if op == "=":

@@ -68,6 +68,10 @@ def _desugar(tok: str) -> list[Comparator]:
             op, tok = candidate, tok[len(candidate):]
             break
     M, m, p, pre = _partial(tok)
+    if pre.startswith("\x00"):  # not an npm partial: compare the whole token as a version
+        if op in ("~", "~>", "^"):
+            return [(">=", tok)]
+        return [("==" if op in ("", "=") else op, tok)]
     if op in ("~", "~>"):
         if M is None:
             return []
