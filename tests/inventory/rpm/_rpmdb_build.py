@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests")) / "rpm"
-BUILD_VERSION = "v5"  # bump when the specs or variants change
+BUILD_VERSION = "v6"  # bump when the specs or variants change
 BDB_VARIANTS = {  # name: (big-endian, page size, fill factor, copies of each header)
     "bdb-le": (False, 4096, 0, 1),
     "bdb-be": (True, 4096, 0, 1),
@@ -104,6 +104,9 @@ echo t > %{buildroot}/usr/bin/toolkit
 echo l > %{buildroot}/usr/lib64/libtoolkit.so.4
 echo h > %{buildroot}/usr/include/toolkit/toolkit.h
 echo p > %{buildroot}/usr/lib/python3/site-packages/toolkit/__init__.py
+mkdir -p %{buildroot}/usr/lib/python3/site-packages/toolkit-4.2.dist-info
+printf 'Metadata-Version: 2.1\nName: toolkit\nVersion: 4.2\n' \
+  > %{buildroot}/usr/lib/python3/site-packages/toolkit-4.2.dist-info/METADATA
 %files
 /usr/bin/toolkit
 %files libs
@@ -112,6 +115,7 @@ echo p > %{buildroot}/usr/lib/python3/site-packages/toolkit/__init__.py
 /usr/include/toolkit
 %files -n python3-toolkit
 /usr/lib/python3/site-packages/toolkit
+/usr/lib/python3/site-packages/toolkit-4.2.dist-info
 """,
     "modular": _HEAD.format(name="modular", version="1.1", release="1.module+el8.9.0+1234+abcd",
                             license="MIT", extra="BuildArch: noarch") + """

@@ -98,3 +98,16 @@ def test_bdb_page_layouts_exercised(built: Path) -> None:
     big = (built / "bdb-be-64k" / "Packages").read_bytes()
     max_bucket, = struct.unpack_from(">I", big, 72)
     assert max_bucket >= 7
+
+
+def test_python_dist_owned_by_rpm(built: Path) -> None:
+    """python3-toolkit ships a dist-info: the installed-Python package is marked as owned by the rpm."""
+    from hullscan.inventory.python_dist import PythonDistAnalyzer
+
+    metadata = b"Metadata-Version: 2.1\nName: toolkit\nVersion: 4.2\n"  # as the spec writes it
+    inv = analyze_files([OSReleaseAnalyzer(), RpmAnalyzer(), PythonDistAnalyzer()], [{
+        "/var/lib/rpm/rpmdb.sqlite": (built / "sqlite" / "rpmdb.sqlite").read_bytes(),
+        "/usr/lib/python3/site-packages/toolkit-4.2.dist-info/METADATA": metadata,
+    }])
+    [py] = [p for p in inv.packages if p.type == "pypi"]
+    assert py.owned_by == "python3-toolkit"
