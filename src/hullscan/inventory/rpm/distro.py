@@ -25,7 +25,8 @@ _FAMILY = {
     "alma": "almalinux", "fedora": "fedora", "amzn": "amazon", "amazon": "amazon", "ol": "oracle",
     "oracle": "oracle", "oraclelinux": "oracle", "sles": "sles", "sled": "sles", "sles_sap": "sles",
     "suse": "sles", "opensuse": "opensuse", "opensuse-leap": "opensuse", "opensuse-tumbleweed": "opensuse",
-    "opensuse-microos": "opensuse", "scientific": "scientific", "photon": "photon", "mariner": "mariner", "azurelinux": "azurelinux",
+    "opensuse-microos": "opensuse", "scientific": "scientific", "photon": "photon", "mariner": "mariner",
+    "azurelinux": "azurelinux",
 }
 RPM_FAMILIES = frozenset(_FAMILY.values()) | {"slemicro", "openeuler"}
 _NAMESPACE = {"rhel": "redhat", "sles": "suse"}
@@ -70,6 +71,8 @@ def _release(family: str, version: str, fallback: str) -> str:
     if not version:
         return fallback
     parts = re.findall(r"\d+", version)
+    if family == "amazon" and parts and 2011 <= int(parts[0]) <= 2018:
+        return "1"  # Amazon Linux AMI 2018.03 and its predecessors are "Amazon Linux 1" in feeds
     if family in _MAJOR_ONLY and parts:
         return parts[0]
     if family in _MAJOR_MINOR and parts:
