@@ -1,0 +1,146 @@
+"""SBOM input: the committed Trivy and Syft (osv-scanner) SBOM fixtures, a real image's SBOM round trip,
+and unreadable input."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hullscan.errors import InputError
+from hullscan.sbom_in import load_sbom
+
+SBOMS = "fixtures/lockfiles/sbom"
+
+
+def test_trivy_cyclonedx_and_spdx_agree(shared):
+    cdx, cdx_target = load_sbom(shared / SBOMS / "trivy/centos-7-cyclonedx.json")
+    spdx, spdx_target = load_sbom(shared / SBOMS / "trivy/centos-7-spdx.json")
+    doc = json.loads((shared / SBOMS / "trivy/centos-7-cyclonedx.json").read_text())
+    want = {c["purl"] for c in doc["components"] if c.get("purl")}
+    assert {p.purl for p in cdx.packages} == {p.purl for p in spdx.packages} == want
+    for inv in (cdx, spdx):
+        assert inv.os.family == "centos" and inv.os.version == "7.6.1810"
+        ssl = next(p for p in inv.packages if p.name == "openssl-libs")
+        assert (ssl.type, ssl.version, ssl.arch) == ("rpm", "1:1.0.2k-16.el7", "x86_64")  # epoch qualifier kept
+    # Trivy's CycloneDX names the source rpm and the image
+    ssl = next(p for p in cdx.packages if p.name == "openssl-libs")
+    assert (ssl.source_name, ssl.source_version) == ("openssl", "1:1.0.2k-16.el7")
+    assert ssl.extra["layer_diff_id"].startswith("sha256:89169d87")
+    assert cdx_target["config_digest"] == "sha256:f1cb7c7d58b73eac859c395882eec49d50651244e342cd6c68a5c7809785f427"
+    assert cdx_target["repo_tags"] == ["ghcr.io/aquasecurity/trivy-test-images:centos-7"]
+    assert spdx_target["config_digest"] == cdx_target["config_digest"]  # from SPDX attribution texts
+    assert spdx_target["sbom_format"] == "spdx-json" and cdx_target["sbom_format"] == "cyclonedx-json"
+
+
+@pytest.mark.parametrize("name,ecosystem", [("alpine.cdx.xml", "Alpine:v3.17"), ("postgres-stretch.cdx.xml", "Debian:9")])
+def test_syft_cyclonedx_xml(shared, name, ecosystem):
+    path = shared / SBOMS / "osv-scanner" / name
+    inv, target = load_sbom(path)
+    text = path.read_text()
+    # independent count: <purl> elements of the document
+    purls = [p.replace("&amp;", "&") for p in re.findall(r"<purl>([^<]+)</purl>", text)]
+    assert Counter(p.purl for p in inv.packages) == Counter(purls)
+    assert inv.os.ecosystem == ecosystem
+    assert {p.ecosystem for p in inv.packages if p.type in ("deb", "apk")} == {ecosystem}
+    assert target["sbom_tools"] == ["syft"] and target["subject_digest"].startswith("sha256:")
+
+
+def test_alpine_apk_origin_is_source(shared):
+    inv, _ = load_sbom(shared / SBOMS / "osv-scanner/alpine.cdx.xml")
+    by = {p.name: p for p in inv.packages}
+    # hand-checked in the file: upstream=alpine-baselayout on alpine-baselayout-data
+    assert by["alpine-baselayout-data"].source_name == "alpine-baselayout"
+    assert by["alpine-baselayout-data"].source_version == by["alpine-baselayout-data"].version
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx", "cyclonedx-xml", "spdx-json", "spdx"])
+def test_real_image_round_trip_keeps_layer(shared, tmp_path, fmt):
+    from hullscan.report.formats import writer
+    from hullscan.report.json_report import build_report
+    from hullscan.scan import ScanOptions, scan_target
+
+    image = shared / "fixtures/pkgdb/images/alpine-3.10.docker-save.tar.gz"
+    report = build_report(scan_target(f"docker-archive:{image}", ScanOptions(scanners=frozenset({"license"}), use_cache=False)))
+    path = tmp_path / "sbom"
+    path.write_bytes(writer(fmt)(report))
+    inv, target = load_sbom(path)
+    assert sorted((p.purl, p.source_name, p.layer.index, p.layer.diff_id) for p in inv.packages) == sorted(
+        (p["purl"], p["source_name"], p["layer"]["index"], p["layer"]["diff_id"]) for p in report["packages"])
+    assert inv.os.ecosystem == report["os"]["ecosystem"] == "Alpine:v3.10"
+    if fmt.startswith("cyclonedx"):
+        assert target["config_digest"] == report["target"]["config_digest"]
+        assert target["repo_tags"] == ["alpine:3.10"]
+        assert [x["diff_id"] for x in target["layers"]] == [x["diff_id"] for x in report["layers"]]
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "not a CycloneDX or SPDX"),
+    (b"{\"bomFormat\": \"CycloneDX\", ", "not valid JSON"),
+    (b"{\"hello\": 1}", "neither CycloneDX"),
+    (b"[1, 2]", "not a CycloneDX or SPDX"),
+    (b"<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\"><components>", "not readable XML"),
+    (b"<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"/>", "RDF"),
+    (b"<!DOCTYPE bom [<!ENTITY x 'y'>]><bom>&x;</bom>", "not readable XML"),
+    (b"\x89PNG\r\n\x1a\n", "not a CycloneDX or SPDX"),
+])
+def test_unreadable_sboms_raise_input_error(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        load_sbom(path)
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError, match="cannot read"):
+        load_sbom(tmp_path / "absent.json")
+    with pytest.raises(InputError, match="directory"):
+        load_sbom(tmp_path)
+
+
+def test_bad_components_warn_and_the_rest_is_read(tmp_path):
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+        {"type": "library", "name": "ok", "version": "1.0", "purl": "pkg:npm/ok@1.0"},
+        {"type": "library", "name": "badpurl", "version": "1", "purl": "not a purl"},
+        {"type": "library", "name": "nopurl", "version": "1"},
+        "junk",
+        {"type": "library", "name": "outer", "version": "2", "purl": "pkg:pypi/Outer_Pkg@2",
+         "components": [{"type": "library", "name": "inner", "purl": "pkg:golang/github.com/a/b@v1.0.0"}]},
+    ]}
+    path = tmp_path / "x.cdx.json"
+    path.write_text(json.dumps(doc))
+    inv, _ = load_sbom(path)
+    assert [(p.name, p.version, p.ecosystem) for p in inv.packages] == [
+        ("ok", "1.0", "npm"), ("outer-pkg", "2", "PyPI"), ("github.com/a/b", "v1.0.0", "Go")]
+    assert len(inv.warnings) == 3  # junk entry, unreadable purl, one without purl
+
+
+def test_spdx_tag_value_multiline_text(tmp_path):
+    text = """SPDXVersion: SPDX-2.3
+DataLicense: CC0-1.0
+SPDXID: SPDXRef-DOCUMENT
+DocumentName: demo
+Creator: Tool: example-2.0
+Relationship: SPDXRef-DOCUMENT DESCRIBES SPDXRef-app
+
+PackageName: app
+SPDXID: SPDXRef-app
+PrimaryPackagePurpose: APPLICATION
+
+PackageName: lodash
+SPDXID: SPDXRef-lodash
+PackageVersion: 4.17.4
+PackageComment: <text>a comment
+PackageName: not-a-package
+spanning lines</text>
+ExternalRef: PACKAGE-MANAGER purl pkg:npm/lodash@4.17.4
+PackageLicenseDeclared: MIT
+"""
+    path = tmp_path / "x.spdx"
+    path.write_text(text)
+    inv, target = load_sbom(path)
+    assert [(p.name, p.version, p.licenses) for p in inv.packages] == [("lodash", "4.17.4", ("MIT",))]
+    assert target["name"] == "app" and target["sbom_tools"] == ["example"]

