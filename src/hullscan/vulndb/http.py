@@ -90,7 +90,9 @@ class Downloader:
                     return Fetched(url, dest, True, resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
             except _Retry:
                 pass
-            except httpx.HTTPError as err:  # connect/read errors, a connection closed mid-body
+            except httpx.RemoteProtocolError as err:  # typically the connection closed mid-body
+                last_err = f"truncated or malformed response: {err}"
+            except httpx.HTTPError as err:  # connect/read errors, timeouts
                 last_err = f"{type(err).__name__}: {err}"
             if attempt + 1 < self.attempts:
                 if warn:

@@ -79,7 +79,10 @@ def sources_for(feed: str, overrides: list[str] | None) -> list[tuple[str, str]]
 
 
 def _local_name(feed: str, url: str, default: str, i: int) -> str:
-    last = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    path = url.split("?", 1)[0]
+    last = path.rsplit("/", 1)[-1]
+    if feed == "debian" and last == "list":  # the tracker's DSA/list, DLA/list text
+        return f"{i}-{path.rsplit('/', 2)[-2]}/list"
     for suf in (".tar.gz", ".tgz", ".zip", ".csv.gz", ".json.gz", ".json", ".yaml", ".csv"):
         if last.endswith(suf):
             return f"{feed}-{i}-{last}"
@@ -123,7 +126,7 @@ def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]]
         raise InputError(f"unknown feed(s) {', '.join(unknown)} (known: {', '.join(SOURCES)})")
     url, path = resolve(location)
     cache = cache or cache_dir()
-    dl = downloader or Downloader()
+    dl = downloader or Downloader(backoff=float(os.environ.get("HULLSCAN_HTTP_BACKOFF", "1")))
     result = UpdateResult()
     staging: Path | None = None
     try:

@@ -66,7 +66,7 @@ def to_advisory(cve: Any, batch: FeedBatch, where: str) -> AdvisoryIn | None:
         details=text(desc),
         published=iso(cve.get("published")),
         modified=iso(cve.get("lastModified")),
-        withdrawn=iso(cve.get("lastModified")) if status == "Rejected" else None,
+        withdrawn=iso(cve.get("lastModified")) if (status or "").lower() == "rejected" else None,
     )
     metrics = cve.get("metrics") if isinstance(cve.get("metrics"), dict) else {}
     for key, ty in _METRICS:

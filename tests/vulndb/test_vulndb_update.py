@@ -1,0 +1,189 @@
+"""`db update` against a real HTTP server on 127.0.0.1 serving the real feed files of ../shared/vulndata:
+ETag / 304, a 500 then success, a 429 with Retry-After, a truncated body, and a failing feed keeping
+its previous data while the others update."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from hullscan.vulndb.http import Downloader
+from hullscan.vulndb.store import VulnDB
+from hullscan.vulndb.update import update
+
+KEV_COUNT = 1404  # DATA.md: kev/known_exploited_vulnerabilities.json holds 1,404 CVEs
+
+
+class Feeds:
+    """Files served, and per path a queue of misbehaviours to play before serving normally."""
+
+    def __init__(self, shared: Path) -> None:
+        v = shared / "vulndata"
+        self.files = {
+            "/kev.json": v / "kev/known_exploited_vulnerabilities.json",
+            "/alpine/v3.10/main.yaml": v / "alpine-secdb/v3.10/main.yaml",
+            "/alpine/v3.10/community.yaml": v / "alpine-secdb/v3.10/community.yaml",
+            "/debian/DSA/list": v / "debian-tracker/data/DSA/list",
+            "/go/golang-vulndb-osv.tar.gz": v / "osv-go/golang-vulndb-osv.tar.gz",
+        }
+        self.script: dict[str, list[str]] = {}
+        self.log: list[tuple[str, dict[str, str]]] = []
+        self.etag = '"v1"'
+
+
+def _handler(feeds: Feeds) -> type[BaseHTTPRequestHandler]:
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            feeds.log.append((self.path, dict(self.headers)))
+            todo = feeds.script.get(self.path) or []
+            action = todo.pop(0) if todo else "ok"
+            if action == "500":
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if action.startswith("429:"):
+                self.send_response(429)
+                self.send_header("Retry-After", action.split(":", 1)[1])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            path = feeds.files.get(self.path)
+            if path is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if self.headers.get("If-None-Match") == feeds.etag:
+                self.send_response(304)
+                self.send_header("ETag", feeds.etag)
+                self.end_headers()
+                return
+            body = path.read_bytes()
+            self.send_response(200)
+            self.send_header("ETag", feeds.etag)
+            self.send_header("Last-Modified", "Mon, 25 Aug 2025 00:00:00 GMT")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if action == "truncate":
+                self.wfile.write(body[: len(body) // 3])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(body)
+
+    return H
+
+
+@pytest.fixture
+def server(shared: Path) -> Iterator[tuple[str, Feeds]]:
+    feeds = Feeds(shared)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(feeds))
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", feeds
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class Sleeps(list):
+    def __call__(self, s: float) -> None:
+        self.append(s)
+
+
+def _dl(sleeps: Sleeps) -> Downloader:
+    return Downloader(attempts=3, backoff=0.5, sleep=sleeps, timeout=10)
+
+
+def _urls(base: str) -> dict[str, list[str]]:
+    return {
+        "kev": [f"{base}/kev.json"],
+        "alpine": [f"{base}/alpine/v3.10/main.yaml", f"{base}/alpine/v3.10/community.yaml"],
+        "debian": [f"{base}/debian/DSA/list"],
+        "osv": [f"{base}/go/golang-vulndb-osv.tar.gz"],
+    }
+
+
+def test_etag_then_304(server: tuple[str, Feeds], tmp_path: Path) -> None:
+    base, feeds = server
+    db, cache, sleeps = tmp_path / "db.sqlite", tmp_path / "cache", Sleeps()
+    r1 = update(str(db), ["kev", "alpine"], urls=_urls(base), downloader=_dl(sleeps), cache=cache)
+    assert [o.status for o in r1.outcomes] == ["updated", "updated"]
+    with VulnDB.open(db) as v:
+        assert v.feed("kev").records == KEV_COUNT
+        assert json.loads(v.feed("kev").etag or "{}") == {f"{base}/kev.json": '"v1"'}
+        assert v.affected_for([("Alpine:v3.10", "openssl")])[("Alpine:v3.10", "openssl")]
+    feeds.log.clear()
+    r2 = update(str(db), ["kev", "alpine"], urls=_urls(base), downloader=_dl(sleeps), cache=cache)
+    assert [o.status for o in r2.outcomes] == ["unchanged", "unchanged"]
+    assert all(h.get("If-None-Match") == '"v1"' for _, h in feeds.log) and len(feeds.log) == 3
+    with VulnDB.open(db) as v:
+        assert v.feed("kev").records == KEV_COUNT
+
+
+def test_500_then_success(server: tuple[str, Feeds], tmp_path: Path) -> None:
+    base, feeds = server
+    feeds.script["/kev.json"] = ["500"]
+    sleeps = Sleeps()
+    r = update(str(tmp_path / "db.sqlite"), ["kev"], urls=_urls(base), downloader=_dl(sleeps), cache=tmp_path / "c")
+    assert r.outcomes[0].status == "updated"
+    assert [p for p, _ in feeds.log] == ["/kev.json", "/kev.json"] and sleeps == [0.5]
+
+
+def test_429_honours_retry_after(server: tuple[str, Feeds], tmp_path: Path) -> None:
+    base, feeds = server
+    feeds.script["/kev.json"] = ["429:7"]
+    sleeps = Sleeps()
+    r = update(str(tmp_path / "db.sqlite"), ["kev"], urls=_urls(base), downloader=_dl(sleeps), cache=tmp_path / "c")
+    assert r.outcomes[0].status == "updated" and sleeps == [7.0]
+
+
+def test_truncated_body_keeps_previous_data_others_update(server: tuple[str, Feeds], tmp_path: Path) -> None:
+    base, feeds = server
+    db, cache, sleeps = tmp_path / "db.sqlite", tmp_path / "cache", Sleeps()
+    update(str(db), ["kev"], urls=_urls(base), downloader=_dl(sleeps), cache=cache)
+    feeds.etag = '"v2"'  # upstream changed: a full download is needed, and it arrives cut short every time
+    feeds.script["/kev.json"] = ["truncate"] * 3
+    r = update(str(db), ["kev", "debian"], urls=_urls(base), downloader=_dl(sleeps), cache=cache)
+    kev, deb = r.outcomes
+    assert kev.status == "failed" and ("truncated" in kev.message or "incomplete" in kev.message), kev.message
+    assert deb.status == "updated"
+    with VulnDB.open(db) as v:
+        st = v.feed("kev")
+        assert st.records == KEV_COUNT and st.last_error  # previous data kept, error recorded
+        assert len(v.kev(["CVE-2021-44228"])) == 1
+        assert v.feed("debian").advisories == 5406  # DSA/list: 5,406 DSAs
+    assert not list(tmp_path.glob(".db.sqlite.update-*"))  # staging file renamed or removed
+
+
+def test_real_archives_and_cli(server: tuple[str, Feeds], tmp_path: Path) -> None:
+    base, feeds = server
+    feeds.script["/alpine/v3.10/main.yaml"] = ["500"]
+    env = {**os.environ, "HULLSCAN_HTTP_BACKOFF": "0.01", "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    db = tmp_path / "db.sqlite"
+    cmd = [sys.executable, "-m", "hullscan", "db", "update", "--db", str(db), "--feed", "osv", "--feed", "alpine",
+           "--feed-url", f"osv={base}/go/golang-vulndb-osv.tar.gz",
+           "--feed-url", f"alpine={base}/alpine/v3.10/main.yaml", "--feed-url", f"alpine={base}/alpine/v3.10/community.yaml"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "db update: osv:" in r.stderr and "db update: alpine:" in r.stderr and "retrying" in r.stderr
+    with VulnDB.open(db) as v:
+        assert v.feed("osv").advisories == 4291  # DATA.md: osv-go holds 4,291 GO-* records
+    r = subprocess.run([sys.executable, "-m", "hullscan", "db", "update", "--db", str(db), "--feed", "kev",
+                        "--feed-url", f"kev={base}/missing.json"], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 3 and "HTTP 404" in r.stderr and "Traceback" not in r.stderr
+    with VulnDB.open(db) as v:
+        assert v.feed("osv").advisories == 4291
