@@ -21,7 +21,10 @@ def answer(q: dict) -> str:
     if kind == "compare":
         return str(scheme.compare(q["a"], q["b"]))
     if kind == "satisfies":
-        ok = scheme.satisfies(q["version"], q.get("constraint", ""), q.get("dialect", "cmp"))
+        try:
+            ok = scheme.satisfies(q["version"], q.get("constraint", ""), q.get("dialect", "cmp"))
+        except ValueError:  # a constraint the ecosystem cannot read holds for nothing
+            ok = False
         return "true" if ok else "false"
     if kind == "advisory":
         ok = constraints.advisory(

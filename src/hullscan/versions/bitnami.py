@@ -1,6 +1,6 @@
 """Bitnami package versions: SemVer plus a Bitnami revision (`2.3.1-1`).
 
-The revision (a trailing `-N`) is a repackaging of the same upstream release, so plain ordering and
+The revision (a trailing `-N`, older data `-rN`) is a repackaging of the same upstream release, so plain ordering and
 `cmp` constraints ignore it (as grype does: `2.3.1-1` is not `< 2.3.1-2`). Bitnami's own advisories
 (OSV ecosystem "Bitnami", trivy's data) do state bounds with revisions (`>=1.2.3-1`), so the
 native dialect orders the revision too, with no revision = 0.
@@ -13,7 +13,7 @@ import re
 from hullscan.versions._base import Scheme, cached
 from hullscan.versions.semver import SemVer, semver_key
 
-_REVISION = re.compile(r"^(.*\d)-(\d+)$")
+_REVISION = re.compile(r"^(.*\d)-r?(\d+)$")
 
 
 def split(v: str) -> tuple[str, int]:

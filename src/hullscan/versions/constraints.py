@@ -86,10 +86,14 @@ def advisory(
     dialect: str = "native",
 ) -> bool:
     """Trivy's rule: match one `vulnerable` entry (if any are given), then match no
-    `patched`/`unaffected` entry (if any are given); all three empty = not vulnerable."""
+    `patched`/`unaffected` entry (if any are given); all three empty = not vulnerable. An
+    advisory with a constraint the ecosystem cannot read is not reported (as trivy does)."""
     if not vulnerable and not patched and not unaffected:
         return False
-    if vulnerable and not any(satisfies(scheme, version, c, dialect) for c in vulnerable):
+    try:
+        if vulnerable and not any(satisfies(scheme, version, c, dialect) for c in vulnerable):
+            return False
+        safe = list(patched) + list(unaffected)
+        return not any(satisfies(scheme, version, c, dialect) for c in safe)
+    except ValueError:
         return False
-    safe = list(patched) + list(unaffected)
-    return not any(satisfies(scheme, version, c, dialect) for c in safe)

@@ -126,6 +126,8 @@ class Gem(Scheme):
 
             return satisfies_cmp(self, version, term)
         op, req = m.group(1) or "=", m.group(2)
+        if not _VALID.match(req):
+            raise ValueError(f"not a gem requirement: {term.strip()!r}")
         c = gem_compare(version, req)
         if op == "=":
             return c == 0

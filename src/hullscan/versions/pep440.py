@@ -97,19 +97,23 @@ class Pep440(Scheme):
         return self.compare(version, bound)
 
     def satisfies_native(self, version: str, constraint: str) -> bool:
-        """PEP 440 specifier sets; `||` separates alternatives, a bare version means `==`."""
+        """PEP 440 specifier sets; `||` separates alternatives, a bare version means `==`, `*`
+        matches everything, and spaces may separate specifiers as commas do. A version that is
+        not PEP 440 matches no specifier (as `packaging` decides); bounds that are not PEP 440
+        fall back to the cmp terms under this scheme's ordering."""
         from hullscan.versions import constraints
 
+        pv = parse(version)
         for alt in constraint.split("||"):
             alt = alt.strip()
-            if not alt:
+            if alt in ("", "*"):
                 return True
-            terms = [t.strip() for t in alt.split(",") if t.strip()]
+            alt = re.sub(r"(===|==|!=|~=|<=|>=|<|>)\s+", r"\1", alt)
+            terms = [t for t in re.split(r"[\s,]+", alt) if t]
             terms = [t if t[0] in "<>=!~" else "==" + t for t in terms]
             spec = _specifier_set(",".join(terms))
-            pv = parse(version)
-            if spec is not None and pv is not None:
-                if spec.contains(pv, prereleases=True):
+            if spec is not None:
+                if pv is not None and spec.contains(pv, prereleases=True):
                     return True
             elif constraints.satisfies_cmp(self, version, " ".join(t.replace("~=", ">=") for t in terms)):
                 return True
