@@ -45,8 +45,13 @@ def run_scan(
     severity: Optional[str] = None,
     ignore_unfixed: bool = False,
     pkg_types: str = "os,library",
+    policy: Optional[str] = None,
+    ignorefile: Optional[str] = None,
+    vex: Optional[list[str]] = None,
 ) -> None:
     from hullscan.image.model import Platform
+    from hullscan.policy.gate import exit_code_for, judge_report
+    from hullscan.policy.load import load_policy
     from hullscan.match.matcher import MatchOptions
     from hullscan.report.filters import apply_display_filters, parse_severities
     from hullscan.image.target import SourceOptions
@@ -58,6 +63,7 @@ def run_scan(
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
     render = writer(fmt)
     shown = parse_severities(severity)
+    gate_policy = load_policy(policy, ignorefile=ignorefile, vex=vex)  # a bad policy fails before the scan
     options = ScanOptions(
         db=db,
         match=MatchOptions(pkg_types=_pkg_types(pkg_types)),
@@ -70,16 +76,17 @@ def run_scan(
     result = scan_target(target, options)
     if options.progress:
         print("\r\033[K", end="", file=sys.stderr)
-    report = build_report(result)
+    report = judge_report(build_report(result), gate_policy)
     if not quiet:
         for w in report["warnings"]:
             layer = f"layer {w['layer']}: " if w.get("layer") is not None else ""
             path = f"{w['path']}: " if w.get("path") else ""
             print(f"hullscan: warning: {layer}{path}{w['message']}", file=sys.stderr)
-    report = apply_display_filters(report, shown, ignore_unfixed)
-    write_output(render(report), output)
-    if exit_code and (report.get("vulnerabilities") or report.get("secrets")):
-        raise typer.Exit(exit_code)
+    visible = apply_display_filters(report, shown, ignore_unfixed)
+    write_output(render(visible), output)
+    code = exit_code_for(report, visible, exit_code)
+    if code:
+        raise typer.Exit(code)
 
 
 def _pkg_types(text: str) -> frozenset[str]:
@@ -101,6 +108,9 @@ def register(app: typer.Typer) -> None:
     sev_opt = typer.Option(None, "--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")
     unfixed_opt = typer.Option(False, "--ignore-unfixed", help="Show only vulnerabilities with a fixed version.")
     types_opt = typer.Option("os,library", "--pkg-types", help="Package types to match: os, library.")
+    policy_opt = typer.Option(None, "--policy", help="Policy YAML (default: ./.hullscan.yaml when present); its verdict decides the exit code. See docs/policy.md.")
+    ignore_opt = typer.Option(None, "--ignorefile", help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")
+    vex_opt = typer.Option(None, "--vex", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
 
     @app.command("image")
     def image_cmd(
@@ -117,11 +127,15 @@ def register(app: typer.Typer) -> None:
         severity: Optional[str] = sev_opt,
         ignore_unfixed: bool = unfixed_opt,
         pkg_types: str = types_opt,
+        policy: Optional[str] = policy_opt,
+        ignorefile: Optional[str] = ignore_opt,
+        vex: Optional[list[str]] = vex_opt,
     ) -> None:
         """Scan a container image, layer by layer."""
         run_scan(target, fmt=format, output=output, scanners=scanners, platform=platform,
                  cache_dir=cache_dir, no_cache=no_cache, quiet=quiet, exit_code=exit_code,
-                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types)
+                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
+                 policy=policy, ignorefile=ignorefile, vex=vex)
 
     @app.command("fs")
     def fs_cmd(
@@ -135,11 +149,15 @@ def register(app: typer.Typer) -> None:
         severity: Optional[str] = sev_opt,
         ignore_unfixed: bool = unfixed_opt,
         pkg_types: str = types_opt,
+        policy: Optional[str] = policy_opt,
+        ignorefile: Optional[str] = ignore_opt,
+        vex: Optional[list[str]] = vex_opt,
     ) -> None:
         """Scan a directory (a root filesystem or a project checkout) as one layer."""
         run_scan(f"dir:{directory}", fmt=format, output=output, scanners=scanners, platform=None,
                  cache_dir=None, no_cache=True, quiet=quiet, exit_code=exit_code,
-                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types)
+                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
+                 policy=policy, ignorefile=ignorefile, vex=vex)
 
     cache_app = typer.Typer(help="Manage the per-layer cache.", no_args_is_help=True)
 

@@ -27,6 +27,7 @@ def render(report: dict[str, Any], width: int = 140, color: bool = False) -> byt
     _secrets(console, report)
     if not report.get("vulnerabilities") and "vuln" not in report.get("scanners", []):
         _packages(console, report)
+    _verdict(console, report)
     for w in report.get("warnings", [])[:20]:
         where = f" [layer {w['layer']}]" if w.get("layer") is not None else ""
         console.print(f"[yellow]warning[/yellow]{where} {w.get('path') or ''} {w['message']}".rstrip())
@@ -88,6 +89,25 @@ def _secrets(console: Console, report: dict[str, Any]) -> None:
             where += f" (removed in {s['removed_in'] if not isinstance(s['removed_in'], dict) else s['removed_in'].get('index')})"
         table.add_row(s.get("severity", ""), s.get("rule_id", ""), s.get("path", ""), str(s.get("line", "")), where, s.get("match", ""))
     console.print(table)
+
+
+def _verdict(console: Console, report: dict[str, Any]) -> None:
+    verdict = report.get("verdict") or {}
+    if report.get("suppressed"):
+        by: dict[str, int] = {}
+        for s in report["suppressed"]:
+            by[s["by"]] = by.get(s["by"], 0) + 1
+        console.print("Suppressed: " + ", ".join(f"{n} by {k}" for k, n in sorted(by.items())))
+    if not verdict.get("gate"):
+        return
+    if verdict.get("passed"):
+        console.print(f"[green]Policy passed[/green] ({verdict.get('policy') or 'ignore files'})")
+        return
+    console.print(f"[bold red]Policy failed[/bold red] ({verdict.get('policy')})")
+    for rule in verdict.get("failed_rules", []):
+        items = rule["findings"]
+        shown = ", ".join(items[:5]) + (f", … {len(items) - 5} more" if len(items) > 5 else "")
+        console.print(f"  {rule['rule']}: {rule['description']}: {shown}")
 
 
 def _sev_rank(sev: str | None) -> int:

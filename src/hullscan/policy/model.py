@@ -1,0 +1,84 @@
+"""The policy file (`--policy FILE`, default `.hullscan.yaml`): rules that fail the build, exceptions, VEX.
+
+    version: 1
+    fail_on:
+      severity: HIGH              # any vulnerability at or above (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN)
+      fixable_only: true          # …counting only those with a fixed version
+      kev: true                   # any finding in CISA KEV
+      epss_above: 0.5             # any finding whose EPSS probability is above
+      ids: [CVE-2021-44228]       # these ids (or any alias of them)
+      secrets: HIGH               # any secret finding at or above
+      misconfigurations: HIGH     # any image-config finding at or above
+      licenses:
+        deny: [GPL-3.0-only, AGPL-3.0-or-later]   # SPDX ids; a package fails when every choice its
+        allow: [MIT, Apache-2.0, BSD-3-Clause]    # expression offers uses a denied (or no allowed) licence
+      db_older_than_days: 7       # the vulnerability DB is older than this
+    exceptions:
+      - id: CVE-2023-1234         # vulnerability id or alias | fingerprint: … | rule_id: …
+        package: openssl          # optional narrowing: package, purl, path
+        justification: "not reachable: we never parse untrusted certificates"   # required
+        owner: team-a@example.com
+        expires: 2026-12-31       # required unless settings.allow_permanent_exceptions
+    vex: [vex/openvex.json]       # OpenVEX, CycloneDX VEX or CSAF VEX documents
+    settings:
+      warn_expiring_within_days: 14
+      allow_permanent_exceptions: false
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+SEVERITY_RANK = {"UNKNOWN": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
+
+
+@dataclass(frozen=True)
+class LicenseRule:
+    deny: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rules:
+    severity: str | None = None
+    fixable_only: bool = False
+    kev: bool = False
+    epss_above: float | None = None
+    ids: tuple[str, ...] = ()
+    secrets: str | None = None
+    misconfigurations: str | None = None
+    licenses: LicenseRule | None = None
+    db_older_than_days: float | None = None
+
+
+@dataclass(frozen=True)
+class Exception_:
+    """An accepted finding: what it covers, why, who, until when."""
+
+    justification: str
+    id: str = ""
+    fingerprint: str = ""
+    rule_id: str = ""
+    package: str = ""
+    purl: str = ""
+    path: str = ""
+    owner: str = ""
+    expires: date | None = None
+    source: str = ""
+    """Where it was read (policy file, .trivyignore…) for messages."""
+    vex_status: str = "not_affected"
+    """Status for `--format openvex` (`not_affected` unless stated)."""
+    vex_justification: str = ""
+
+
+@dataclass
+class Policy:
+    rules: Rules = field(default_factory=Rules)
+    exceptions: list[Exception_] = field(default_factory=list)
+    vex: list[str] = field(default_factory=list)
+    warn_expiring_within_days: int = 14
+    allow_permanent_exceptions: bool = False
+    path: str = ""
+    gate: bool = False
+    """True when a policy file was given or found: its verdict decides the exit code."""

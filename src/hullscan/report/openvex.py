@@ -1,0 +1,60 @@
+"""OpenVEX out: the findings the team accepted (policy exceptions, and VEX already applied) as an
+OpenVEX v0.2.0 document (../shared/specs/openvex-spec.md), so other tools honour the same decisions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from hullscan import __version__
+
+CONTEXT = "https://openvex.dev/ns/v0.2.0"
+JUSTIFICATIONS = {
+    "component_not_present", "vulnerable_code_not_present", "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary", "inline_mitigations_already_exist",
+}
+
+
+def _product(report: dict[str, Any]) -> str:
+    target = report.get("target") or {}
+    digest = target.get("manifest_digest") or target.get("config_digest") or ""
+    name = (target.get("name") or "image").split("/")[-1].split(":")[0].split("@")[0].lower() or "image"
+    return f"pkg:oci/{name}@{digest.replace(':', '%3A')}" if digest else f"pkg:oci/{name}"
+
+
+def render(report: dict[str, Any]) -> bytes:
+    statements = []
+    image = _product(report)
+    for s in report.get("suppressed") or []:
+        if s.get("kind") != "vulnerability":
+            continue
+        f = s["finding"]
+        status = s.get("status") if s.get("status") in ("not_affected", "fixed", "affected", "under_investigation") else "not_affected"
+        st: dict[str, Any] = {
+            "vulnerability": {"name": f["id"], **({"aliases": list(f.get("aliases") or [])} if f.get("aliases") else {})},
+            "products": [{"@id": image, "subcomponents": [{"@id": f["package"]["purl"]}]}],
+            "status": status,
+        }
+        if status == "not_affected":
+            just = s.get("vex_justification") or (s.get("justification") if s.get("justification") in JUSTIFICATIONS else "")
+            if just in JUSTIFICATIONS:
+                st["justification"] = just
+            st["impact_statement"] = s.get("impact") or s.get("justification") or "accepted by policy exception"
+        elif status == "affected":
+            st["action_statement"] = s.get("justification") or "accepted by policy exception"
+        if s.get("by") == "exception":
+            st["status_notes"] = f"exception from {s.get('source')}" + (f", owner {s['owner']}" if s.get("owner") else "") + (
+                f", expires {s['expires']}" if s.get("expires") else "")
+        statements.append(st)
+    body = json.dumps(statements, sort_keys=True).encode()
+    doc = {
+        "@context": CONTEXT,
+        "@id": "https://hullscan.invalid/vex/" + hashlib.sha256(body + image.encode()).hexdigest(),
+        "author": f"hullscan {__version__}",
+        "timestamp": report.get("created_at") or "1970-01-01T00:00:00Z",
+        "version": 1,
+        "tooling": f"hullscan {__version__}",
+        "statements": statements,
+    }
+    return (json.dumps(doc, indent=2) + "\n").encode()
