@@ -24,12 +24,23 @@ SHARED = REPO.parent / "shared" / "fixtures" / "pkgdb"
 TARGET_MS = 50.0
 
 
-def best_of(fn, repeat: int = 5) -> float:
+def best_of(fn, repeat: int = 15) -> float:
+    """Best wall time of `repeat` runs in ms (the machine is shared: the best run is the least disturbed)."""
     best = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t)
+    return best * 1000
+
+
+def cpu_of(fn, repeat: int = 15) -> float:
+    """Best process CPU time in ms: what the parser costs, whatever else runs on the machine."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t)
     return best * 1000
 
 
@@ -60,7 +71,9 @@ def main() -> int:
     fact = dpkg.analyze("/var/lib/dpkg/status", status, print)
     assert len(fact["packages"]) >= n * 0.98, len(fact["packages"])  # one real stanza is not installed
     ms = best_of(lambda: dpkg.analyze("/var/lib/dpkg/status", status, print))
-    print(f"dpkg status: {n} packages, {len(status) / 2**20:.1f} MiB: {ms:.1f} ms (target ≤ {TARGET_MS:.0f} ms)")
+    cpu = cpu_of(lambda: dpkg.analyze("/var/lib/dpkg/status", status, print))
+    print(f"dpkg status: {n} packages, {len(status) / 2**20:.1f} MiB: {ms:.1f} ms wall, {cpu:.1f} ms CPU "
+          f"(target ≤ {TARGET_MS:.0f} ms)")
     apk_db = build_apk(n)
     apk = ApkAnalyzer()
     assert len(apk.analyze("/lib/apk/db/installed", apk_db, print)["packages"]) == n
