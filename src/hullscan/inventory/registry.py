@@ -40,6 +40,8 @@ def all_analyzers() -> list[Analyzer]:
     found.append(ComposerAnalyzer())
     from hullscan.inventory.dotnet import DotnetAnalyzer
     found.append(DotnetAnalyzer())
+    from hullscan.secrets.analyzer import SecretAnalyzer
+    found.append(SecretAnalyzer())
     return found
 
 

@@ -75,6 +75,7 @@ class _Compiled:
                 self.by_keyword[index[k]].append(r)
         self.keyword_len = [len(k) for k in keywords]
         self.always = [r for r in ruleset.rules if not r.keywords]
+        self.order = {r.id: i for i, r in enumerate(ruleset.rules)}
 
 
 def _compiled(ruleset: Ruleset) -> _Compiled:
@@ -157,12 +158,17 @@ def _candidates(rule: Rule, data: bytes, start: int, end: int):
                 yield _Candidate(rule, s, e, m.start(), m.end())
 
 
-def _drop_generic_overlaps(cands: list[_Candidate]) -> list[_Candidate]:
-    """A generic rule's hit that overlaps a specific rule's secret is the same secret: keep the specific one."""
-    specific = [(c.start, c.end) for c in cands if not c.rule.generic]
-    if not specific or len(specific) == len(cands):
+def _drop_overlaps(cands: list[_Candidate], order: dict[str, int]) -> list[_Candidate]:
+    """Two secrets cannot overlap: overlapping hits are one secret seen by several rules. Keep the
+    specific rule over a generic one, then the rule listed first (vendor formats before catch-alls)."""
+    if len(cands) < 2:
         return cands
-    return [c for c in cands if not c.rule.generic or not any(s < c.end and c.start < e for s, e in specific)]
+    ranked = sorted(cands, key=lambda c: (c.rule.generic, order.get(c.rule.id, 1 << 30), c.start))
+    kept: list[_Candidate] = []
+    for c in ranked:
+        if not any(k.start < c.end and c.start < k.end for k in kept):
+            kept.append(c)
+    return sorted(kept, key=lambda c: (c.start, c.end, c.rule.id))
 
 
 def _line_text(data: bytes, s: int, e: int, secrets: list[tuple[int, int]]) -> str:
@@ -235,7 +241,7 @@ def scan_bytes(
                     found[key] = c
     if not found:
         return []
-    accepted = _drop_generic_overlaps(sorted(found.values(), key=lambda c: (c.start, c.end, c.rule.id)))
+    accepted = _drop_overlaps(list(found.values()), comp.order)
     accepted = accepted[:MAX_FINDINGS]
     secret_spans = [(c.start, c.end) for c in accepted]
     out: list[Finding] = []

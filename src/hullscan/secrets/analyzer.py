@@ -1,0 +1,89 @@
+"""The secret scanner as an image analyzer: every regular file of every layer, deleted ones included.
+
+Per layer (cached by diff_id): `analyze` turns one file into its masked findings (or None).
+Per image: `assemble` reads `view.history` — every fact of every layer, including files a later
+layer deleted or replaced — and stamps each finding with the layer that wrote the file and the
+layer that removed it (`removed_in`, None while the file is still in the image): a key deleted in
+a later layer still ships in the image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.secrets.engine import MAX_SIZE, scan_bytes
+from hullscan.secrets.rules import Ruleset, build_ruleset, default_ruleset, load_config
+
+ENGINE_VERSION = b"hullscan-secret-engine-2"
+"""Bump when the engine's facts change; the rules' text feeds the analyzer version too."""
+
+# Formats whose bytes a text regex cannot read (compressed, media, compiled code): skipping them by
+# name means the walker never even reads them out of the layer. `.git/objects` are zlib-compressed
+# loose objects and packs (the working tree files beside them are scanned). Every other file is read
+# and the engine sniffs it (NUL in the first 8 KiB = binary).
+_SKIP_SUFFIX = re.compile(
+    r"(?i)\.(?:png|jpe?g|gif|bmp|ico|icns|webp|tiff?|psd|xcf|svgz|mp[34]|m4a|ogg|oga|opus|wav|flac|avi|mkv|mov|webm|"
+    r"woff2?|ttf|otf|eot|pfb|gz|tgz|bz2|tbz2?|xz|txz|zst|lz4|lzma|z|zip|jar|war|ear|aar|whl|egg|apk|deb|udeb|rpm|"
+    r"7z|rar|cab|msi|iso|img|qcow2|pyc|pyo|class|o|a|so(?:\.\d+)*|dll|exe|dylib|wasm|node|mo|gmo|pdf|"
+    r"sqlite3?|db|pack|idx|npy|npz|pkl|pickle|parquet|onnx|pt|safetensors|bin)$"
+)
+_SKIP_DIR = re.compile(r"(?:^|/)\.git/objects/")
+
+
+def _version(config_bytes: bytes = b"") -> int:
+    rules = resources.files("hullscan.secrets").joinpath("rules.yaml").read_bytes()
+    digest = hashlib.sha256(ENGINE_VERSION + b"\0" + rules + b"\0" + config_bytes).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+class SecretAnalyzer(Analyzer):
+    """Secrets in files (scanner `secret`). Build with `SecretAnalyzer.with_config(path)` for `--secret-config`."""
+
+    name: ClassVar[str] = "secret"
+    version: ClassVar[int] = _version()
+    max_size: ClassVar[int] = MAX_SIZE
+    wants_history: ClassVar[bool] = True
+    scanners: ClassVar[frozenset[str]] = frozenset({"secret"})
+
+    def __init__(self, ruleset: Ruleset | None = None, version: int | None = None) -> None:
+        self.ruleset = ruleset or default_ruleset()
+        if version is not None:
+            self.version = version  # instance value: a custom config keys its own cache entries
+        self._path_allow = [
+            a.path for a in self.ruleset.allow if a.path is not None and a.regex is None and a.value is None
+        ]
+
+    @classmethod
+    def with_config(cls, path: str | Path) -> SecretAnalyzer:
+        """The analyzer for `--secret-config FILE` (ours or Trivy's format)."""
+        raw = Path(path).read_bytes() if Path(path).is_file() else b""
+        return cls(build_ruleset(load_config(path)), version=_version(raw))
+
+    def wants(self, path: str, size: int, mode: int) -> bool:
+        if size <= 0 or size > self.max_size:
+            return False
+        if _SKIP_SUFFIX.search(path) or _SKIP_DIR.search(path):
+            return False
+        # Files every rule would skip for their path (tests, docs, examples…): not worth reading.
+        return not any(p.search(path) for p in self._path_allow)
+
+    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        try:
+            findings = scan_bytes(path, data, self.ruleset)
+        except (RecursionError, MemoryError):  # pathological input: say so, never crash the scan
+            warn("secret scan gave up on this file")
+            return None
+        return [f.to_dict() for f in findings] or None
+
+    def assemble(self, view: AnalyzerView) -> Assembled:
+        facts: list[dict[str, Any]] = []
+        for ff in view.history:
+            for d in ff.fact or ():
+                facts.append({**d, "layer": ff.layer, "removed_in": ff.removed_in})
+        facts.sort(key=lambda d: (d["layer"], d["path"], d["line"]["start"], d["rule_id"]))
+        return Assembled(facts=facts)

@@ -1,0 +1,3 @@
+"""Payment provider settings."""
+import os
+STRIPE_KEY = os.environ["STRIPE_KEY"]
