@@ -21,6 +21,8 @@ from hullscan.inventory.lockfiles.go import parse_go_mod, parse_go_sum, resolve_
 from hullscan.inventory.model import Package
 
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
+_GO_NOTE_LE = b"\x04\x00\x00\x00Go\x00\x00"  # note type 4 (NT_GOBUILDID), name "Go"
+_GO_NOTE_BE = b"\x00\x00\x00\x04Go\x00\x00"
 DEVEL = "(devel)"
 ECOSYSTEM = "Go"
 
@@ -197,12 +199,18 @@ class GoBinaryAnalyzer(Analyzer):
     def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
         if not is_executable(data):
             return None
+        has_magic = BUILDINFO_MAGIC in data
+        # The ELF note of the Go build ID sits in the first page: a cut-off Go binary still shows it.
+        go_note = _GO_NOTE_LE in data[:65536] or _GO_NOTE_BE in data[:65536]
+        if not has_magic and not go_note:
+            return None  # not a Go program: no need to parse its headers
         try:
             found = read_buildinfo(data)
         except (BinaryFormatError, ValueError) as exc:
             warn(f"unreadable Go build info: {exc}")
             return None
         if found is None:
+            warn("Go binary without readable build info (truncated or stripped)")
             return None
         vers, mod = found
         return parse_modinfo(vers, mod)

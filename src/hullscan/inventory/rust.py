@@ -46,14 +46,13 @@ class RustBinaryAnalyzer(Analyzer):
         return wants_binary(path, size, mode)
 
     def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if not is_executable(data):
-            return None
+        if not is_executable(data) or (b".dep-v0" not in data and b"__dep_v0" not in data):
+            return None  # the section name is in the file of every cargo-auditable binary
         try:
             exe = open_executable(data)
             section = exe.section(".dep-v0", "__dep_v0") if exe is not None else None
         except BinaryFormatError as exc:
-            if b".dep-v0" in data or b"__dep_v0" in data:  # only warn when it may be a Rust binary
-                warn(f"unreadable executable: {exc}")
+            warn(f"unreadable executable: {exc}")
             return None
         if section is None:
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -180,6 +181,10 @@ def test_not_go_files_bail_fast():
     warnings: list[str] = []
     assert an.analyze("/usr/bin/script", b"#!/bin/sh\necho hi\n" * 10, warnings.append) is None
     assert an.analyze("/usr/bin/elfish", b"\x7fELF" + b"\0" * 60, warnings.append) is None or warnings
+    true = Path(shutil.which("true") or "/bin/true").read_bytes()  # a C program: bail out silently
+    assert an.analyze("/bin/true", true, warnings.append) is None
+    assert an.analyze("/bin/true", true[:3000], warnings.append) is None
+    assert warnings == []
     assert an.wants("/usr/bin/anything", 10_000, 0o644)
     assert an.wants("/srv/tool", 10_000, 0o755)
     assert not an.wants("/srv/data.bin", 10_000, 0o644)
@@ -201,3 +206,65 @@ def test_modinfo_with_versioned_replace_hand_checked():
     }
     fork = next(p for p in pkgs if p.name == "github.com/fork/net")
     assert fork.extra == {"replaces": "golang.org/x/net@v0.1.0", "sum": "h1:CCC="}
+
+
+def _docker_archive(path: Path, layers: list[list[tuple[str, bytes, int]]]) -> None:
+    """A minimal `docker save` tarball: one tar per layer of (path, bytes, mode)."""
+    import hashlib
+    import io
+    import json
+    import tarfile
+
+    diff_ids, names = [], []
+    with tarfile.open(path, "w") as out:
+        def add(name: str, data: bytes) -> None:
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mode = len(data), 0o644
+            out.addfile(ti, io.BytesIO(data))
+
+        for i, files in enumerate(layers):
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as lt:
+                for name, data, mode in files:
+                    ti = tarfile.TarInfo(name)
+                    ti.size, ti.mode = len(data), mode
+                    lt.addfile(ti, io.BytesIO(data))
+            raw = buf.getvalue()
+            diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+            names.append(f"layer{i}/layer.tar")
+            add(names[-1], raw)
+        config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                             "rootfs": {"type": "layers", "diff_ids": diff_ids},
+                             "history": [{"created_by": f"layer {i}"} for i in range(len(layers))]}).encode()
+        add("config.json", config)
+        add("manifest.json", json.dumps([{"Config": "config.json", "RepoTags": ["test/go:1"], "Layers": names}]).encode())
+
+
+def test_syft_in_a_built_image_equals_go_version_m():
+    """End to end: the binary in a layer of a docker-archive, found by its executable bit (not a bin dir)."""
+    from hullscan.report.json_report import build_report
+    from hullscan.scan import ScanOptions, scan_target
+
+    binary = syft_binary()
+    expected = go_version_m(binary)
+    hello = build_hello("linux")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    archive = CACHE / "go-image.tar"
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not archive.exists():
+            tmp = archive.with_suffix(".tmp")
+            _docker_archive(tmp, [[("srv/tools/syft", binary.read_bytes(), 0o755),
+                                   ("srv/tools/notes.bin", b"\x7fELF" + b"\0" * 200, 0o644)],
+                                  [("srv/app/hello", hello.read_bytes(), 0o755)]])
+            os.replace(tmp, archive)
+    report = build_report(scan_target(f"docker-archive:{archive}",
+                                      ScanOptions(scanners=frozenset({"license"}), use_cache=False)))
+    syft_pkgs = [p for p in report["packages"] if p["paths"] == ["/srv/tools/syft"]]
+    deps = {(p["name"], p["version"]) for p in syft_pkgs
+            if not p["extra"].get("main_module") and p["name"] != "stdlib"}
+    assert deps == expected["deps"] and len(deps) == 185
+    assert {p["layer"]["index"] for p in syft_pkgs} == {0}
+    assert [p["version"] for p in syft_pkgs if p["name"] == "stdlib"] == [expected["go"]]
+    hello_pkgs = [p for p in report["packages"] if p["paths"] == ["/srv/app/hello"]]
+    assert {p["layer"]["index"] for p in hello_pkgs} == {1} and len(hello_pkgs) == 3
