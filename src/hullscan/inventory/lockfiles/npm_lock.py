@@ -72,6 +72,7 @@ def _v1(deps: dict[str, Any]) -> list[dict[str, Any]]:
         for name, entry in level.items():
             if not isinstance(entry, dict):
                 continue
+            name = name.rsplit("node_modules/", 1)[-1]  # a few v1 files key entries by install path
             version = _registry_version(entry.get("version"))
             if version:
                 # v1 does not list the project's own dependencies; nested copies are surely indirect.

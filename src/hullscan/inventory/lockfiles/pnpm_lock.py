@@ -103,6 +103,13 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
             rec["id"] = ident
             recs[ident] = rec
         rec["deps"] = sorted(set(rec.get("deps", [])) | deps)
+    # Importer dependencies missing from `packages` (trimmed lockfiles) are still resolved versions.
+    for ident in dict.fromkeys([*prod, *dev]):
+        if ident not in recs:
+            name, _, version = ident.rpartition("@")
+            if name and version[:1].isdigit():
+                recs[ident] = record(name, version, dev=ident not in prod)
+                recs[ident]["id"] = ident
     out = list(recs.values())
     if prod or dev:
         flag_by_graph(out, prod, dev)
