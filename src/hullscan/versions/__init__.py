@@ -48,12 +48,13 @@ _ECOSYSTEMS: dict[str, str] = {
     "NuGet": "nuget", "Packagist": "composer", "crates.io": "semver", "Hex": "semver",
     "Pub": "pub", "CRAN": "cran", "Bioconductor": "cran", "Hackage": "hackage", "GHC": "hackage",
     "SwiftURL": "semver", "Bitnami": "bitnami", "Kubernetes": "golang", "GitHub Actions": "semver",
+    "Julia": "semver", "VSCode": "semver", "opam": "deb",  # opam orders versions like dpkg
     "Debian": "deb", "Ubuntu": "deb", "Echo": "deb",
     "Alpine": "apk", "Wolfi": "apk", "Chainguard": "apk", "Alpaquita": "apk",
     "BellSoft Hardened Containers": "apk", "MinimOS": "apk",
     "Red Hat": "rpm", "Rocky Linux": "rpm", "AlmaLinux": "rpm", "openSUSE": "rpm", "SUSE": "rpm",
     "Photon OS": "rpm", "Mariner": "rpm", "Azure Linux": "rpm", "Amazon Linux": "rpm",
-    "Oracle Linux": "rpm", "openEuler": "rpm", "Mageia": "rpm", "TuxCare": "rpm",
+    "Oracle Linux": "rpm", "openEuler": "rpm", "Mageia": "rpm",
     "Arch Linux": "pacman", "Gentoo": "portage",
 }
 
