@@ -22,7 +22,19 @@ from hullscan.versions import get_scheme
 from conftest import IN_CI, require_tool
 
 SYSTEM_PYTHON = "/usr/bin/python3"
-NODE_SEMVER = Path("/usr/lib/node_modules/npm/node_modules/semver")
+
+
+def _node_semver() -> Path | None:
+    """node-semver as npm ships it (global npm install, or Debian's nodejs packages)."""
+    roots = [Path("/usr/lib/node_modules"), Path("/usr/local/lib/node_modules")]
+    npm = shutil.which("npm")
+    if npm:
+        out = subprocess.run([npm, "root", "-g"], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            roots.insert(0, Path(out.stdout.strip()))
+    candidates = [r / "npm" / "node_modules" / "semver" for r in roots]
+    candidates += [r / "semver" for r in roots] + [Path("/usr/share/nodejs/semver")]
+    return next((c for c in candidates if (c / "package.json").is_file()), None)
 
 
 def _need(ok: bool, msg: str) -> None:
@@ -98,7 +110,8 @@ def test_rpm_matches_librpm(tmp_path):
 
 def test_npm_ranges_match_node_semver():
     node = require_tool("node")
-    _need(NODE_SEMVER.is_dir(), "node-semver (bundled with npm) not found")
+    node_semver = _node_semver()
+    _need(node_semver is not None, "node-semver (bundled with npm) not found")
     ranges = [
         "^1.2.3", "^0.2.3", "^0.0.3", "^1.2", "^0.0", "^0.x", "^1.x", "~1.2.3", "~1.2", "~1", "~0.2.3",
         "1.x", "1.2.x", "*", "", "1", "1.2", ">1.2", ">=1.2", "<1.2", "<=1.2", ">1", "<=1",
@@ -112,7 +125,7 @@ def test_npm_ranges_match_node_semver():
                 "2.3.5", "2.4.0", "3.0.0", "3.0.16", "3.1.0", "10.0.0"]
     cases = [(v, r) for v in versions for r in ranges if "~>" not in r]
     script = (
-        f"const semver = require({json.dumps(str(NODE_SEMVER))});\n"
+        f"const semver = require({json.dumps(str(node_semver))});\n"
         "const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
         "for (const [v, r] of cases) console.log(semver.satisfies(v, r) ? 1 : 0);\n"
     )
