@@ -91,8 +91,8 @@ def _desugar(tok: str) -> list[Comparator]:
         else:
             hi = _ver("0", "0", str(int(p) + 1), "0")
         return [lo, ("<", hi)]
-    if M is None:  # *, x
-        return [] if op in ("", "=", ">=", "<=") else ([("<", "0.0.0-0")] if op == "<" else [("<", "0.0.0-0")])
+    if M is None:  # `*`, `x`: anything; `<*` and `>*` match nothing, as in node-semver
+        return [] if op in ("", "=", ">=", "<=") else [("<", "0.0.0-0")]
     if m is None or p is None:
         # x-range with an operator
         if op in ("", "="):
