@@ -164,3 +164,21 @@ def test_crlf_and_binary_garbage_do_not_raise() -> None:
     inv = analyze_files(ANALYZERS, [{"/var/lib/dpkg/status": data}])
     assert [p.name for p in inv.packages] == ["a"]
     assert inv.warnings
+
+
+def test_python_package_installed_by_dpkg_is_owned() -> None:
+    """Debian's python3-yaml owns the PyYAML dist-info: the PyPI package gets `owned_by` (not matched twice)."""
+    from hullscan.inventory.python_dist import PythonDistAnalyzer
+
+    dist = "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info"
+    layer = {
+        "/var/lib/dpkg/status": b"Package: python3-yaml\nStatus: install ok installed\nArchitecture: amd64\n"
+                                b"Source: pyyaml\nVersion: 6.0-3+b2\n",
+        "/var/lib/dpkg/info/python3-yaml.list": f"/.\n/usr\n{dist}\n{dist}/METADATA\n".encode(),
+        f"{dist}/METADATA": b"Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0\n",
+        "/usr/local/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA":
+            b"Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n",
+    }
+    inv = analyze_files([*ANALYZERS, PythonDistAnalyzer()], [layer])
+    owners = {p.name: p.owned_by for p in inv.packages if p.type == "pypi"}
+    assert owners == {"pyyaml": "python3-yaml", "requests": ""}

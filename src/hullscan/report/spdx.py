@@ -115,7 +115,8 @@ def _supplier(maintainer: str) -> Actor | None:
 def _layer_text(layer: dict[str, Any] | None) -> str:
     if not layer:
         return ""
-    return f"layer: index={layer.get('index')} diff_id={layer.get('diff_id') or ''}".rstrip()
+    text = f"layer: index={layer.get('index')}"
+    return f"{text} diff_id={layer['diff_id']}" if layer.get("diff_id") else text
 
 
 def build_document(report: dict[str, Any]) -> Document:
