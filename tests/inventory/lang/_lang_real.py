@@ -4,6 +4,7 @@
 - python: `pip install --target` a pinned set of old wheels (no dependency resolution: all pinned);
 - node: `npm install` of a pinned old package.json (nested copies, a scoped package, a lockfile);
 - java: jars of Debian's liblog4j1.2-java and libcommons-text-java (`apt-get download`, `dpkg -x`);
+- owned: python3-six, node-ms, liblog4j1.2-java installed with `dpkg --root` (a real dpkg database);
 - image.tar: a docker-archive with one layer per tree (stdlib tarfile), for `hullscan image` and syft.
 """
 
@@ -91,6 +92,26 @@ def java_tree() -> Path:
             subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True, timeout=120)
         shutil.rmtree(dl, ignore_errors=True)
     return _build("java", make)
+
+
+OWNED_DEBS = ["python3-six", "node-ms", "liblog4j1.2-java"]
+
+
+def owned_tree() -> Path:
+    """A root with a real dpkg database: `dpkg --root` installs Debian packages that ship Python, npm
+    and Java packages (dependencies not installed: only the files and the database matter)."""
+    def make(root: Path) -> None:
+        dl = root.parent / "owned-debs"
+        shutil.rmtree(dl, ignore_errors=True)
+        dl.mkdir()
+        subprocess.run(["apt-get", "download", *OWNED_DEBS], cwd=dl, check=True, timeout=600, capture_output=True)
+        for d in ("info", "updates"):
+            (root / "var/lib/dpkg" / d).mkdir(parents=True)
+        (root / "var/lib/dpkg/status").write_text("")
+        subprocess.run(["dpkg", f"--root={root}", "--force-depends", "--force-not-root", "--force-script-chrootless",
+                        "--no-triggers", "-i", *map(str, sorted(dl.glob("*.deb")))], check=True, timeout=300, capture_output=True)
+        shutil.rmtree(dl, ignore_errors=True)
+    return _build("owned", make)
 
 
 def _layer_tar(root: Path) -> bytes:

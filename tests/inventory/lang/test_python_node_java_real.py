@@ -142,3 +142,20 @@ def test_syft_agrees(real, packages: list[Package]) -> None:  # type: ignore[no-
             assert set(p.paths) & theirs[p.purl], (p.purl, p.paths)
     ours_installed = sum(1 for p in packages if p.kind == "installed")
     assert ours_installed == sum(1 for c in comps if c["purl"].split("?")[0] not in root)
+
+
+def test_os_owned_language_packages(real) -> None:  # type: ignore[no-untyped-def]
+    """Language packages shipped by Debian packages are `owned_by` them (owner per `dpkg-query -S`)."""
+    from conftest import read_tree
+    from hullscan.inventory.applier import analyze_files
+    from hullscan.inventory.registry import all_analyzers
+
+    root = real.owned_tree()
+    inv = analyze_files(all_analyzers(), [read_tree(root)])
+    lang = [p for p in inv.packages if p.type in ("pypi", "npm", "maven")]
+    assert {(p.type, p.name, p.version) for p in lang} == {
+        ("pypi", "six", "1.16.0"), ("npm", "ms", "2.1.3"), ("npm", "@types/ms", "0.7.31"), ("maven", "log4j:log4j", "1.2.17")}
+    for p in lang:
+        out = subprocess.run(["dpkg-query", f"--admindir={root}/var/lib/dpkg", "-S", p.paths[0]],
+                             capture_output=True, text=True, check=True).stdout
+        assert p.owned_by == out.split(":", 1)[0], (p, out)
