@@ -34,11 +34,12 @@ _SCHEMES: dict[str, tuple[str, str]] = {
     "fuzzy": ("fuzzy", "Fuzzy"),
     "pub": ("pub", "Pub"),
     "hackage": ("hackage", "Hackage"),
+    "cargo": ("cargo", "Cargo"),
 }
 _ALIASES = {
     "dpkg": "deb", "debian": "deb", "apkg": "apk", "alpine": "apk", "pypi": "pep440",
     "python": "pep440", "go": "golang", "rubygems": "gem", "packagist": "composer",
-    "cargo": "semver", "crates.io": "semver", "java": "maven",
+    "crates.io": "cargo", "java": "maven",
 }
 _INSTANCES: dict[str, Scheme] = {}
 
@@ -62,7 +63,7 @@ _ECOSYSTEMS: dict[str, str] = {
 def get_scheme(name: str) -> Scheme:
     """The scheme called `name` ("deb", "rpm", "apk", "pep440", "semver", "npm", "golang",
     "maven", "gem", "nuget", "composer", "cran", "pacman", "portage", "jvm", "bitnami", "kb",
-    "fuzzy", "pub", "hackage"). Raises KeyError for an unknown name."""
+    "fuzzy", "pub", "hackage", "cargo"). Raises KeyError for an unknown name."""
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     inst = _INSTANCES.get(key)
