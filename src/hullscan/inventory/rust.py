@@ -76,7 +76,8 @@ class CargoLockAnalyzer(Analyzer):
     max_size = 32 * MiB
 
     def wants(self, path: str, size: int, mode: int) -> bool:
-        return path.endswith(("/Cargo.lock", "/Cargo.toml")) and "/.cargo/registry/" not in path
+        # crates unpacked in a cargo registry cache ship their own manifests: not the image's dependencies
+        return path.endswith(("/Cargo.lock", "/Cargo.toml")) and "/registry/src/" not in path
 
     def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
         if path.endswith("/Cargo.toml"):

@@ -102,3 +102,9 @@ def test_bad_auditable_section_warns(tmp_path):
     truncated = _with_section(tmp_path, ".dep-v0", zlib.compress(json.dumps(AUDIT).encode()))[:2000]
     inv = analyze_files([RustBinaryAnalyzer()], [{"/usr/bin/cut": truncated}])
     assert inv.packages == []
+
+
+def test_registry_sources_are_not_the_images_lockfiles():
+    an = CargoLockAnalyzer()
+    assert an.wants("/src/app/Cargo.lock", 100, 0o644)
+    assert not an.wants("/usr/local/cargo/registry/src/index.crates.io-6f17d22bba15001f/serde-1.0.0/Cargo.toml", 100, 0o644)
