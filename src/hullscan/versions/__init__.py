@@ -46,7 +46,7 @@ _INSTANCES: dict[str, Scheme] = {}
 # OSV ecosystem (without its ":release" suffix) -> scheme name
 _ECOSYSTEMS: dict[str, str] = {
     "PyPI": "pep440", "npm": "npm", "Go": "golang", "Maven": "maven", "RubyGems": "gem",
-    "NuGet": "nuget", "Packagist": "composer", "crates.io": "semver", "Hex": "semver",
+    "NuGet": "nuget", "Packagist": "composer", "crates.io": "cargo", "Hex": "semver",
     "Pub": "pub", "CRAN": "cran", "Bioconductor": "cran", "Hackage": "hackage", "GHC": "hackage",
     "SwiftURL": "semver", "Bitnami": "bitnami", "Kubernetes": "golang", "GitHub Actions": "semver",
     "Julia": "semver", "VSCode": "semver", "opam": "deb",  # opam orders versions like dpkg
