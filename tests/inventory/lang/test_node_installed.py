@@ -50,3 +50,14 @@ def test_nested_scoped_licenses_and_debian_layout() -> None:
     ]
     assert {p.purl for p in inv.packages if p.name == "@babel/core"} == {"pkg:npm/%40babel/core@7.22.0"}
     assert [(w.path, "malformed" in w.message) for w in inv.warnings] == [("/srv/node_modules/bad/package.json", True)]
+
+
+def test_layers_replacement_and_history() -> None:
+    base = {"/app/node_modules/lodash/package.json": _pj("lodash", "4.17.4"),
+            "/app/node_modules/minimist/package.json": _pj("minimist", "0.0.8")}
+    upgrade = {"/app/node_modules/lodash/package.json": _pj("lodash", "4.17.21"),
+               "/app/node_modules/minimist": None}  # whiteout
+    inv = analyze_files([NodePackageAnalyzer()], [base, upgrade])
+    assert [(p.name, p.version, p.layer.index) for p in inv.packages] == [("lodash", "4.17.21", 1)]
+    assert sorted((h.package.name, h.package.version, h.removed_in.index, h.replaced_by) for h in inv.history) == [
+        ("lodash", "4.17.4", 1, "4.17.21"), ("minimist", "0.0.8", 1, "")]

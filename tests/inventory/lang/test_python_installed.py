@@ -86,3 +86,14 @@ def test_zipped_egg_vendored_and_owned() -> None:
     merged = Inventory(packages=[deb, *inv.packages])
     _mark_owned(merged)
     assert {p.name: p.owned_by for p in merged.packages if p.type == "pypi"}["six"] == "python3-six"
+
+
+def test_layers_upgrade_leaves_history() -> None:
+    meta = lambda v: f"Metadata-Version: 2.1\nName: requests\nVersion: {v}\n".encode()  # noqa: E731
+    base = {f"{SP}/requests-2.19.1.dist-info/METADATA": meta("2.19.1"), f"{SP}/six-1.11.0.dist-info/METADATA": b"Name: six\nVersion: 1.11.0\n"}
+    # pip upgrade: the old dist-info directory is deleted (whiteout) and a new one written
+    upgrade = {f"{SP}/requests-2.19.1.dist-info": None, f"{SP}/requests-2.20.0.dist-info/METADATA": meta("2.20.0")}
+    inv = analyze_files([PythonDistAnalyzer()], [base, upgrade])
+    assert sorted((p.name, p.version, p.layer.index) for p in inv.packages) == [("requests", "2.20.0", 1), ("six", "1.11.0", 0)]
+    assert [(h.package.name, h.package.version, h.package.layer.index, h.removed_in.index) for h in inv.history] == [
+        ("requests", "2.19.1", 0, 1)]

@@ -9,6 +9,7 @@ from typing import Any
 
 from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record
+from hullscan.inventory.lockfiles.spdx import to_spdx
 
 _DEP_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 
@@ -58,7 +59,7 @@ def _v2(packages: dict[str, Any]) -> list[dict[str, Any]]:
             name, version,
             dev=bool(entry.get("dev")),
             indirect=not is_direct,
-            licenses=[entry["license"]] if isinstance(entry.get("license"), str) else [],
+            licenses=[to_spdx(entry["license"])] if isinstance(entry.get("license"), str) else [],
             deps=list((entry.get("dependencies") or {}).keys()),
         )
         _merge(merged, rec)
