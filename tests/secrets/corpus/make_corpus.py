@@ -19,8 +19,10 @@ import shutil
 import string
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-R = random.Random(20261128)
+import os
+
+HERE = Path(os.environ.get("CORPUS_OUT", Path(__file__).resolve().parent))
+R = random.Random(int(os.environ.get("CORPUS_SEED", "20261128")))
 UP, LO, DI = string.ascii_uppercase, string.ascii_lowercase, string.digits
 ALNUM = UP + LO + DI
 B64 = ALNUM + "+/"
@@ -279,6 +281,7 @@ put(1, "/root/.m2/settings.xml", [
     "<settings>",
     "  <servers><server><id>acme</id><username>deploy</username>",
     (f"    <password>{rnd(ALNUM, 14)}</password>", "Maven"),
+    (f"    <passphrase>{rnd(ALNUM, 18)}</passphrase>", "Maven"),
     "  </server></servers>",
     "</settings>",
 ])
@@ -286,6 +289,15 @@ put(1, "/root/.m2/settings-security.xml", [
     "<settingsSecurity>",
     (f"  <master>{rnd(ALNUM, 16)}</master>", "Maven"),
     "</settingsSecurity>",
+])
+put(2, "/app/notify/postmark.env", [
+    (f"POSTMARK_SERVER_TOKEN={uuid()}", "Postmark"),
+])
+# a minified one-line bundle (~1.5 MB) with a key in the middle: bounded work on huge lines
+put(3, "/app/static/bundle.min.js", [
+    ("".join(f"var a{i}=function(b){{return b*{i}}};" for i in range(12000))
+     + f'window.STRIPE="pk_live_{rnd(ALNUM, 34)}";'
+     + "".join(f"var c{i}=function(d){{return d+{i}}};" for i in range(8000)), "Stripe"),
 ])
 put(2, "/app/symfony/.env", [
     "APP_ENV=prod",

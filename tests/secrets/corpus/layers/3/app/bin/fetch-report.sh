@@ -1,2 +1,2 @@
 #!/bin/sh
-curl -H "Authorization: Bearer FCsIXTtuOgiUb2T1fqCMZo0cfV8rXxRJdAzbTQIS" https://api.acme.internal/report
+curl -H "Authorization: Bearer T7N9LHuPjkgMq9Q1Y2GXJBsfr91jVofMh719pThV" https://api.acme.internal/report

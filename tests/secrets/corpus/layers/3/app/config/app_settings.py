@@ -1,5 +1,5 @@
 import os
-DB_PASSWORD = "AH7ie2#85SBC"
-SECRET_KEY = "4GAB3F&&#fcfoz3HBxAH8Q!tN11Tv37#3T!re3nxjb^ZRA5!zI"
-payment_api_key = "942231ae1d386ad1f03385b5324ced5c"
-refresh_token: str = "Vt599h6HH2bQ46tQB6Jo1hncpoGDIvaSSTP4IcRI"
+DB_PASSWORD = "STP4Ic#42CBW"
+SECRET_KEY = "Qvmc%p3m!FYy4@quiT6A3ngRkRiq4BI9Tlmz8Dwt!*TH1XaiTw"
+payment_api_key = "a61aea276b223e4e9edc4de42dfab7e7"
+refresh_token: str = "pvctLrZSnEUekTJqThYSYoQLFfOQNGcaLXfztc00"
