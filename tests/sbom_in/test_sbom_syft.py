@@ -179,3 +179,23 @@ def test_our_sboms_read_back_give_ours(our_report, tmp_path, fmt):
     for key in ("family", "version", "release", "codename", "ecosystem", "name"):
         assert getattr(inv.os, key) == report["os"][key]
     assert not inv.warnings
+
+
+def test_our_go_rust_ruby_php_analyzers_agree_with_syft(outputs, our_report):
+    """Cross-tool check on the same tree: per file, the (name, version) set Syft 1.18.1 reports."""
+    syft_doc = json.loads((outputs / "syft.json").read_text())
+    syft: dict[str, set] = {}
+    for a in syft_doc["artifacts"]:
+        if a.get("locations"):
+            syft.setdefault(a["locations"][0]["path"], set()).add((a["name"], a["version"]))
+    ours: dict[str, set] = {}
+    for p in our_report["packages"]:
+        ours.setdefault(p["paths"][0], set()).add((p["name"], p["version"]))
+    for path in ("/srv/go/go.mod", "/srv/rust/Cargo.lock", "/srv/ruby/Gemfile.lock", "/srv/php/composer.lock"):
+        assert ours[path] == syft[path], path
+    # the Go binary: Syft takes the main module's version from -ldflags; hullscan keeps (devel), the
+    # stamped version as evidence only
+    main = ("github.com/anchore/syft", "(devel)")
+    assert ours["/usr/local/bin/syft"] - {main} == syft["/usr/local/bin/syft"] - {("github.com/anchore/syft", "v1.18.1")}
+    stamped = [p["extra"]["ldflags_version"] for p in our_report["packages"] if p["extra"].get("main_module")]
+    assert stamped == ["1.18.1"]
