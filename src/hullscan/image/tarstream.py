@@ -9,6 +9,7 @@ PAX extended headers ('x', 'g'), base-256 sizes.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -141,7 +142,9 @@ class TarReader:
             self._pos += n
             self.offset += n
         else:
-            parts = []
+            # BytesIO grows in place and getvalue() hands its buffer over without a copy: a big
+            # member costs its size once, not twice as with a list of parts and b"".join
+            out = io.BytesIO()
             want = n
             while want > 0:
                 avail = len(self._buf) - self._pos
@@ -150,11 +153,12 @@ class TarReader:
                         raise TarError(f"archive truncated at byte {self.offset}")
                     continue
                 take = min(avail, want)
-                parts.append(self._buf[self._pos : self._pos + take])
+                out.write(memoryview(self._buf)[self._pos : self._pos + take])
                 self._pos += take
                 self.offset += take
                 want -= take
-            data = b"".join(parts)
+            data = out.getvalue()
+            del out
         self._data_left -= n
         self._left -= n
         return data

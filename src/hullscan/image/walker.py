@@ -25,6 +25,9 @@ from hullscan.inventory.model import LayerRef, Warning_
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 MAX_WARNINGS_PER_LAYER = 200  # one hostile layer must not drown the report
+# No file is read into memory above this, whatever an analyzer's max_size says: a hostile 500 MB
+# member must not take the scan past its 250 MB memory budget (issue 2).
+MAX_FILE_READ = 128 * 1024 * 1024
 
 
 def normalize(name: str) -> str | None:
@@ -83,13 +86,14 @@ class _Dispatcher:
         return out
 
     def feed(self, analyzers: list[Analyzer], path: str, size: int, read: Callable[[int], bytes]) -> None:
-        fits = [an for an in analyzers if size <= an.max_size]
+        fits = [an for an in analyzers if size <= min(an.max_size, MAX_FILE_READ)]
         for an in analyzers:
-            if size > an.max_size:
-                self.runs[an.name].warnings.append((path, f"{an.name}: skipped, {size} bytes exceeds its {an.max_size} limit"))
+            limit = min(an.max_size, MAX_FILE_READ)
+            if size > limit:
+                self.runs[an.name].warnings.append((path, f"{an.name}: skipped, {size} bytes exceeds its {limit} limit"))
         if not fits:
             return
-        data = read(max(an.max_size for an in fits))
+        data = read(max(min(an.max_size, MAX_FILE_READ) for an in fits))
         for an in fits:
             run = self.runs[an.name]
             problems: list[str] = []
