@@ -296,3 +296,82 @@ def cache_dir() -> Path:
     d = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests"))
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def tar_header(name: str, size: int = 0, kind: str = "file", link: str = "", mode: int = 0o644) -> bytes:
+    """One 512-byte (or longer, for long names) tar header, as tarfile writes it."""
+    ti = tarfile.TarInfo(name)
+    ti.type, ti.size, ti.linkname, ti.mode, ti.mtime = _TYPES[kind], size if kind == "file" else 0, link, mode, MTIME
+    return ti.tobuf(format=tarfile.GNU_FORMAT)
+
+
+class RepeatLayer:
+    """A layer blob written as gzip members, each compressing one chunk once and repeated: a few GB of
+    tar content (a decompression bomb, a 500 MB file) costs megabytes and seconds to build. Multi-member
+    gzip is valid gzip (RFC 1952). `diff_id` is the sha256 of the uncompressed tar."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[bytes, int]] = []
+        self._size = 0
+
+    def add(self, data: bytes, repeat: int = 1) -> RepeatLayer:
+        if data and repeat:
+            self.parts.append((data, repeat))
+            self._size += len(data) * repeat
+        return self
+
+    def file(self, name: str, chunk: bytes, repeat: int = 1) -> RepeatLayer:
+        size = len(chunk) * repeat
+        self.add(tar_header(name, size))
+        self.add(chunk, repeat)
+        return self.add(b"\0" * (-size % 512))
+
+    def small(self, entries: Iterable[E]) -> RepeatLayer:
+        """Ordinary members (any kind), written with tarfile's header code."""
+        for e in entries:
+            if e.kind == "file":
+                self.add(tar_header(e.name, len(e.data), mode=e.mode) + e.data + b"\0" * (-len(e.data) % 512))
+            else:
+                self.add(tar_header(e.name, 0, e.kind, e.link, e.mode))
+        return self
+
+    def end(self) -> RepeatLayer:
+        return self.add(b"\0" * 1024)
+
+    def write(self, out: Path) -> tuple[str, str, int]:
+        """Write the gzip blob; returns (blob digest, diff_id, blob size)."""
+        diff = hashlib.sha256()
+        blob = hashlib.sha256()
+        size = 0
+        with open(out, "wb") as fh:
+            for data, repeat in self.parts:
+                member = gzip.compress(data, compresslevel=6, mtime=0)
+                for _ in range(repeat):
+                    fh.write(member)
+                    blob.update(member)
+                    diff.update(data)
+                    size += len(member)
+        return "sha256:" + blob.hexdigest(), "sha256:" + diff.hexdigest(), size
+
+
+def oci_from_files(root: Path, blobs: Sequence[tuple[Path, str, str, int]], tag: str = "latest") -> Path:
+    """An OCI layout whose gzip layers are already-written blob files (path, digest, diff_id, size)."""
+    import shutil
+
+    lay = OCILayout(root)
+    for path, digest, _, _ in blobs:
+        target = lay.root / "blobs" / "sha256" / digest.split(":")[1]
+        if not target.exists():
+            shutil.move(str(path), target)
+    cfg = {
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [b[2] for b in blobs]},
+        "history": [{"created_by": f"layer {i}"} for i in range(len(blobs))],
+    }
+    manifest = {
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": lay.blob(_json(cfg), OCI_CONFIG),
+        "layers": [{"mediaType": LAYER_MT["gzip"], "digest": b[1], "size": b[3]} for b in blobs],
+    }
+    lay.add(lay.blob(_json(manifest), OCI_MANIFEST), tag=tag)
+    return lay.save()
