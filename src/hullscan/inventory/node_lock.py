@@ -67,6 +67,12 @@ class NodeLockAnalyzer(Analyzer):
             records = [dict(r) for r in fact["packages"]]
             if fact["format"] == "yarn":
                 _yarn_flags(records, fact.get("patterns") or {}, manifest)
+            elif fact["format"] == "npm" and manifest:
+                # lockfile v1 does not record the project's own dependencies: hoisted ones are indirect
+                declared = set(manifest.get("prod") or {}) | set(manifest.get("dev") or {})
+                for rec in records:
+                    if rec.get("top") and rec["name"] not in declared:
+                        rec["indirect"] = True
             if manifest and manifest.get("name") and manifest.get("version"):
                 records.insert(0, {"name": manifest["name"], "version": manifest["version"], "root": True,
                                    "licenses": manifest.get("licenses") or []})

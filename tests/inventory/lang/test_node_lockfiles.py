@@ -94,3 +94,15 @@ def test_corrupt_lockfile_warns_and_scan_goes_on(name: str, data: bytes) -> None
     inv = analyze_files([NodeLockAnalyzer()], [{f"/bad/{name}": data, "/good/package-lock.json": good}])
     assert any(w.path == f"/bad/{name}" for w in inv.warnings), inv.warnings
     assert [(p.name, p.version, p.indirect) for p in inv.packages] == [("x", "1.0.0", False)]
+
+
+def test_npm_v1_direct_from_package_json() -> None:
+    lock = b'''{"lockfileVersion": 1, "dependencies": {
+      "express": {"version": "4.16.0", "requires": {"debug": "2.6.9"}},
+      "debug": {"version": "2.6.9"},
+      "mocha": {"version": "5.2.0", "dev": true, "dependencies": {"debug": {"version": "3.1.0", "dev": true}}}}}'''
+    manifest = b'{"name": "p", "version": "1.0.0", "dependencies": {"express": "^4"}, "devDependencies": {"mocha": "5"}}'
+    inv = analyze_files([NodeLockAnalyzer()], [{"/a/package-lock.json": lock, "/a/package.json": manifest}])
+    got = sorted((p.name, p.version, p.dev, p.indirect, p.extra.get("relationship", "")) for p in inv.packages)
+    assert got == [("debug", "2.6.9", False, True, ""), ("debug", "3.1.0", True, True, ""), ("express", "4.16.0", False, False, ""),
+                   ("mocha", "5.2.0", True, False, ""), ("p", "1.0.0", False, False, "root")]

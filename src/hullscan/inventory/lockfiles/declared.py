@@ -73,3 +73,12 @@ def _reach(by_id: dict[str, dict[str, Any]], roots: Iterable[str]) -> set[str]:
         seen.add(cur)
         stack.extend(d for d in by_id[cur].get("deps", ()) if d in by_id and d not in seen)
     return seen
+
+
+def yaml_documents(text: str) -> list[Any]:
+    """All YAML documents of a text, with libyaml's C loader when PyYAML has it (≈6× faster on
+    large pnpm/yarn lockfiles). Safe loaders only: no Python objects from the document."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return list(yaml.load_all(text, Loader=loader))

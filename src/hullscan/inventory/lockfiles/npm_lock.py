@@ -77,13 +77,15 @@ def _v1(deps: dict[str, Any]) -> list[dict[str, Any]]:
             version = _registry_version(entry.get("version"))
             if version:
                 # v1 does not list the project's own dependencies; nested copies are surely indirect.
-                _merge(merged, record(name, version, dev=bool(entry.get("dev")), indirect=depth > 0,
-                                      deps=list((entry.get("requires") or {}).keys())))
+                rec = record(name, version, dev=bool(entry.get("dev")), indirect=depth > 0,
+                             deps=list((entry.get("requires") or {}).keys()))
+                if depth == 0:
+                    rec["top"] = True  # direct or hoisted: the project's package.json decides
+                _merge(merged, rec)
             if isinstance(entry.get("dependencies"), dict):
                 walk(entry["dependencies"], depth + 1)
 
     walk(deps, 0)
-    # A top-level entry some other package requires is (also) indirect unless the manifest says otherwise.
     return list(merged.values())
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from hullscan.inventory.analyzer import WarnFn
-from hullscan.inventory.lockfiles.declared import flag_by_graph, record
+from hullscan.inventory.lockfiles.declared import flag_by_graph, record, yaml_documents
 
 _PEER = re.compile(r"\(.*$")
 
@@ -51,7 +51,7 @@ def _ref(name: str, ref: Any, major: int) -> str | None:
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
     try:
-        docs = [d for d in yaml.safe_load_all(data.decode("utf-8-sig", errors="replace")) if isinstance(d, dict)]
+        docs = [d for d in yaml_documents(data.decode("utf-8-sig", errors="replace")) if isinstance(d, dict)]
     except yaml.YAMLError as exc:
         warn(f"malformed pnpm-lock.yaml: {exc}")
         return []

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from hullscan.inventory.analyzer import WarnFn
-from hullscan.inventory.lockfiles.declared import record
+from hullscan.inventory.lockfiles.declared import record, yaml_documents
 
 
 def split_pattern(pattern: str) -> tuple[str, str]:
@@ -104,7 +104,8 @@ def _classic(text: str, warn: WarnFn) -> list[tuple[list[str], str, list[str], s
 
 def _berry(text: str, warn: WarnFn) -> list[tuple[list[str], str, list[str], str]]:
     try:
-        doc = yaml.safe_load(text)
+        docs = yaml_documents(text)
+        doc = docs[0] if docs else None
     except yaml.YAMLError as exc:
         warn(f"malformed yarn.lock (berry YAML): {exc}")
         return []
