@@ -59,7 +59,7 @@ class Scheme:
 
 def cached(fn: Callable[[str], Any]) -> Callable[[str], Any]:
     """Cache parsed keys: matching compares the same few thousand strings over and over."""
-    return functools.lru_cache(maxsize=1 << 16)(fn)
+    return functools.lru_cache(maxsize=1 << 17)(fn)
 
 
 def sign(x: int) -> int:
