@@ -23,17 +23,28 @@ _VERSION = re.compile(r"^\d[0-9A-Za-z._+~-]*$")
 _EXPRESSION = re.compile(r"\b(AND|OR|WITH)\b|\(")
 
 
+# One pass over "\n" + text: kept fields, F/R file lines, blank lines (stanza ends) and malformed lines; the
+# many other lines (Z: checksums, a: modes, D:/p: dependencies…) match no branch and cost only the scan.
+_SCAN = re.compile(r"\n(?:([PVALomtcFR]):([^\n]*)|[ \t\r]*+(?=\n|\Z)()|(?![A-Za-z]:)([^\n]+))")
+
+
 def parse_installed(text: str, warn: WarnFn) -> list[dict[str, Any]]:
     """Packages of an apk `installed` database; stanzas without name or version are warned about and skipped."""
     out: list[dict[str, Any]] = []
+    t = "\n" + text
     cur: dict[str, Any] = {}
     files: list[str] = []
-    start = 1
     directory = ""
+    start = 1  # line of the stanza's first kept line
+    counted, lines = 0, 0  # "\n" in t[:counted]; positions only grow, so counting is linear
 
-    def flush(end_line: int) -> None:
-        if not cur and not files:
-            return
+    def line_at(pos: int) -> int:
+        nonlocal counted, lines
+        lines += t.count("\n", counted, pos + 1)
+        counted = pos + 1
+        return lines
+
+    def flush() -> None:
         name, version = cur.get("name", ""), cur.get("version", "")
         if not name:
             warn(f"line {start}: stanza without P: (package name), skipped")
@@ -42,32 +53,32 @@ def parse_installed(text: str, warn: WarnFn) -> list[dict[str, Any]]:
         elif not _VERSION.match(version):
             warn(f"line {start}: package {name!r}: invalid version {version!r}, skipped")
         else:
-            cur["files"] = list(files)
+            cur["files"] = files
             cur["line"] = start
-            out.append(dict(cur))
+            out.append(cur)
 
-    lines = text.split("\n")
-    for i, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r")
-        if not line.strip():
-            flush(i)
-            cur, files, directory, start = {}, [], "", i + 1
+    for m in _SCAN.finditer(t):
+        key = m.group(1)
+        if key is None:
+            if m.group(3) is not None:  # blank line: the stanza ends
+                if cur or files:
+                    flush()
+                cur, files, directory = {}, [], ""
+            else:
+                warn(f"line {line_at(m.start())}: malformed line {m.group(4)[:60]!r} (expected 'X:value'), ignored")
             continue
-        if len(line) < 2 or line[1] != ":":
-            warn(f"line {i}: malformed line {line[:60]!r} (expected 'X:value'), ignored")
-            if not cur and not files:
-                start = i + 1
-            continue
-        key, value = line[0], line[2:]
-        field = _KEEP.get(key)
-        if field is not None:
-            cur[field] = value.strip()
+        if not cur and not files:
+            start = line_at(m.start())
+        value = m.group(2)
+        if key == "R":
+            files.append(f"/{directory}/{value}" if directory else f"/{value}")
         elif key == "F":
             directory = value.strip().strip("/")
             files.append("/" + directory)
-        elif key == "R":
-            files.append(f"/{directory}/{value}" if directory else f"/{value}")
-    flush(len(lines) + 1)
+        else:
+            cur[_KEEP[key]] = value.strip()
+    if cur or files:
+        flush()
     return out
 
 
