@@ -29,6 +29,8 @@ def real():  # type: ignore[no-untyped-def]
     require_tool("npm")
     require_tool("apt-get")
     require_tool("dpkg")
+    require_tool("dpkg-query")
+    require_tool("unzip")
     import _lang_real
 
     return _lang_real
