@@ -143,3 +143,19 @@ PackageLicenseDeclared: MIT
     inv, target = load_sbom(path)
     assert [(p.name, p.version, p.licenses) for p in inv.packages] == [("lodash", "4.17.4", ("MIT",))]
     assert target["name"] == "app" and target["sbom_tools"] == ["example"]
+
+
+def test_os_packages_without_a_distro_warn_once(tmp_path):
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
+        {"type": "application", "name": "go.mod", "properties": [{"name": "aquasecurity:trivy:Class", "value": "lang-pkgs"}]},
+        {"type": "library", "name": "zlib1g", "version": "1:1.2.13.dfsg-1", "purl": "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64"},
+        {"type": "library", "name": "musl", "version": "1.2.4-r2", "purl": "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1"},
+    ]}
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(doc))
+    inv, _ = load_sbom(path)
+    # the Alpine release the document shows is not the deb's: it stays unmatched, said once
+    assert [(p.name, p.ecosystem) for p in inv.packages] == [("zlib1g", ""), ("musl", "Alpine:v3.19")]
+    assert [w.message for w in inv.warnings] == [
+        "sbom: 1 OS package(s) without a known distro release (no distro qualifier, no OS component): "
+        "they cannot be matched"]

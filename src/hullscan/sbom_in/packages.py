@@ -139,12 +139,24 @@ def _paths(c: SbomComponent) -> tuple[str, ...]:
     return tuple(dict.fromkeys(paths))
 
 
+# purl namespaces (the distro vendor) that name an os-release family differently
+_NS_FAMILY = {"redhat": "rhel", "amzn": "amazon", "ol": "oracle", "suse": "sles", "sle": "sles"}
+
+
+def _same_distro(p: PackageURL, os_info: OSInfo | None) -> bool:
+    """Whether the document's OS may name this OS package's release (a deb is no Alpine package)."""
+    if os_info is None or not p.namespace:
+        return os_info is not None
+    family = _NS_FAMILY.get(p.namespace.lower(), p.namespace.lower())
+    return family == os_info.family or {family, os_info.family} <= {"sles", "opensuse"}
+
+
 def to_package(c: SbomComponent, p: PackageURL, os_info: OSInfo | None, distro_os: dict[str, OSInfo | None]) -> Package:
     ecosystem = c.prop(H + "package:ecosystem")
     if not ecosystem:
         if p.type in OS_PACKAGE_TYPES:
             distro = (p.qualifiers or {}).get("distro", "")
-            info = os_info
+            info = os_info if _same_distro(p, os_info) else None
             if distro:
                 if distro not in distro_os:
                     distro_os[distro] = _os_from(*_distro_qualifier(distro))
@@ -185,7 +197,8 @@ def packages_of(doc: SbomDocument) -> tuple[OSInfo | None, list[Package], list[W
     no_purl = 0
     for c in doc.components:
         if not c.purl:
-            if c.kind not in _NOT_PACKAGES:
+            # Trivy's per-lockfile `application` components group packages; they are not packages
+            if c.kind not in _NOT_PACKAGES and not c.prop(TRIVY + "Class"):
                 no_purl += 1
             continue
         p = _parse_purl(c.purl)
@@ -195,4 +208,8 @@ def packages_of(doc: SbomDocument) -> tuple[OSInfo | None, list[Package], list[W
         pkgs.append(to_package(c, p, os_info, distro_os))
     if no_purl:
         warnings.append(Warning_(message=f"sbom: {no_purl} component(s) without a purl skipped (nothing to match)"))
+    unknown = sum(1 for p in pkgs if p.type in OS_PACKAGE_TYPES and not p.ecosystem)
+    if unknown:
+        warnings.append(Warning_(message=f"sbom: {unknown} OS package(s) without a known distro release "
+                                         "(no distro qualifier, no OS component): they cannot be matched"))
     return os_info, pkgs, warnings
