@@ -87,6 +87,9 @@ def test_semver_range_in_go_with_prefixes():
     assert affected("v1.21.4", ranges, [], go) is True
     assert affected("go1.21.5", ranges, [], go) is False
     assert affected("v0.0.0-20230101000000-abcdefabcdef", ranges, [], go) is True
+    rc = eco({"introduced": "1.21.0-rc.3"}, {"fixed": "1.21.5"}, type_="SEMVER")
+    assert affected("go1.21rc2", rc, [], go) is False  # go1.21rc2 is v1.21.0-rc.2
+    assert affected("go1.21rc4", rc, [], go) is True
 
 
 def test_alpine_and_rpm_ranges():
