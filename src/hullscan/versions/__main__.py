@@ -19,17 +19,18 @@ def answer(q: dict) -> str:
     scheme = get_scheme(q["scheme"])
     kind = q["kind"]
     if kind == "compare":
-        return str(scheme.compare(q["a"], q["b"]))
+        return str(scheme.compare(str(q["a"]), str(q["b"])))
     if kind == "satisfies":
         try:
-            ok = scheme.satisfies(q["version"], q.get("constraint", ""), q.get("dialect", "cmp"))
+            ok = scheme.satisfies(str(q["version"]), str(q.get("constraint") or ""), q.get("dialect") or "cmp")
         except ValueError:  # a constraint the ecosystem cannot read holds for nothing
             ok = False
         return "true" if ok else "false"
     if kind == "advisory":
         ok = constraints.advisory(
-            scheme, q["version"], q.get("vulnerable") or [], q.get("patched") or [],
-            q.get("unaffected") or [], q.get("dialect", "native"),
+            scheme, str(q["version"]), [str(c) for c in q.get("vulnerable") or []],
+            [str(c) for c in q.get("patched") or []], [str(c) for c in q.get("unaffected") or []],
+            q.get("dialect") or "native",
         )
         return "true" if ok else "false"
     raise ValueError(f"unknown kind {kind!r}")
