@@ -133,7 +133,7 @@ def test_cyclonedx_xml_validates(reports: dict, which: str) -> None:
 def test_cyclonedx_licenses_and_vulnerabilities(reports: dict) -> None:
     report = reports["debian"]
     bom = json.loads(cyclonedx.render_json(report))
-    bash = next(c for c in bom["components"] if c["name"] == "bash")
+    bash = next(c for c in bom["components"] if c["name"] == "bash" and "scope" not in c)
     assert sorted(json.dumps(x, sort_keys=True) for x in bash["licenses"]) == sorted(json.dumps(x, sort_keys=True) for x in [
         {"license": {"id": "GPL-3.0-or-later"}}, {"license": {"id": "BSD-3-Clause"}},
         {"license": {"name": "Custom weird (c)"}}])
@@ -189,7 +189,7 @@ def test_history_and_layers_survive(reports: dict) -> None:
     bash = next(p for p in report["packages"] if p["name"] == "bash")
     assert bash["layer"]["index"] == 1
     bom = json.loads(cyclonedx.render_json(report))
-    comp = next(c for c in bom["components"] if c["name"] == "bash")
+    comp = next(c for c in bom["components"] if c["bom-ref"] == bash["id"])
     assert {"name": "hullscan:layer:diff_id", "value": "sha256:" + "2" * 64} in comp["properties"]
 
 
@@ -198,3 +198,23 @@ def test_empty_report_still_valid() -> None:
               "os": None, "packages": [], "vulnerabilities": []}
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(cyclonedx.render_json(report).decode()) is None
     assert validate_full_spdx_document(spdx.build_document(report)) == []
+
+
+def test_cyclonedx_history_packages_are_excluded_components(reports: dict) -> None:
+    bom = json.loads(cyclonedx.render_json(reports["debian"]))
+    removed = [c for c in bom["components"] if c.get("scope") == "excluded"]
+    assert [(c["name"], c["version"]) for c in removed] == [("bash", "4.4.18-2ubuntu1")]
+    props = {p["name"]: p["value"] for p in removed[0]["properties"]}
+    assert props["hullscan:history:removed_in:index"] == "1"
+    assert props["hullscan:history:replaced_by"] == "4.4.18-2ubuntu1.2"
+    assert props["hullscan:layer:index"] == "0"
+
+
+def test_cyclonedx_maven_group() -> None:
+    report = {"created_at": "2026-01-01T00:00:00Z", "target": {"input": "x"}, "os": None, "packages": [
+        {"id": "m1", "type": "maven", "name": "log4j:log4j", "version": "1.2.17",
+         "purl": "pkg:maven/log4j/log4j@1.2.17", "licenses": ["Apache-2.0"], "paths": ["/app/x.jar"]}]}
+    out = cyclonedx.render_json(report)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(out.decode()) is None
+    (c,) = json.loads(out)["components"]
+    assert (c["group"], c["name"]) == ("log4j", "log4j")

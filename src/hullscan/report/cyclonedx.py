@@ -6,7 +6,9 @@ Layout (after Syft and Trivy, so CycloneDX consumers find things where they look
 - One component per report package: bom-ref = the report package `id`, purl, licenses (SPDX id, expression or
   name), publisher = maintainer, properties for layer (`hullscan:layer:index`, `hullscan:layer:diff_id`),
   source package, ecosystem, paths, `owned_by`.
-- `dependencies`: the image → the OS and every package; the OS → its OS packages.
+- Packages of the report's `history` (removed or replaced by a later layer; their files still ship in a lower
+  layer blob) are components with scope `excluded`, bom-ref `removed-<id>` and `hullscan:history:*` properties.
+- `dependencies`: the image → the OS and every (current) package; the OS → its OS packages.
 - `vulnerabilities` whenever the report has any (the vuln scanner ran): see `vulnerability()`, the one place
   that maps a report finding; later scanners extend it, the rest of the writer does not change.
 
@@ -25,7 +27,7 @@ from typing import Any
 
 from cyclonedx.model import Property, XsUri
 from cyclonedx.model.bom import Bom
-from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.component import Component, ComponentScope, ComponentType
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.model.vulnerability import (
     BomTarget,
@@ -101,7 +103,8 @@ def _purl(value: str) -> PackageURL | None:
         return None
 
 
-def package_component(pkg: dict[str, Any], ref: str) -> Component:
+def package_component(pkg: dict[str, Any], ref: str, removed: dict[str, Any] | None = None) -> Component:
+    """A report package; `removed` = its `history` entry when a later layer removed or replaced it."""
     layer = pkg.get("layer") or {}
     extra = pkg.get("extra") or {}
     props = [
@@ -113,10 +116,20 @@ def package_component(pkg: dict[str, Any], ref: str) -> Component:
         ("layer:index", layer.get("index")), ("layer:diff_id", layer.get("diff_id")),
     ]
     props += [("package:path", p) for p in pkg.get("paths") or []]
+    if removed is not None:
+        gone = removed.get("removed_in") or {}
+        props += [("history:removed_in:index", gone.get("index")), ("history:removed_in:diff_id", gone.get("diff_id")),
+                  ("history:replaced_by", removed.get("replaced_by"))]
+    name = pkg.get("name") or "unknown"
+    group = None
+    if pkg.get("type") == "maven" and ":" in name:
+        group, name = name.split(":", 1)  # CycloneDX keeps groupId apart
     return Component(
-        name=pkg.get("name") or "unknown", version=pkg.get("version") or None, type=ComponentType.LIBRARY,
+        name=name, group=group, version=pkg.get("version") or None, type=ComponentType.LIBRARY,
         bom_ref=ref, purl=_purl(pkg.get("purl", "")), licenses=licenses(pkg.get("licenses") or []),
         publisher=extra.get("maintainer") or None, properties=_props(props),
+        # a removed/replaced package is not in the final filesystem, but its files still ship in a lower layer
+        scope=ComponentScope.EXCLUDED if removed is not None else None,
     )
 
 
@@ -254,6 +267,13 @@ def build_bom(report: dict[str, Any]) -> Bom:
         all_deps.append(comp)
         if pkg.get("type") in OS_TYPES:
             os_deps.append(comp)
+    for removed in report.get("history") or []:
+        pkg = removed.get("package") or {}
+        ref = "removed-" + str(pkg.get("id") or pkg.get("purl") or len(refs))
+        while ref in refs.values():
+            ref += "-dup"
+        refs[ref] = ref
+        bom.components.add(package_component(pkg, ref, removed))
     bom.register_dependency(image, all_deps)
     if os_comp is not None:
         bom.register_dependency(os_comp, os_deps)
