@@ -181,7 +181,8 @@ def is_eol(family: str, release: str, today: _dt.date | None = None) -> bool:
     return date is not None and (today or _dt.date.today()).isoformat() > date
 
 
-def _family_of(os_id: str, id_like: str, name: str) -> str:
+def _family_of(os_id: str, name: str) -> str:
+    """The family from ID, else guessed from NAME (an os-release without ID: trivy's `no-id` fixture)."""
     if os_id:
         return _ID_FAMILY.get(os_id, os_id)
     low = name.lower()
@@ -199,7 +200,7 @@ def detect_os(facts: dict[str, Any]) -> OSInfo | None:
         if path in facts:
             fields, source = facts[path]["fields"], path
             break
-    family = _family_of(fields.get("ID", "").lower(), fields.get("ID_LIKE", ""), fields.get("NAME", ""))
+    family = _family_of(fields.get("ID", "").lower(), fields.get("NAME", ""))
     version = fields.get("VERSION_ID", "")
     pretty = fields.get("PRETTY_NAME", "") or fields.get("NAME", "")
     codename = fields.get("VERSION_CODENAME", "")
