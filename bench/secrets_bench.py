@@ -1,0 +1,203 @@
+"""Secret scanning: hullscan vs detect-secrets (PyPI) on the labelled corpus and on real trees.
+
+    .venv/bin/python bench/secrets_bench.py [--skip-ds] [--prefilter] [--json OUT]
+
+- corpus: tests/secrets/corpus/layers/* (every file of every layer, deleted ones included), labels in
+  labels.json. A finding "hits" a label when it is in the same file on the labelled line or up to
+  2 lines above (detect-secrets reports a PEM key on its BEGIN line); recall = labels hit / labels;
+  false alarms = findings (distinct file:line) hitting no label.
+- trees: the Debian bookworm minbase rootfs and the 30 pinned PyPI packages of
+  tests/secrets/secret_trees.py (built/cached on first use). No secret was planted there, so every
+  finding counts as a false alarm. hullscan runs as the image walker runs it (`wants` by path, then
+  `analyze`) and also over every file (`scan_bytes`, no path skip); detect-secrets runs
+  `SecretsCollection.scan_file` with its default plugins and filters, single process, like ours.
+- --prefilter: the keyword prefilter backends (Hyperscan, pyahocorasick, google-re2, stdlib re) on
+  the trees' text files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "secrets"))
+sys.path.insert(0, str(REPO / "tests"))
+
+from hullscan.secrets import default_ruleset, scan_bytes  # noqa: E402
+from hullscan.secrets.analyzer import SecretAnalyzer  # noqa: E402
+
+CORPUS = REPO / "tests" / "secrets" / "corpus"
+
+
+def corpus_files() -> list[tuple[str, Path]]:
+    out = []
+    for layer in sorted((CORPUS / "layers").iterdir()):
+        for p in sorted(layer.rglob("*")):
+            if p.is_file():
+                out.append(("/" + p.relative_to(layer).as_posix(), p))
+    return out
+
+
+def tree_files() -> list[tuple[str, Path]]:
+    from secret_trees import debian_rootfs, pypi_site
+
+    out = []
+    for root, prefix in ((debian_rootfs(), "/"), (pypi_site(), "/usr/local/lib/python3.11/site-packages/")):
+        for dirpath, _d, names in os.walk(root):
+            for n in names:
+                p = Path(dirpath) / n
+                if not p.is_symlink() and p.is_file() and not n.startswith(".hullscan-"):
+                    out.append((prefix + p.relative_to(root).as_posix(), p))
+    return out
+
+
+def run_hullscan(files: list[tuple[str, Path]], use_wants: bool) -> tuple[float, list[tuple[str, int]]]:
+    an = SecretAnalyzer()
+    rs = default_ruleset()
+    scan_bytes("/warm", b"token=warmup")  # build the prefilter outside the timing
+    found: list[tuple[str, int]] = []
+    t = time.perf_counter()
+    for path, p in files:
+        if use_wants:
+            if not an.wants(path, p.stat().st_size, 0o644):
+                continue
+            fact = an.analyze(path, p.read_bytes(), lambda m: None) or []
+            found += [(path, f["line"]["start"]) for f in fact]
+        else:
+            found += [(path, f.start_line) for f in scan_bytes(path, p.read_bytes(), rs)]
+    return time.perf_counter() - t, found
+
+
+def run_detect_secrets(files: list[tuple[str, Path]]) -> tuple[float, list[tuple[str, int]]]:
+    from detect_secrets import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    found: list[tuple[str, int]] = []
+    by_disk = {str(p): path for path, p in files}
+    t = time.perf_counter()
+    with default_settings():
+        sc = SecretsCollection()
+        for _path, p in files:
+            sc.scan_file(str(p))
+        for filename, secret in sc:
+            found.append((by_disk.get(filename, filename), secret.line_number))
+    return time.perf_counter() - t, sorted(set(found))
+
+
+def score(found: list[tuple[str, int]], labels: list[dict]) -> tuple[float, int, int]:
+    want = {(d["path"], d["line"]) for d in labels}
+    hit = set()
+    false = set()
+    for path, line in set(found):
+        match = [(p, ln) for p, ln in want if p == path and ln - 2 <= line <= ln]
+        if match:
+            hit.update(match)
+        else:
+            false.add((path, line))
+    return len(hit) / len(want), len(hit), len(false)
+
+
+def prefilter_bench(files: list[tuple[str, Path]]) -> dict[str, float]:
+    kws = sorted({k for r in default_ruleset().rules for k in r.keywords})
+    datas = []
+    for _path, p in files:
+        d = p.read_bytes()
+        if len(d) <= 10 << 20 and b"\0" not in d[:8192]:
+            datas.append(d)
+    res: dict[str, float] = {"files": len(datas), "MiB": round(sum(map(len, datas)) / 2**20, 1)}
+    try:
+        import hyperscan
+
+        db = hyperscan.Database()
+        db.compile(expressions=[re.escape(k).encode() for k in kws], ids=list(range(len(kws))),
+                   elements=len(kws), flags=[hyperscan.HS_FLAG_CASELESS] * len(kws))
+        scratch = hyperscan.Scratch(db)
+        hits: list = []
+        t = time.perf_counter()
+        for d in datas:
+            db.scan(d, match_event_handler=lambda i, f, to, fl, c: hits.append((i, to)), scratch=scratch)
+        res["hyperscan_s"] = time.perf_counter() - t
+    except ImportError:
+        pass
+    import ahocorasick
+
+    a = ahocorasick.Automaton()
+    for i, k in enumerate(kws):
+        a.add_word(k, i)
+    a.make_automaton()
+    t = time.perf_counter()
+    for d in datas:
+        for _ in a.iter(d.lower().decode("latin-1")):
+            pass
+    res["pyahocorasick_s"] = time.perf_counter() - t
+    alternation = "(?i)(" + "|".join(re.escape(k) for k in kws) + ")"
+    try:
+        import re2
+
+        p2 = re2.compile(alternation)
+        t = time.perf_counter()
+        for d in datas:
+            for _ in p2.finditer(d):
+                pass
+        res["google_re2_s"] = time.perf_counter() - t
+    except ImportError:
+        pass
+    p = re.compile(alternation.encode())
+    sample = datas[: max(1, len(datas) // 20)]
+    t = time.perf_counter()
+    for d in sample:
+        for _ in p.finditer(d):
+            pass
+    res["stdlib_re_s_extrapolated"] = (time.perf_counter() - t) * len(datas) / len(sample)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-ds", action="store_true", help="do not run detect-secrets")
+    ap.add_argument("--prefilter", action="store_true")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    labels = json.loads((CORPUS / "labels.json").read_text())["files"]
+    report: dict = {}
+
+    files = corpus_files()
+    t, found = run_hullscan(files, use_wants=True)
+    rec, hit, fa = score(found, labels)
+    report["corpus"] = {"files": len(files), "labels": len(labels),
+                        "hullscan": {"seconds": t, "recall": rec, "hit": hit, "false_alarms": fa}}
+    if not args.skip_ds:
+        t, found = run_detect_secrets(files)
+        rec, hit, fa = score(found, labels)
+        report["corpus"]["detect_secrets"] = {"seconds": t, "recall": rec, "hit": hit, "false_alarms": fa}
+    print(json.dumps(report["corpus"], indent=1), flush=True)
+
+    files = tree_files()
+    size = sum(p.stat().st_size for _, p in files)
+    trees: dict = {"files": len(files), "MiB": round(size / 2**20, 1)}
+    t, found = run_hullscan(files, use_wants=True)
+    trees["hullscan_walker"] = {"seconds": t, "findings": len(set(found))}
+    t, found = run_hullscan(files, use_wants=False)
+    trees["hullscan_all_files"] = {"seconds": t, "findings": len(set(found))}
+    if not args.skip_ds:
+        t, found = run_detect_secrets(files)
+        trees["detect_secrets"] = {"seconds": t, "findings": len(found)}
+        trees["speedup_walker"] = t / trees["hullscan_walker"]["seconds"]
+        trees["speedup_all_files"] = t / trees["hullscan_all_files"]["seconds"]
+    report["trees"] = trees
+    print(json.dumps(trees, indent=1), flush=True)
+    if args.prefilter:
+        report["prefilter"] = prefilter_bench(files)
+        print(json.dumps(report["prefilter"], indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
