@@ -2,7 +2,9 @@
 
 The expectations come from the real tools, run once per test in a subprocess:
 dpkg's algorithm through python3-apt (`apt_pkg.version_compare`), librpm through `rpm --eval`
-with its Lua `rpm.vercmp`, and node-semver (the copy bundled with npm) for npm ranges.
+with its Lua `rpm.vercmp`, node-semver (the copy bundled with npm) for npm ranges, Ruby's
+`Gem::Version` and PHP's `version_compare` (ruby and php-cli are optional extras: those two tests
+skip when the interpreter is missing, even under CI).
 The versions are generated deterministically to hit separators, `~`, `^`, epochs, letters and
 leading zeros far more often than real data does.
 """
@@ -144,3 +146,64 @@ def test_npm_ranges_match_node_semver():
             # them against the bounds (see npm.py), so we may only ever say "inside" more often
             bad.append((v, r, w, got))
     assert not bad, bad[:30]
+
+
+def _optional_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} not installed (optional oracle)")
+    return path
+
+
+def _gen_words(rng: random.Random, words: list[str], seps: list[str], n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        s = rng.choice(["0", "1", "2", "10"])
+        for _ in range(rng.randrange(0, 6)):
+            s += rng.choice(seps) + rng.choice(words)
+        out.append(s)
+    return out
+
+
+def test_gem_matches_ruby():
+    ruby = _optional_tool("ruby")
+    rng = random.Random(3)
+    words = ["0", "1", "2", "10", "01", "00", "a", "b", "pre", "rc", "beta", "alpha", "z", "A"]
+    versions = _gen_words(rng, words, [".", ".", ".", "-", ""], 800)
+    pairs = [
+        (a, rng.choice(versions) if rng.random() < 0.4 else a + rng.choice([".0", "-1", ".a", ".0.0", "a", ".pre.1", ""]))
+        for a in (rng.choice(versions) for _ in range(4000))
+    ]
+    script = (
+        "require 'json'\n"
+        "JSON.parse(STDIN.read).each do |a, b|\n"
+        "  begin\n    puts((Gem::Version.new(a) <=> Gem::Version.new(b)).to_s)\n"
+        "  rescue ArgumentError\n    puts 'invalid'\n  end\nend\n"
+    )
+    res = subprocess.run([ruby, "-e", script], input=json.dumps(pairs), capture_output=True, text=True, check=True)
+    want = res.stdout.split()
+    assert len(want) == len(pairs)
+    gem = get_scheme("gem")
+    checked = [(a, b, int(w)) for (a, b), w in zip(pairs, want) if w != "invalid"]
+    assert len(checked) > 3000
+    bad = [(a, b, w, gem.compare(a, b)) for a, b, w in checked if gem.compare(a, b) != w]
+    assert not bad, bad[:20]
+
+
+def test_composer_matches_php_version_compare():
+    php = _optional_tool("php")
+    rng = random.Random(4)
+    words = ["0", "1", "2", "10", "01", "a", "b", "dev", "alpha", "beta", "RC", "rc", "pl", "p", "patch", "foo", "x"]
+    # no leading "v" (Composer drops it, PHP does not) and no other punctuation (see composer.py)
+    versions = _gen_words(rng, words, [".", ".", "-", "_", "+", ""], 800)
+    pairs = [
+        (a, rng.choice(versions) if rng.random() < 0.4 else a + rng.choice([".0", "-dev", ".a", "pl1", "rc1", "-beta2", ""]))
+        for a in (rng.choice(versions) for _ in range(4000))
+    ]
+    script = "$p = json_decode(stream_get_contents(STDIN)); foreach ($p as $x) { echo version_compare($x[0], $x[1]), \"\\n\"; }"
+    res = subprocess.run([php, "-r", script], input=json.dumps(pairs), capture_output=True, text=True, check=True)
+    want = [int(x) for x in res.stdout.split()]
+    assert len(want) == len(pairs)
+    composer = get_scheme("composer")
+    bad = [(a, b, w, composer.compare(a, b)) for (a, b), w in zip(pairs, want) if composer.compare(a, b) != w]
+    assert not bad, bad[:20]
