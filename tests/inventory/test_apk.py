@@ -77,3 +77,15 @@ def test_upgrade_in_a_later_layer_goes_to_history() -> None:
     assert {(p.name, p.layer.index if p.layer else -1) for p in inv.packages} == {("zlib", 1), ("busybox", 0)}
     ((h),) = inv.history
     assert (h.package.version, h.removed_in.index, h.replaced_by) == ("1.2.11-r1", 1, "1.2.11-r3")
+
+
+def test_mangled_databases_never_raise(shared: Path) -> None:
+    import random
+
+    rnd = random.Random(99)
+    real = (APK / "alpine-3.18__scalibr/lib/apk/db/installed").read_bytes()
+    for _ in range(60):
+        data = bytearray(real[: rnd.randrange(len(real))])
+        for _ in range(rnd.randrange(20)):
+            data[rnd.randrange(len(data) or 1):0] = rnd.choice([b"\n", b"\n\n", b":", b"V:", b"\xff", b"\r", b"P:"])
+        analyze_files(ANALYZERS, [{"/lib/apk/db/installed": bytes(data)}])

@@ -182,3 +182,18 @@ def test_python_package_installed_by_dpkg_is_owned() -> None:
     inv = analyze_files([*ANALYZERS, PythonDistAnalyzer()], [layer])
     owners = {p.name: p.owned_by for p in inv.packages if p.type == "pypi"}
     assert owners == {"pyyaml": "python3-yaml", "requests": ""}
+
+
+def test_mangled_databases_never_raise(shared: Path) -> None:
+    """Real status files cut, shuffled and sprinkled with bytes (fixed seed): warnings, never exceptions."""
+    import random
+
+    rnd = random.Random(1234)
+    real = (DPKG / "ubuntu-18.04__trivy-valid/var/lib/dpkg/status").read_bytes()
+    for _ in range(60):
+        data = bytearray(real[: rnd.randrange(len(real))])
+        for _ in range(rnd.randrange(20)):
+            data[rnd.randrange(len(data) or 1):0] = rnd.choice([b"\n", b"\n\n", b":", b" ", b"\xff\xfe", b"\r", b"\x00"])
+        for path in ("/var/lib/dpkg/status", "/var/lib/dpkg/status.d/x", "/var/lib/dpkg/info/x.list",
+                     "/usr/share/doc/x/copyright"):
+            analyze_files(ANALYZERS, [{path: bytes(data)}])
