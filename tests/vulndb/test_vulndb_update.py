@@ -8,95 +8,16 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
-
-import pytest
+from typing import Any
 
 from hullscan.vulndb.http import Downloader
 from hullscan.vulndb.store import VulnDB
 from hullscan.vulndb.update import update
 
+Feeds = Any  # the local feed server's state (tests/vulndb/conftest.py)
+
 KEV_COUNT = 1404  # DATA.md: kev/known_exploited_vulnerabilities.json holds 1,404 CVEs
-
-
-class Feeds:
-    """Files served, and per path a queue of misbehaviours to play before serving normally."""
-
-    def __init__(self, shared: Path) -> None:
-        v = shared / "vulndata"
-        self.files = {
-            "/kev.json": v / "kev/known_exploited_vulnerabilities.json",
-            "/alpine/v3.10/main.yaml": v / "alpine-secdb/v3.10/main.yaml",
-            "/alpine/v3.10/community.yaml": v / "alpine-secdb/v3.10/community.yaml",
-            "/debian/DSA/list": v / "debian-tracker/data/DSA/list",
-            "/go/golang-vulndb-osv.tar.gz": v / "osv-go/golang-vulndb-osv.tar.gz",
-        }
-        self.script: dict[str, list[str]] = {}
-        self.log: list[tuple[str, dict[str, str]]] = []
-        self.etag = '"v1"'
-
-
-def _handler(feeds: Feeds) -> type[BaseHTTPRequestHandler]:
-    class H(BaseHTTPRequestHandler):
-        def log_message(self, *a: object) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            feeds.log.append((self.path, dict(self.headers)))
-            todo = feeds.script.get(self.path) or []
-            action = todo.pop(0) if todo else "ok"
-            if action == "500":
-                self.send_response(500)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if action.startswith("429:"):
-                self.send_response(429)
-                self.send_header("Retry-After", action.split(":", 1)[1])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            path = feeds.files.get(self.path)
-            if path is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if self.headers.get("If-None-Match") == feeds.etag:
-                self.send_response(304)
-                self.send_header("ETag", feeds.etag)
-                self.end_headers()
-                return
-            body = path.read_bytes()
-            self.send_response(200)
-            self.send_header("ETag", feeds.etag)
-            self.send_header("Last-Modified", "Mon, 25 Aug 2025 00:00:00 GMT")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if action == "truncate":
-                self.wfile.write(body[: len(body) // 3])
-                self.wfile.flush()
-                self.close_connection = True
-                return
-            self.wfile.write(body)
-
-    return H
-
-
-@pytest.fixture
-def server(shared: Path) -> Iterator[tuple[str, Feeds]]:
-    feeds = Feeds(shared)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(feeds))
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", feeds
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 class Sleeps(list):

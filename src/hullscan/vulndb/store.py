@@ -188,6 +188,12 @@ class VulnDB:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        """SQLAlchemy's errors plus the driver's own (COPY on PostgreSQL bypasses SQLAlchemy)."""
+        dbapi = getattr(self.engine.dialect, "loaded_dbapi", None) or getattr(self.engine.dialect, "dbapi", None)
+        err = getattr(dbapi, "Error", None)
+        return (SQLAlchemyError, err) if isinstance(err, type) else (SQLAlchemyError,)
+
     def _read(self) -> Connection:
         return _Guard(self)  # type: ignore[return-value]
 
@@ -228,18 +234,28 @@ class VulnDB:
         for ceco, cname in wanted:
             by_eco[ceco].append(cname)
         a = S.affected
-        cols = (a.c.advisory_id, a.c.ecosystem, a.c.package, a.c.ranges, a.c.versions, a.c.status,
-                a.c.fixed, a.c.severity, a.c.feed)
-        loads = json.loads
+        cols = (a.c.advisory_id, a.c.ecosystem, a.c.package, a.c.ranges, a.c.versions, a.c.fixed, a.c.status,
+                a.c.severity, a.c.feed)
+        # JSON decoding dominates a big lookup: identical JSON texts (half the ranges, most version
+        # lists) are decoded once per call, by the C scanner directly (we wrote the JSON: no
+        # surrounding whitespace). Decoded lists are shared between records: treat them as read-only.
+        scan = _SCAN
+        memo: dict[str, Any] = {}
+
+        def dec(text: str) -> Any:
+            v = memo.get(text)
+            if v is None:
+                v = memo[text] = scan(text, 0)[0]
+            return v
+
         with self._read() as conn:
             for eco, names in by_eco.items():
                 for chunk in _chunks(names, 900):
                     q = select(*cols).where(a.c.ecosystem == eco, a.c.package.in_(chunk))
                     if not include_withdrawn:
                         q = q.where(a.c.withdrawn.is_(False))
-                    for adv_id, reco, pkg, ranges, versions, status, fixed, sev, feed in conn.execute(q):
-                        rec = AffectedRecord(adv_id, reco, pkg, loads(ranges), loads(versions), status,
-                                             loads(fixed), sev, feed)
+                    for adv_id, reco, pkg, rj, vj, fj, status, sev, feed in conn.execute(q).all():
+                        rec = AffectedRecord(adv_id, reco, pkg, dec(rj), dec(vj), status, dec(fj), sev, feed)
                         for key in wanted[(reco, pkg)]:
                             out[key].append(rec)
         return out
@@ -391,7 +407,10 @@ class VulnDB:
             with self.engine.begin() as conn:
                 ids = list(batch.advisories)
                 tables = (S.advisory, *S.ADVISORY_CHILDREN)
-                if replace:
+                has_rows = conn.execute(select(S.advisory.c.id).where(S.advisory.c.feed == feed).limit(1)).first()
+                if has_rows is None:
+                    pass  # a new feed: nothing to delete
+                elif replace:
                     for t in tables:
                         conn.execute(delete(t).where(t.c.feed == feed))
                 else:
@@ -409,7 +428,7 @@ class VulnDB:
                 state = self._store_state(conn, batch, fetch)
                 _set_meta(conn, "built_at", now_iso())
             return state
-        except SQLAlchemyError as err:
+        except self._errors() as err:
             raise DatabaseError(f"writing feed {feed} to {self.display} failed: {_short(err)}") from None
 
     def _insert_advisories(self, conn: Connection, batch: FeedBatch) -> None:
@@ -507,9 +526,11 @@ class VulnDB:
                     if t is not S.meta:
                         _insert(conn, t, tables.get(t.name) or [])
                 _set_meta(conn, "built_at", now_iso())
-        except SQLAlchemyError as err:
+        except self._errors() as err:
             raise DatabaseError(f"loading bundle into {self.display} failed: {_short(err)}") from None
 
+
+_SCAN = json.JSONDecoder().scan_once
 
 _FEED_ORDER = {n: i for i, n in enumerate(
     ("debian", "alpine", "wolfi", "chainguard", "osv", "rustsec", "rubysec", "nvd"))}
@@ -520,6 +541,17 @@ def vars_of(obj: Any) -> dict[str, Any]:
 
 
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        # COPY inside the same transaction: ~10x faster than executemany for feed-sized batches
+        cols = [c.name for c in table.columns]
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur:  # type: ignore[union-attr]
+            with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row(tuple(r.get(c) for c in cols))
+        return
     for chunk in _chunks(rows, 20000):
         conn.execute(table.insert(), list(chunk))
 
