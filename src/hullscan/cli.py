@@ -53,7 +53,7 @@ def _root(
 def main() -> None:
     """Console entry point: one line and a documented exit code for every expected error."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # non-standalone click returns typer.Exit's code instead of raising
     except HullscanError as err:
         print(f"hullscan: error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
@@ -70,6 +70,7 @@ def main() -> None:
             err.show()
             sys.exit(2)
         raise
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 from hullscan import cli_scan as _cli_scan  # noqa: E402
@@ -79,3 +80,7 @@ _cli_scan.register(app)
 from hullscan.vulndb.cli import app as _db_app  # noqa: E402
 
 app.add_typer(_db_app, name="db")
+
+from hullscan.cli_registry import app as _registry_app  # noqa: E402
+
+app.add_typer(_registry_app, name="registry")

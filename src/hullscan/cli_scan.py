@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+
+from hullscan import cli_registry
 
 from hullscan.errors import UsageError
 
@@ -48,6 +50,8 @@ def run_scan(
     policy: Optional[str] = None,
     ignorefile: Optional[str] = None,
     vex: Optional[list[str]] = None,
+    secret_config: Optional[str] = None,
+    source: Any = None,
 ) -> None:
     from hullscan.image.model import Platform
     from hullscan.policy.gate import exit_code_for, judge_report
@@ -66,9 +70,10 @@ def run_scan(
     gate_policy = load_policy(policy, ignorefile=ignorefile, vex=vex)  # a bad policy fails before the scan
     options = ScanOptions(
         db=db,
+        secret_config=secret_config,
         match=MatchOptions(pkg_types=_pkg_types(pkg_types)),
         scanners=_scanners(scanners),
-        source=SourceOptions(platform=Platform.parse(platform) if platform else None),
+        source=source or SourceOptions(platform=Platform.parse(platform) if platform else None),
         cache_dir=cache_dir,
         use_cache=not no_cache,
         progress=_progress(quiet),
@@ -111,6 +116,7 @@ def register(app: typer.Typer) -> None:
     policy_opt = typer.Option(None, "--policy", help="Policy YAML (default: ./.hullscan.yaml when present); its verdict decides the exit code. See docs/policy.md.")
     ignore_opt = typer.Option(None, "--ignorefile", help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")
     vex_opt = typer.Option(None, "--vex", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
+    secret_cfg_opt = typer.Option(None, "--secret-config", help="Secret rules file (ours or Trivy's secret-config YAML): adds rules and allow rules, disables rule ids.")
 
     @app.command("image")
     def image_cmd(
@@ -130,12 +136,17 @@ def register(app: typer.Typer) -> None:
         policy: Optional[str] = policy_opt,
         ignorefile: Optional[str] = ignore_opt,
         vex: Optional[list[str]] = vex_opt,
+        secret_config: Optional[str] = secret_cfg_opt,
+        insecure: bool = typer.Option(False, "--insecure", help=cli_registry.INSECURE_HELP),
+        username: Optional[str] = typer.Option(None, "--username", help=cli_registry.USERNAME_HELP),
+        password_stdin: bool = typer.Option(False, "--password-stdin", help=cli_registry.PASSWORD_STDIN_HELP),
     ) -> None:
         """Scan a container image, layer by layer."""
         run_scan(target, fmt=format, output=output, scanners=scanners, platform=platform,
                  cache_dir=cache_dir, no_cache=no_cache, quiet=quiet, exit_code=exit_code,
                  db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
-                 policy=policy, ignorefile=ignorefile, vex=vex)
+                 policy=policy, ignorefile=ignorefile, vex=vex, secret_config=secret_config,
+                 source=cli_registry.source_options(platform, insecure, username, password_stdin))
 
     @app.command("fs")
     def fs_cmd(
@@ -152,9 +163,31 @@ def register(app: typer.Typer) -> None:
         policy: Optional[str] = policy_opt,
         ignorefile: Optional[str] = ignore_opt,
         vex: Optional[list[str]] = vex_opt,
+        secret_config: Optional[str] = secret_cfg_opt,
     ) -> None:
         """Scan a directory (a root filesystem or a project checkout) as one layer."""
         run_scan(f"dir:{directory}", fmt=format, output=output, scanners=scanners, platform=None,
+                 cache_dir=None, no_cache=True, quiet=quiet, exit_code=exit_code,
+                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
+                 policy=policy, ignorefile=ignorefile, vex=vex, secret_config=secret_config)
+
+    @app.command("sbom")
+    def sbom_cmd(
+        path: str = typer.Argument(..., help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…"),
+        format: Optional[str] = fmt_opt,
+        output: Optional[str] = out_opt,
+        quiet: bool = quiet_opt,
+        exit_code: int = exit_opt,
+        db: Optional[str] = db_opt,
+        severity: Optional[str] = sev_opt,
+        ignore_unfixed: bool = unfixed_opt,
+        pkg_types: str = types_opt,
+        policy: Optional[str] = policy_opt,
+        ignorefile: Optional[str] = ignore_opt,
+        vex: Optional[list[str]] = vex_opt,
+    ) -> None:
+        """Match the packages of an SBOM against the vulnerability DB, without the image."""
+        run_scan(f"sbom:{path}", fmt=format, output=output, scanners="vuln", platform=None,
                  cache_dir=None, no_cache=True, quiet=quiet, exit_code=exit_code,
                  db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
                  policy=policy, ignorefile=ignorefile, vex=vex)

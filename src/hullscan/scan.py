@@ -34,6 +34,8 @@ class ScanOptions:
     db: str | None = None
     """Vulnerability DB location (path or URL); None = HULLSCAN_DB_URL or the default file."""
     match: MatchOptions = field(default_factory=MatchOptions)
+    secret_config: str | None = None
+    """`--secret-config FILE` (ours or Trivy's format): extra rules, allow rules, disabled rules."""
     progress: Callable[[str], None] | None = None
 
 
@@ -54,12 +56,21 @@ class ScanResult:
 
 
 def scan_target(target: str, options: ScanOptions) -> ScanResult:
+    if target.startswith("sbom:"):
+        return scan_sbom(target[len("sbom:"):], options)
     started = time.perf_counter()
     warnings: list[Warning_] = []
     db = _open_db(options) if "vuln" in options.scanners else None  # a missing DB fails before any work
     image = open_image(target, options.source)
     try:
         analyzers = analyzers_for(set(options.scanners))
+        ruleset = None
+        if options.secret_config:
+            from hullscan.secrets.analyzer import SecretAnalyzer
+
+            custom = SecretAnalyzer.with_config(options.secret_config)
+            analyzers = [custom if an.name == custom.name else an for an in analyzers]
+            ruleset = custom.ruleset
         cache = open_cache(options.cache_dir, lambda m: warnings.append(Warning_(m))) if options.use_cache and not image.rootfs_path else None
         try:
             facts, stats = collect_facts(image, analyzers, cache, options.progress)
@@ -80,8 +91,37 @@ def scan_target(target: str, options: ScanOptions) -> ScanResult:
             match_into(result, db, options)
         finally:
             db.close()
+    _secrets_into(result, image, options, ruleset)
     result.stats = {**stats, "seconds": round(time.perf_counter() - started, 3)}
     return result
+
+
+def _layer_dict(layers: list[LayerRef], index: Any) -> dict[str, Any] | None:
+    """A layer index as the report's layer reference (secrets carry bare indexes)."""
+    if not isinstance(index, int) or not 0 <= index < len(layers):
+        return None
+    from hullscan.report.json_report import layer_ref_dict
+
+    return layer_ref_dict(layers[index])
+
+
+def _secrets_into(result: ScanResult, image: Image, options: ScanOptions, ruleset: Any) -> None:
+    """Secret findings of files (every layer, deleted files too) and of the image config; config findings."""
+    file_findings = result.inventory.facts.pop("secret", None) or []
+    if not ({"secret", "config"} & set(options.scanners)):
+        return
+    from hullscan.secrets.config_scan import scan_image_config
+
+    config_findings = scan_image_config(image.config.raw, ruleset) if image.config.raw else []
+    for f in [*file_findings, *config_findings]:
+        f = dict(f)
+        f["layer"] = _layer_dict(result.layers, f.get("layer"))
+        f["removed_in"] = _layer_dict(result.layers, f.get("removed_in"))
+        if f.get("class") == "config":
+            if "config" in options.scanners:
+                result.misconfigurations.append(f)
+        elif "secret" in options.scanners:
+            result.secrets.append(f)
 
 
 def _open_db(options: ScanOptions):
@@ -107,6 +147,54 @@ def match_into(result: ScanResult, db, options: ScanOptions) -> None:
             for f in db.feeds()
         ],
     }
+
+
+def scan_sbom(path: str, options: ScanOptions) -> ScanResult:
+    """An SBOM instead of an image: its inventory goes straight to matching (no layers are read)."""
+    from hullscan.image.model import Image, ImageConfig, Layer
+    from hullscan.sbom_in import load_sbom
+
+    started = time.perf_counter()
+    db = _open_db(options) if "vuln" in options.scanners else None
+    inventory, info = load_sbom(path)
+    layers = [
+        LayerRef(index=int(layer["index"]), diff_id=str(layer.get("diff_id", "")), base=layer.get("base"))
+        for layer in info.get("layers") or []
+    ]
+    image = Image(
+        input=options_input(path),
+        source_type="sbom",
+        name=info.get("name") or path,
+        config=ImageConfig(raw={}, architecture=str(info.get("architecture", ""))),
+        layers=[
+            Layer(index=r.index, digest="", size=-1, media_type="", diff_id=r.diff_id, opener=_no_blob)
+            for r in layers
+        ],
+        manifest_digest=str(info.get("manifest_digest", "")),
+        config_digest=str(info.get("config_digest", "")),
+        repo_tags=tuple(info.get("repo_tags") or ()),
+    )
+    count = sum(1 for r in layers if r.base)
+    base = BaseImage(count if any(r.base is not None for r in layers) else None, method="none")
+    result = ScanResult(image=image, inventory=inventory, layers=layers, base=base, scanners=options.scanners)
+    if db is not None:
+        try:
+            match_into(result, db, options)
+        finally:
+            db.close()
+    result.stats = {"walked": 0, "cached": 0, "seconds": round(time.perf_counter() - started, 3),
+                    "sbom_format": info.get("sbom_format"), "sbom_tools": info.get("sbom_tools")}
+    return result
+
+
+def options_input(path: str) -> str:
+    return path if path.startswith("sbom:") else f"sbom:{path}"
+
+
+def _no_blob():
+    from hullscan.errors import InputError
+
+    raise InputError("an SBOM holds no layer blobs")
 
 
 def _with_base(ref: LayerRef, base: BaseImage) -> LayerRef:

@@ -112,37 +112,40 @@ def _assemble(analyzer: Analyzer, view: AnalyzerView, inv: Inventory, index: int
 def _attribute(
     states: list[list[Package]], layers: list[LayerRef]
 ) -> tuple[list[Package], list[RemovedPackage]]:
-    """Layer of each final package, and the packages that disappeared on the way up."""
-    by_state = [{p.key: p for p in pkgs} for pkgs in states]
-    top = len(states) - 1
-    result: list[Package] = []
-    for pkg in states[top]:
+    """Layer of each final package, and the packages that disappeared on the way up.
+
+    A key may hold several versions at once (a lockfile listing memchr 1.0.2 and 2.7.4, two kernels),
+    so each state maps key → {version: package}."""
+    by_state: list[dict[tuple, dict[str, Package]]] = []
+    for pkgs in states:
+        state: dict[tuple, dict[str, Package]] = {}
+        for p in pkgs:
+            state.setdefault(p.key, {})[p.version] = p
+        by_state.append(state)
+
+    def first_layer(key: tuple, version: str, top: int) -> int:
         first = top
-        while first > 0:
-            prev = by_state[first - 1].get(pkg.key)
-            if prev is None or prev.version != pkg.version:
-                break
+        while first > 0 and version in by_state[first - 1].get(key, {}):
             first -= 1
-        result.append(replace(pkg, layer=layers[first]))
+        return first
+
+    top = len(states) - 1
+    result = [replace(p, layer=layers[first_layer(p.key, p.version, top)]) for p in states[top]]
     removed: list[RemovedPackage] = []
     for i in range(top):
-        for key, pkg in by_state[i].items():
-            nxt = by_state[i + 1].get(key)
-            if nxt is not None and nxt.version == pkg.version:
-                continue
-            first = i
-            while first > 0:
-                prev = by_state[first - 1].get(key)
-                if prev is None or prev.version != pkg.version:
-                    break
-                first -= 1
-            removed.append(
-                RemovedPackage(
-                    package=replace(pkg, layer=layers[first]),
-                    removed_in=layers[i + 1],
-                    replaced_by=nxt.version if nxt is not None else "",
+        for key, versions in by_state[i].items():
+            after = by_state[i + 1].get(key, {})
+            for version, pkg in versions.items():
+                if version in after:
+                    continue
+                newer = [v for v in after if v not in versions]
+                removed.append(
+                    RemovedPackage(
+                        package=replace(pkg, layer=layers[first_layer(key, version, i)]),
+                        removed_in=layers[i + 1],
+                        replaced_by=newer[0] if len(newer) == 1 else ", ".join(sorted(newer)),
+                    )
                 )
-            )
     return result, removed
 
 

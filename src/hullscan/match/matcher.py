@@ -148,7 +148,9 @@ def _is_vulnerable(version: str, rec: AffectedRecord, scheme: Any) -> bool:
     if (plain or rec.versions) and affected(version, plain, rec.versions, scheme):
         return True
     for r in reqs:
-        dialect_scheme = get_scheme(r.get("dialect") or "semver")
+        # the record's own ecosystem rules read its requirement strings (crates.io → cargo: bare
+        # `1.2.3` means ^1.2.3; RubyGems → gem `~>`); the stored dialect only names the syntax family
+        dialect_scheme = scheme if scheme is not None else get_scheme(r.get("dialect") or "semver")
         safe = list(r["requirements"].get("patched") or []) + list(r["requirements"].get("unaffected") or [])
         if not any(dialect_scheme.satisfies(version, c, "native") for c in safe):
             return True

@@ -40,7 +40,10 @@ def _label(f: dict[str, Any]) -> str:
     pkg = f.get("package") or {}
     if pkg:
         return f"{f['id']} ({pkg.get('name')} {pkg.get('version')})"
-    return f"{f.get('rule_id') or f.get('id')} ({f.get('path', '')}:{f.get('line', '')})".replace(":)", ")")
+    line = f.get("line")
+    line = line.get("start") if isinstance(line, dict) else line
+    where = f"{f.get('path', '')}:{line}" if line not in (None, "") else f.get("path", "")
+    return f"{f.get('rule_id') or f.get('id')} ({where})"
 
 
 def _path_matches(pattern: str, paths: list[str]) -> bool:

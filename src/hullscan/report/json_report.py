@@ -27,7 +27,9 @@ def package_id(pkg: Package) -> str:
 def layer_ref_dict(ref: LayerRef | None) -> dict[str, Any] | None:
     if ref is None:
         return None
-    return {"index": ref.index, "diff_id": ref.diff_id, "created_by": ref.created_by, "base": ref.base}
+    from hullscan.secrets.redact import redact
+
+    return {"index": ref.index, "diff_id": ref.diff_id, "created_by": redact(ref.created_by), "base": ref.base}
 
 
 def package_dict(pkg: Package) -> dict[str, Any]:
@@ -71,6 +73,8 @@ def _jsonable(value: Any) -> Any:
 
 def build_report(result: Any) -> dict[str, Any]:
     """ScanResult → the report dict (see docs/report.schema.json)."""
+    from hullscan.secrets.redact import redact
+
     image = result.image
     cfg = image.config
     inv = result.inventory
@@ -82,7 +86,7 @@ def build_report(result: Any) -> dict[str, Any]:
             "diff_id": layer.diff_id,
             "size": layer.size,
             "media_type": layer.media_type,
-            "created_by": layer.created_by,
+            "created_by": redact(layer.created_by),
             "base": layers_by_index[layer.index].base if layer.index in layers_by_index else None,
         }
         for layer in image.layers
@@ -108,14 +112,14 @@ def build_report(result: Any) -> dict[str, Any]:
             "variant": cfg.variant,
             "created": cfg.created,
             "user": cfg.user,
-            "env": list(cfg.env),
+            "env": [redact(e) for e in cfg.env],
             "entrypoint": list(cfg.entrypoint),
             "cmd": list(cfg.cmd),
             "working_dir": cfg.working_dir,
-            "labels": dict(cfg.labels),
+            "labels": {k: redact(v) for k, v in cfg.labels.items()},
             "exposed_ports": list(cfg.exposed_ports),
             "history": [
-                {"created": h.created, "created_by": h.created_by, "empty_layer": h.empty_layer, "comment": h.comment}
+                {"created": h.created, "created_by": redact(h.created_by), "empty_layer": h.empty_layer, "comment": h.comment}
                 for h in cfg.history
             ],
         },
