@@ -1,0 +1,79 @@
+"""`hullscan db import/status` as a user runs them, and OSV records of every ecosystem."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from hullscan.vulndb import importer
+from hullscan.vulndb.store import VulnDB
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def _hs(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hullscan", "db", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_import_summary_and_status(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    r = _hs("import", str(FIX / "alpine-v3.19-main.json"), str(FIX / "epss_scores-2023-03-20.csv"), "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    assert "alpine" in r.stdout and "1 skipped" in r.stdout and "no pkg.name" in r.stdout
+    assert "epss" in r.stdout and "2 skipped" in r.stdout
+    r = _hs("status", "--db", str(db), "--json")
+    assert r.returncode == 0 and r.stderr == ""
+    st = json.loads(r.stdout)
+    assert {f["feed"]: f["records"] for f in st["feeds"]} == {"alpine": 0, "epss": 3}
+    assert st["ecosystems"] == ["Alpine:v3.19"] and st["counts"]["hs_epss"] == 3
+    # make the alpine feed 10 days old: a warning by default, exit 4 only with --fail-stale
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE hs_feed SET imported_at='2000-01-01T00:00:00Z' WHERE feed='alpine'")
+    r = _hs("status", "--db", str(db), "--max-age", "7d")
+    assert r.returncode == 0 and "stale" in r.stderr and "alpine" in r.stderr
+    r = _hs("status", "--db", str(db), "--max-age", "7d", "--fail-stale")
+    assert r.returncode == 4 and "alpine" in r.stderr
+
+
+def test_import_nothing_recognized_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "notes.json").write_text('{"hello": "world"}')
+    r = _hs("import", str(tmp_path / "notes.json"), "--db", str(tmp_path / "db.sqlite"))
+    assert r.returncode == 2 and "no feed data recognized" in r.stderr
+
+
+def test_every_osv_ecosystem(tmp_path: Path, shared: Path) -> None:
+    names = list(json.loads((shared / "specs/osv-ecosystems.json").read_text()))
+    ecos = [e if e not in ("Debian", "Alpine", "Ubuntu") else {"Debian": "Debian:12", "Alpine": "Alpine:v3.19",
+                                                                 "Ubuntu": "Ubuntu:22.04:LTS"}[e] for e in names]
+    d = tmp_path / "osv"
+    d.mkdir()
+    for i, eco in enumerate(ecos):
+        rec = {"schema_version": "1.6.0", "id": f"TEST-{i}", "modified": "2024-01-01T00:00:00Z",
+               "affected": [{"package": {"ecosystem": eco, "name": f"Pkg_{i}"},
+                             "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]}
+        (d / f"TEST-{i}.json").write_text(json.dumps(rec))
+    s = importer.read([d])
+    with VulnDB.open(tmp_path / "db.sqlite", create=True) as db:
+        importer.write(db, s)
+        assert db.ecosystems() == set(ecos)
+        got = db.affected_for([(e, f"Pkg_{i}") for i, e in enumerate(ecos)])
+    for i, eco in enumerate(ecos):
+        (r,) = got[(eco, f"Pkg_{i}")]
+        assert r.advisory_id == f"TEST-{i}" and r.fixed_versions == ["2.0"]
+        assert r.package == (f"pkg-{i}" if eco == "PyPI" else f"Pkg_{i}")  # PEP 503 for PyPI only
+
+
+def test_withdrawn_left_out_by_default(tmp_path: Path, shared: Path) -> None:
+    rec = json.loads((shared / "vulndata/osv-go/sample/GO-2020-0001.json").read_text())
+    rec["withdrawn"] = "2024-01-01T00:00:00Z"
+    p = tmp_path / "GO-2020-0001.json"
+    p.write_text(json.dumps(rec))
+    with VulnDB.open(tmp_path / "db.sqlite", create=True) as db:
+        importer.write(db, importer.read([p]))
+        key = ("Go", "github.com/gin-gonic/gin")
+        assert db.affected_for([key])[key] == []
+        assert len(db.affected_for([key], include_withdrawn=True)[key]) == 1
+        assert db.advisories(["GO-2020-0001"])["GO-2020-0001"].withdrawn == "2024-01-01T00:00:00Z"
