@@ -7,6 +7,7 @@ facts are trusted; a registry blob is never fetched when everything it would giv
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 from hullscan.cache import LayerCache
@@ -48,6 +49,22 @@ def collect_facts(
 
 
 def _layer_facts(layer: Layer, analyzers: Sequence[Analyzer], cache: LayerCache | None) -> tuple[LayerFacts, bool]:
+    # Scans running in threads (`hullscan registry scan --parallel`) that meet the same layer take
+    # turns: the second finds the first one's facts in the cache instead of fetching the blob again.
+    with _diff_id_lock(layer.diff_id):
+        return _layer_facts_locked(layer, analyzers, cache)
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _diff_id_lock(diff_id: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(diff_id or "-", threading.Lock())
+
+
+def _layer_facts_locked(layer: Layer, analyzers: Sequence[Analyzer], cache: LayerCache | None) -> tuple[LayerFacts, bool]:
     ref = LayerRef(index=layer.index, diff_id=layer.diff_id, created_by=layer.created_by)
     cached: dict[str, dict] = {}
     meta = None

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import IO
 
-from hullscan.errors import InputError
+from hullscan.errors import HullscanError, InputError
 from hullscan.image.model import LAYER_TYPES, Layer
 
 CHUNK = 1 << 20
@@ -117,6 +117,8 @@ def stream_layer(
         while True:
             try:
                 chunk = source.read(CHUNK)
+            except HullscanError:
+                raise  # a registry stream that failed for good (FetchError, exit 3) keeps its meaning
             except (EOFError, OSError, ValueError) as err:
                 raise InputError(f"{label}: corrupt or truncated {compression or 'tar'} stream ({err})") from None
             except Exception as err:  # zstandard.ZstdError and friends

@@ -1,0 +1,445 @@
+"""HTTP side of the OCI distribution API: scheme probe, auth (anonymous/basic/bearer tokens),
+bounded retries with backoff, and blob streams that resume after a cut connection.
+
+httpx does the HTTP; what is written here is what no library does for us: the registry's token
+dance (`WWW-Authenticate: Bearer realm=…,service=…,scope=…`), Retry-After-aware retries and
+Range-resumed blob streams. Messages name the registry, the repository and the credential source,
+and are scrubbed of every secret we hold before they leave this module.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import random
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from hullscan import __version__
+from hullscan.errors import FetchError, InputError
+from hullscan.image.registry_auth import ANONYMOUS, Credentials, parse_challenge
+from hullscan.image.registry_ref import is_loopback
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_ATTEMPTS = 5
+"""Tries per request (the first plus 4 retries) on 429/5xx and transport errors."""
+BACKOFF_BASE = 0.25
+"""Seconds before the first retry when the server gives no Retry-After; doubles each time."""
+MAX_RETRY_AFTER = 60.0
+"""A Retry-After above this ends the scan instead of waiting (bounded time)."""
+MAX_RESUMES = 4
+"""Times a blob stream cut mid-way is resumed (Range request) before giving up."""
+USER_AGENT = f"hullscan/{__version__}"
+
+
+class RegistryError(FetchError):
+    """A registry answer or transport failure; the message names registry, repository, auth source."""
+
+
+class RegistryClient:
+    """One registry host, one credential source; tokens are cached per scope."""
+
+    def __init__(self, host: str, creds: Credentials = ANONYMOUS, *, insecure: bool = False, timeout: float = 60.0) -> None:
+        self.host = host
+        self.creds = creds
+        self.insecure = insecure
+        self.http = httpx.Client(
+            verify=not insecure,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+            follow_redirects=True,  # blob GETs may redirect to storage; httpx drops Authorization off-origin
+            headers={"User-Agent": USER_AGENT},
+        )
+        self.base = ""
+        self._challenge: Any = None
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.requests: list[str] = []
+        """Paths requested (tests and `--debug` read it)."""
+
+    # -- messages -----------------------------------------------------------------
+    def where(self, repo: str = "") -> str:
+        return f"registry {self.host}" + (f", repository {repo}" if repo else "")
+
+    def scrub(self, text: str) -> str:
+        for secret in (*self.creds.secrets(), *self._tokens.values()):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def fail(self, repo: str, message: str, *, input_error: bool = False) -> Exception:
+        text = self.scrub(f"{self.where(repo)}: {message}")
+        return InputError(text) if input_error else RegistryError(text)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- connection ----------------------------------------------------------------
+    def ping(self) -> None:
+        """Find the scheme (https; http for --insecure or loopback registries speaking plain HTTP)
+        and learn the auth challenge from `GET /v2/`."""
+        if self.base:
+            return
+        schemes = ["https", "http"] if (self.insecure or is_loopback(self.host)) else ["https"]
+        last: Exception | None = None
+        for scheme in schemes:
+            url = f"{scheme}://{self.host}/v2/"
+            try:
+                resp = self._send_retrying("GET", url, {}, "", stream=False)
+            except RegistryError as err:
+                last = err
+                if "certificate" in str(err).lower():
+                    break  # a certificate that does not verify never falls back to plain HTTP
+                continue
+            self.base = f"{scheme}://{self.host}"
+            if resp.status_code == 401:
+                self._challenge = parse_challenge(resp.headers.get("www-authenticate", ""))
+            elif resp.status_code not in (200, 404):
+                # some registries answer /v2/ with other codes; the real requests will tell
+                pass
+            return
+        assert last is not None
+        raise last
+
+    # -- requests ------------------------------------------------------------------
+    def get(self, path: str, repo: str, scope: str, headers: dict[str, str] | None = None, *, stream: bool = False) -> httpx.Response:
+        """GET with auth for `scope`; one re-authentication on 401; retries inside."""
+        self.ping()
+        url = self.base + path
+        hdrs = dict(headers or {})
+        auth = self._authorization(scope, repo)
+        resp = self._send_retrying("GET", url, {**hdrs, **auth}, repo, stream=stream)
+        if resp.status_code == 401:
+            challenge = parse_challenge(resp.headers.get("www-authenticate", ""))
+            resp.close()
+            if challenge is None:
+                raise self.fail(repo, f"401 unauthorized and no WWW-Authenticate challenge (auth: {self.creds.source})")
+            self._challenge = challenge
+            asked = challenge.params.get("scope") or scope
+            auth = self._authorization(asked, repo, refresh=True)
+            if asked in self._tokens:
+                self._tokens[scope] = self._tokens[asked]
+            resp = self._send_retrying("GET", url, {**hdrs, **auth}, repo, stream=stream)
+            if resp.status_code == 401:
+                resp.close()
+                raise self.fail(repo, f"401 unauthorized (auth: {self.creds.source})")
+        if resp.status_code == 403:
+            resp.close()
+            raise self.fail(repo, f"403 access denied (auth: {self.creds.source})")
+        return resp
+
+    def _send_retrying(
+        self, method: str, url: str, headers: dict[str, str], repo: str, *, stream: bool, **request: Any
+    ) -> httpx.Response:
+        """Send with bounded retries on transport errors, 429 and 5xx (Retry-After honoured)."""
+        parsed = urlparse(url)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            with self._lock:
+                self.requests.append(parsed.path)
+            try:
+                req = self.http.build_request(method, url, headers=headers, **request)
+                resp = self.http.send(req, stream=stream)
+            except httpx.TransportError as err:
+                if _is_cert_error(err):
+                    raise self.fail(repo, f"TLS certificate verification failed for {parsed.netloc} ({_short(err)}); "
+                                          "use --insecure for a self-signed registry, or SSL_CERT_FILE for a private CA") from None
+                give_up = attempt == MAX_ATTEMPTS or (
+                    isinstance(err, httpx.ConnectError) and (attempt >= 2 or _is_ssl_error(err))
+                )
+                if give_up:
+                    raise self.fail(repo, f"cannot reach {parsed.scheme}://{parsed.netloc} ({_short(err)})") from None
+                _sleep(_backoff(attempt))
+                continue
+            if resp.status_code not in RETRY_STATUSES:
+                return resp
+            delay = _retry_after(resp.headers.get("retry-after"))
+            status = resp.status_code
+            resp.close()
+            if attempt == MAX_ATTEMPTS:
+                raise self.fail(repo, f"{status} from {parsed.path} after {MAX_ATTEMPTS} tries")
+            if delay is not None and delay > MAX_RETRY_AFTER:
+                raise self.fail(repo, f"{status} from {parsed.path}: server asks to retry after {delay:.0f}s (more than {MAX_RETRY_AFTER:.0f}s)")
+            _sleep(delay if delay is not None else _backoff(attempt))
+        raise AssertionError("unreachable")
+
+    # -- auth ----------------------------------------------------------------------
+    def _authorization(self, scope: str, repo: str, refresh: bool = False) -> dict[str, str]:
+        ch = self._challenge
+        if ch is None:
+            return {}
+        if ch.scheme == "basic":
+            if self.creds.anonymous or not self.creds.username:
+                raise self.fail(repo, f"the registry asks for a username and password (auth: {self.creds.source})")
+            return {"Authorization": _basic(self.creds.username, self.creds.password)}
+        if ch.scheme != "bearer":
+            raise self.fail(repo, f"unsupported authentication scheme {ch.scheme!r}")
+        token = None if refresh else self._tokens.get(scope)
+        if token is None:
+            token = self._fetch_token(ch.params, scope, repo)
+            self._tokens[scope] = token
+        return {"Authorization": f"Bearer {token}"}
+
+    def _fetch_token(self, params: dict[str, str], scope: str, repo: str) -> str:
+        realm = params.get("realm", "")
+        parsed = urlparse(realm)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise self.fail(repo, f"bearer challenge without a usable realm ({realm!r})")
+        query: dict[str, str] = {}
+        if params.get("service"):
+            query["service"] = params["service"]
+        if scope:
+            query["scope"] = scope
+        creds = self.creds
+        if creds.identity_token:
+            form = {**query, "grant_type": "refresh_token", "client_id": "hullscan", "refresh_token": creds.identity_token}
+            resp = self._send_retrying("POST", realm, {}, repo, stream=False, data=form)
+        else:
+            headers = {"Authorization": _basic(creds.username, creds.password)} if creds.username else {}
+            resp = self._send_retrying("GET", realm, headers, repo, stream=False, params=query)
+        if resp.status_code in (401, 403):
+            raise self.fail(repo, f"token server {parsed.netloc} refused the credentials ({resp.status_code}; auth: {creds.source})")
+        if resp.status_code != 200:
+            raise self.fail(repo, f"token server {parsed.netloc} answered {resp.status_code} (auth: {creds.source})")
+        try:
+            doc = resp.json()
+            token = doc.get("token") or doc.get("access_token")
+        except (ValueError, AttributeError):
+            token = None
+        if not isinstance(token, str) or not token:
+            raise self.fail(repo, f"token server {parsed.netloc} gave no token (auth: {creds.source})")
+        return token
+
+    # -- documents -------------------------------------------------------------------
+    def fetch_document(self, path: str, repo: str, accept: str, what: str, limit: int) -> tuple[bytes, httpx.Headers]:
+        """A small document (manifest, config, listing): status checked, size bounded."""
+        resp = self.get(path, repo, f"repository:{repo}:pull" if repo else "registry:catalog:*", {"Accept": accept}, stream=True)
+        try:
+            if resp.status_code == 404:
+                raise self.fail(repo, f"{what} not found", input_error=True)
+            if resp.status_code != 200:
+                raise self.fail(repo, f"{what}: unexpected status {resp.status_code}{_error_text(resp)}")
+            chunks, total = [], 0
+            try:
+                for chunk in resp.iter_raw():
+                    total += len(chunk)
+                    if total > limit:
+                        raise self.fail(repo, f"{what} is larger than {limit} bytes", input_error=True)
+                    chunks.append(chunk)
+            except httpx.TransportError as err:
+                raise self.fail(repo, f"{what}: connection lost ({_short(err)})") from None
+            return b"".join(chunks), resp.headers
+        finally:
+            resp.close()
+
+    def fetch_verified(self, path: str, repo: str, accept: str, what: str, digest: str, limit: int) -> tuple[bytes, httpx.Headers]:
+        """A document addressed by digest: retried once on a digest mismatch (a cut transfer), then refused."""
+        for attempt in (1, 2):
+            data, headers = self.fetch_document(path, repo, accept, what, limit)
+            if digest_of(data, digest) == digest:
+                return data, headers
+        raise self.fail(repo, f"{what} does not match its digest {digest[:19]}…", input_error=True)
+
+    def open_blob(self, repo: str, digest: str, size: int) -> BlobStream:
+        return BlobStream(self, repo, digest, size)
+
+
+class BlobStream:
+    """A layer blob as a readable file: bytes straight off the socket, resumed with a Range
+    request (or re-fetched and skipped) when the connection is cut before `size` bytes."""
+
+    def __init__(self, client: RegistryClient, repo: str, digest: str, size: int) -> None:
+        self.client, self.repo, self.digest, self.size = client, repo, digest, size
+        self.received = 0
+        self.resumes = 0
+        self._resp: httpx.Response | None = None
+        self._chunks: Iterator[bytes] | None = None
+        self._pending: list[bytes] = []
+        self._pending_len = 0
+        self._eof = False
+        self._open()
+
+    def _open(self) -> None:
+        headers = {"Range": f"bytes={self.received}-"} if self.received else {}
+        resp = self.client.get(f"/v2/{self.repo}/blobs/{self.digest}", self.repo, f"repository:{self.repo}:pull", headers, stream=True)
+        skip = 0
+        if resp.status_code == 206:
+            start = _range_start(resp.headers.get("content-range", ""))
+            if start != self.received:
+                resp.close()
+                raise self.client.fail(self.repo, f"blob {self.digest[:19]}…: server resumed at byte {start}, not {self.received}")
+        elif resp.status_code == 200:
+            skip = self.received  # no Range support: read again from the start, drop what we have
+        elif resp.status_code == 404:
+            resp.close()
+            raise self.client.fail(self.repo, f"blob {self.digest[:19]}… not found (the manifest references a missing layer)")
+        else:
+            text = _error_text(resp)
+            resp.close()
+            raise self.client.fail(self.repo, f"blob {self.digest[:19]}…: unexpected status {resp.status_code}{text}")
+        self._resp = resp
+        self._chunks = self._skip(resp.iter_raw(), skip)
+
+    @staticmethod
+    def _skip(chunks: Iterator[bytes], n: int) -> Iterator[bytes]:
+        for chunk in chunks:
+            if n >= len(chunk):
+                n -= len(chunk)
+                continue
+            yield chunk[n:] if n else chunk
+            n = 0
+
+    def _next_chunk(self) -> bytes:
+        """The next piece of the blob, b"" at its end; cut connections are resumed."""
+        while True:
+            if self._eof or self._chunks is None:
+                return b""
+            try:
+                chunk = next(self._chunks)
+            except StopIteration:
+                chunk = b""
+            except httpx.TransportError:  # cut mid-body (RemoteProtocolError, ReadError, timeout)
+                chunk = None
+            if chunk:
+                if self.size >= 0 and self.received + len(chunk) > self.size:
+                    chunk = chunk[: self.size - self.received]  # never read past the manifest's size
+                    self._eof = True
+                self.received += len(chunk)
+                if chunk:
+                    return chunk
+                continue
+            if chunk == b"" and (self.size < 0 or self.received >= self.size):
+                self._eof = True
+                return b""
+            # short or broken body: resume from where we are
+            self._close_response()
+            self.resumes += 1
+            if self.resumes > MAX_RESUMES:
+                raise self.client.fail(
+                    self.repo, f"blob {self.digest[:19]}…: transfer cut at byte {self.received} of {self.size}, {MAX_RESUMES} resumes failed"
+                )
+            _sleep(_backoff(self.resumes))
+            self._open()
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            parts = self._pending
+            self._pending, self._pending_len = [], 0
+            while chunk := self._next_chunk():
+                parts.append(chunk)
+            return b"".join(parts)
+        while self._pending_len < n:
+            chunk = self._next_chunk()
+            if not chunk:
+                break
+            self._pending.append(chunk)
+            self._pending_len += len(chunk)
+        data = b"".join(self._pending) if len(self._pending) != 1 else self._pending[0]
+        out, rest = data[:n], data[n:]
+        self._pending = [rest] if rest else []
+        self._pending_len = len(rest)
+        return out
+
+    def readable(self) -> bool:
+        return True
+
+    def _close_response(self) -> None:
+        if self._resp is not None:
+            self._resp.close()
+            self._resp = None
+            self._chunks = None
+
+    def close(self) -> None:
+        self._close_response()
+        self._eof = True
+
+    def __enter__(self) -> BlobStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def digest_of(data: bytes, like: str) -> str:
+    algo = like.split(":", 1)[0] if ":" in like else "sha256"
+    return f"{algo}:{hashlib.new(algo, data).hexdigest()}"
+
+
+def _basic(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _backoff(attempt: int) -> float:
+    return BACKOFF_BASE * (2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(max(0.0, seconds))
+
+
+def _range_start(content_range: str) -> int:
+    # "bytes START-END/TOTAL"
+    try:
+        return int(content_range.split()[1].split("-", 1)[0])
+    except (IndexError, ValueError):
+        return -1
+
+
+def _is_cert_error(err: Exception) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = err
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(cur):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _is_ssl_error(err: Exception) -> bool:
+    """A TLS handshake failure (e.g. https spoken to a plain-HTTP port): retrying will not help."""
+    cur: BaseException | None = err
+    for _ in range(8):
+        if cur is None:
+            return False
+        if isinstance(cur, ssl.SSLError) or "SSL" in type(cur).__name__ or "[SSL" in str(cur):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _short(err: Exception) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0][:200]
+
+
+def _error_text(resp: httpx.Response) -> str:
+    """The registry's error code/message (OCI error JSON), short; empty when there is none."""
+    try:
+        body = resp.read()[:4096]
+        import json
+
+        errors = json.loads(body).get("errors") or []
+        bits = [f"{e.get('code', '')}: {e.get('message', '')}".strip(": ") for e in errors if isinstance(e, dict)]
+        return f" ({'; '.join(bits)[:300]})" if bits else ""
+    except Exception:
+        return ""
