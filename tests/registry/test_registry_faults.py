@@ -1,0 +1,79 @@
+"""A proxy in front of the real registry injects 429s (with Retry-After), 5xx and cut blob
+transfers: transient faults are retried (bounded, Retry-After honoured) or resumed with a Range
+request, and the result is the same as a clean pull; persistent ones end in exit 3 with one line
+naming the registry and the repository."""
+
+from __future__ import annotations
+
+import time
+
+from regserver import Fault
+
+SCAN = ("--scanners", "license", "--format", "json", "-q", "--no-cache")
+
+
+def _packages(report: dict) -> list:
+    return sorted((p["name"], p["version"]) for p in report["packages"])
+
+
+def test_retry_after_and_5xx_are_retried(proxy, images, hullscan):
+    big = images.app.layer_digests[0]
+    proxy.faults += [
+        Fault("/manifests/1.0", status=429, retry_after="1", times=2),
+        Fault(f"/blobs/{big}", status=500, times=1),
+        Fault(f"/blobs/{big}", status=503, times=1),
+    ]
+    started = time.monotonic()
+    run = hullscan("image", f"{proxy.host}/test/app:1.0", *SCAN)
+    elapsed = time.monotonic() - started
+    assert run.code == 0, run.stderr
+    assert run.report["target"]["manifest_digest"] == images.app.manifest_digest
+    assert [l["diff_id"] for l in run.report["layers"]] == images.app.diff_ids
+    assert elapsed >= 2.0  # two Retry-After: 1 waits
+    manifest_statuses = [s for m, p, s in proxy.requests if p.endswith("/manifests/1.0")]
+    assert manifest_statuses == [429, 429, 200]
+    blob_statuses = [s for m, p, s in proxy.requests if p.endswith(big)]
+    assert blob_statuses == [500, 503, 200]
+
+
+def test_cut_blob_is_resumed(proxy, images, hullscan, open_registry):
+    clean = hullscan("image", f"{open_registry.host}/test/app:1.0", *SCAN)
+    big = images.app.layer_digests[0]
+    proxy.faults.append(Fault(f"/blobs/{big}", truncate_at=200, times=2))
+    run = hullscan("image", f"{proxy.host}/test/app:1.0", *SCAN)
+    assert run.code == 0, run.stderr
+    assert _packages(run.report) == _packages(clean.report)
+    assert [l["diff_id"] for l in run.report["layers"]] == images.app.diff_ids
+    statuses = [s for m, p, s in proxy.requests if m == "GET" and p.endswith(big)]
+    assert statuses == [200, 206, 206]  # cut, resumed with Range and cut again, resumed to the end
+
+
+def test_persistent_failures_exit_3(proxy, images, hullscan):
+    big = images.app.layer_digests[0]
+    proxy.faults.append(Fault(f"/blobs/{big}", status=503, times=100))
+    run = hullscan("image", f"{proxy.host}/test/app:1.0", *SCAN)
+    assert run.code == 3
+    line = run.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert proxy.host in line and "test/app" in line and "503" in line
+    assert len([p for p in proxy.blob_gets() if p.endswith(big)]) == 5  # bounded
+
+    proxy.faults[:] = [Fault(f"/blobs/{big}", truncate_at=100, times=100)]
+    cut = hullscan("image", f"{proxy.host}/test/app:1.0", *SCAN)
+    assert cut.code == 3
+    assert "cut" in cut.stderr and "test/app" in cut.stderr and proxy.host in cut.stderr
+
+    proxy.faults[:] = [Fault("/manifests/1.0", status=429, retry_after="3600", times=100)]
+    started = time.monotonic()
+    slow = hullscan("image", f"{proxy.host}/test/app:1.0", *SCAN)
+    assert slow.code == 3 and "3600" in slow.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_unreachable_registry(hullscan):
+    from regserver import free_port
+
+    port = free_port()
+    run = hullscan("image", f"127.0.0.1:{port}/test/app:1.0", *SCAN)
+    assert run.code == 3
+    assert f"127.0.0.1:{port}" in run.stderr and "cannot reach" in run.stderr

@@ -1,0 +1,59 @@
+"""`hullscan registry scan`: catalog and tags of a real registry, one JSON report per image (same
+content as `hullscan image` on that image), a shared layer fetched and analyzed once, filters,
+per-image failures reported without stopping the others."""
+
+from __future__ import annotations
+
+import json
+
+SCANNERS = ("--scanners", "license")
+
+
+def test_registry_scan_selected_repos(open_registry, images, hullscan, tmp_path):
+    out = tmp_path / "reports"
+    base = images.app.layer_digests[0]
+    assert images.app2.layer_digests[0] == base  # app and app2 share their base layer
+
+    def base_gets() -> int:
+        return sum(1 for m, p, s in open_registry.access_log() if m == "GET" and p.endswith(f"/blobs/{base}"))
+
+    before = base_gets()
+    run = hullscan("registry", "scan", open_registry.host, "--repo", "test/app*", "--output-dir", str(out),
+                   "--parallel", "2", *SCANNERS)
+    assert run.code == 0, run.stderr
+    assert base_gets() - before == 1  # three images hold it; fetched and analyzed once
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*.json"))
+    assert files == ["summary.json", "test/app-v2s2/1.0.json", "test/app/1.0.json", "test/app2/1.0.json"]
+    for name in ("test/app/1.0.json", "test/app-v2s2/1.0.json"):
+        rep = json.loads((out / name).read_text())
+        assert sorted((p["name"], p["version"]) for p in rep["packages"] if p["type"] == "deb") == images.dpkg_expected
+        assert [l["diff_id"] for l in rep["layers"]] == images.app.diff_ids
+    app = json.loads((out / "test/app/1.0.json").read_text())
+    assert app["target"]["manifest_digest"] == images.app.manifest_digest
+    app2 = json.loads((out / "test/app2/1.0.json").read_text())
+    assert app2["target"]["manifest_digest"] == images.app2.manifest_digest
+    assert [l["diff_id"] for l in app2["layers"]] == images.app2.diff_ids
+    # the same image scanned alone gives the same packages
+    single = hullscan("image", f"{open_registry.host}/test/app2:1.0", *SCANNERS, "--format", "json", "-q", "--no-cache")
+    assert sorted(p["purl"] for p in single.report["packages"]) == sorted(p["purl"] for p in app2["packages"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert [i["reference"] for i in summary["images"]] == [f"{open_registry.host}/{n}" for n in ("test/app:1.0", "test/app-v2s2:1.0", "test/app2:1.0")]
+    assert sum(i["walked"] for i in summary["images"]) == 3  # base once + two distinct top layers
+    for ref in ("test/app:1.0", "test/app2:1.0", "test/app-v2s2:1.0"):
+        assert ref in run.stdout
+
+
+def test_registry_scan_tags_and_failures(open_registry, hullscan, tmp_path):
+    out = tmp_path / "r"
+    tagged = hullscan("registry", "scan", open_registry.host, "--tag", "3.*", "--output-dir", str(out), *SCANNERS, "-q")
+    assert tagged.code == 0, tagged.stderr
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.json")) == ["summary.json", "test/alpine/3.10.json"]
+
+    everything = hullscan("registry", "scan", open_registry.host, "--output-dir", str(tmp_path / "all"), *SCANNERS, "-q")
+    assert everything.code == 2  # test/old:1 is schema 1; the others are still scanned
+    summary = json.loads((tmp_path / "all/summary.json").read_text())
+    by_ref = {i["reference"].split("/", 1)[1]: i for i in summary["images"]}
+    assert set(by_ref) == {"test/alpine:3.10", "test/app:1.0", "test/app-v2s2:1.0", "test/app2:1.0", "test/multi:1", "test/old:1"}
+    assert "schema 1" in by_ref["test/old:1"]["error"] and by_ref["test/old:1"]["exit_code"] == 2
+    assert all(not i["error"] for r, i in by_ref.items() if r != "test/old:1")
+    assert not (tmp_path / "all/test/old/1.json").exists()
