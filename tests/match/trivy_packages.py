@@ -12,6 +12,7 @@ from pathlib import Path
 from hullscan.inventory.model import Inventory, OSInfo, Package
 
 TYPES = {"apk": "apk", "dpkg": "deb", "rpm": "rpm"}
+FAMILY_TYPES = {"alpine": "apk", "debian": "deb", "ubuntu": "deb"}
 
 
 def _evr(epoch: int, version: str, release: str) -> str:
@@ -22,7 +23,8 @@ def _evr(epoch: int, version: str, release: str) -> str:
 def inventory_from_golden(path: Path, os_info: OSInfo) -> Inventory:
     pkgs = []
     for p in json.loads(path.read_text()):
-        typ = TYPES[p["AnalyzedBy"]]
+        # older goldens (centos-6) lack AnalyzedBy: the distro family says which database it was
+        typ = TYPES[p["AnalyzedBy"]] if "AnalyzedBy" in p else FAMILY_TYPES.get(os_info.family, "rpm")
         version = _evr(p.get("Epoch", 0), p["Version"], p.get("Release", ""))
         src_version = _evr(p.get("SrcEpoch", 0), p.get("SrcVersion", p["Version"]), p.get("SrcRelease", ""))
         pkgs.append(

@@ -41,15 +41,36 @@ class MatchResult:
     matched_packages: int = 0
 
 
-def _query(pkg: Package) -> tuple[str, str] | None:
-    """(ecosystem, name) to ask the DB for this package, None when it is never matched."""
+# Rebuilds without their own advisory feed are matched against the distro they rebuild, release
+# for release, as their packages carry the same names and versions (Trivy and Grype do the same).
+REBUILT_FROM = {"CentOS": "Red Hat", "Scientific Linux": "Red Hat"}
+# Package types whose vendors' feeds name BINARY packages (Red Hat OVAL/CSAF, ALAS, SUSE CVRF and the
+# OSV records made from them), where a source-only query would miss `openssl-libs` under `openssl-libs`.
+BINARY_NAMED_TYPES = frozenset({"rpm"})
+
+
+def _queries(pkg: Package) -> list[tuple[str, str]]:
+    """(ecosystem, name) pairs to ask the DB for this package, [] when it is never matched.
+
+    Distro packages: the SOURCE package of their own release (plus the binary name for rpm, see
+    BINARY_NAMED_TYPES; a rebuild also asks its upstream's release). Language packages: the normalized
+    name (NuGet ids are case-insensitive, and feeds spell them either way)."""
     if not pkg.version or pkg.version == "(devel)" or not pkg.ecosystem:
-        return None
+        return []
     if pkg.type in OS_PACKAGE_TYPES:
         if ":" not in pkg.ecosystem and pkg.ecosystem not in ("Wolfi", "Chainguard"):
-            return None  # a distro without its release cannot be matched without guessing
-        return pkg.ecosystem, pkg.source_name or pkg.name
-    return pkg.ecosystem, pkg.name
+            return []  # a distro without its release cannot be matched without guessing
+        names = [pkg.source_name or pkg.name]
+        if pkg.type in BINARY_NAMED_TYPES and pkg.name not in names:
+            names.append(pkg.name)
+        ecos = [pkg.ecosystem]
+        base, _, release = pkg.ecosystem.partition(":")
+        if base in REBUILT_FROM:
+            ecos.append(f"{REBUILT_FROM[base]}:{release}")
+        return [(e, n) for e in ecos for n in names]
+    if pkg.ecosystem == "NuGet" and pkg.name != pkg.name.lower():
+        return [(pkg.ecosystem, pkg.name), (pkg.ecosystem, pkg.name.lower())]
+    return [(pkg.ecosystem, pkg.name)]
 
 
 def _installed_version(pkg: Package) -> str:
@@ -79,22 +100,29 @@ def match_inventory(inventory: Inventory, db: Any, options: MatchOptions | None 
     options = options or MatchOptions()
     result = MatchResult()
     packages = filter_packages(inventory, options)
-    queries: dict[int, tuple[str, str]] = {}
+    queries: dict[int, list[tuple[str, str]]] = {}
     for i, pkg in enumerate(packages):
-        q = _query(pkg)
-        if q is not None:
+        q = _queries(pkg)
+        if q:
             queries[i] = q
     result.matched_packages = len(queries)
-    _warn_missing_ecosystems(db, {q[0] for q in queries.values()}, result)
-    rows = db.affected_for(set(queries.values()))
+    # a rebuild's own ecosystem (CentOS:7) is covered by its upstream's rows: warn only for the first query
+    _warn_missing_ecosystems(db, {q[0][0] for q in queries.values() if q[0][0].partition(":")[0] not in REBUILT_FROM},
+                             result)
+    rows = db.affected_for({x for q in queries.values() for x in q})
     hits: list[tuple[Package, list[AffectedRecord]]] = []
     for i, q in queries.items():
         pkg = packages[i]
         version = _installed_version(pkg)
         vulnerable = []
-        for rec in rows.get(q, ()):
+        seen: set[tuple[str, str, str, str]] = set()
+        for rec in (r for x in q for r in rows.get(x, ())):
             if rec.status == "not_affected":
                 continue
+            ident = (rec.feed, rec.advisory_id, rec.ecosystem, rec.package)
+            if ident in seen:
+                continue
+            seen.add(ident)
             scheme = scheme_for_ecosystem(rec.ecosystem)
             if scheme is None:
                 continue
@@ -218,6 +246,8 @@ def _finding(
     version = _installed_version(pkg)
     fixes = [f for r in recs for f in r.fixed_versions]
     fixed_version = _nearest_fix(version, fixes, scheme) if scheme else ""
+    if pkg.type == "rpm" and fixed_version.startswith("0:"):
+        fixed_version = fixed_version[2:]  # epoch 0 is rpm's default: shown as installed versions are
     status = primary.status
     if status == "fixed" and not fixed_version:
         status = "affected"  # the fix listed is not above what is installed (a range without a usable fix)
