@@ -264,8 +264,6 @@ def test_oci_archive_blob_symlink_outside(tmp_path):
     """Inside an oci-archive, a blob that is a symlink climbing out of the archive is missing."""
     root = oci_image(tmp_path / "oci", _simple_layers())
     index, _ = _manifest(root)
-    members = {}
-    import io
     import tarfile
 
     out = tmp_path / "a.tar"
@@ -278,9 +276,7 @@ def test_oci_archive_blob_symlink_outside(tmp_path):
                 tar.addfile(ti)
             else:
                 tar.add(path, rel, recursive=False)
-    assert not members
     refused(scan_json(out), str(out))
-    del io
 
 
 def test_schema1_manifest(tmp_path):
