@@ -148,8 +148,17 @@ def _comparators(spec: str) -> list[tuple[str, str]] | None:
     return out
 
 
-def _vulnerable_range(specs: list[str], rtype: str) -> tuple[list[dict[str, Any]], list[str]] | None:
-    """OR of comparator sets -> (OSV ranges, exact versions); None when one is not expressible."""
+def _vulnerable_range(specs: list[str], rtype: str, patched: list[str], ecosystem: str
+                      ) -> tuple[list[dict[str, Any]], list[str]] | None:
+    """OR of comparator sets -> (OSV ranges, exact versions); None when one is not expressible.
+
+    trivy reads `<= X` with patched `P` as "vulnerable up to X, fixed in P": when a bare patched version
+    P > X exists, the smallest such P is the range's `fixed` event (no release lies between X and the
+    patch in practice), else `last_affected: X`."""
+    from hullscan.versions import scheme_for_ecosystem
+
+    scheme = scheme_for_ecosystem(ecosystem)
+    bare = [v.lstrip("v") for v in patched if re.fullmatch(r"v?[0-9][^\s,<>=]*", v.strip())]
     ranges: list[dict[str, Any]] = []
     versions: list[str] = []
     for spec in specs:
@@ -165,8 +174,11 @@ def _vulnerable_range(specs: list[str], rtype: str) -> tuple[list[dict[str, Any]
             versions.append(eq[0])
             continue
         events: list[dict[str, str]] = [{"introduced": lo[0] if lo else "0"}]
-        if hi:
-            events.append({"fixed" if hi[0][0] == "<" else "last_affected": hi[0][1]})
+        if hi and hi[0][0] == "<":
+            events.append({"fixed": hi[0][1]})
+        elif hi:
+            above = [p for p in bare if scheme is not None and scheme.compare(p, hi[0][1]) > 0]
+            events.append({"fixed": min(above, key=scheme.key)} if above else {"last_affected": hi[0][1]})
         ranges.append({"type": rtype, "events": events})
     return ranges, versions
 
@@ -177,7 +189,7 @@ def _lang_row(ecosystem: str, rtype: str, dialect: str, pkg: str, value: dict[st
     patched = [str(v) for v in value.get("PatchedVersions") or []]
     unaffected = [str(v) for v in value.get("UnaffectedVersions") or []]
     if vulnerable:
-        got = _vulnerable_range(vulnerable, rtype)
+        got = _vulnerable_range(vulnerable, rtype, patched, ecosystem)
         if got is None:
             batch.skip(where, f"vulnerable versions not expressible: {vulnerable}")
             return None
