@@ -22,6 +22,8 @@ def all_analyzers() -> list[Analyzer]:
     found.append(ApkAnalyzer())
     from hullscan.inventory.java_archive import JavaArchiveAnalyzer
     found.append(JavaArchiveAnalyzer())
+    from hullscan.inventory.java_declared import JavaDeclaredAnalyzer
+    found.append(JavaDeclaredAnalyzer())
     from hullscan.inventory.node_lock import NodeLockAnalyzer
     found.append(NodeLockAnalyzer())
     from hullscan.inventory.node_package import NodePackageAnalyzer

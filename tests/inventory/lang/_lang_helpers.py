@@ -6,10 +6,26 @@ import json
 import re
 from pathlib import Path
 
-from conftest import read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.model import Inventory
 from hullscan.inventory.registry import all_analyzers
+
+def _root_conftest():  # type: ignore[no-untyped-def]
+    """tests/conftest.py by path: `from conftest import …` may resolve to another directory's
+    conftest (tests/image/conftest.py) when the whole suite runs."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_hullscan_root_conftest", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_ROOT = _root_conftest()
+read_tree = _ROOT.read_tree
+require_tool = _ROOT.require_tool
 
 TRIVY = Path("fixtures/lockfiles/trivy-integration")
 

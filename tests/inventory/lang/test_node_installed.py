@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import read_tree
+from _lang_helpers import read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.node_package import NodePackageAnalyzer
 

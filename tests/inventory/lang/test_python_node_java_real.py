@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from _lang_helpers import require_tool
 from hullscan.inventory.model import Package
 
 pytestmark = pytest.mark.slow
@@ -148,7 +148,7 @@ def test_syft_agrees(real, packages: list[Package]) -> None:  # type: ignore[no-
 
 def test_os_owned_language_packages(real) -> None:  # type: ignore[no-untyped-def]
     """Language packages shipped by Debian packages are `owned_by` them (owner per `dpkg-query -S`)."""
-    from conftest import read_tree
+    from _lang_helpers import read_tree
     from hullscan.inventory.applier import analyze_files
     from hullscan.inventory.registry import all_analyzers
 

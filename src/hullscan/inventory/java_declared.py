@@ -1,0 +1,110 @@
+"""Declared Java dependencies: `pom.xml` (direct dependencies, versions resolved through parents,
+properties and imported BOMs found in the same image) and `gradle.lockfile`.
+
+POMs outside a project (`*.pom` in a local repository such as ~/.m2/repository or Debian's
+/usr/share/maven-repo) are read only to resolve parents and BOMs; POMs inside jars belong to the
+java-archive analyzer. Transitive dependencies are not resolved (that needs the artifacts' own POMs
+from a repository; a gradle.lockfile already lists the whole graph)."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from packageurl import PackageURL
+
+from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.lockfiles import gradle_lock, maven_pom
+from hullscan.inventory.lockfiles.spdx import to_spdx
+from hullscan.inventory.model import Package
+
+
+def _is_gradle(path: str) -> bool:
+    base = path.rsplit("/", 1)[-1]
+    return base == "gradle.lockfile" or ("/gradle/dependency-locks/" in path and base.endswith(".lockfile"))
+
+
+class JavaDeclaredAnalyzer(Analyzer):
+    """Maven dependencies declared by pom.xml and gradle.lockfile."""
+
+    name = "java-declared"
+    version = 1
+    max_size = 8 * MiB
+
+    def wants(self, path: str, size: int, mode: int) -> bool:
+        if "/META-INF/" in path:
+            return False
+        return path.endswith(("/pom.xml", ".pom")) or _is_gradle(path)
+
+    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        try:
+            if _is_gradle(path):
+                pkgs = gradle_lock.parse(data, warn)
+                return {"format": "gradle", "packages": pkgs} if pkgs else None
+            pom = maven_pom.parse(data, warn)
+        except Exception as exc:  # a parser bug on hostile input must not stop the scan
+            warn(f"cannot parse {path.rsplit('/', 1)[-1]}: {type(exc).__name__}: {exc}")
+            return None
+        return {"pom": pom} if pom else None
+
+    def assemble(self, view: AnalyzerView) -> Assembled:
+        poms = {p: ff.fact["pom"] for p, ff in view.files.items() if isinstance(ff.fact, dict) and "pom" in ff.fact}
+        by_coords: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
+        for p, pom in sorted(poms.items()):
+            par = pom.get("parent") or {}
+            key = (pom.get("group") or par.get("group", ""), pom.get("artifact", ""), pom.get("version") or par.get("version", ""))
+            by_coords.setdefault(key, (p, pom))
+
+        def lookup(from_path: str, group: str, artifact: str, version: str, relative: str) -> tuple[str, dict[str, Any]] | None:
+            if relative != "-":
+                rel = relative or "../pom.xml"
+                cand = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), rel))
+                if not cand.endswith((".xml", ".pom")):
+                    cand = posixpath.join(cand, "pom.xml")
+                hit = poms.get(cand)
+                if hit is not None and hit.get("artifact") == artifact:
+                    return cand, hit
+            return by_coords.get((group, artifact, version))
+
+        pkgs: list[Package] = []
+        for path, ff in sorted(view.files.items()):
+            fact = ff.fact
+            if not isinstance(fact, dict):
+                continue
+            if fact.get("format") == "gradle":
+                for rec in fact["packages"]:
+                    group, _, artifact = rec["name"].partition(":")
+                    pkgs.append(_package(self.name, path, group, artifact, rec["version"], dev=rec["dev"], extra={"lockfile": "gradle"}))
+                continue
+            if "pom" not in fact or not path.endswith("/pom.xml"):
+                continue
+            res = maven_pom.resolve(path, fact["pom"], lookup)
+            if res["unresolved"]:
+                view.warn(path, f"{res['unresolved']} dependencies without a resolvable version left out")
+            if res["group"] and res["artifact"] and res["version"] and "${" not in res["version"]:
+                lic = [to_spdx(x) for x in fact["pom"].get("licenses") or [] if x]
+                pkgs.append(_package(self.name, path, res["group"], res["artifact"], res["version"], licenses=lic,
+                                     extra={"lockfile": "pom", "relationship": "root"}))
+            for d in res["deps"]:
+                extra: dict[str, Any] = {"lockfile": "pom", "scope": d["scope"]}
+                if d["optional"]:
+                    extra["optional"] = True
+                pkgs.append(_package(self.name, path, d["group"], d["artifact"], d["version"], dev=d["scope"] == "test", extra=extra))
+        return Assembled(packages=pkgs)
+
+
+def _package(analyzer: str, path: str, group: str, artifact: str, version: str, *, dev: bool = False,
+             licenses: list[str] | None = None, extra: dict[str, Any]) -> Package:
+    return Package(
+        type="maven",
+        name=f"{group}:{artifact}",
+        version=version,
+        ecosystem="Maven",
+        purl=PackageURL(type="maven", namespace=group, name=artifact, version=version).to_string(),
+        analyzer=analyzer,
+        paths=(path,),
+        licenses=tuple(x for x in licenses or () if x),
+        kind="declared",
+        dev=dev,
+        extra=extra,
+    )
