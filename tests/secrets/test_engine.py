@@ -61,7 +61,7 @@ def test_size_cap_and_huge_single_line() -> None:
     data = filler[:5_000_000] + f' k="{GHP}" '.encode() + filler[:4_000_000] + b"token=abc;" * 1000
     t = time.perf_counter()
     found = scan_bytes("/app/bundle.js", data)
-    assert time.perf_counter() - t < 2.0
+    assert time.perf_counter() - t < 10.0  # ~0.1 s here; generous for a loaded CI box
     assert [f.rule_id for f in found] == ["github-pat"]
     assert len(found[0].match) < 260  # context cut around the secret, not the 10 MB line
     # bytes beyond the cap are not scanned

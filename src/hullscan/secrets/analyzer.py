@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
-from hullscan.secrets.engine import MAX_SIZE, scan_bytes
+from hullscan.secrets.engine import MAX_SIZE, path_allowed, scan_bytes
 from hullscan.secrets.rules import Ruleset, build_ruleset, default_ruleset, load_config
 
 ENGINE_VERSION = b"hullscan-secret-engine-2"
@@ -54,9 +54,6 @@ class SecretAnalyzer(Analyzer):
         self.ruleset = ruleset or default_ruleset()
         if version is not None:
             self.version = version  # instance value: a custom config keys its own cache entries
-        self._path_allow = [
-            a.path for a in self.ruleset.allow if a.path is not None and a.regex is None and a.value is None
-        ]
 
     @classmethod
     def with_config(cls, path: str | Path) -> SecretAnalyzer:
@@ -70,7 +67,7 @@ class SecretAnalyzer(Analyzer):
         if _SKIP_SUFFIX.search(path) or _SKIP_DIR.search(path):
             return False
         # Files every rule would skip for their path (tests, docs, examples…): not worth reading.
-        return not any(p.search(path) for p in self._path_allow)
+        return not path_allowed(self.ruleset, path)
 
     def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
         try:

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from hullscan.secrets.finding import Finding, fingerprint, mask_secret
-from hullscan.secrets.prefilter import Prefilter
+from hullscan.secrets.prefilter import PathMatcher, Prefilter
 from hullscan.secrets.rules import Rule, Ruleset, default_ruleset
 
 MAX_SIZE = 10 * 1024 * 1024
@@ -89,6 +89,9 @@ class _Compiled:
         self.keyword_len = [len(k) for k in keywords]
         self.always = [r for r in ruleset.rules if not r.keywords]
         self.order = {r.id: i for i, r in enumerate(ruleset.rules)}
+        self.path_allow = PathMatcher(
+            [a.path for a in ruleset.allow if a.path is not None and a.regex is None and a.value is None]
+        )
 
 
 def _compiled(ruleset: Ruleset) -> _Compiled:
@@ -110,8 +113,9 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _path_allowed(ruleset: Ruleset, path: str) -> bool:
-    return any(a.path is not None and a.regex is None and a.value is None and a.path.search(path) for a in ruleset.allow)
+def path_allowed(ruleset: Ruleset, path: str) -> bool:
+    """True when a global path allow rule (tests, docs…) exempts the whole file."""
+    return _compiled(ruleset).path_allow.search(path)
 
 
 class _Blocks:
@@ -148,7 +152,7 @@ def _accept(ruleset: Ruleset, rule: Rule, path: str, data: bytes, c: _Candidate,
         if a.regex is not None and a.regex.search(whole):
             if a.path is None or a.path.search(path):
                 return False
-        if a.path is not None and a.regex is None and a.value is None and a.path.search(path):
+        if a.path is not None and a.regex is None and a.value is None and a in rule.allow and a.path.search(path):
             return False
     if rule.generic and any(p.search(value) for p in ruleset.generic_allow):
         return False
@@ -169,6 +173,37 @@ def _candidates(rule: Rule, data: bytes, start: int, end: int):
         for s, e in spans:
             if e > s:
                 yield _Candidate(rule, s, e, m.start(), m.end())
+
+
+_RUN = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+-"
+_SEPARATORS = frozenset(b"_.+-")
+ANCHOR_BACK = 80
+"""How far before a keyword an anchored rule's match may start (its identifier's beginning)."""
+
+
+def _anchored(rule: Rule, data: bytes, hits: set[int]):
+    """Try the regex only where a match can start: the beginning of the identifier run that holds
+    the keyword, and right after each separator inside it up to the keyword."""
+    tried: set[int] = set()
+    n = len(data)
+    for pos in sorted(hits):
+        lo = max(0, pos - ANCHOR_BACK)
+        seg = data[lo:pos]
+        start = pos - (len(seg) - len(seg.rstrip(_RUN)))
+        starts = [start] + [i + 1 for i in range(start, pos) if data[i] in _SEPARATORS]
+        starts.append(pos)
+        end = min(n, pos + rule.window)
+        for s in starts:
+            if s in tried:
+                continue
+            tried.add(s)
+            m = rule.regex.match(data, s, end)
+            if m is None or m.end() == m.start():
+                continue
+            spans = [m.span(g) for g in rule.secret_groups if m.span(g)[0] >= 0] or [m.span()]
+            for a, b in spans:
+                if b > a:
+                    yield _Candidate(rule, a, b, m.start(), m.end())
 
 
 def _drop_overlaps(cands: list[_Candidate], order: dict[str, int]) -> list[_Candidate]:
@@ -224,10 +259,11 @@ def scan_bytes(
         return []
     if len(data) > max_size:
         data = data[:max_size]
-    if _path_allowed(ruleset, path):
-        return []
     comp = _compiled(ruleset)
+    if comp.path_allow.search(path):
+        return []
     windows: dict[Rule, list[tuple[int, int]]] = defaultdict(list)
+    anchors: dict[Rule, set[int]] = defaultdict(set)
     whole: set[Rule] = set(comp.always)
     n = len(data)
     for kw, pos in comp.prefilter.scan(data):
@@ -235,9 +271,11 @@ def scan_bytes(
         for rule in comp.by_keyword[kw]:
             if rule.window <= 0:
                 whole.add(rule)
+            elif rule.anchor:
+                anchors[rule].add(pos)
             else:
                 windows[rule].append((max(0, pos - rule.window), min(n, pos + klen + rule.window)))
-    if not windows and not whole:
+    if not windows and not whole and not anchors:
         return []
 
     found: dict[tuple[str, int, int], _Candidate] = {}
@@ -252,6 +290,13 @@ def scan_bytes(
                 key = (rule.id, c.start, c.end)
                 if key not in found and _accept(ruleset, rule, path, data, c, blocks):
                     found[key] = c
+    for rule, hits in anchors.items():
+        if rule.path is not None and not rule.path.search(path):
+            continue
+        for c in _anchored(rule, data, hits):
+            key = (rule.id, c.start, c.end)
+            if key not in found and _accept(ruleset, rule, path, data, c, blocks):
+                found[key] = c
     if not found:
         return []
     accepted = _drop_overlaps(list(found.values()), comp.order)

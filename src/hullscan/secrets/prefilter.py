@@ -72,3 +72,47 @@ class Prefilter:
         for end, idx in self._ac.iter(text):  # pragma: no cover
             hits.append((idx, end + 1 - self._lens[idx]))
         return hits  # pragma: no cover
+
+
+class PathMatcher:
+    """Does any of these path regexes match? One Hyperscan pass per path for all of them (~3 µs);
+    Python's `re` took ~30 µs per pattern on these unanchored `(?:^|/)…` alternations. Patterns
+    Hyperscan cannot compile (lookarounds, backreferences) are searched with `re`."""
+
+    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
+        self._slow: list[re.Pattern[str]] = []
+        self._db = None
+        fast: list[tuple[bytes, int]] = []
+        for p in patterns:
+            expr, flags = p.pattern, 0
+            if _hs is None:
+                self._slow.append(p)
+                continue
+            if expr.startswith("(?i)"):
+                expr, flags = expr[4:], _hs.HS_FLAG_CASELESS
+            if p.flags & re.IGNORECASE:
+                flags = _hs.HS_FLAG_CASELESS
+            fast.append((expr.encode("utf-8"), flags | _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_ALLOWEMPTY))
+            try:  # each alone first, so one bad pattern falls back alone
+                _hs.Database().compile(expressions=[fast[-1][0]], ids=[0], elements=1, flags=[fast[-1][1]])
+            except Exception:  # hyperscan.error: unsupported construct
+                fast.pop()
+                self._slow.append(p)
+        if fast:
+            db = _hs.Database()
+            db.compile(expressions=[e for e, _ in fast], ids=list(range(len(fast))), elements=len(fast),
+                       flags=[f for _, f in fast])
+            self._db = db
+            self._local = threading.local()
+
+    def search(self, path: str) -> bool:
+        if self._db is not None:
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = _hs.Scratch(self._db)
+            hit: list[int] = []
+            self._db.scan(path.encode("utf-8", "surrogateescape"), match_event_handler=lambda *a: hit.append(1),
+                          scratch=scratch)
+            if hit:
+                return True
+        return any(p.search(path) for p in self._slow)

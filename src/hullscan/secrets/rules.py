@@ -67,6 +67,10 @@ class Rule:
     """Bytes searched either side of a keyword hit; 0 = the whole file (custom rules)."""
     generic: bool = False
     """The value is free-form: global placeholder words also disqualify it."""
+    anchor: bool = False
+    """The match starts in the identifier holding the keyword (`AWS_SECRET_KEY=`, `postgres://`):
+    the regex is only tried there (`match`), not at every byte of a window — the generic rules'
+    key-name prefixes made window searches the engine's main cost."""
     builtin: bool = True
 
 
@@ -168,6 +172,7 @@ def _rule(raw: Any, builtin: bool) -> Rule:
         path=_compile_str(raw["path"], f"rule {rid}") if raw.get("path") else None,
         window=window if raw.get("keywords") else 0,
         generic=bool(raw.get("generic", False)),
+        anchor=bool(raw.get("anchor", False)) and bool(raw.get("keywords")),
         builtin=builtin,
     )
 
