@@ -77,3 +77,9 @@ def test_withdrawn_left_out_by_default(tmp_path: Path, shared: Path) -> None:
         assert db.affected_for([key])[key] == []
         assert len(db.affected_for([key], include_withdrawn=True)[key]) == 1
         assert db.advisories(["GO-2020-0001"])["GO-2020-0001"].withdrawn == "2024-01-01T00:00:00Z"
+
+
+def test_cli_format_names_match_the_importers() -> None:
+    from hullscan.vulndb import cli, feeds
+
+    assert cli.FORMATS == tuple(feeds.FORMATS)

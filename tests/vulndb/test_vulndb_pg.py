@@ -33,15 +33,32 @@ def _snapshot(db: VulnDB) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def small(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
+    """Real feed files, with DSA/list cut after DSA-4685-1 (the list is newest first) to keep the
+    PostgreSQL tests quick; and a SQLite DB imported from them."""
+    tmp = tmp_path_factory.mktemp("pgsmall")
+    lines = (shared / "vulndata/debian-tracker/data/DSA/list").read_text().splitlines(keepends=True)
+    cut = next(i for i, ln in enumerate(lines) if ln.startswith("[") and "DSA-4684-1" in ln)
+    (tmp / "DSA").mkdir()
+    (tmp / "DSA/list").write_text("".join(lines[:cut]))
+    v = shared / "vulndata"
+    paths = [tmp / "DSA/list", v / "alpine-secdb/v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
+             v / "rustsec/sample/crates", v / "rubysec/sample", v / "kev/known_exploited_vulnerabilities.json"]
+    with VulnDB.open(tmp / "small.sqlite", create=True) as db:
+        importer.write(db, importer.read(paths))
+    return paths, tmp / "small.sqlite"
+
+
 @pytest.mark.postgres
-def test_import_on_postgres_matches_sqlite(pg_url: str, subset: list[Path], subset_db: Path) -> None:
-    summary = importer.read(subset)
+def test_import_on_postgres_matches_sqlite(pg_url: str, small: tuple[list[Path], Path]) -> None:
+    paths, lite_path = small
     with VulnDB.open(pg_url, create=True) as pg:
-        importer.write(pg, summary)
+        importer.write(pg, importer.read(paths))
         got = _snapshot(pg)
         (apt,) = [r for r in got["affected"][("Debian:10", "apt")] if r[0] == "DSA-4685-1"]
         assert apt[1] == "fixed" and "1.8.2.1" in apt[2]  # DSA/list: [buster] - apt 1.8.2.1
-    with VulnDB.open(subset_db) as lite:
+    with VulnDB.open(lite_path) as lite:
         assert got == _snapshot(lite)
 
 
@@ -91,7 +108,8 @@ def test_update_on_postgres(pg_url: str, server, tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_bundle_sqlite_to_postgres(pg_url: str, subset_db: Path, tmp_path: Path) -> None:
+def test_bundle_sqlite_to_postgres(pg_url: str, small: tuple[list[Path], Path], tmp_path: Path) -> None:
+    subset_db = small[1]
     b = tmp_path / "db.bundle"
     r = subprocess.run([sys.executable, "-m", "hullscan", "db", "export", str(b), "--db", str(subset_db)],
                        capture_output=True, text=True, timeout=120)
@@ -110,7 +128,8 @@ def test_bundle_sqlite_to_postgres(pg_url: str, subset_db: Path, tmp_path: Path)
         assert _snapshot(n) == got
 
 
-def test_corrupt_bundle_rejected(subset_db: Path, tmp_path: Path) -> None:
+def test_corrupt_bundle_rejected(small: tuple[list[Path], Path], tmp_path: Path) -> None:
+    subset_db = small[1]
     b = tmp_path / "db.bundle"
     with VulnDB.open(subset_db) as db:
         bundle.export(db, b)

@@ -12,10 +12,11 @@ from typing import Optional
 import typer
 
 from hullscan.errors import DatabaseError, FetchError, InputError, UsageError
-from hullscan.vulndb import bundle, importer
-from hullscan.vulndb import update as upd
-from hullscan.vulndb.feeds import FORMATS
-from hullscan.vulndb.store import VulnDB
+from hullscan.vulndb import sources as src
+
+# The heavy modules (SQLAlchemy, httpx, the importers) load inside the commands: every `hullscan`
+# invocation imports this module to register `db`.
+FORMATS = ("osv", "nvd", "kev", "epss", "debian-json", "debian-list", "alpine", "wolfi", "rustsec", "rubysec")
 
 app = typer.Typer(
     help="The vulnerability database: update from the public feeds, import files, status, export.\n\n"
@@ -31,8 +32,9 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-class _Reporter(upd.Reporter):
-    """Per-feed progress on stderr: a redrawn line on a terminal, plain lines otherwise."""
+class _Reporter:
+    """Per-feed progress on stderr: a redrawn line on a terminal, plain lines otherwise
+    (the `hullscan.vulndb.update.Reporter` protocol)."""
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
@@ -66,12 +68,14 @@ class _Reporter(upd.Reporter):
 
 @app.command("update")
 def update_cmd(
-    feed: list[str] = typer.Option([], "--feed", help=f"Feed to update (repeatable). Default: {', '.join(upd.DEFAULT_FEEDS)} (+nvd with NVD_API_KEY). Known: {', '.join(upd.SOURCES)}."),
+    feed: list[str] = typer.Option([], "--feed", help=f"Feed to update (repeatable). Default: {', '.join(src.DEFAULT_FEEDS)} (+nvd with NVD_API_KEY). Known: {', '.join(src.SOURCES)}."),
     feed_url: list[str] = typer.Option([], "--feed-url", help="NAME=URL: mirror for a feed (repeatable; for osv/alpine a base URL)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Start from an empty DB (replaces a corrupt/foreign/old one)."),
     db: Optional[str] = DB_OPT,
 ) -> None:
     """Download the feeds and switch to the new data atomically; a failing feed keeps its old data."""
+    from hullscan.vulndb import update as upd
+
     urls: dict[str, list[str]] = {}
     for item in feed_url:
         name, sep, url = item.partition("=")
@@ -99,6 +103,9 @@ def import_cmd(
     db: Optional[str] = DB_OPT,
 ) -> None:
     """Import feed files from disk (air-gapped sites); all-or-nothing per feed."""
+    from hullscan.vulndb import bundle, importer
+    from hullscan.vulndb.store import VulnDB
+
     bundles = [p for p in paths if bundle.is_bundle(p)]
     others = [p for p in paths if p not in bundles]
     summary = importer.read(others, fmt=fmt, feed=feed, progress=lambda m: _err(f"db import: {m}")) if others else None
@@ -157,6 +164,8 @@ def status_cmd(
     db: Optional[str] = DB_OPT,
 ) -> None:
     """Feeds, counts and ages; warns past --max-age (fails only with --fail-stale)."""
+    from hullscan.vulndb.store import VulnDB
+
     limit = parse_age(max_age)
     store = VulnDB.open(db)
     try:
@@ -201,6 +210,9 @@ def export_cmd(
     db: Optional[str] = DB_OPT,
 ) -> None:
     """Write the whole DB as one checksummed bundle for offline machines."""
+    from hullscan.vulndb import bundle
+    from hullscan.vulndb.store import VulnDB
+
     store = VulnDB.open(db)
     try:
         man = bundle.export(store, file)
