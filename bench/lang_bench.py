@@ -6,7 +6,7 @@ Image: a docker-archive with two uncompressed layers built from the slow tests' 
 package-lock.json). Two walks of every layer through the real walker (`collect_facts`, no cache):
 
 - baseline: one analyzer that wants nothing — the cost of reading the layers (tar parsing, digest);
-- language: python-dist, python-lock, node-package, node-lock, java-archive.
+- language: python-dist, python-lock, node-package, node-lock, java-archive, java-declared.
 
 It also counts the files and bytes handed to `analyze` against everything in the layers, to show
 that only wanted files are read into memory. Target: language ≤ 1.30 × baseline.
@@ -34,6 +34,7 @@ from hullscan.image.analyze import collect_facts  # noqa: E402
 from hullscan.image.target import SourceOptions, open_image  # noqa: E402
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn  # noqa: E402
 from hullscan.inventory.java_archive import JavaArchiveAnalyzer  # noqa: E402
+from hullscan.inventory.java_declared import JavaDeclaredAnalyzer  # noqa: E402
 from hullscan.inventory.node_lock import NodeLockAnalyzer  # noqa: E402
 from hullscan.inventory.node_package import NodePackageAnalyzer  # noqa: E402
 from hullscan.inventory.python_dist import PythonDistAnalyzer  # noqa: E402
@@ -126,7 +127,7 @@ def walk(path: Path, analyzers: list[Analyzer]) -> float:
 
 def main() -> None:
     path, files, size = build_image()
-    lang = [PythonDistAnalyzer(), PythonLockAnalyzer(), NodePackageAnalyzer(), NodeLockAnalyzer(), JavaArchiveAnalyzer()]
+    lang = [PythonDistAnalyzer(), PythonLockAnalyzer(), NodePackageAnalyzer(), NodeLockAnalyzer(), JavaArchiveAnalyzer(), JavaDeclaredAnalyzer()]
     tally = {"files": 0, "bytes": 0}
     walk(path, [Counting(a, tally) for a in lang])
     base = min(walk(path, [Nothing()]) for _ in range(5))
