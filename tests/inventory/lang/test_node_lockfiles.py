@@ -106,3 +106,24 @@ def test_npm_v1_direct_from_package_json() -> None:
     got = sorted((p.name, p.version, p.dev, p.indirect, p.extra.get("relationship", "")) for p in inv.packages)
     assert got == [("debug", "2.6.9", False, True, ""), ("debug", "3.1.0", True, True, ""), ("express", "4.16.0", False, False, ""),
                    ("mocha", "5.2.0", True, False, ""), ("p", "1.0.0", False, False, "root")]
+
+
+def test_pnpm_v5_scoped_keys_with_peer_suffixes() -> None:
+    lock = b"""lockfileVersion: 5.4
+dependencies:
+  react: 16.0.0
+devDependencies:
+  '@babel/core': 7.0.0_react@16.0.0
+packages:
+  /@babel/core/7.0.0_react@16.0.0:
+    dependencies:
+      '@babel/types': 7.0.0
+    dev: true
+  /@babel/types/7.0.0:
+    dev: true
+  /react/16.0.0:
+    dev: false
+"""
+    inv = analyze_files([NodeLockAnalyzer()], [{"/w/pnpm-lock.yaml": lock}])
+    assert sorted((p.name, p.version, p.dev, p.indirect) for p in inv.packages) == [
+        ("@babel/core", "7.0.0", True, False), ("@babel/types", "7.0.0", True, True), ("react", "16.0.0", False, False)]

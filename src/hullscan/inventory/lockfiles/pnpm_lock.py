@@ -21,15 +21,18 @@ _PEER = re.compile(r"\(.*$")
 def parse_key(key: str, major: int) -> tuple[str, str]:
     """A packages key → (name, version); version '' for non-registry keys."""
     k = _PEER.sub("", key.lstrip("/"))
-    if major < 6 and "@" not in k.lstrip("@").split("/", 1)[-1]:
-        k = k.split("_", 1)[0]  # v5 peer suffix `1.0.0_react@16.0.0`
-        name, _, version = k.rpartition("/")
-    else:
-        at = k.rfind("@")
-        name, version = (k[:at], k[at + 1 :]) if at > 0 else (k, "")
-        if major < 6 and "_" in version:
-            version = version.split("_", 1)[0]
-    return name, version
+    if major < 6:
+        # v5: `/name/1.0.0[_peers]`, `/@scope/name/1.0.0[_react@16.0.0]`
+        parts = k.split("/")
+        n = 2 if parts[0].startswith("@") else 1
+        if len(parts) == n + 1:
+            return "/".join(parts[:n]), parts[n].split("_", 1)[0]
+        if len(parts) == n and "@" in k[1:]:  # a v6-style key in a 5.x file
+            at = k.rfind("@")
+            return k[:at], k[at + 1 :]
+        return k, ""
+    at = k.rfind("@")
+    return (k[:at], k[at + 1 :]) if at > 0 else (k, "")
 
 
 def _ref(name: str, ref: Any, major: int) -> str | None:
