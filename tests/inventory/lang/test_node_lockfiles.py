@@ -127,3 +127,11 @@ packages:
     inv = analyze_files([NodeLockAnalyzer()], [{"/w/pnpm-lock.yaml": lock}])
     assert sorted((p.name, p.version, p.dev, p.indirect) for p in inv.packages) == [
         ("@babel/core", "7.0.0", True, False), ("@babel/types", "7.0.0", True, True), ("react", "16.0.0", False, False)]
+
+
+def test_yarn_classic_alias_and_scoped_patterns() -> None:
+    lock = (b'"string-width-cjs@npm:string-width@^4.2.0":\n  version "4.2.3"\n\n'
+            b'"@babel/core@^7.0.0", "@babel/core@^7.1.0":\n  version "7.22.0"\n')
+    inv = analyze_files([NodeLockAnalyzer()], [{"/y/yarn.lock": lock}])
+    assert sorted((p.name, p.version, p.purl) for p in inv.packages) == [
+        ("@babel/core", "7.22.0", "pkg:npm/%40babel/core@7.22.0"), ("string-width", "4.2.3", "pkg:npm/string-width@4.2.3")]

@@ -38,6 +38,9 @@ def parse(data: bytes, warn: WarnFn) -> dict[str, Any]:
         if not pats:
             continue
         name = name_hint or split_pattern(pats[0])[0]
+        alias = split_pattern(pats[0])[1]
+        if not name_hint and alias.startswith("npm:") and alias.find("@", 5) > 0:
+            name = split_pattern(alias[4:])[0]  # `alias@npm:real@^1`: the installed package is `real`
         if not version or not version[:1].isdigit():
             continue
         ident = f"{name}@{version}"
