@@ -218,11 +218,48 @@ def clean_env(tmp_path) -> dict[str, str]:
     return env
 
 
+def _in_process(args: tuple[str, ...], stdin: str | None, env: dict[str, str]) -> Run:
+    """`hullscan ARGS` through the real entry point (`hullscan.cli.main`: parsing, error lines, exit
+    codes) inside this process, with its own argv, stdin, stdout, stderr and environment: the
+    interpreter start-up (~2 s on the loaded test machine) is paid once per session, not per run."""
+    import io
+
+    from hullscan import cli
+
+    saved_env = dict(os.environ)
+    old = sys.argv, sys.stdin, sys.stdout, sys.stderr
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+    err = io.StringIO()
+    code = 0
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv, sys.stdin, sys.stdout, sys.stderr = ["hullscan", *args], io.StringIO(stdin or ""), out, err
+    try:
+        cli.main()
+    except SystemExit as ex:
+        code = ex.code if isinstance(ex.code, int) else (0 if ex.code is None else 1)
+    finally:
+        sys.argv, sys.stdin, sys.stdout, sys.stderr = old
+        os.environ.clear()
+        os.environ.update(saved_env)
+    out.flush()
+    return Run(code, out.buffer.getvalue().decode(), err.getvalue())
+
+
 @pytest.fixture
 def hullscan(clean_env):
-    def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
+    """Run the CLI; `fresh_process=True` for a real subprocess (needed where process-wide state
+    matters, e.g. SSL_CERT_FILE read once per process)."""
+
+    def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 300,
+            fresh_process: bool = False) -> Run:
+        full_env = {**clean_env, **(env or {})}
+        if not fresh_process:
+            result = _in_process(args, stdin, full_env)
+            assert "Traceback" not in result.stderr, result.stderr
+            return result
         cmd = [str(HULLSCAN) if HULLSCAN.exists() else sys.executable, *([] if HULLSCAN.exists() else ["-m", "hullscan"]), *args]
-        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env={**clean_env, **(env or {})})
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env=full_env)
         assert "Traceback" not in proc.stderr, proc.stderr
         return Run(proc.returncode, proc.stdout, proc.stderr)
 

@@ -110,11 +110,11 @@ def test_token_auth(token_registry, images, hullscan):
 
 def test_tls_verified_by_default(tls_registry, images, hullscan):
     ref = f"{tls_registry.host}/test/app:1.0"
-    strict = hullscan("image", ref, *SCAN)
+    strict = hullscan("image", ref, *SCAN, fresh_process=True)
     assert strict.code == 3
     assert "certificate" in strict.stderr and tls_registry.host in strict.stderr and "--insecure" in strict.stderr
     loose = hullscan("image", ref, *SCAN, "--insecure")
     assert loose.code == 0, loose.stderr
     assert loose.report["target"]["manifest_digest"] == images.app.manifest_digest
-    trusted = hullscan("image", ref, *SCAN, env={"SSL_CERT_FILE": str(tls_registry.tls[0])})
+    trusted = hullscan("image", ref, *SCAN, env={"SSL_CERT_FILE": str(tls_registry.tls[0])}, fresh_process=True)
     assert trusted.code == 0, trusted.stderr
