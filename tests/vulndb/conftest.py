@@ -150,3 +150,26 @@ def server(shared: Path) -> Iterator[tuple[str, Feeds]]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def hs(capsys: pytest.CaptureFixture[str]):
+    """Run `hullscan ARGS...` in-process through the real entry point: (exit code, stdout, stderr)."""
+    import sys
+
+    from hullscan.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        old = sys.argv
+        sys.argv = ["hullscan", *args]
+        code = 0
+        try:
+            main()
+        except SystemExit as ex:
+            code = ex.code if isinstance(ex.code, int) else (0 if ex.code is None else 1)
+        finally:
+            sys.argv = old
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from hullscan.vulndb import importer
@@ -14,34 +12,30 @@ from hullscan.vulndb.store import VulnDB
 FIX = Path(__file__).parent / "fixtures"
 
 
-def _hs(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hullscan", "db", *args], capture_output=True, text=True, timeout=120)
-
-
-def test_import_summary_and_status(tmp_path: Path) -> None:
+def test_import_summary_and_status(tmp_path: Path, hs) -> None:
     db = tmp_path / "db.sqlite"
-    r = _hs("import", str(FIX / "alpine-v3.19-main.json"), str(FIX / "epss_scores-2023-03-20.csv"), "--db", str(db))
-    assert r.returncode == 0, r.stderr
-    assert "alpine" in r.stdout and "1 skipped" in r.stdout and "no pkg.name" in r.stdout
-    assert "epss" in r.stdout and "2 skipped" in r.stdout
-    r = _hs("status", "--db", str(db), "--json")
-    assert r.returncode == 0 and r.stderr == ""
-    st = json.loads(r.stdout)
+    code, out, err = hs("db", "import", str(FIX / "alpine-v3.19-main.json"), str(FIX / "epss_scores-2023-03-20.csv"), "--db", str(db))
+    assert code == 0, err
+    assert "alpine" in out and "1 skipped" in out and "no pkg.name" in out
+    assert "epss" in out and "2 skipped" in out
+    code, out, err = hs("db", "status", "--db", str(db), "--json")
+    assert code == 0 and err == ""
+    st = json.loads(out)
     assert {f["feed"]: f["records"] for f in st["feeds"]} == {"alpine": 0, "epss": 3}
     assert st["ecosystems"] == ["Alpine:v3.19"] and st["counts"]["hs_epss"] == 3
     # make the alpine feed 10 days old: a warning by default, exit 4 only with --fail-stale
     with sqlite3.connect(db) as c:
         c.execute("UPDATE hs_feed SET imported_at='2000-01-01T00:00:00Z' WHERE feed='alpine'")
-    r = _hs("status", "--db", str(db), "--max-age", "7d")
-    assert r.returncode == 0 and "stale" in r.stderr and "alpine" in r.stderr
-    r = _hs("status", "--db", str(db), "--max-age", "7d", "--fail-stale")
-    assert r.returncode == 4 and "alpine" in r.stderr
+    code, out, err = hs("db", "status", "--db", str(db), "--max-age", "7d")
+    assert code == 0 and "stale" in err and "alpine" in err
+    code, out, err = hs("db", "status", "--db", str(db), "--max-age", "7d", "--fail-stale")
+    assert code == 4 and "alpine" in err
 
 
-def test_import_nothing_recognized_is_exit_2(tmp_path: Path) -> None:
+def test_import_nothing_recognized_is_exit_2(tmp_path: Path, hs) -> None:
     (tmp_path / "notes.json").write_text('{"hello": "world"}')
-    r = _hs("import", str(tmp_path / "notes.json"), "--db", str(tmp_path / "db.sqlite"))
-    assert r.returncode == 2 and "no feed data recognized" in r.stderr
+    code, out, err = hs("db", "import", str(tmp_path / "notes.json"), "--db", str(tmp_path / "db.sqlite"))
+    assert code == 2 and "no feed data recognized" in err
 
 
 def test_every_osv_ecosystem(tmp_path: Path, shared: Path) -> None:

@@ -3,8 +3,6 @@ between backends, and per-feed transactions."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -108,12 +106,11 @@ def test_update_on_postgres(pg_url: str, server, tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_bundle_sqlite_to_postgres(pg_url: str, small: tuple[list[Path], Path], tmp_path: Path) -> None:
+def test_bundle_sqlite_to_postgres(pg_url: str, small: tuple[list[Path], Path], tmp_path: Path, hs) -> None:
     subset_db = small[1]
     b = tmp_path / "db.bundle"
-    r = subprocess.run([sys.executable, "-m", "hullscan", "db", "export", str(b), "--db", str(subset_db)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    code, out, err = hs("db", "export", str(b), "--db", str(subset_db))
+    assert code == 0, err
     assert bundle.is_bundle(b)
     with VulnDB.open(pg_url, create=True) as pg:
         bundle.load(pg, b)
@@ -121,14 +118,13 @@ def test_bundle_sqlite_to_postgres(pg_url: str, small: tuple[list[Path], Path], 
     with VulnDB.open(subset_db) as lite:
         assert got == _snapshot(lite)
     # and back into a fresh SQLite file through the CLI
-    r = subprocess.run([sys.executable, "-m", "hullscan", "db", "import", str(b), "--db", str(tmp_path / "n.sqlite")],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    code, out, err = hs("db", "import", str(b), "--db", str(tmp_path / "n.sqlite"))
+    assert code == 0, err
     with VulnDB.open(tmp_path / "n.sqlite") as n:
         assert _snapshot(n) == got
 
 
-def test_corrupt_bundle_rejected(small: tuple[list[Path], Path], tmp_path: Path) -> None:
+def test_corrupt_bundle_rejected(small: tuple[list[Path], Path], tmp_path: Path, hs) -> None:
     subset_db = small[1]
     b = tmp_path / "db.bundle"
     with VulnDB.open(subset_db) as db:
@@ -138,6 +134,5 @@ def test_corrupt_bundle_rejected(small: tuple[list[Path], Path], tmp_path: Path)
     b.write_bytes(bytes(raw))
     with VulnDB.open(tmp_path / "x.sqlite", create=True) as db, pytest.raises(InputError, match="checksum|corrupt"):
         bundle.load(db, b)
-    r = subprocess.run([sys.executable, "-m", "hullscan", "db", "import", str(b), "--db", str(tmp_path / "y.sqlite")],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "Traceback" not in r.stderr
+    code, out, err = hs("db", "import", str(b), "--db", str(tmp_path / "y.sqlite"))
+    assert code == 2 and "checksum" in err

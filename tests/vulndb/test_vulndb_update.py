@@ -5,9 +5,6 @@ its previous data while the others update."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,21 +87,22 @@ def test_truncated_body_keeps_previous_data_others_update(server: tuple[str, Fee
     assert not list(tmp_path.glob(".db.sqlite.update-*"))  # staging file renamed or removed
 
 
-def test_real_archives_and_cli(server: tuple[str, Feeds], tmp_path: Path) -> None:
+def test_real_archives_and_cli(server: tuple[str, Feeds], tmp_path: Path, hs, monkeypatch) -> None:
     base, feeds = server
     feeds.script["/alpine/v3.10/main.yaml"] = ["500"]
-    env = {**os.environ, "HULLSCAN_HTTP_BACKOFF": "0.01", "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    monkeypatch.setenv("HULLSCAN_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     db = tmp_path / "db.sqlite"
-    cmd = [sys.executable, "-m", "hullscan", "db", "update", "--db", str(db), "--feed", "osv", "--feed", "alpine",
-           "--feed-url", f"osv={base}/go/golang-vulndb-osv.tar.gz",
-           "--feed-url", f"alpine={base}/alpine/v3.10/main.yaml", "--feed-url", f"alpine={base}/alpine/v3.10/community.yaml"]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert "db update: osv:" in r.stderr and "db update: alpine:" in r.stderr and "retrying" in r.stderr
+    code, out, err = hs("db", "update", "--db", str(db), "--feed", "osv", "--feed", "alpine",
+                        "--feed-url", f"osv={base}/go/golang-vulndb-osv.tar.gz",
+                        "--feed-url", f"alpine={base}/alpine/v3.10/main.yaml",
+                        "--feed-url", f"alpine={base}/alpine/v3.10/community.yaml")
+    assert code == 0, err
+    assert "db update: osv:" in err and "db update: alpine:" in err and "retrying" in err
+    assert (tmp_path / "xdg/hullscan/feeds/osv").is_dir()
     with VulnDB.open(db) as v:
         assert v.feed("osv").advisories == 4291  # DATA.md: osv-go holds 4,291 GO-* records
-    r = subprocess.run([sys.executable, "-m", "hullscan", "db", "update", "--db", str(db), "--feed", "kev",
-                        "--feed-url", f"kev={base}/missing.json"], capture_output=True, text=True, env=env, timeout=60)
-    assert r.returncode == 3 and "HTTP 404" in r.stderr and "Traceback" not in r.stderr
+    code, out, err = hs("db", "update", "--db", str(db), "--feed", "kev", "--feed-url", f"kev={base}/missing.json")
+    assert code == 3 and "HTTP 404" in err
     with VulnDB.open(db) as v:
         assert v.feed("osv").advisories == 4291

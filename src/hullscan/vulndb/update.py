@@ -14,9 +14,8 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
 
-from hullscan.errors import DatabaseError, FetchError, HullscanError, InputError
+from hullscan.errors import DatabaseError, HullscanError, InputError
 from hullscan.vulndb import importer
 from hullscan.vulndb.http import Downloader, Fetched
 from hullscan.vulndb.model import FeedBatch
