@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, read_tree
+from testsupport import SHARED, read_tree
 
 from hullscan.inventory.apk import ApkAnalyzer, split_licenses
 from hullscan.inventory.applier import analyze_files

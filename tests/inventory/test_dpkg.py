@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, read_tree
+from testsupport import SHARED, read_tree
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dpkg import DpkgAnalyzer, parse_copyright

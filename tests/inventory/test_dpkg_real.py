@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
+from testsupport import require_tool
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dpkg import DpkgAnalyzer

@@ -9,7 +9,7 @@ import pytest
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.os_release import OSReleaseAnalyzer, is_eol
-from conftest import SHARED, read_tree
+from testsupport import SHARED, read_tree
 
 HERE = Path(__file__).parent
 EXPECTED = HERE / "fixtures" / "os" / "os-release-expected.tsv"

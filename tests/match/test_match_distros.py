@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from trivy_packages import inventory_from_golden  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
-from conftest import read_tree  # noqa: E402
+from testsupport import read_tree  # noqa: E402
 
 
 def _db(tmp: Path, *paths: Path) -> VulnDB:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from trivy_db import build_db  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
-from conftest import SHARED  # noqa: E402
+from testsupport import SHARED  # noqa: E402
 
 TRIVY = SHARED / "fixtures/lockfiles/trivy-integration"
 # Cases whose options change what trivy reports in ways that are not matching: file/dir skips

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from conftest import read_tree
+from testsupport import read_tree
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.secrets.analyzer import SecretAnalyzer

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import read_tree
+from testsupport import read_tree
 
 from hullscan.errors import InputError
 from hullscan.inventory.applier import analyze_files

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
+from testsupport import require_tool
 from secret_trees import debian_rootfs, pypi_site
 
 from hullscan.secrets.analyzer import SecretAnalyzer

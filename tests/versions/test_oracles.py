@@ -21,7 +21,7 @@ import pytest
 
 from hullscan.versions import get_scheme
 
-from conftest import IN_CI, require_tool
+from testsupport import IN_CI, require_tool
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_tree
+from testsupport import read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dotnet import DotnetAnalyzer
 

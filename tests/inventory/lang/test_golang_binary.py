@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from testsupport import require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.golang import GoBinaryAnalyzer, parse_modinfo, binary_packages
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_tree, require_tool
+from testsupport import read_tree, require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.golang import GoModAnalyzer
 

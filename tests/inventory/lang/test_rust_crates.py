@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_tree, require_tool
+from testsupport import read_tree, require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.rust import CargoLockAnalyzer, RustBinaryAnalyzer
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from packageurl import PackageURL
 
-from conftest import require_tool
+from testsupport import require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.os_release import OSReleaseAnalyzer
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer, read_database

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from testsupport import require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer
 from hullscan.inventory.rpm.bdb import P_HASH, P_OVERFLOW, read_hash_db

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_tree
+from testsupport import read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.model import OSInfo
 from hullscan.inventory.os_release import OSReleaseAnalyzer

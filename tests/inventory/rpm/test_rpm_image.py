@@ -11,7 +11,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from conftest import require_tool
+from testsupport import require_tool
 from hullscan.image.analyze import collect_facts
 from hullscan.image.target import open_image
 from hullscan.inventory.applier import apply_layers
