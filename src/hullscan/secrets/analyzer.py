@@ -10,7 +10,6 @@ a later layer still ships in the image.
 from __future__ import annotations
 
 import hashlib
-import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,13 +25,12 @@ ENGINE_VERSION = b"hullscan-secret-engine-2"
 # name means the walker never even reads them out of the layer. `.git/objects` are zlib-compressed
 # loose objects and packs (the working tree files beside them are scanned). Every other file is read
 # and the engine sniffs it (NUL in the first 8 KiB = binary).
-_SKIP_SUFFIX = re.compile(
-    r"(?i)\.(?:png|jpe?g|gif|bmp|ico|icns|webp|tiff?|psd|xcf|svgz|mp[34]|m4a|ogg|oga|opus|wav|flac|avi|mkv|mov|webm|"
-    r"woff2?|ttf|otf|eot|pfb|gz|tgz|bz2|tbz2?|xz|txz|zst|lz4|lzma|z|zip|jar|war|ear|aar|whl|egg|apk|deb|udeb|rpm|"
-    r"7z|rar|cab|msi|iso|img|qcow2|pyc|pyo|class|o|a|so(?:\.\d+)*|dll|exe|dylib|wasm|node|mo|gmo|pdf|"
-    r"sqlite3?|db|pack|idx|npy|npz|pkl|pickle|parquet|onnx|pt|safetensors|bin)$"
+_SKIP_EXT = frozenset(
+    "png jpg jpeg gif bmp ico icns webp tif tiff psd xcf svgz mp3 mp4 m4a ogg oga opus wav flac avi mkv mov "
+    "webm woff woff2 ttf otf eot pfb gz tgz bz2 tbz tbz2 xz txz zst lz4 lzma z zip jar war ear aar whl egg apk "
+    "deb udeb rpm 7z rar cab msi iso img qcow2 pyc pyo class o a so dll exe dylib wasm node mo gmo pdf sqlite "
+    "sqlite3 db pack idx npy npz pkl pickle parquet onnx pt safetensors bin".split()
 )
-_SKIP_DIR = re.compile(r"(?:^|/)\.git/objects/")
 
 
 def _version(config_bytes: bytes = b"") -> int:
@@ -64,7 +62,11 @@ class SecretAnalyzer(Analyzer):
     def wants(self, path: str, size: int, mode: int) -> bool:
         if size <= 0 or size > self.max_size:
             return False
-        if _SKIP_SUFFIX.search(path) or _SKIP_DIR.search(path):
+        name = path[path.rfind("/") + 1 :]
+        dot = name.rfind(".")
+        if dot >= 0 and name[dot + 1 :].lower() in _SKIP_EXT:
+            return False
+        if ".so." in name or "/.git/objects/" in path:  # libfoo.so.1.2; zlib-compressed git objects
             return False
         # Files every rule would skip for their path (tests, docs, examples…): not worth reading.
         return not path_allowed(self.ruleset, path)
