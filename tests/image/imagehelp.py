@@ -58,7 +58,24 @@ def scan_json(target: str | Path, *extra: str, cache: Path | None = None) -> Run
     # `license` runs the package analyzers without needing a vulnerability DB
     args = ["image", str(target), "--format", "json", "--quiet", "--scanners", "license"]
     args += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
-    return run_cli(*args, *extra)
+    run = run_cli(*args, *extra)
+    if run.code == 0:
+        validate_report(run.report)  # every report the image tests see must match docs/report.schema.json
+    return run
+
+
+_VALIDATOR = None
+
+
+def validate_report(report: dict[str, Any]) -> None:
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        import jsonschema
+
+        schema = json.loads((REPO / "docs" / "report.schema.json").read_text())
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _VALIDATOR = jsonschema.Draft202012Validator(schema)
+    _VALIDATOR.validate(report)
 
 
 class Recorder(Analyzer):
