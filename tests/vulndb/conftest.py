@@ -90,6 +90,7 @@ class Feeds:
         self.script: dict[str, list[str]] = {}
         self.log: list[tuple[str, dict[str, str]]] = []
         self.etag = '"v1"'
+        self.nvd_pages: dict[int, bytes] = {}  # startIndex -> NVD API 2.0 page
 
 
 def _handler(feeds: Feeds) -> type[BaseHTTPRequestHandler]:
@@ -111,6 +112,17 @@ def _handler(feeds: Feeds) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Retry-After", action.split(":", 1)[1])
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                return
+            if self.path.startswith("/nvd?"):
+                from urllib.parse import parse_qs, urlsplit
+
+                start = int(parse_qs(urlsplit(self.path).query)["startIndex"][0])
+                body = feeds.nvd_pages[start]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
                 return
             path = feeds.files.get(self.path)
             if path is None:

@@ -175,3 +175,12 @@ def test_cli_exit_4_with_rebuild_hint(tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 4, r.stderr
     assert "rebuild" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_release_spellings_and_duplicate_pairs(subset_db: Path) -> None:
+    # os-release says VERSION_ID=3.10.4 for Alpine; secdb rows live in Alpine:v3.10
+    with VulnDB.open(subset_db) as db:
+        got = db.affected_for([("Alpine:3.10.4", "openssl"), ("Alpine:v3.10", "openssl"), ("Alpine:v3.10", "openssl")])
+    assert got[("Alpine:3.10.4", "openssl")] == got[("Alpine:v3.10", "openssl")]
+    ids = [r.advisory_id for r in got[("Alpine:v3.10", "openssl")]]
+    assert "CVE-2019-1547" in ids and len(ids) == len(set((r.advisory_id, str(r.ranges)) for r in got[("Alpine:v3.10", "openssl")]))

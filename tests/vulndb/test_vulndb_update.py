@@ -106,3 +106,36 @@ def test_real_archives_and_cli(server: tuple[str, Feeds], tmp_path: Path, hs, mo
     assert code == 3 and "HTTP 404" in err
     with VulnDB.open(db) as v:
         assert v.feed("osv").advisories == 4291
+
+
+def test_nvd_paging_with_api_key(server: tuple[str, Feeds], tmp_path: Path, shared: Path, monkeypatch) -> None:
+    import tarfile
+
+    base, feeds = server
+    want = ("cve-2014-0224.json", "cve-2023-0286.json", "cve-2024-0727.json")
+    cves: dict[str, dict] = {}
+    with tarfile.open(shared / "vulndata/grype-vunnel/grype-vunnel-records.tar.gz") as tf:
+        for m in tf:
+            name = m.name.rsplit("/", 1)[-1]
+            if "/nvd/results/" in m.name and name in want and name not in cves:
+                cves[name] = json.load(tf.extractfile(m))["item"]["cve"]  # type: ignore[arg-type]
+    objs = [cves[n] for n in want]
+
+    def page(start: int, items: list[dict]) -> bytes:  # the API 2.0 envelope
+        return json.dumps({"resultsPerPage": len(items), "startIndex": start, "totalResults": 3, "format": "NVD_CVE",
+                           "version": "2.0", "timestamp": "2025-09-04T00:00:00.000",
+                           "vulnerabilities": [{"cve": c} for c in items]}).encode()
+
+    feeds.nvd_pages = {0: page(0, objs[:2]), 2: page(2, objs[2:])}
+    monkeypatch.setenv("NVD_API_KEY", "test-key")
+    sleeps = Sleeps()
+    r = update(str(tmp_path / "db.sqlite"), ["nvd"], urls={"nvd": [f"{base}/nvd"]}, downloader=_dl(sleeps),
+               cache=tmp_path / "c")
+    assert r.outcomes[0].status == "updated", r.outcomes[0].message
+    starts = [p for p, _ in feeds.log]
+    assert [p.split("startIndex=")[1] for p in starts] == ["0", "2"]
+    assert all(h.get("apiKey") == "test-key" for _, h in feeds.log)
+    assert sleeps == [0.6]  # NVD's pause between requests with an API key
+    with VulnDB.open(tmp_path / "db.sqlite") as db:
+        assert db.feed("nvd").advisories == 3
+        assert db.advisories(["CVE-2024-0727"])["CVE-2024-0727"].cwes == ["CWE-476"]

@@ -41,3 +41,25 @@ def normalize_name(ecosystem: str, name: str) -> str:
     if base_ecosystem(ecosystem) == "PyPI":
         return _PEP503.sub("-", name).lower()
     return name.strip()
+
+
+def lookup_variants(ecosystem: str) -> list[str]:
+    """Stored ecosystems a query for `ecosystem` should read (canonical first): OSV spells some
+    distro releases differently from os-release, so `Ubuntu:22.04` also reads `Ubuntu:22.04:LTS`,
+    `Alpine:3.19` / `Alpine:v3.19.1` read `Alpine:v3.19`, `Debian:12.4` reads `Debian:12`."""
+    eco = canonical_ecosystem(ecosystem)
+    base, sep, release = eco.partition(":")
+    out = [eco]
+    if not sep or not release:
+        return out
+    if base == "Ubuntu" and not release.endswith(":LTS"):
+        out.append(f"{eco}:LTS")
+    elif base == "Alpine":
+        m = re.match(r"^v?(\d+)\.(\d+)", release)
+        if m:
+            out.append(f"Alpine:v{m.group(1)}.{m.group(2)}")
+    elif base == "Debian":
+        m = re.match(r"^(\d+)\.\d+$", release)
+        if m and int(m.group(1)) >= 4:  # 3.0 / 3.1 are real releases; 12.4 is a point release of 12
+            out.append(f"Debian:{m.group(1)}")
+    return list(dict.fromkeys(out))

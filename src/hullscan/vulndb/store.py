@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import schema as S
-from hullscan.vulndb.ecosystems import canonical_ecosystem, normalize_name
+from hullscan.vulndb.ecosystems import canonical_ecosystem, lookup_variants, normalize_name
 from hullscan.vulndb.model import (
     Advisory,
     AffectedRecord,
@@ -222,14 +222,18 @@ class VulnDB:
     ) -> dict[tuple[str, str], list[AffectedRecord]]:
         """Affected rows for many (ecosystem, package name) pairs, keyed by the pairs as given (every
         pair is a key, [] when nothing matches). Ecosystem matching is exact after canonical casing
-        (`Debian:10` finds rows stored for `Debian:10`); names are normalized as stored (PyPI PEP 503).
+        (`Debian:10` finds rows stored for `Debian:10`) plus the release spellings of
+        `ecosystems.lookup_variants` (`Ubuntu:22.04` -> `:LTS`, `Alpine:3.19` -> `v3.19`, `Debian:12.4` -> `12`);
+        names are normalized as stored (PyPI PEP 503).
         Rows of withdrawn advisories are left out unless `include_withdrawn`."""
         wanted: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         out: dict[tuple[str, str], list[AffectedRecord]] = {}
         for eco, name in pairs:
+            if (eco, name) in out:
+                continue  # asked twice: answer once
             out[(eco, name)] = []
-            ceco = canonical_ecosystem(eco)
-            wanted[(ceco, normalize_name(ceco, name))].append((eco, name))
+            for ceco in lookup_variants(eco):
+                wanted[(ceco, normalize_name(ceco, name))].append((eco, name))
         by_eco: dict[str, list[str]] = defaultdict(list)
         for ceco, cname in wanted:
             by_eco[ceco].append(cname)

@@ -220,13 +220,13 @@ def _nvd(db: VulnDB, overrides: list[str] | None, dl: Downloader, cache: Path, r
             params["lastModStartDate"] = since.strftime("%Y-%m-%dT%H:%M:%S.000Z")
             params["lastModEndDate"] = started.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     paths: list[Path] = []
+    for old in (cache / "nvd").glob("page-*.json"):  # pages of an earlier run
+        old.unlink()
     start, total = 0, None
     while total is None or start < total:
         if start and pause:
             dl.sleep(pause)
-        p = cache / "nvd" / f"page-{start // NVD_PAGE:05d}.json"
-        if p.exists():
-            p.unlink()
+        p = cache / "nvd" / f"page-{start:09d}.json"
         rep.feed("nvd", f"page at {start}" + (f" of {total}" if total is not None else ""))
         dl.fetch(base, p, params={**params, "startIndex": str(start)}, headers=headers, warn=rep.warn)
         try:
