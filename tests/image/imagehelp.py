@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled
+from testsupport import require_tool  # noqa: F401  (re-exported for the image tests)
 
 REPO = Path(__file__).resolve().parents[2]
 HULLSCAN = REPO / ".venv" / "bin" / "hullscan"
@@ -105,18 +106,3 @@ class Recorder(Analyzer):
 
 def peak_rss_self_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def require_tool(name: str) -> str:
-    """tests/conftest.py's require_tool (skip locally, fail under CI=true), loaded by file path:
-    `import conftest` would be ambiguous between the two conftest.py files."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_hullscan_root_conftest", REPO / "tests" / "conftest.py")
-    mod = sys.modules.get(spec.name) if spec else None
-    if mod is None:
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod
-        spec.loader.exec_module(mod)
-    return mod.require_tool(name)
