@@ -77,3 +77,26 @@ def test_cli_format_names_match_the_importers() -> None:
     from hullscan.vulndb import cli, feeds
 
     assert cli.FORMATS == tuple(feeds.FORMATS)
+
+
+def test_import_upserts_unless_replace(tmp_path: Path, shared: Path, hs) -> None:
+    db = tmp_path / "db.sqlite"
+    v = shared / "vulndata/alpine-secdb"
+    assert hs("db", "import", str(v / "v3.10"), "--db", str(db))[0] == 0
+    assert hs("db", "import", str(v / "v3.11"), "--db", str(db))[0] == 0
+    with VulnDB.open(db) as d:
+        assert {"Alpine:v3.10", "Alpine:v3.11"} <= d.ecosystems()
+        # CVE-2019-1547 in openssl: v3.10/main.yaml says 1.1.1d-r0, v3.11/main.yaml 1.1.1d-r1;
+        # the second import keeps the first one's row
+        got = d.affected_for([("Alpine:v3.10", "openssl"), ("Alpine:v3.11", "openssl")])
+        for key, fixed in ((("Alpine:v3.10", "openssl"), "1.1.1d-r0"), (("Alpine:v3.11", "openssl"), "1.1.1d-r1")):
+            assert [r.fixed_versions for r in got[key] if r.advisory_id == "CVE-2019-1547"] == [[fixed]]
+    # --replace: the alpine feed is now exactly what this import read
+    assert hs("db", "import", "--replace", str(v / "v3.11"), "--db", str(db))[0] == 0
+    with VulnDB.open(db) as d:
+        assert d.ecosystems() == {"Alpine:v3.11"}
+
+
+def test_unreachable_postgres_is_exit_4_without_rebuild_hint(hs) -> None:
+    code, out, err = hs("db", "status", "--db", "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
+    assert code == 4 and "cannot connect" in err and "rebuild" not in err

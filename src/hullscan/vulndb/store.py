@@ -17,13 +17,14 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import schema as S
 from hullscan.vulndb.ecosystems import canonical_ecosystem, lookup_variants, normalize_name
 from hullscan.vulndb.model import (
     Advisory,
+    AffectedIn,
     AffectedRecord,
     EpssEntry,
     FeedBatch,
@@ -134,6 +135,11 @@ class VulnDB:
         except DatabaseError:
             engine.dispose()
             raise
+        except OperationalError as err:
+            engine.dispose()
+            if path is None:  # a server that is down or refuses us: nothing to rebuild
+                raise DatabaseError(f"cannot connect to vulnerability DB {display}: {_short(err)}") from None
+            raise DatabaseError(f"cannot use vulnerability DB {display}: {_short(err)}; {REBUILD_HINT}") from None
         except SQLAlchemyError as err:
             engine.dispose()
             raise DatabaseError(f"cannot use vulnerability DB {display}: {_short(err)}; {REBUILD_HINT}") from None
@@ -403,7 +409,10 @@ class VulnDB:
 
     def write_batch(self, batch: FeedBatch, *, replace: bool = False, fetch: dict[str, Any] | None = None) -> FeedState:
         """Write one feed's batch in ONE transaction. `replace` drops the feed's previous advisories
-        first (a full download); otherwise advisories are upserted by id (the rest of the feed is kept).
+        first (a full download); otherwise advisories are upserted by id, the rest of the feed kept:
+        an upserted advisory's affected rows are replaced for the (ecosystem, package) pairs the
+        batch brings and kept for the others (importing Alpine v3.11 keeps a CVE's v3.10 rows), and
+        its aliases, CWEs, references and severities are the union of old and new.
         KEV / EPSS batches always replace their whole table (each file is the complete catalog).
         `fetch` = {source, etag, last_modified, fetched_at} recorded in the feed state."""
         feed = batch.feed
@@ -418,6 +427,7 @@ class VulnDB:
                     for t in tables:
                         conn.execute(delete(t).where(t.c.feed == feed))
                 else:
+                    self._merge_previous(conn, batch, ids)
                     for chunk in _chunks(ids):
                         conn.execute(delete(S.advisory).where(S.advisory.c.feed == feed, S.advisory.c.id.in_(chunk)))
                         for t in S.ADVISORY_CHILDREN:
@@ -434,6 +444,39 @@ class VulnDB:
             return state
         except self._errors() as err:
             raise DatabaseError(f"writing feed {feed} to {self.display} failed: {_short(err)}") from None
+
+    def _merge_previous(self, conn: Connection, batch: FeedBatch, ids: list[str]) -> None:
+        """Fold the stored rows of the batch's advisories into it (see write_batch)."""
+        feed = batch.feed
+        for chunk in _chunks(ids):
+            for r in conn.execute(select(S.advisory).where(S.advisory.c.feed == feed, S.advisory.c.id.in_(chunk))):
+                adv = batch.advisories[r.id]
+                for attr in ("summary", "details", "published", "modified", "severity"):
+                    if getattr(adv, attr) is None and getattr(r, attr) is not None:
+                        setattr(adv, attr, getattr(r, attr))
+            scopes = {i: {(canonical_ecosystem(x.ecosystem), normalize_name(canonical_ecosystem(x.ecosystem), x.package))
+                          for x in batch.advisories[i].affected} for i in chunk}
+            a = S.affected
+            for r in conn.execute(select(a).where(a.c.feed == feed, a.c.advisory_id.in_(chunk))):
+                if (r.ecosystem, r.package) not in scopes[r.advisory_id]:
+                    batch.advisories[r.advisory_id].affected.append(
+                        AffectedIn(r.ecosystem, r.package, json.loads(r.ranges), json.loads(r.versions), r.status, r.severity))
+            for r in conn.execute(select(S.alias).where(S.alias.c.feed == feed, S.alias.c.advisory_id.in_(chunk))):
+                if r.alias not in batch.advisories[r.advisory_id].aliases:
+                    batch.advisories[r.advisory_id].aliases.append(r.alias)
+            for r in conn.execute(select(S.cwe).where(S.cwe.c.feed == feed, S.cwe.c.advisory_id.in_(chunk))):
+                if r.cwe not in batch.advisories[r.advisory_id].cwes:
+                    batch.advisories[r.advisory_id].cwes.append(r.cwe)
+            t = S.reference
+            for r in conn.execute(select(t).where(t.c.feed == feed, t.c.advisory_id.in_(chunk))):
+                refs = batch.advisories[r.advisory_id].references
+                if r.url not in {u for _, u in refs}:
+                    refs.append((r.type, r.url))
+            t = S.severity
+            for r in conn.execute(select(t).where(t.c.feed == feed, t.c.advisory_id.in_(chunk))):
+                sevs = batch.advisories[r.advisory_id].severities
+                if r.type not in {x[0] for x in sevs}:
+                    sevs.append((r.type, r.vector, r.score))
 
     def _insert_advisories(self, conn: Connection, batch: FeedBatch) -> None:
         feed = batch.feed
