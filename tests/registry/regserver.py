@@ -242,6 +242,8 @@ class Fault:
     retry_after: str = ""
     truncate_at: int = -1
     """Forward, but cut the body after this many bytes (Content-Length kept: the client sees a short read)."""
+    corrupt_at: int = -1
+    """Forward, but flip one bit of the body at this offset."""
     times: int = 1
     method: str = "GET"
     hits: int = 0
@@ -301,6 +303,8 @@ class FaultProxy:
                 data = resp.read()
                 if resp.getheader("Content-Length") is None:
                     self.send_header("Content-Length", str(len(data)))
+                if fault is not None and 0 <= fault.corrupt_at < len(data):
+                    data = data[: fault.corrupt_at] + bytes([data[fault.corrupt_at] ^ 0x01]) + data[fault.corrupt_at + 1 :]
                 if fault is not None and fault.truncate_at >= 0:
                     self.send_header("Connection", "close")
                     self.end_headers()

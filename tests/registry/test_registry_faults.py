@@ -77,3 +77,19 @@ def test_unreachable_registry(hullscan):
     run = hullscan("image", f"127.0.0.1:{port}/test/app:1.0", *SCAN)
     assert run.code == 3
     assert f"127.0.0.1:{port}" in run.stderr and "cannot reach" in run.stderr
+
+
+def test_tampered_documents_and_blobs(proxy, images, hullscan):
+    """A manifest that does not hash to the announced digest is fetched again by that digest; a
+    layer blob whose bytes were altered is refused (exit 2, digest or stream error), never scanned."""
+    proxy.faults.append(Fault("/manifests/1.0", corrupt_at=40, times=1))
+    run = hullscan("image", f"{proxy.host}/test/app:1.0", *SCAN)
+    assert run.code == 0, run.stderr
+    assert run.report["target"]["manifest_digest"] == images.app.manifest_digest
+    assert any(p.endswith(f"/manifests/{images.app.manifest_digest}") for m, p, s in proxy.requests)
+
+    top = images.app.layer_digests[1]
+    proxy.faults[:] = [Fault(f"/blobs/{top}", corrupt_at=60, times=100)]
+    bad = hullscan("image", f"{proxy.host}/test/app:1.0", *SCAN)
+    assert bad.code == 2
+    assert "layer 1" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -57,3 +57,20 @@ def test_registry_scan_tags_and_failures(open_registry, hullscan, tmp_path):
     assert "schema 1" in by_ref["test/old:1"]["error"] and by_ref["test/old:1"]["exit_code"] == 2
     assert all(not i["error"] for r, i in by_ref.items() if r != "test/old:1")
     assert not (tmp_path / "all/test/old/1.json").exists()
+
+
+def test_registry_scan_behind_token_auth(token_registry, images, hullscan, tmp_path):
+    """The catalog needs the `registry:catalog:*` scope, which the token server grants to users only."""
+    from conftest import PASSWORD, USER
+
+    anon = hullscan("registry", "scan", token_registry.host, "--output-dir", str(tmp_path / "a"), *SCANNERS, "-q")
+    assert anon.code == 3
+    assert token_registry.host in anon.stderr and "anonymous" in anon.stderr
+    run = hullscan("registry", "scan", token_registry.host, "--output-dir", str(tmp_path / "u"), *SCANNERS, "-q",
+                   "--username", USER, "--password-stdin", stdin=PASSWORD)
+    assert run.code == 0, run.stderr
+    rep = json.loads((tmp_path / "u/test/app/1.0.json").read_text())
+    assert rep["target"]["manifest_digest"] == images.app.manifest_digest
+    assert any(r["scope"] == ["registry:catalog:*"] and r["auth"] == "Basic" for r in token_registry.token.requests)
+    for tok in token_registry.token.issued:
+        assert tok not in run.stdout + run.stderr + anon.stderr
