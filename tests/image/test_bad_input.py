@@ -12,7 +12,12 @@ import pytest
 
 import builders
 from builders import OCILayout, docker_archive, f, layer, oci_image, sha256, write_tar
-from imagehelp import scan_json
+from imagehelp import scan_json as _scan_json
+
+
+def scan_json(*args, **kw):
+    """A fresh `hullscan` process, as users run it (peak RSS measured)."""
+    return _scan_json(*args, fresh=True, **kw)
 
 
 def refused(run, *words: str) -> str:

@@ -12,7 +12,12 @@ import pytest
 
 import builders
 from builders import E, RepeatLayer, d, f, hard, layer, oci_from_files, oci_image, sym
-from imagehelp import scan_json
+from imagehelp import scan_json as _scan_json
+
+
+def scan_json(*args, **kw):
+    """A fresh `hullscan` process, as users run it (peak RSS measured)."""
+    return _scan_json(*args, fresh=True, **kw)
 
 MAX_RSS_MB = 250
 HOST_PASSWD = Path("/etc/passwd").read_text().splitlines()[0]
