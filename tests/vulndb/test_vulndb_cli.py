@@ -36,6 +36,7 @@ def test_import_nothing_recognized_is_exit_2(tmp_path: Path, hs) -> None:
     (tmp_path / "notes.json").write_text('{"hello": "world"}')
     code, out, err = hs("db", "import", str(tmp_path / "notes.json"), "--db", str(tmp_path / "db.sqlite"))
     assert code == 2 and "no feed data recognized" in err
+    assert not (tmp_path / "db.sqlite").exists()  # nothing to write: no empty DB left behind
 
 
 def test_every_osv_ecosystem(tmp_path: Path, shared: Path) -> None:

@@ -109,6 +109,10 @@ def import_cmd(
     bundles = [p for p in paths if bundle.is_bundle(p)]
     others = [p for p in paths if p not in bundles]
     summary = importer.read(others, fmt=fmt, feed=feed, progress=lambda m: _err(f"db import: {m}")) if others else None
+    if summary is not None and not summary.batches and not bundles:
+        for e in summary.errors:
+            print(f"error: {e}")
+        raise InputError(f"no feed data recognized in {', '.join(map(str, others))} (try --format)")
     store = VulnDB.open(db, create=True, rebuild=rebuild)
     try:
         for b in bundles:
@@ -138,8 +142,6 @@ def import_cmd(
         for e in summary.errors:
             bad = True
             print(f"error: {e}")
-        if not summary.batches and not bundles:
-            raise InputError(f"no feed data recognized in {', '.join(map(str, others))} (try --format)")
     if bad:
         raise InputError("some inputs could not be imported (see above); the other feeds were written")
 
