@@ -74,3 +74,21 @@ def test_registry_scan_behind_token_auth(token_registry, images, hullscan, tmp_p
     assert any(r["scope"] == ["registry:catalog:*"] and r["auth"] == "Basic" for r in token_registry.token.requests)
     for tok in token_registry.token.issued:
         assert tok not in run.stdout + run.stderr + anon.stderr
+
+
+def test_catalog_and_tags_follow_link_pagination(open_registry, monkeypatch):
+    """Pages of 2 (`?n=2`): the registry's `Link: <…>; rel="next"` headers are followed to the end."""
+    from hullscan.image import registry as registry_mod
+
+    monkeypatch.setattr(registry_mod, "LIST_PAGE", 2)
+    client = registry_mod.connect(open_registry.host)
+    try:
+        before = len(open_registry.access_log())
+        repos = registry_mod.list_repositories(client)
+        tags = registry_mod.list_tags(client, "test/app")
+    finally:
+        client.close()
+    assert repos == ["test/alpine", "test/app", "test/app-v2s2", "test/app2", "test/multi", "test/old"]
+    assert tags == ["1.0"]
+    catalog_gets = [p for m, p, s in open_registry.access_log()[before:] if p.startswith("/v2/_catalog")]
+    assert len(catalog_gets) >= 3 and any("last=" in p for p in catalog_gets)

@@ -10,9 +10,13 @@ blobs.py verifies each streamed blob's digest, size and diff_id.
 
 from __future__ import annotations
 
+import json
 import platform as _pf
+import re
 from collections.abc import Callable
 from typing import IO, Any
+
+from urllib.parse import urlparse
 
 from hullscan.errors import InputError
 from hullscan.image.manifest import MAX_DOCUMENT, check_manifest, load_json, parse_config, select_manifest
@@ -161,8 +165,6 @@ def _manifest(client: RegistryClient, repo: str, reference: str, what: str, expe
         raise client.fail(repo, f"{what} is {len(data)} bytes, the index says {expect_size}", input_error=True)
     if ctype in ("", "application/json", "text/plain", "application/octet-stream"):
         try:
-            import json
-
             mt = json.loads(data).get("mediaType", "")
             ctype = mt if isinstance(mt, str) else ""
         except (ValueError, AttributeError):
@@ -182,8 +184,6 @@ def list_tags(client: RegistryClient, repo: str) -> list[str]:
 
 
 def _paged(client: RegistryClient, repo: str, path: str, key: str, what: str) -> list[str]:
-    import re
-
     out: list[str] = []
     seen_paths: set[str] = set()
     for _ in range(MAX_LIST_PAGES):
@@ -202,8 +202,6 @@ def _paged(client: RegistryClient, repo: str, path: str, key: str, what: str) ->
             break
         nxt = m.group(1)
         if nxt.startswith(("http://", "https://")):
-            from urllib.parse import urlparse
-
             u = urlparse(nxt)
             nxt = u.path + (f"?{u.query}" if u.query else "")
         if nxt in seen_paths:

@@ -131,7 +131,8 @@ class RegistryClient:
             resp = self._send_retrying("GET", url, {**hdrs, **auth}, repo, stream=stream)
             if resp.status_code == 401:
                 resp.close()
-                raise self.fail(repo, f"401 unauthorized (auth: {self.creds.source})")
+                hint = "; the repository may be private or not exist" if self.creds.anonymous else ""
+                raise self.fail(repo, f"401 unauthorized (auth: {self.creds.source}{hint})")
         if resp.status_code == 403:
             resp.close()
             raise self.fail(repo, f"403 access denied (auth: {self.creds.source})")
