@@ -200,3 +200,24 @@ def test_forced_format_and_unrecognized(tmp_path: Path, shared: Path) -> None:
     assert not s.batches  # .txt is not looked at without --format
     s = importer.read([p], fmt="debian-list")
     assert s.batches["debian"].records == 5406
+
+
+def test_bad_rustsec_rubysec_kev_inputs(tmp_path: Path, shared: Path) -> None:
+    good = (shared / "vulndata/rustsec/sample/crates/hyper/RUSTSEC-2021-0078.md").read_text()
+    d = tmp_path / "crates/hyper"
+    d.mkdir(parents=True)
+    (d / "RUSTSEC-2021-0078.md").write_text(good)
+    (d / "RUSTSEC-9999-0001.md").write_text(good.replace('patched = [">= 0.14.10"]', 'patched = [">= 0.14.10"'))
+    g = tmp_path / "gems/rack"
+    g.mkdir(parents=True)
+    ok = (shared / "vulndata/rubysec/sample/gems/rack/CVE-2026-34831.yml").read_text()
+    (g / "CVE-2026-34831.yml").write_text(ok)
+    (g / "CVE-2026-99999.yml").write_text(ok.replace("cve: 2026-34831", "cve: 2026-99999")
+                                          .replace("patched_versions:", "patched_versions: oops\nx_old:"))
+    kev = tmp_path / "kev.json"
+    kev.write_text((shared / "vulndata/kev/known_exploited_vulnerabilities.json").read_text()[:5000])
+    s = importer.read([tmp_path / "crates", tmp_path / "gems", kev])
+    rs, rb = s.batches["rustsec"], s.batches["rubysec"]
+    assert (rs.records, rs.skipped) == (1, 1) and "bad TOML" in rs.reasons[0]
+    assert (rb.records, rb.skipped) == (1, 1) and "not lists" in rb.reasons[0]
+    assert "kev" not in s.batches and s.unreadable_count == 1 and "kev.json" in s.unreadable[0]
