@@ -84,3 +84,7 @@ app.add_typer(_db_app, name="db")
 from hullscan.cli_registry import app as _registry_app  # noqa: E402
 
 app.add_typer(_registry_app, name="registry")
+
+from hullscan import cli_convert as _cli_convert  # noqa: E402
+
+_cli_convert.register(app)

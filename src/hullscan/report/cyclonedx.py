@@ -10,7 +10,10 @@ Layout (after Syft and Trivy, so CycloneDX consumers find things where they look
   layer blob) are components with scope `excluded`, bom-ref `removed-<id>` and `hullscan:history:*` properties.
 - `dependencies`: the image → the OS and every (current) package; the OS → its OS packages.
 - `vulnerabilities` whenever the report has any (the vuln scanner ran): see `vulnerability()`, the one place
-  that maps a report finding; later scanners extend it, the rest of the writer does not change.
+  that maps a report finding: ratings (CVSS with its method, the severity word and its source), source and
+  alias references with their advisory URLs, advisories (the finding's references), affects → the
+  component's bom-ref (= report package id), cwes, and `analysis` for VEX decisions: findings the policy
+  suppressed (VEX `not_affected`/`fixed`, exceptions) are included with their analysis, VEX annotations too.
 
 The serial number and timestamp derive from the report (uuid5 of target + created_at), so rendering
 the same report twice gives the same bytes.
@@ -31,6 +34,7 @@ from cyclonedx.model.component import Component, ComponentScope, ComponentType
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.model.vulnerability import (
     BomTarget,
+    VulnerabilityAdvisory,
     BomTargetVersionRange,
     ImpactAnalysisAffectedStatus,
     Vulnerability,
@@ -41,7 +45,7 @@ from cyclonedx.model.vulnerability import (
     VulnerabilitySeverity,
     VulnerabilitySource,
 )
-from cyclonedx.model.impact_analysis import ImpactAnalysisResponse, ImpactAnalysisState
+from cyclonedx.model.impact_analysis import ImpactAnalysisJustification, ImpactAnalysisResponse, ImpactAnalysisState
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.output.xml import XmlV1Dot6
 from cyclonedx.spdx import fixup_id
@@ -166,76 +170,176 @@ def image_component(report: dict[str, Any]) -> Component:
 
 
 _SEVERITY = {s.value: s for s in VulnerabilitySeverity}
+# VEX status (OpenVEX / our policy) → CycloneDX impact analysis state
 _STATE = {
     "not_affected": ImpactAnalysisState.NOT_AFFECTED,
-    "under_investigation": ImpactAnalysisState.IN_TRIAGE,
-    "fixed": ImpactAnalysisState.EXPLOITABLE,
+    "fixed": ImpactAnalysisState.RESOLVED,
     "affected": ImpactAnalysisState.EXPLOITABLE,
-    "will_not_fix": ImpactAnalysisState.EXPLOITABLE,
-    "fix_deferred": ImpactAnalysisState.EXPLOITABLE,
-    "end_of_life": ImpactAnalysisState.EXPLOITABLE,
+    "under_investigation": ImpactAnalysisState.IN_TRIAGE,
 }
-_RESPONSE = {"fixed": [ImpactAnalysisResponse.UPDATE], "will_not_fix": [ImpactAnalysisResponse.WILL_NOT_FIX]}
+# OpenVEX justifications → CycloneDX's (the CycloneDX VEX guide's mapping)
+_JUSTIFICATION = {
+    "component_not_present": ImpactAnalysisJustification.CODE_NOT_PRESENT,
+    "vulnerable_code_not_present": ImpactAnalysisJustification.CODE_NOT_PRESENT,
+    "vulnerable_code_not_in_execute_path": ImpactAnalysisJustification.CODE_NOT_REACHABLE,
+    "vulnerable_code_cannot_be_controlled_by_adversary": ImpactAnalysisJustification.REQUIRES_ENVIRONMENT,
+    "inline_mitigations_already_exist": ImpactAnalysisJustification.PROTECTED_BY_MITIGATING_CONTROL,
+}
+# where an advisory id is published, by prefix (for `source.url` and alias references)
+_ADVISORY_URL = (
+    ("CVE-", "NVD", "https://nvd.nist.gov/vuln/detail/{}"),
+    ("GHSA-", "GitHub", "https://github.com/advisories/{}"),
+    ("PYSEC-", "PyPA", "https://osv.dev/vulnerability/{}"),
+    ("GO-", "Go", "https://pkg.go.dev/vuln/{}"),
+    ("RUSTSEC-", "RustSec", "https://rustsec.org/advisories/{}.html"),
+    ("DSA-", "Debian", "https://security-tracker.debian.org/tracker/{}"),
+    ("DLA-", "Debian", "https://security-tracker.debian.org/tracker/{}"),
+    ("ALSA-", "AlmaLinux", "https://errata.almalinux.org/"),
+    ("RHSA-", "Red Hat", "https://access.redhat.com/errata/{}"),
+    ("USN-", "Ubuntu", "https://ubuntu.com/security/notices/{}"),
+)
 
 
 def _score_source(version: str, vector: str) -> VulnerabilityScoreSource:
-    v = (version or "") + " " + (vector or "")
-    if "4.0" in v:
+    v = f"{version or ''} {(vector or '').split('/')[0]}"
+    if "4.0" in v or "CVSS:4" in v:
         return VulnerabilityScoreSource.CVSS_V4
     if "3.1" in v:
         return VulnerabilityScoreSource.CVSS_V3_1
     if "3.0" in v or "CVSS:3" in v:
         return VulnerabilityScoreSource.CVSS_V3
-    if "2" in v:
+    if (version or "").startswith("2") or (vector and "Au:" in vector):
         return VulnerabilityScoreSource.CVSS_V2
     return VulnerabilityScoreSource.OTHER
 
 
 def _decimal(value: Any) -> Decimal | None:
     try:
-        return Decimal(str(value)) if value is not None else None
+        return Decimal(str(value)) if value is not None and not isinstance(value, bool) else None
     except (InvalidOperation, ValueError):
         return None
 
 
-def vulnerability(v: dict[str, Any], refs: dict[str, str], index: int) -> Vulnerability:
-    """One report finding (docs/report.schema.json `vulnerabilities[]`) → a CycloneDX vulnerability."""
+def _source(advisory_id: str, name: str | None = None) -> VulnerabilitySource:
+    for prefix, who, url in _ADVISORY_URL:
+        if advisory_id.startswith(prefix):
+            return VulnerabilitySource(name=name or who, url=XsUri(url.format(advisory_id)))
+    if advisory_id:
+        return VulnerabilitySource(name=name or "OSV", url=XsUri(f"https://osv.dev/vulnerability/{advisory_id}"))
+    return VulnerabilitySource(name=name)
+
+
+def _ratings(v: dict[str, Any]) -> list[VulnerabilityRating]:
+    """The CVSS score (method from its version) and the severity word when another source gave it."""
+    ratings = []
+    severity = _SEVERITY.get(str(v.get("severity") or "unknown").lower())
+    sev_source = str(v.get("severity_source") or "")
+    cvss = v.get("cvss") or {}
+    if cvss.get("score") is not None or cvss.get("vector"):
+        from_same = not sev_source or sev_source == cvss.get("source")
+        ratings.append(VulnerabilityRating(
+            source=VulnerabilitySource(name=str(cvss.get("source"))) if cvss.get("source") else None,
+            score=_decimal(cvss.get("score")), severity=severity if from_same else None,
+            method=_score_source(str(cvss.get("version") or ""), str(cvss.get("vector") or "")),
+            vector=cvss.get("vector") or None))
+        if from_same:
+            return ratings
+    if severity is not None:
+        ratings.append(VulnerabilityRating(
+            source=VulnerabilitySource(name=sev_source) if sev_source else None,
+            severity=severity, method=VulnerabilityScoreSource.OTHER))
+    return ratings
+
+
+def _cwes(v: dict[str, Any]) -> list[int]:
+    out = []
+    for c in v.get("cwes") or []:
+        m = re.fullmatch(r"(?:CWE-)?(\d+)", str(c).strip(), re.I)
+        if m:
+            out.append(int(m.group(1)))
+    return out
+
+
+def _when(text: Any) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _analysis(v: dict[str, Any], suppressed: dict[str, Any] | None) -> VulnerabilityAnalysis | None:
+    """VEX decisions only: a suppression (VEX `not_affected`/`fixed`, a policy exception) or a VEX
+    annotation (`affected`, `under_investigation`); else only a vendor's `not_affected` (a statement about
+    impact; other vendor statuses are in the properties)."""
+    decision = suppressed or v.get("vex")
+    if not decision:
+        if v.get("status") == "not_affected":  # the vendor's own statement (a distro's "not affected")
+            return VulnerabilityAnalysis(state=ImpactAnalysisState.NOT_AFFECTED,
+                                         detail=f"vendor status from {v.get('data_source') or 'the advisory'}")
+        return None
+    status = decision.get("status") or ("not_affected" if suppressed else "")
+    just_key = decision.get("vex_justification") or decision.get("justification") or ""
+    justification = _JUSTIFICATION.get(just_key)
+    detail_parts = [str(x) for x in (decision.get("impact"), decision.get("justification") if justification is None else None)
+                    if x]
+    if suppressed and suppressed.get("by") == "exception":
+        detail_parts.append(f"policy exception ({suppressed.get('source')})"
+                            + (f", owner {suppressed['owner']}" if suppressed.get("owner") else "")
+                            + (f", expires {suppressed['expires']}" if suppressed.get("expires") else ""))
+    elif decision.get("source"):
+        detail_parts.append(f"VEX: {decision['source']}")
+    responses = [ImpactAnalysisResponse.WILL_NOT_FIX] if suppressed and status == "affected" else None
+    return VulnerabilityAnalysis(
+        state=_STATE.get(status), justification=justification if status == "not_affected" else None,
+        responses=responses, detail="; ".join(detail_parts) or None)
+
+
+def vulnerability(v: dict[str, Any], refs: dict[str, str], index: int,
+                  suppressed: dict[str, Any] | None = None) -> Vulnerability:
+    """One report finding (docs/report.schema.json `vulnerabilities[]`, or a `suppressed[].finding` with
+    its entry) → a CycloneDX vulnerability: ratings, source, alias references, advisories, affects (the
+    component's bom-ref, the installed version affected and the fixed version unaffected), analysis."""
     pkg = v.get("package") or {}
     ref = refs.get(pkg.get("id", "")) or refs.get(pkg.get("purl", ""))
-    ratings = []
-    severity = _SEVERITY.get(str(v.get("severity", "")).lower())
-    cvss = v.get("cvss") or {}
-    if cvss.get("score") is not None or severity is not None:
-        score = cvss.get("score")
-        ratings.append(VulnerabilityRating(
-            source=VulnerabilitySource(name=v.get("data_source")) if v.get("data_source") else None,
-            score=_decimal(score), severity=severity,
-            method=_score_source(str(cvss.get("version", "")), str(cvss.get("vector", ""))) if cvss else None,
-            vector=cvss.get("vector") or None,
-        ))
+    vid = str(v.get("id") or "")
     status = v.get("status", "")
+    fixed = v.get("fixed_version") or ""
     affects = []
     if ref:
-        affects.append(BomTarget(ref=ref, versions=[BomTargetVersionRange(
-            version=pkg.get("version") or None,
-            status=ImpactAnalysisAffectedStatus.UNAFFECTED if status == "not_affected"
-            else ImpactAnalysisAffectedStatus.AFFECTED)] if pkg.get("version") else None))
-    fixed = v.get("fixed_version") or ""
-    urls = [u for u in v.get("references") or [] if isinstance(u, str) and re.match(r"https?://", u)]
+        versions = []
+        if pkg.get("version"):
+            versions.append(BomTargetVersionRange(
+                version=pkg["version"], status=ImpactAnalysisAffectedStatus.UNAFFECTED if status == "not_affected"
+                else ImpactAnalysisAffectedStatus.AFFECTED))
+        if fixed and fixed != pkg.get("version"):
+            versions.append(BomTargetVersionRange(version=fixed, status=ImpactAnalysisAffectedStatus.UNAFFECTED))
+        affects.append(BomTarget(ref=ref, versions=versions or None))
+    urls = [u for u in v.get("references") or [] if isinstance(u, str) and re.match(r"https?://\S+$", u)]
     layer = v.get("layer") or {}
+    epss = v.get("epss") or {}
+    kev = v.get("kev") or {}
     return Vulnerability(
-        bom_ref=f"vuln-{index}-{v.get('id', '')}", id=v.get("id") or None,
-        source=VulnerabilitySource(name=v.get("data_source"), url=XsUri(urls[0]) if urls else None)
-        if v.get("data_source") else None,
-        references=[VulnerabilityReference(id=a, source=VulnerabilitySource(name="alias"))
-                    for a in v.get("aliases") or [] if a and a != v.get("id")],
-        ratings=ratings, description=v.get("title") or None,
+        bom_ref=f"vuln-{index}-{vid}", id=vid or None,
+        source=_source(vid, v.get("data_source") or None),
+        references=[VulnerabilityReference(id=a, source=_source(a)) for a in v.get("aliases") or [] if a and a != vid],
+        ratings=_ratings(v), cwes=_cwes(v) or None,
+        description=v.get("title") or None,
         recommendation=f"Upgrade {pkg.get('name', '')} to {fixed}" if fixed else None,
-        analysis=VulnerabilityAnalysis(state=_STATE[status], responses=_RESPONSE.get(status))
-        if status in _STATE else None,
+        advisories=[VulnerabilityAdvisory(url=XsUri(u)) for u in urls],
+        published=_when(v.get("published")),
+        analysis=_analysis(v, suppressed),
         affects=affects,
-        properties=_props([("status", status), ("fixed_version", fixed), ("layer:index", layer.get("index")),
-                           ("layer:diff_id", layer.get("diff_id"))]),
+        properties=_props([
+            ("status", status), ("fixed_version", fixed), ("severity_source", v.get("severity_source")),
+            ("layer:index", layer.get("index")), ("layer:diff_id", layer.get("diff_id")),
+            ("layer:base", layer.get("base")), ("risk:score", (v.get("risk") or {}).get("score")),
+            ("risk:reason", (v.get("risk") or {}).get("reason")), ("epss:score", epss.get("score")),
+            ("epss:percentile", epss.get("percentile")), ("kev:date_added", kev.get("date_added")),
+            ("suppressed_by", (suppressed or {}).get("by")),
+        ]),
     )
 
 
@@ -279,4 +383,8 @@ def build_bom(report: dict[str, Any]) -> Bom:
         bom.register_dependency(os_comp, os_deps)
     for i, v in enumerate(report.get("vulnerabilities") or []):
         bom.vulnerabilities.add(vulnerability(v, refs, i))
+    # findings the policy suppressed stay in the BOM with their VEX analysis (a VDR/VEX reader wants them)
+    shown = len(report.get("vulnerabilities") or [])
+    for i, s in enumerate(x for x in report.get("suppressed") or [] if x.get("kind") == "vulnerability"):
+        bom.vulnerabilities.add(vulnerability(s.get("finding") or {}, refs, shown + i, suppressed=s))
     return bom

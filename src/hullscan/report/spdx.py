@@ -5,6 +5,8 @@ OPERATING_SYSTEM) and every package. Each package: SPDXID from the report packag
 PACKAGE-MANAGER external ref, `licenseDeclared` (SPDX ids kept, other names as `LicenseRef-…` with their text
 in `hasExtractedLicensingInfos`), supplier = maintainer, the source package in `sourceInfo`, and the layer
 that introduced it as an annotation (and in the package comment, which tag-value readers show).
+Vulnerabilities: SECURITY external references on the affected package (`advisory` per finding, `fix` and
+`url` for its references); see `security_refs()`.
 The writer validates with spdx-tools before writing; the tests also run its validator and read the messages.
 """
 
@@ -119,6 +121,35 @@ def _layer_text(layer: dict[str, Any] | None) -> str:
     return f"{text} diff_id={layer['diff_id']}" if layer.get("diff_id") else text
 
 
+_ADVISORY_URL = (("CVE-", "https://nvd.nist.gov/vuln/detail/{}"), ("GHSA-", "https://github.com/advisories/{}"))
+_URL = re.compile(r"^https?://[^\s]+$")
+
+
+def security_refs(vulns: Iterable[dict[str, Any]]) -> list[ExternalPackageRef]:
+    """SECURITY external refs for one package's findings: per finding an `advisory` ref (the id's page:
+    NVD for CVEs, GitHub for GHSAs, OSV otherwise) whose comment says id, severity, status and fix;
+    then the findings' references, `fix` for commit / patch links and `url` for the rest (deduplicated)."""
+    out: list[ExternalPackageRef] = []
+    seen: set[str] = set()
+    extra: list[ExternalPackageRef] = []
+    for v in vulns:
+        vid = str(v.get("id") or "")
+        url = next((u.format(vid) for prefix, u in _ADVISORY_URL if vid.startswith(prefix)),
+                   f"https://osv.dev/vulnerability/{vid}")
+        fix = f"fixed in {v['fixed_version']}" if v.get("fixed_version") else "no fix yet"
+        aliases = f"; aliases {', '.join(v['aliases'])}" if v.get("aliases") else ""
+        out.append(ExternalPackageRef(ExternalPackageRefCategory.SECURITY, "advisory", url,
+                                      f"{vid}: severity {v.get('severity') or 'UNKNOWN'}, {v.get('status')}, {fix}{aliases}"))
+        seen.add(url)
+        for ref in v.get("references") or []:
+            if not isinstance(ref, str) or not _URL.match(ref) or ref in seen:
+                continue
+            seen.add(ref)
+            kind = "fix" if re.search(r"/(commit|commits|pull|merge_requests|patch)/|\.patch$|\.diff$", ref) else "url"
+            extra.append(ExternalPackageRef(ExternalPackageRefCategory.SECURITY, kind, ref, f"reference of {vid}"))
+    return out + extra
+
+
 def build_document(report: dict[str, Any]) -> Document:
     target = report.get("target") or {}
     tool = report.get("tool") or {}
@@ -152,11 +183,15 @@ def build_document(report: dict[str, Any]) -> Document:
             primary_package_purpose=PackagePurpose.OPERATING_SYSTEM, comment=facts or None))
         doc.relationships.append(Relationship(image_id, RelationshipType.CONTAINS, os_id))
 
+    vulns_of: dict[str, list[dict[str, Any]]] = {}
+    for v in report.get("vulnerabilities") or []:
+        vulns_of.setdefault(str((v.get("package") or {}).get("id") or ""), []).append(v)
     for pkg in report.get("packages") or []:
         sid = _spdx_id(str(pkg.get("id") or pkg.get("name") or "pkg"), taken)
         refs = []
         if pkg.get("purl"):
             refs.append(ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg["purl"]))
+        refs += security_refs(vulns_of.get(str(pkg.get("id") or ""), []))
         source = ""
         if pkg.get("source_name") and (pkg["source_name"], pkg.get("source_version")) != (
                 pkg.get("name"), pkg.get("version")):

@@ -1,0 +1,130 @@
+"""JUnit XML from the report dict, for CI dashboards (Jenkins, GitLab, Azure DevOps, CircleCI).
+
+- `<testsuites>` holds one `<testsuite>` per target and finding class: `<target> · vulnerabilities`
+  (split per ecosystem, as dashboards group them), `· secrets`, `· misconfigurations`, and `· policy`
+  for verdict rules that name no finding (licences, DB age).
+- One `<testcase>` per finding: name = the gate's label (`ID (package version)`), classname =
+  `<target>.<class>.<ecosystem or path>`. It FAILS when the policy verdict lists it in a failed rule;
+  without a policy gate, every finding shown fails (the report only holds findings left after the
+  display filters). Findings the policy suppressed are `<skipped>` with the reason.
+- The details a developer needs (fix, layer, references) go in the failure text and `<system-out>`.
+Validated in the tests against the Jenkins xunit plugin's JUnit XSD.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from hullscan.report.findings import Item, failed_labels, items, target_name
+
+
+def _details(it: Item) -> str:
+    f = it.finding
+    lines = [f"{it.rule_id} · severity {it.severity}", it.title]
+    if it.kind == "vulnerability":
+        pkg = f.get("package") or {}
+        lines += [f"package: {pkg.get('name')} {pkg.get('version')} ({pkg.get('purl')})",
+                  f"status: {f.get('status')}; fixed version: {f.get('fixed_version') or 'none yet'}"]
+        if pkg.get("paths"):
+            lines.append("paths: " + ", ".join(pkg["paths"]))
+    else:
+        lines.append(f"path: {f.get('path')}" + (f" line {it.line}" if it.line else ""))
+        if f.get("match"):
+            lines.append(f"match (masked): {f['match']}")
+    layer = it.layer or {}
+    if layer:
+        lines.append(f"layer {layer.get('index')} ({'base image' if layer.get('base') else 'application'}): "
+                     f"{layer.get('created_by') or ''} {layer.get('diff_id') or ''}".rstrip())
+    if f.get("risk"):
+        lines.append(f"risk {f['risk'].get('score')}: {f['risk'].get('reason')}")
+    lines += [str(u) for u in (f.get("references") or [])[:5]]
+    return "\n".join(x for x in lines if x)
+
+
+def _suite_key(it: Item) -> str:
+    if it.kind == "vulnerability":
+        return "vulnerabilities." + str((it.finding.get("package") or {}).get("ecosystem") or "unknown")
+    return {"secret": "secrets", "misconfiguration": "misconfigurations"}[it.kind]
+
+
+def build_junit(report: dict[str, Any]) -> ET.Element:
+    target = target_name(report)
+    failing = failed_labels(report)
+    suites: dict[str, list[ET.Element]] = defaultdict(list)
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"failures": 0, "skipped": 0})
+    for it in items(report, with_suppressed=True):
+        key = _suite_key(it)
+        where = (it.finding.get("package") or {}).get("name") if it.kind == "vulnerability" else (it.path or "image-config")
+        case = ET.Element("testcase", {"name": it.label, "classname": f"{target}.{key}.{where}", "time": "0"})
+        if it.suppressed is not None:
+            s = it.suppressed
+            ET.SubElement(case, "skipped", {"message": f"suppressed by {s.get('by')}: "
+                                                       f"{s.get('justification') or s.get('impact') or s.get('status') or ''}".strip()})
+            counts[key]["skipped"] += 1
+        elif failing is None or it.label in failing:
+            rules = [r.get("rule") for r in (report.get("verdict") or {}).get("failed_rules") or []
+                     if it.label in (r.get("findings") or [])]
+            why = f"policy rule {', '.join(rules)}" if rules else "finding present"
+            fail = ET.SubElement(case, "failure", {"type": it.severity, "message": f"{it.title} ({why})"})
+            fail.text = _details(it)
+            counts[key]["failures"] += 1
+        else:
+            ET.SubElement(case, "system-out").text = _details(it)
+        suites[key].append(case)
+
+    root = ET.Element("testsuites", {"name": f"hullscan {target}"})
+    total = failures = 0
+    verdict = report.get("verdict") or {}
+    labels = {it.label for it in items(report, with_suppressed=True)}
+    policy_cases = []
+    for rule in verdict.get("failed_rules") or []:
+        loose = [x for x in rule.get("findings") or [] if x not in labels]
+        if loose:  # a rule whose items are not findings of this report (licences, DB age)
+            case = ET.Element("testcase", {"name": str(rule.get("rule")), "classname": f"{target}.policy", "time": "0"})
+            fail = ET.SubElement(case, "failure", {"type": "policy", "message": str(rule.get("description") or rule.get("rule"))})
+            fail.text = "\n".join(loose)
+            policy_cases.append(case)
+    if policy_cases:
+        suites["policy"] = policy_cases
+        counts["policy"]["failures"] = len(policy_cases)
+    for key in sorted(suites):
+        cases = suites[key]
+        suite = ET.SubElement(root, "testsuite", {
+            "name": f"{target} · {key}", "tests": str(len(cases)), "failures": str(counts[key]["failures"]),
+            "errors": "0", "skipped": str(counts[key]["skipped"]), "time": "0",
+            "timestamp": str(report.get("created_at") or "").rstrip("Z"),
+        })
+        props = ET.SubElement(suite, "properties")
+        for name, value in (("target", target), ("class", key),
+                            ("gate", "policy" if failed_labels(report) is not None else "none")):
+            ET.SubElement(props, "property", {"name": name, "value": str(value)})
+        suite.extend(cases)
+        total += len(cases)
+        failures += counts[key]["failures"]
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    root.set("time", "0")
+    return root
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(root: ET.Element) -> None:
+    """XML 1.0 cannot carry most control characters, which a file's line (a secret match) may hold."""
+    for el in root.iter():
+        if el.text:
+            el.text = _NOT_XML.sub("\ufffd", el.text)
+        for k, v in el.attrib.items():
+            el.set(k, _NOT_XML.sub("\ufffd", v))
+
+
+def render(report: dict[str, Any]) -> bytes:
+    root = build_junit(report)
+    _clean(root)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
