@@ -125,3 +125,22 @@ def test_go_style_regex_features() -> None:
     found = scan_bytes("/a", b"u=abcdef p=ghijkl", rs)
     assert [f.offset for f in found if f.rule_id == "two"] == [2, 11]
     assert re.search(r"\*{6} p=\*{6}", found[0].match)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow" + b"A" * 60 + b"\n",  # BEGIN without END, many times
+        b"PuTTY-User-Key-File-3: x\nEncryption: none\n",
+        b"sv=2020-01-01&sig=",
+        b"password=abc ",
+        b"https://a:b@ ",
+        b"A" * 64,  # base64 zero runs (fonts in CSS): no keyword may hit at every byte
+    ],
+)
+def test_adversarial_repetition_is_linear(unit: bytes) -> None:
+    """1 MB of a repeated keyword-bearing unit: bounded time (no quadratic regex), nothing found."""
+    data = unit * (1_000_000 // len(unit))
+    t = time.perf_counter()
+    assert scan_bytes("/app/x", data) == []
+    assert time.perf_counter() - t < 20.0  # ~0.5 s here; quadratic cases took minutes
