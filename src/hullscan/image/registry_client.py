@@ -62,9 +62,6 @@ class RegistryClient:
         self.base = ""
         self._challenge: Any = None
         self._tokens: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self.requests: list[str] = []
-        """Paths requested (tests and `--debug` read it)."""
 
     # -- messages -----------------------------------------------------------------
     def where(self, repo: str = "") -> str:
@@ -103,9 +100,6 @@ class RegistryClient:
             self.base = f"{scheme}://{self.host}"
             if resp.status_code == 401:
                 self._challenge = parse_challenge(resp.headers.get("www-authenticate", ""))
-            elif resp.status_code not in (200, 404):
-                # some registries answer /v2/ with other codes; the real requests will tell
-                pass
             return
         assert last is not None
         raise last
@@ -144,8 +138,6 @@ class RegistryClient:
         """Send with bounded retries on transport errors, 429 and 5xx (Retry-After honoured)."""
         parsed = urlparse(url)
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            with self._lock:
-                self.requests.append(parsed.path)
             try:
                 req = self.http.build_request(method, url, headers=headers, **request)
                 resp = self.http.send(req, stream=stream)
