@@ -8,6 +8,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 from formats_scan import load, render
 from lxml import etree
@@ -65,9 +66,11 @@ def test_all_formats_count_the_same_findings(which: str) -> None:
             assert total == expected[1], (fmt, got)
 
 
-def test_openvex_states_what_was_suppressed() -> None:
+def test_openvex_states_what_was_suppressed(shared: Path) -> None:
     report = load("judged")
     vex = json.loads(render("judged", "openvex"))
+    schema = json.loads((shared / "specs" / "openvex-schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(vex)
     assert len(vex["statements"]) == len(report["suppressed"]) == 2
     bom = json.loads(render("judged", "cyclonedx"))
     decided = {v["id"] for v in bom["vulnerabilities"] if (v.get("analysis") or {}).get("state") == "not_affected"}
