@@ -9,6 +9,7 @@ merged into one finding per package (aliases), and severity, CVSS, EPSS and KEV 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ class MatchResult:
 # for release, as their packages carry the same names and versions (Trivy and Grype do the same).
 REBUILT_FROM = {"CentOS": "Red Hat", "Scientific Linux": "Red Hat"}
 # Package types whose vendors' feeds name BINARY packages (Red Hat OVAL/CSAF, ALAS, SUSE CVRF and the
-# OSV records made from them), where a source-only query would miss `openssl-libs` under `openssl-libs`.
+# OSV records made from them): a source-only query (`openssl`) would miss rows filed under `openssl-libs`.
 BINARY_NAMED_TYPES = frozenset({"rpm"})
 
 
@@ -106,9 +107,9 @@ def match_inventory(inventory: Inventory, db: Any, options: MatchOptions | None 
         if q:
             queries[i] = q
     result.matched_packages = len(queries)
-    # a rebuild's own ecosystem (CentOS:7) is covered by its upstream's rows: warn only for the first query
-    _warn_missing_ecosystems(db, {q[0][0] for q in queries.values() if q[0][0].partition(":")[0] not in REBUILT_FROM},
-                             result)
+    # a rebuild (CentOS:7) is covered by its upstream's rows (its last query): warn when those are missing
+    _warn_missing_ecosystems(
+        db, {q[-1][0] if q[0][0].partition(":")[0] in REBUILT_FROM else q[0][0] for q in queries.values()}, result)
     rows = db.affected_for({x for q in queries.values() for x in q})
     hits: list[tuple[Package, list[AffectedRecord]]] = []
     for i, q in queries.items():
@@ -210,6 +211,17 @@ def _group(recs: list[AffectedRecord], advisories: dict[str, Advisory]) -> list[
     return list(by_key.values())
 
 
+@functools.lru_cache(maxsize=512)
+def _layer_dict_cached(ref: Any) -> Any:
+    return layer_ref_dict(ref)
+
+
+def _layer_dict(ref: Any) -> dict[str, Any] | None:
+    """The finding's layer; built once per layer (it redacts secrets from `created_by`, which is not free)."""
+    d = _layer_dict_cached(ref)
+    return dict(d) if d is not None else None
+
+
 def _nearest_fix(version: str, fixes: list[str], scheme: Any) -> str:
     above = []
     for f in fixes:
@@ -277,7 +289,7 @@ def _finding(
             "paths": list(pkg.paths),
             "kind": pkg.kind,
         },
-        "layer": layer_ref_dict(pkg.layer),
+        "layer": _layer_dict(pkg.layer),
         "status": status,
         "fixed_version": fixed_version,
         "severity": severity,
