@@ -74,6 +74,7 @@ def test_hostile_members(tmp_path):
     _warned(rep, 1, "/var/lib/dpkg/status", "device")
     _warned(rep, 1, ".wh..", "whiteout")
     _warned(rep, 1, ".wh.etc", "escapes")
+    _warned(rep, 1, "/etc/issue", "absolute")
     # the image is not hidden: its OS is still found, from its own alpine-release
     assert rep["os"] is not None and rep["os"]["family"] == "alpine" and rep["os"]["version"] == "3.19.1"
     _no_host_content(run)

@@ -131,6 +131,8 @@ def walk_tar_layer(
             if path is None:
                 d.warn(m.name, f"member name escapes the image root; skipped")
                 continue
+            if m.name.startswith("/"):  # docker/containerd apply it under the root; say so, it is never normal
+                d.warn(m.name, f"absolute member name; read as {path}")
             if path == "/":
                 continue
             base = posixpath.basename(path)
