@@ -206,9 +206,14 @@ class Registry:
                 self.proc.wait()
 
     def access_log(self) -> list[tuple[str, str, int]]:
-        """(method, path, status) of every request the registry served, from its own access log."""
+        """(method, path, status) of every request the registry served, from its own access log
+        (read once the log stopped growing: the registry writes a line just after the response)."""
         import re
 
+        size = -1
+        while self.log.stat().st_size != size:
+            size = self.log.stat().st_size
+            time.sleep(0.15)
         out = []
         for line in self.log.read_text(errors="replace").splitlines():
             m = re.search(r'"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP/[0-9.]+" (\d{3})', line)
