@@ -104,6 +104,9 @@ def _describe(adv: AdvisoryIn, detail: dict[str, Any]) -> None:
     adv.modified = detail.get("LastModifiedDate")
     adv.references = [("WEB", u) for u in detail.get("References") or []]
     adv.cwes = list(detail.get("CweIDs") or [])
+    # trivy's last resort (no vendor, no NVD severity) is the record's own `Severity`
+    if str(detail.get("Severity") or "UNKNOWN").upper() != "UNKNOWN":
+        adv.severity = str(detail["Severity"]).upper()
 
 
 def _row_severity(value: dict[str, Any], detail: dict[str, Any], source: str, cve_severities: list[Any]) -> str | None:
