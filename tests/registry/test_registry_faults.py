@@ -76,7 +76,7 @@ def test_unreachable_registry(hullscan):
     port = free_port()
     run = hullscan("image", f"127.0.0.1:{port}/test/app:1.0", *SCAN)
     assert run.code == 3
-    assert f"127.0.0.1:{port}" in run.stderr and "cannot reach" in run.stderr
+    assert f"127.0.0.1:{port}" in run.stderr and "test/app" in run.stderr and "cannot reach" in run.stderr
 
 
 def test_tampered_documents_and_blobs(proxy, images, hullscan):

@@ -54,7 +54,7 @@ def connect(registry: str, *, insecure: bool = False, username: str = "", passwo
     """A client for one registry with the first credentials found (registry_auth's order)."""
     ref = parse_reference(f"{registry}/x")  # normalizes docker.io spellings
     creds = resolve_credentials(ref.registry, username, password)
-    return RegistryClient(ref.api_host, creds, insecure=insecure)
+    return RegistryClient(ref.api_host, creds, insecure=insecure, name=ref.registry)
 
 
 def open_registry(text: str, *, input_ref: str, options: Any) -> Image:

@@ -49,8 +49,13 @@ class RegistryError(FetchError):
 class RegistryClient:
     """One registry host, one credential source; tokens are cached per scope."""
 
-    def __init__(self, host: str, creds: Credentials = ANONYMOUS, *, insecure: bool = False, timeout: float = 60.0) -> None:
+    def __init__(
+        self, host: str, creds: Credentials = ANONYMOUS, *, insecure: bool = False, timeout: float = 60.0, name: str = ""
+    ) -> None:
         self.host = host
+        """Where the API answers (registry-1.docker.io for docker.io)."""
+        self.name = name or host
+        """The registry as users name it, for messages."""
         self.creds = creds
         self.insecure = insecure
         self.http = httpx.Client(
@@ -65,7 +70,7 @@ class RegistryClient:
 
     # -- messages -----------------------------------------------------------------
     def where(self, repo: str = "") -> str:
-        return f"registry {self.host}" + (f", repository {repo}" if repo else "")
+        return f"registry {self.name}" + (f", repository {repo}" if repo else "")
 
     def scrub(self, text: str) -> str:
         for secret in (*self.creds.secrets(), *self._tokens.values()):
@@ -81,7 +86,7 @@ class RegistryClient:
         self.http.close()
 
     # -- connection ----------------------------------------------------------------
-    def ping(self) -> None:
+    def ping(self, repo: str = "") -> None:
         """Find the scheme (https; http for --insecure or loopback registries speaking plain HTTP)
         and learn the auth challenge from `GET /v2/`."""
         if self.base:
@@ -91,7 +96,7 @@ class RegistryClient:
         for scheme in schemes:
             url = f"{scheme}://{self.host}/v2/"
             try:
-                resp = self._send_retrying("GET", url, {}, "", stream=False)
+                resp = self._send_retrying("GET", url, {}, repo, stream=False)
             except RegistryError as err:
                 last = err
                 if "certificate" in str(err).lower():
@@ -107,7 +112,7 @@ class RegistryClient:
     # -- requests ------------------------------------------------------------------
     def get(self, path: str, repo: str, scope: str, headers: dict[str, str] | None = None, *, stream: bool = False) -> httpx.Response:
         """GET with auth for `scope`; one re-authentication on 401; retries inside."""
-        self.ping()
+        self.ping(repo)
         url = self.base + path
         hdrs = dict(headers or {})
         auth = self._authorization(scope, repo)
