@@ -118,3 +118,14 @@ def test_tls_verified_by_default(tls_registry, images, hullscan):
     assert loose.report["target"]["manifest_digest"] == images.app.manifest_digest
     trusted = hullscan("image", ref, *SCAN, env={"SSL_CERT_FILE": str(tls_registry.tls[0])}, fresh_process=True)
     assert trusted.code == 0, trusted.stderr
+
+
+def test_auth_file_written_by_skopeo_login(basic_registry, hullscan, tmp_path):
+    """`skopeo login` writes the containers auth file; REGISTRY_AUTH_FILE points hullscan at it."""
+    import subprocess
+
+    authfile = tmp_path / "auth.json"
+    subprocess.run(["skopeo", "login", "--tls-verify=false", "--authfile", str(authfile), "-u", USER, "--password-stdin",
+                    basic_registry.host], input=PASSWORD, text=True, check=True, capture_output=True)
+    run = hullscan("image", f"{basic_registry.host}/test/app:1.0", *SCAN, env={"REGISTRY_AUTH_FILE": str(authfile)})
+    assert run.code == 0, run.stderr
