@@ -221,3 +221,22 @@ def test_bad_rustsec_rubysec_kev_inputs(tmp_path: Path, shared: Path) -> None:
     assert (rs.records, rs.skipped) == (1, 1) and "bad TOML" in rs.reasons[0]
     assert (rb.records, rb.skipped) == (1, 1) and "not lists" in rb.reasons[0]
     assert "kev" not in s.batches and s.unreadable_count == 1 and "kev.json" in s.unreadable[0]
+
+
+def test_streamed_write_parts_dedupe_and_rollback(tmp_path: Path, shared: Path) -> None:
+    from hullscan.errors import InputError
+
+    go = shared / "vulndata/osv-go"
+    parts = list(importer.stream([go / "golang-vulndb-osv.tar.gz", go / "sample"], "osv", chunk=1000))
+    assert len(parts) >= 5
+    ids = [i for p in parts for i in p.advisories]
+    assert len(ids) == len(set(ids)) == 4291  # the samples repeat ids of the tarball (DATA.md: 4,291)
+    with VulnDB.open(tmp_path / "db.sqlite", create=True) as db:
+        st = db.write_stream("osv", iter(parts), replace=True)
+        assert st.advisories == 4291
+        cut = tmp_path / "cut.tar.gz"
+        src = go / "golang-vulndb-osv.tar.gz"
+        cut.write_bytes(src.read_bytes()[: src.stat().st_size * 2 // 3])
+        with pytest.raises(InputError):
+            db.write_stream("osv", importer.stream([cut], "osv", chunk=500), replace=True)
+        assert db.feed("osv").advisories == 4291  # rolled back: the earlier parts are not kept

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from hullscan.errors import InputError
 from hullscan.vulndb import feeds as F
@@ -117,3 +117,35 @@ def write(db: VulnDB, summary: ImportSummary, *, replace: bool = False,
             progress(f"writing {name}: {batch.records} records")
         summary.written[name] = db.write_batch(batch, replace=replace)
     return summary
+
+
+def stream(paths: Iterable[Path], feed: str, chunk: int = 5000) -> Iterator[FeedBatch]:
+    """Parts of one feed's batch, each of at most ~`chunk` advisories, for `VulnDB.write_stream`
+    (feeds whose records are whole advisories: OSV, NVD). An id seen in an earlier part is dropped
+    (the same GHSA ships in several OSV ecosystem zips). Records of other feeds are ignored.
+    Raises InputError when a path cannot be read (the caller's transaction then rolls back)."""
+    ctx = F.ImportContext()
+    summary = ImportSummary()
+    seen: set[str] = set()
+
+    def take() -> FeedBatch:
+        b = ctx.batches.pop(feed, None) or FeedBatch(feed)
+        for adv_id in [i for i in b.advisories if i in seen]:
+            del b.advisories[adv_id]
+        seen.update(b.advisories)
+        ctx.batches.clear()
+        return b
+
+    for path in paths:
+        for name, data in iter_members(Path(path)):
+            _one(name, data, ctx, None, summary)
+            if summary.unreadable_count:
+                b = ctx.batch(feed)
+                for r in summary.unreadable:
+                    b.skip("download", f"unreadable {r}")
+                summary.unreadable.clear()
+                summary.unreadable_count = 0
+            cur = ctx.batches.get(feed)
+            if cur is not None and len(cur.advisories) >= chunk:
+                yield take()
+    yield take()

@@ -13,7 +13,7 @@ import os
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
@@ -415,31 +415,46 @@ class VulnDB:
         its aliases, CWEs, references and severities are the union of old and new.
         KEV / EPSS batches always replace their whole table (each file is the complete catalog).
         `fetch` = {source, etag, last_modified, fetched_at} recorded in the feed state."""
-        feed = batch.feed
+        return self.write_stream(batch.feed, [batch], replace=replace, fetch=fetch)
+
+    def write_stream(self, feed: str, batches: Iterable[FeedBatch], *, replace: bool = False,
+                     fetch: dict[str, Any] | None = None,
+                     before_commit: Callable[[FeedBatch], None] | None = None) -> FeedState:
+        """`write_batch` for a feed read in parts (a big OSV download): every part is written as it
+        comes, all in ONE transaction, so memory stays bounded and the switch is still all-or-nothing.
+        An exception from the iterator or from `before_commit(totals)` rolls everything back."""
+        total = FeedBatch(feed)
         try:
             with self.engine.begin() as conn:
-                ids = list(batch.advisories)
                 tables = (S.advisory, *S.ADVISORY_CHILDREN)
                 has_rows = conn.execute(select(S.advisory.c.id).where(S.advisory.c.feed == feed).limit(1)).first()
-                if has_rows is None:
-                    pass  # a new feed: nothing to delete
-                elif replace:
+                if has_rows is not None and replace:
                     for t in tables:
                         conn.execute(delete(t).where(t.c.feed == feed))
-                else:
-                    self._merge_previous(conn, batch, ids)
-                    for chunk in _chunks(ids):
-                        conn.execute(delete(S.advisory).where(S.advisory.c.feed == feed, S.advisory.c.id.in_(chunk)))
-                        for t in S.ADVISORY_CHILDREN:
-                            conn.execute(delete(t).where(t.c.feed == feed, t.c.advisory_id.in_(chunk)))
-                self._insert_advisories(conn, batch)
-                if batch.kev or feed == "kev":
-                    conn.execute(delete(S.kev))
-                    _insert(conn, S.kev, [vars_of(e) for e in batch.kev.values()])
-                if batch.epss or feed == "epss":
-                    conn.execute(delete(S.epss))
-                    _insert(conn, S.epss, [vars_of(e) for e in batch.epss.values()])
-                state = self._store_state(conn, batch, fetch)
+                for batch in batches:
+                    ids = list(batch.advisories)
+                    if has_rows is not None and not replace:
+                        self._merge_previous(conn, batch, ids)
+                        for chunk in _chunks(ids):
+                            conn.execute(delete(S.advisory).where(S.advisory.c.feed == feed, S.advisory.c.id.in_(chunk)))
+                            for t in S.ADVISORY_CHILDREN:
+                                conn.execute(delete(t).where(t.c.feed == feed, t.c.advisory_id.in_(chunk)))
+                    self._insert_advisories(conn, batch)
+                    if batch.kev or (feed == "kev" and not total.kev):
+                        conn.execute(delete(S.kev))
+                        _insert(conn, S.kev, [vars_of(e) for e in batch.kev.values()])
+                    if batch.epss or (feed == "epss" and not total.epss):
+                        conn.execute(delete(S.epss))
+                        _insert(conn, S.epss, [vars_of(e) for e in batch.epss.values()])
+                    total.kev.update(batch.kev)
+                    total.epss.update(batch.epss)
+                    total.skipped += batch.skipped
+                    total.reasons.extend(batch.reasons[: max(0, 10 - len(total.reasons))])
+                    total.sources.extend(x for x in batch.sources if x not in total.sources)
+                    total.files += len(batch.advisories)  # advisories written (FeedBatch.files reused as a counter)
+                if before_commit is not None:
+                    before_commit(total)
+                state = self._store_state(conn, total, fetch)
                 _set_meta(conn, "built_at", now_iso())
             return state
         except self._errors() as err:

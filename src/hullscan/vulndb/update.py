@@ -163,10 +163,15 @@ def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader
             db.record_fetch(feed, fetched_at=fetch_info["fetched_at"])
             rep.feed(feed, "unchanged (304 Not Modified)")
             return FeedOutcome(feed, "unchanged", "not modified")
-        batch = _read_feed(feed, [f.path for f in fetched])
-        _guard_not_emptying(feed, batch, state)
-        db.write_batch(batch, replace=True, fetch=fetch_info)
-        msg = f"{batch.records} records" + (f", {batch.skipped} skipped" if batch.skipped else "")
+        paths = [f.path for f in fetched]
+        if feed in STREAMED:
+            batch, count = _write_streamed(db, feed, paths, state, replace=True, fetch=fetch_info)
+        else:
+            batch = _read_feed(feed, paths)
+            _guard_not_emptying(feed, batch, state)
+            db.write_batch(batch, replace=True, fetch=fetch_info)
+            count = batch.records
+        msg = f"{count} records" + (f", {batch.skipped} skipped" if batch.skipped else "")
         rep.feed(feed, f"updated: {msg}")
         return FeedOutcome(feed, "updated", msg, batch)
     except HullscanError as err:
@@ -175,6 +180,26 @@ def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader
         rep.warn(f"feed {feed} failed, keeping its previous data: {err}")
         db.record_fetch(feed, last_error=str(err)[:500], fetched_at=now_iso())
         return FeedOutcome(feed, "failed", str(err))
+
+
+#: Feeds written part by part inside their one transaction (OSV npm or a full NVD download hold
+#: hundreds of thousands of records: memory stays bounded).
+STREAMED = ("osv", "nvd")
+
+
+def _write_streamed(db: VulnDB, feed: str, paths: list[Path], state: object, *, replace: bool,
+                    fetch: dict[str, str]) -> tuple[FeedBatch, int]:
+    """Stream `paths` into the feed: (totals with skipped/reasons, advisories written)."""
+    totals: list[FeedBatch] = []
+
+    def check(total: FeedBatch) -> None:
+        totals.append(total)
+        if replace and not total.files:  # `files` counts the advisories written
+            _guard_not_emptying(feed, FeedBatch(feed, skipped=total.skipped, reasons=total.reasons), state)
+
+    db.write_stream(feed, importer.stream(paths, feed), replace=replace, fetch=fetch, before_commit=check)
+    t = totals[0]
+    return FeedBatch(feed, skipped=t.skipped, reasons=t.reasons), t.files
 
 
 def _read_feed(feed: str, paths: list[Path]) -> FeedBatch:
@@ -239,12 +264,10 @@ def _nvd(db: VulnDB, overrides: list[str] | None, dl: Downloader, cache: Path, r
         if n == 0:
             break
         start += n
-    batch = _read_feed("nvd", paths)
-    if not incremental:
-        _guard_not_emptying("nvd", batch, state)
     fetch = {"source": base, "fetched_at": started.replace(microsecond=0).isoformat().replace("+00:00", "Z")}
-    db.write_batch(batch, replace=not incremental, fetch=fetch)
-    msg = f"{batch.records} CVEs ({'incremental' if incremental else 'full'})"
+    batch, count = _write_streamed(db, "nvd", paths, state, replace=not incremental, fetch=fetch)
+    msg = f"{count} CVEs ({'incremental' if incremental else 'full'})" + (
+        f", {batch.skipped} skipped" if batch.skipped else "")
     rep.feed("nvd", f"updated: {msg}")
     return FeedOutcome("nvd", "updated", msg, batch)
 
