@@ -139,3 +139,20 @@ def test_nvd_paging_with_api_key(server: tuple[str, Feeds], tmp_path: Path, shar
     with VulnDB.open(tmp_path / "db.sqlite") as db:
         assert db.feed("nvd").advisories == 3
         assert db.advisories(["CVE-2024-0727"])["CVE-2024-0727"].cwes == ["CWE-476"]
+
+
+def test_update_refuses_foreign_file_unless_rebuild(server: tuple[str, Feeds], tmp_path: Path) -> None:
+    import pytest
+
+    from hullscan.errors import DatabaseError
+
+    base, _ = server
+    db = tmp_path / "db.sqlite"
+    db.write_bytes(b"not a database at all" * 50)
+    with pytest.raises(DatabaseError, match="rebuild"):
+        update(str(db), ["kev"], urls=_urls(base), downloader=_dl(Sleeps()), cache=tmp_path / "c")
+    assert db.read_bytes().startswith(b"not a database")  # untouched
+    r = update(str(db), ["kev"], urls=_urls(base), downloader=_dl(Sleeps()), cache=tmp_path / "c", rebuild=True)
+    assert r.outcomes[0].status == "updated"
+    with VulnDB.open(db) as v:
+        assert v.feed("kev").records == KEV_COUNT
