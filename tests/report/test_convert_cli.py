@@ -70,3 +70,13 @@ def test_missing_file_and_unknown_format(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no such file" in proc.stderr.decode()
     proc = run("convert", str(scanned()["plain"]), "--format", "pdf")
     assert proc.returncode == 2 and "unknown format" in proc.stderr.decode()
+
+
+def test_display_filters() -> None:
+    report = json.loads(scanned()["plain"].read_text())
+    proc = run("convert", str(scanned()["plain"]), "--format", "json", "--severity", "HIGH,CRITICAL", "--ignore-unfixed")
+    assert proc.returncode == 0, proc.stderr.decode()
+    shown = json.loads(proc.stdout)
+    expected = [v["id"] for v in report["vulnerabilities"] if v["severity"] in ("HIGH", "CRITICAL") and v["fixed_version"]]
+    assert [v["id"] for v in shown["vulnerabilities"]] == expected and expected
+    assert {s["severity"] for s in shown["secrets"]} == {"CRITICAL"}  # the planted AWS key id and GitHub token
