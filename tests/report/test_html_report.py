@@ -111,3 +111,15 @@ def test_verdict_and_suppressed(pages: dict) -> None:
     failed = sum(1 for r in report["verdict"]["failed_rules"] for _ in r["findings"])
     assert len(re.findall(r'<tr class="finding failed"', dom)) == failed
     assert json.loads(re.search(r'<script type="application/json" id="hullscan-data">(.*?)</script>', dom, re.S).group(1))
+
+
+def test_sorting_through_the_hash(pages: dict) -> None:
+    report = load("plain")
+    findings = report["vulnerabilities"] + report["secrets"] + report["misconfigurations"]
+    dom = dump_dom(pages["plain"])  # default: highest risk first
+    risks = [float(x) for x in re.findall(r'<tr class="finding[^"]*"[^>]* data-risk="([0-9.]+)"', dom)]
+    assert len(risks) == len(findings) and risks == sorted(risks, reverse=True)
+    dom = dump_dom(pages["plain"], "#sort=id&dir=asc")
+    ids = re.findall(r'<tr class="finding[^"]*"[^>]* data-id="([^"]+)"', dom)
+    assert ids == sorted((f.get("id") or f.get("rule_id") for f in findings), key=str.lower)
+    assert 'data-key="id" class="sortable sorted-asc"' in dom or 'class="sortable sorted-asc" data-key="id"' in dom

@@ -97,7 +97,7 @@ JS = r"""
     body.textContent = "";
     rows.forEach(function(r){
       var tr = document.createElement("tr"); tr.className = "finding" + (r.failed ? " failed" : "");
-      tr.dataset.severity = r.severity; tr.dataset.kind = r.kind;
+      tr.dataset.severity = r.severity; tr.dataset.kind = r.kind; tr.dataset.id = r.id; tr.dataset.risk = r.risk;
       var s = cell(tr, ""), b = document.createElement("span"); b.className = "sev"; b.style.background = colors[r.severity]; b.textContent = r.severity; s.appendChild(b);
       var idc = cell(tr, ""); if(r.url){ var a = document.createElement("a"); a.href = r.url; a.rel = "noreferrer"; a.textContent = r.id; idc.appendChild(a); } else idc.textContent = r.id;
       if(r.aliases){ var al = document.createElement("div"); al.className = "muted small"; al.textContent = r.aliases; idc.appendChild(al); }

@@ -3,7 +3,8 @@
 - `<testsuites>` holds one `<testsuite>` per target and finding class: `<target> · vulnerabilities`
   (split per ecosystem, as dashboards group them), `· secrets`, `· misconfigurations`, and `· policy`
   for verdict rules that name no finding (licences, DB age).
-- One `<testcase>` per finding: name = the gate's label (`ID (package version)`), classname =
+- One `<testcase>` per finding: name = the gate's label (`ID (package version)`, plus ` [path]` when the
+  same label occurs twice, e.g. a lockfile and the installed metadata), classname =
   `<target>.<class>.<ecosystem or path>`. It FAILS when the policy verdict lists it in a failed rule;
   without a policy gate, every finding shown fails (the report only holds findings left after the
   display filters). Findings the policy suppressed are `<skipped>` with the reason.
@@ -14,7 +15,7 @@ Validated in the tests against the Jenkins xunit plugin's JUnit XSD.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -55,10 +56,14 @@ def build_junit(report: dict[str, Any]) -> ET.Element:
     failing = failed_labels(report)
     suites: dict[str, list[ET.Element]] = defaultdict(list)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"failures": 0, "skipped": 0})
-    for it in items(report, with_suppressed=True):
+    all_items = list(items(report, with_suppressed=True))
+    repeated = {label for label, n in Counter(it.label for it in all_items).items() if n > 1}
+    for it in all_items:
         key = _suite_key(it)
         where = (it.finding.get("package") or {}).get("name") if it.kind == "vulnerability" else (it.path or "image-config")
-        case = ET.Element("testcase", {"name": it.label, "classname": f"{target}.{key}.{where}", "time": "0"})
+        # the same package version found twice (a lockfile and the installed metadata): name the path too
+        name = f"{it.label} [{it.path}]" if it.label in repeated and it.path else it.label
+        case = ET.Element("testcase", {"name": name, "classname": f"{target}.{key}.{where}", "time": "0"})
         if it.suppressed is not None:
             s = it.suppressed
             ET.SubElement(case, "skipped", {"message": f"suppressed by {s.get('by')}: "
