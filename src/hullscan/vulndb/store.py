@@ -82,6 +82,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _rec: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA temp_store=MEMORY")
+    # lookups touch rows all over the file: keep more pages than the 2 MB default
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 
