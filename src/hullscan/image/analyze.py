@@ -3,23 +3,46 @@
 For each layer: analyzers whose facts are cached under (diff_id, name, version) are not run again;
 the others run in one streaming pass. A local blob is re-hashed (size and digest) before cached
 facts are trusted; a registry blob is never fetched when everything it would give is cached.
+
+Layers are independent until the applier merges them, so on a machine with several cores they are
+checked and walked at once: hashing in threads (hashlib releases the GIL), walking in forked worker
+processes (tar parsing and analyzers are Python code, which threads would serialize). Results are
+written to the cache by this process only.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 from hullscan.cache import LayerCache
 from hullscan.errors import InputError
 from hullscan.image.blobs import hash_blob, layer_label
 from hullscan.image.model import Image, Layer
-from hullscan.image.walker import walk_rootfs, walk_tar_layer
+from hullscan.image.walker import AnalyzerRun, walk_rootfs, walk_tar_layer
 from hullscan.inventory.analyzer import Analyzer
 from hullscan.inventory.applier import LayerFacts
 from hullscan.inventory.model import LayerRef, Warning_
 
 Progress = Callable[[str], None]
+PARALLEL_ENV = "HULLSCAN_PARALLEL"
+"""Worker count for walking layers (default: the CPU count, at most 4; 1 turns parallelism off)."""
+
+
+@dataclass
+class _Plan:
+    """What one layer needs: facts already cached (trusted), and the analyzers still to run."""
+
+    layer: Layer
+    cached: dict[str, dict] = field(default_factory=dict)
+    meta: dict[str, Any] | None = None
+    missing: list[Analyzer] = field(default_factory=list)
+    done: LayerFacts | None = None
 
 
 def collect_facts(
@@ -37,22 +60,101 @@ def collect_facts(
         lf.warnings.extend(Warning_(message=m, path=p, layer=0) for p, m in walk_warnings)
         stats["walked"] = 1
         return [lf], stats
-    out = []
-    total = len(image.layers)
-    for layer in image.layers:
-        lf, walked = _layer_facts(layer, analyzers, cache)
-        stats["walked" if walked else "cached"] += 1
-        if progress:
-            progress(f"layer {layer.index + 1}/{total} {'analyzed' if walked else 'from cache'}")
-        out.append(lf)
-    return out, stats
+    workers = _workers(image)
+    if workers <= 1:
+        out = []
+        for layer in image.layers:
+            lf, walked = _layer_facts(layer, analyzers, cache)
+            stats["walked" if walked else "cached"] += 1
+            if progress:
+                progress(f"layer {layer.index + 1}/{len(image.layers)} {'analyzed' if walked else 'from cache'}")
+            out.append(lf)
+        return out, stats
+    # 1. what the cache holds, each local blob re-hashed before it is trusted (threads)
+    with ThreadPoolExecutor(workers) as pool:
+        plans = list(pool.map(lambda layer: _plan(layer, analyzers, cache), image.layers))
+    # 2. walk what is missing (forked processes), store in the cache here
+    todo = [p for p in plans if p.done is None]
+    if todo:
+        for plan, result in zip(todo, _walk_many(todo, workers), strict=True):
+            plan.done = _finish(plan, *result, cache)
+            if progress:
+                progress(f"layer {plan.layer.index + 1}/{len(image.layers)} analyzed")
+    stats["walked"], stats["cached"] = len(todo), len(plans) - len(todo)
+    return [p.done for p in plans], stats  # type: ignore[misc]
+
+
+def _workers(image: Image) -> int:
+    """Parallel only for several local layers, in a process without other threads (forking a
+    threaded process can deadlock the child; `registry scan --parallel` runs scans in threads)."""
+    try:
+        wanted = int(os.environ.get(PARALLEL_ENV, "0")) or min(os.cpu_count() or 1, 4)
+    except ValueError:
+        wanted = 1
+    if len(image.layers) < 2 or not all(layer.local for layer in image.layers):
+        return 1
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(wanted, len(image.layers)))
+
+
+def _plan(layer: Layer, analyzers: Sequence[Analyzer], cache: LayerCache | None) -> _Plan:
+    plan = _Plan(layer)
+    if cache is not None and layer.diff_id:
+        plan.meta = cache.layer(layer.diff_id)
+        for an in analyzers:
+            entry = cache.facts(layer.diff_id, an.name, an.version)
+            if entry is not None:
+                plan.cached[an.name] = entry
+        if plan.meta is None or (plan.cached and not _trust(layer, cache)):
+            plan.cached = {}
+        elif len(plan.cached) == len(analyzers):
+            plan.done = _from_cache(_ref(layer), plan.meta, plan.cached)
+    plan.missing = [an for an in analyzers if an.name not in plan.cached]
+    return plan
+
+
+# -- walking in forked workers: the state is inherited at fork, only indexes and results cross --
+_FORK_STATE: list[_Plan] = []
+
+
+def _walk_index(i: int) -> tuple[LayerFacts, dict[str, AnalyzerRun], list[tuple[str, str]], dict[str, object]]:
+    plan = _FORK_STATE[i]
+    seen: dict[str, object] = {}
+    lf, runs, warnings = walk_tar_layer(plan.layer, plan.missing, seen)
+    return lf, runs, warnings, seen
+
+
+def _walk_many(todo: list[_Plan], workers: int) -> list[tuple]:
+    if len(todo) == 1:
+        return [_walk_one(todo[0])]
+    global _FORK_STATE
+    _FORK_STATE = todo
+    # biggest layers first, so the longest walk starts at once
+    order = sorted(range(len(todo)), key=lambda i: -max(todo[i].layer.size, 0))
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+            futures = {i: pool.submit(_walk_index, i) for i in order}
+            return [futures[i].result() for i in range(len(todo))]
+    finally:
+        _FORK_STATE = []
+
+
+def _walk_one(plan: _Plan) -> tuple:
+    seen: dict[str, object] = {}
+    lf, runs, warnings = walk_tar_layer(plan.layer, plan.missing, seen)
+    return lf, runs, warnings, seen
 
 
 def _layer_facts(layer: Layer, analyzers: Sequence[Analyzer], cache: LayerCache | None) -> tuple[LayerFacts, bool]:
     # Scans running in threads (`hullscan registry scan --parallel`) that meet the same layer take
     # turns: the second finds the first one's facts in the cache instead of fetching the blob again.
     with _diff_id_lock(layer.diff_id):
-        return _layer_facts_locked(layer, analyzers, cache)
+        plan = _plan(layer, analyzers, cache)
+        if plan.done is not None:
+            return plan.done, False
+        return _finish(plan, *_walk_one(plan), cache), True
 
 
 _LOCKS: dict[str, threading.Lock] = {}
@@ -64,23 +166,16 @@ def _diff_id_lock(diff_id: str) -> threading.Lock:
         return _LOCKS.setdefault(diff_id or "-", threading.Lock())
 
 
-def _layer_facts_locked(layer: Layer, analyzers: Sequence[Analyzer], cache: LayerCache | None) -> tuple[LayerFacts, bool]:
-    ref = LayerRef(index=layer.index, diff_id=layer.diff_id, created_by=layer.created_by)
-    cached: dict[str, dict] = {}
-    meta = None
-    if cache is not None and layer.diff_id:
-        meta = cache.layer(layer.diff_id)
-        for an in analyzers:
-            entry = cache.facts(layer.diff_id, an.name, an.version)
-            if entry is not None:
-                cached[an.name] = entry
-        if meta is None or (cached and not _trust(layer, cache)):
-            cached = {}
-        elif len(cached) == len(analyzers):
-            return _from_cache(ref, meta, cached), False
-    missing = [an for an in analyzers if an.name not in cached]
-    seen: dict[str, object] = {}
-    lf, runs, walk_warnings = walk_tar_layer(layer, missing, seen)
+def _finish(
+    plan: _Plan,
+    lf: LayerFacts,
+    runs: dict[str, AnalyzerRun],
+    walk_warnings: list[tuple[str, str]],
+    seen: dict[str, object],
+    cache: LayerCache | None,
+) -> LayerFacts:
+    """Store a walked layer's facts in the cache and merge them with what was cached."""
+    layer = plan.layer
     meta = {
         "written": sorted(lf.written),
         "deleted": lf.deleted,
@@ -89,18 +184,22 @@ def _layer_facts_locked(layer: Layer, analyzers: Sequence[Analyzer], cache: Laye
         "blob_digest": seen.get("blob_digest", layer.digest),
         "blob_size": seen.get("size", layer.size),
     }
-    fresh = {an.name: {"facts": runs[an.name].facts, "warnings": runs[an.name].warnings} for an in missing}
+    fresh = {an.name: {"facts": runs[an.name].facts, "warnings": runs[an.name].warnings} for an in plan.missing}
     if cache is not None and layer.diff_id:
         try:
             cache.store_layer(
                 layer.diff_id,
                 str(meta["blob_digest"]),
                 meta,
-                {(an.name, an.version): fresh[an.name] for an in missing},
+                {(an.name, an.version): fresh[an.name] for an in plan.missing},
             )
         except Exception:  # a cache that cannot be written only costs time next scan
             pass
-    return _from_cache(ref, meta, {**cached, **fresh}), True
+    return _from_cache(_ref(layer), meta, {**plan.cached, **fresh})
+
+
+def _ref(layer: Layer) -> LayerRef:
+    return LayerRef(index=layer.index, diff_id=layer.diff_id, created_by=layer.created_by)
 
 
 def _trust(layer: Layer, cache: LayerCache) -> bool:
