@@ -533,6 +533,8 @@ class VulnDB:
                 cwe_rows.append({"feed": feed, "advisory_id": a.id, "cwe": c})
             for ty, url in dict.fromkeys(a.references):
                 ref_rows.append({"feed": feed, "advisory_id": a.id, "type": ty, "url": url})
+        # rows of one (ecosystem, package) side by side on disk: a lookup reads fewer pages
+        aff_rows.sort(key=lambda r: (r["ecosystem"], r["package"]))
         for t, rows in ((S.advisory, adv_rows), (S.alias, al_rows), (S.affected, aff_rows),
                         (S.severity, sev_rows), (S.cwe, cwe_rows), (S.reference, ref_rows)):
             _insert(conn, t, rows)
