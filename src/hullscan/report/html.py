@@ -242,6 +242,14 @@ def _suppressed_section(report: dict[str, Any]) -> str:
             f'<th>Justification</th><th>Expires</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
+def _filters_note(report: dict[str, Any]) -> str:
+    """The scan's display filters (`--severity`, `--ignore-unfixed`): this page shows a part of the findings."""
+    f = report.get("display_filters") or {}
+    parts = ([f"severity {', '.join(f['severity'])}"] if f.get("severity") else []) + (
+        ["fixable only"] if f.get("ignore_unfixed") else [])
+    return f'<p class="small muted" id="display-filters">Shown: {_e("; ".join(parts))} (display filters of the scan).</p>' if parts else ""
+
+
 def _json_for_script(value: Any) -> str:
     # inside <script> only "</" (and the HTML comment openers) can end or confuse it
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -297,7 +305,7 @@ def render(report: dict[str, Any]) -> bytes:
 <header><h1>hullscan report — {_e(name)}</h1><div class="meta">{meta}</div></header>
 <main>
 <section id="verdict-section"><h2>Verdict</h2>{_verdict(report)}</section>
-<section id="summary"><h2>Summary: <span id="summary-total">{len(shown)}</span> findings</h2><div class="cards">{cards}</div>
+<section id="summary"><h2>Summary: <span id="summary-total">{len(shown)}</span> findings</h2>{_filters_note(report)}<div class="cards">{cards}</div>
 <p></p>{_counts_table(["Kind"], kind_rows, "kind-table")}</section>
 <section id="by-layer"><h2>Severity by layer</h2>{_counts_table(["Layer", "Role", "Created by"], layer_rows, "layer-table")}</section>
 <section id="base-vs-app"><h2>Base image vs application</h2><p class="small muted">{base_note}</p>{_counts_table(["Where"], bva_rows, "base-app-table")}</section>
