@@ -53,8 +53,12 @@ class _Reporter:
         if now - self._last < 0.1 and (total is None or got < total):
             return
         self._last = now
-        pct = f" {100 * got // total:3d}%" if total else ""
-        sys.stderr.write(f"\r  {feed}: {got / 1e6:8.1f} MB{pct}   ")
+        if total:
+            done = min(30, 30 * got // total)
+            bar = f"[{'#' * done}{'.' * (30 - done)}] {100 * got // total:3d}% {got / 1e6:.1f}/{total / 1e6:.1f} MB"
+        else:
+            bar = f"{got / 1e6:.1f} MB"
+        sys.stderr.write(f"\r  {feed}: {bar}   ")
         sys.stderr.flush()
 
     def warn(self, msg: str) -> None:
