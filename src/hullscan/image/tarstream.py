@@ -10,6 +10,7 @@ PAX extended headers ('x', 'g'), base-256 sizes.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,6 +51,14 @@ def _octal(field: bytes) -> int:
         return value
     text = field.split(b"\0", 1)[0].strip()
     return int(text, 8) if text else 0
+
+
+def _byte_sum(block: bytes) -> int:
+    """Exact sum of a 512-byte header's bytes at C speed (`sum()` over bytes costs ~10 µs, twice per
+    member with PAX headers: most of the parsing time). adler32's low half is 1 + the byte sum mod
+    65521, and 256 bytes sum to at most 65,280, so each half's sum comes out exact."""
+    view = memoryview(block)
+    return (zlib.adler32(view[:256]) & 0xFFFF) + (zlib.adler32(view[256:]) & 0xFFFF) - 2
 
 
 def _parse_pax(data: bytes) -> dict[str, str]:
@@ -201,7 +210,7 @@ class TarReader:
                 mode = _octal(header[100:108])
             except ValueError:
                 raise TarError(f"invalid tar header at byte {self.offset - BLOCK}") from None
-            if checksum != sum(header) - sum(stored) + 256:
+            if checksum != _byte_sum(header) - sum(stored) + 256:
                 what = "not a tar archive" if first else f"invalid tar header checksum at byte {self.offset - BLOCK}"
                 raise TarError(what)
             first = False
