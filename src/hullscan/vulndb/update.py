@@ -115,6 +115,9 @@ def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]]
             staging = path.with_name(f".{path.name}.update-{os.getpid()}")
             if staging.exists():
                 staging.unlink()
+            for stale in path.parent.glob(f".{path.name}.update-*") if path.parent.is_dir() else ():
+                if stale.stat().st_mtime < datetime.now().timestamp() - 86400:
+                    stale.unlink(missing_ok=True)  # left by an update that was killed a day ago
             if path.exists() and not rebuild:
                 VulnDB.open(path).close()  # refuses a corrupt/foreign file (use --rebuild)
                 shutil.copy2(path, staging)
