@@ -101,6 +101,11 @@ def _compiled(ruleset: Ruleset) -> _Compiled:
     return c
 
 
+def compile_ruleset(ruleset: Ruleset) -> None:
+    """Build the prefilter databases now (once per process; forked workers inherit them)."""
+    _compiled(ruleset)
+
+
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans.sort()
     out: list[tuple[int, int]] = []
@@ -181,12 +186,19 @@ ANCHOR_BACK = 80
 """How far before a keyword an anchored rule's match may start (its identifier's beginning)."""
 
 
-def _anchored(rule: Rule, data: bytes, hits: set[int]):
+_ASSIGNMENT_AFTER = re.compile(rb"[A-Za-z0-9_.\-]{0,42}[\"'`]?[ \t]{0,4}[:=]")
+"""What must follow a generic rule's keyword (the rest of the key name, then `=` or `:`): a cheap
+test that drops most hits (`tokenize(`, `tokens.append`) before the full regex is tried."""
+
+
+def _anchored(rule: Rule, data: bytes, hits: set[int], klens: dict[int, int]):
     """Try the regex only where a match can start: the beginning of the identifier run that holds
     the keyword, and right after each separator inside it up to the keyword."""
     tried: set[int] = set()
     n = len(data)
     for pos in sorted(hits):
+        if rule.generic and _ASSIGNMENT_AFTER.match(data, pos + klens[pos]) is None:
+            continue
         lo = max(0, pos - ANCHOR_BACK)
         seg = data[lo:pos]
         start = pos - (len(seg) - len(seg.rstrip(_RUN)))
@@ -264,6 +276,7 @@ def scan_bytes(
         return []
     windows: dict[Rule, list[tuple[int, int]]] = defaultdict(list)
     anchors: dict[Rule, set[int]] = defaultdict(set)
+    klens: dict[int, int] = {}
     whole: set[Rule] = set(comp.always)
     n = len(data)
     for kw, pos in comp.prefilter.scan(data):
@@ -273,6 +286,7 @@ def scan_bytes(
                 whole.add(rule)
             elif rule.anchor:
                 anchors[rule].add(pos)
+                klens[pos] = max(klen, klens.get(pos, 0))
             else:
                 windows[rule].append((max(0, pos - rule.window), min(n, pos + klen + rule.window)))
     if not windows and not whole and not anchors:
@@ -293,7 +307,7 @@ def scan_bytes(
     for rule, hits in anchors.items():
         if rule.path is not None and not rule.path.search(path):
             continue
-        for c in _anchored(rule, data, hits):
+        for c in _anchored(rule, data, hits, klens):
             key = (rule.id, c.start, c.end)
             if key not in found and _accept(ruleset, rule, path, data, c, blocks):
                 found[key] = c

@@ -82,28 +82,37 @@ class PathMatcher:
     def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
         self._slow: list[re.Pattern[str]] = []
         self._db = None
-        fast: list[tuple[bytes, int]] = []
+        self._local = threading.local()
+        if _hs is None:
+            self._slow = list(patterns)
+            return
+        fast: list[tuple[bytes, int, re.Pattern[str]]] = []
         for p in patterns:
-            expr, flags = p.pattern, 0
-            if _hs is None:
-                self._slow.append(p)
-                continue
+            expr, flags = p.pattern, _hs.HS_FLAG_ALLOWEMPTY  # (SINGLEMATCH made compiling 3x slower)
             if expr.startswith("(?i)"):
-                expr, flags = expr[4:], _hs.HS_FLAG_CASELESS
+                expr = expr[4:]
+                flags |= _hs.HS_FLAG_CASELESS
             if p.flags & re.IGNORECASE:
-                flags = _hs.HS_FLAG_CASELESS
-            fast.append((expr.encode("utf-8"), flags | _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_ALLOWEMPTY))
-            try:  # each alone first, so one bad pattern falls back alone
-                _hs.Database().compile(expressions=[fast[-1][0]], ids=[0], elements=1, flags=[fast[-1][1]])
-            except Exception:  # hyperscan.error: unsupported construct
-                fast.pop()
-                self._slow.append(p)
-        if fast:
-            db = _hs.Database()
-            db.compile(expressions=[e for e, _ in fast], ids=list(range(len(fast))), elements=len(fast),
-                       flags=[f for _, f in fast])
-            self._db = db
-            self._local = threading.local()
+                flags |= _hs.HS_FLAG_CASELESS
+            fast.append((expr.encode("utf-8"), flags, p))
+        db = self._compile(fast)
+        if db is None:  # some pattern Hyperscan cannot take: find which, search those with `re`
+            ok = [f for f in fast if self._compile([f]) is not None]
+            self._slow = [f[2] for f in fast if f not in ok]
+            db = self._compile(ok)
+        self._db = db
+
+    @staticmethod
+    def _compile(items: list[tuple[bytes, int, re.Pattern[str]]]):
+        if not items:
+            return None
+        db = _hs.Database()
+        try:
+            db.compile(expressions=[e for e, _, _ in items], ids=list(range(len(items))), elements=len(items),
+                       flags=[f for _, f, _ in items])
+        except Exception:  # hyperscan.error: an unsupported construct (lookaround, backreference)
+            return None
+        return db
 
     def search(self, path: str) -> bool:
         if self._db is not None:

@@ -179,7 +179,7 @@ def _rule(raw: Any, builtin: bool) -> Rule:
 
 def _load_yaml(text: str, where: str) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C loader: 7x faster
     except yaml.YAMLError as exc:
         raise InputError(f"secret config {where}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if doc is None:
