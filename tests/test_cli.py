@@ -109,6 +109,10 @@ def test_target_detection_order(tmp_path):
     rep = _detect(d25)
     assert rep["target"]["type"] == "oci-archive" and rep["os"]["version"] == "16"
 
+    d25gz = docker25_archive(tmp_path / "img25.tar.gz", _layers(9), tag="app:9", gz=True)
+    rep = _detect(d25gz)
+    assert rep["target"]["type"] == "oci-archive" and rep["os"]["version"] == "19"
+
     # explicit prefixes win over sniffing
     assert _detect(f"docker-archive:{d25}")["target"]["type"] == "docker-archive"
     assert _detect(f"oci-archive:{arch}")["target"]["type"] == "oci-archive"
@@ -201,3 +205,35 @@ def test_unreachable_registry_is_one_line(ref):
     run = scan_json(ref)
     assert run.code in (2, 3), run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_progress_on_a_terminal_only(tmp_path):
+    """Progress goes to stderr when it is a terminal (a pty here), never with --quiet or into a pipe."""
+    import os
+    import pty
+
+    target = oci_image(tmp_path / "oci", _layers())
+    exe = str(REPO / ".venv" / "bin" / "hullscan")
+
+    def stderr_on_pty(*extra: str) -> str:
+        master, slave = pty.openpty()
+        p = subprocess.Popen([exe, "image", str(target), "--format", "json", "--no-cache", "--scanners", "license", *extra],
+                             stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO once the child closed its end
+                break
+            if not data:
+                break
+            chunks.append(data)
+        p.communicate(timeout=120)
+        os.close(master)
+        assert p.returncode == 0
+        return b"".join(chunks).decode(errors="replace")
+
+    assert "layer 1/1" in stderr_on_pty()
+    assert stderr_on_pty("--quiet").strip() == ""
+    assert "layer 1/1" not in run_cli("image", str(target), "--format", "json", "--no-cache", "--scanners", "license").stderr

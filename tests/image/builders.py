@@ -260,7 +260,7 @@ def docker_archive(
     return write_tar(out, members, gz=gz)
 
 
-def docker25_archive(out: Path, layers: Sequence[Layer], *, tag: str = "test/image:1", **kw: Any) -> Path:
+def docker25_archive(out: Path, layers: Sequence[Layer], *, tag: str = "test/image:1", gz: bool = False, **kw: Any) -> Path:
     """Docker >= 25 `docker save`: an OCI layout (blobs/, index.json, oci-layout) plus manifest.json
     whose Config/Layers point at the OCI blobs."""
     import tempfile
@@ -276,7 +276,7 @@ def docker25_archive(out: Path, layers: Sequence[Layer], *, tag: str = "test/ima
             "RepoTags": [tag],
             "Layers": ["blobs/sha256/" + x["digest"].split(":")[1] for x in manifest["layers"]],
         }]
-        return tar_dir(lay.root, out, extra={"manifest.json": _json(legacy)})
+        return tar_dir(lay.root, out, extra={"manifest.json": _json(legacy)}, gz=gz)
 
 
 def write_tar(out: Path, members: dict[str, bytes], gz: bool = False) -> Path:
