@@ -88,6 +88,14 @@ def test_truncated_gzip_archive(tmp_path):
     refused(scan_json(p), str(p))
 
 
+def test_corrupt_deflate_data_in_gzip_archive(tmp_path):
+    """A valid gzip header followed by garbage: the decompressor's own error becomes one line."""
+    full = docker_archive(tmp_path / "full.tar.gz", _simple_layers(), gz=True).read_bytes()
+    p = tmp_path / "corrupt.tar.gz"
+    p.write_bytes(full[:20] + bytes((b * 7 + 3) % 256 for b in range(4000)))
+    refused(scan_json(p), str(p))
+
+
 def test_truncated_gzip_layer(tmp_path):
     """The layer blob is cut short, and the manifest describes the cut blob: only gzip can tell."""
     lay = builders.Layer(builders.layer_tar([f("etc/os-release", os.urandom(20000).hex())]), "gzip")

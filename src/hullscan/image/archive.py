@@ -12,7 +12,7 @@ import tarfile
 from typing import IO
 
 from hullscan.errors import InputError
-from hullscan.image.blobs import GZIP_MAGIC, ZSTD_MAGIC
+from hullscan.image.blobs import GZIP_MAGIC, ZSTD_MAGIC, _GzipFile
 
 MAX_LINK_HOPS = 16
 
@@ -59,10 +59,13 @@ class ImageArchive:
         if head.startswith(ZSTD_MAGIC):
             raise InputError(f"{path}: zstd-compressed archives are not supported; decompress it first")
         self.compressed = head.startswith(GZIP_MAGIC)
+        self._raw = _GzipFile(path, "rb") if self.compressed else None
         try:
-            self._tar = tarfile.open(path, mode="r:gz" if self.compressed else "r:")
+            self._tar = tarfile.open(fileobj=self._raw, mode="r:") if self._raw else tarfile.open(path, mode="r:")
             self.members = {self._norm(m.name): m for m in self._tar.getmembers()}
-        except (tarfile.TarError, EOFError, OSError, ValueError) as err:
+        except Exception as err:  # TarError, EOFError, OSError, and the decompressors' own (zlib.error, IsalError)
+            if self._raw:
+                self._raw.close()
             raise InputError(f"{path}: not a readable tar archive ({err})") from None
 
     @staticmethod
@@ -71,6 +74,8 @@ class ImageArchive:
 
     def close(self) -> None:
         self._tar.close()
+        if self._raw:
+            self._raw.close()
 
     def _member(self, name: str) -> tarfile.TarInfo | None:
         name = self._norm(name)
@@ -112,17 +117,23 @@ class ImageArchive:
             raise InputError(f"{self.path}: missing {name}")
         if not self.compressed:
             return io.BufferedReader(_Slice(self.path, m.offset_data, m.size), buffer_size=1 << 20)  # type: ignore[arg-type]
-        # a fresh tarfile per blob: each stream decompresses from the start up to its member
-        tar = tarfile.open(self.path, mode="r:gz")
-        f = tar.extractfile(tar.getmember(m.name))
+        # a fresh tarfile per blob, walked forward only up to its member (getmember() would read the
+        # whole archive to its end first, then seek back: two full decompressions per layer), with
+        # the fastest gzip decoder at hand (isal: ~2x zlib)
+        raw = _GzipFile(self.path, "rb")
+        tar = tarfile.open(fileobj=raw, mode="r:")
+        found = next((t for t in tar if t.offset == m.offset), None)
+        f = tar.extractfile(found) if found is not None else None
         if f is None:
             tar.close()
+            raw.close()
             raise InputError(f"{self.path}: {name} is not a regular file")
         orig_close = f.close
 
         def close() -> None:
             orig_close()
             tar.close()
+            raw.close()
 
         f.close = close  # type: ignore[method-assign]
         return f
