@@ -15,10 +15,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from testsupport import SHARED
 
 from hullscan.secrets import build_ruleset, load_config, scan_bytes
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "secrets"
+FIXTURES = SHARED / "fixtures" / "secrets"
 
 
 def _cases() -> list[dict]:
