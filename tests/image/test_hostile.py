@@ -171,3 +171,26 @@ def test_300k_tiny_files(tmp_path):
     assert run.code == 0, run.stderr
     assert run.report["os"]["version"] == "3.20.3"
     assert run.maxrss_mb < MAX_RSS_MB, run.maxrss_mb
+
+
+def test_undecodable_member_names(tmp_path):
+    """Names that are not UTF-8 (raw ustar bytes): reported with U+FFFD, in every format, no traceback."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape") as tar:
+        for name, data in (("../esc\udcff", b"x"), ("opt/caf\udce9/marker.txt", b"x"),
+                           ("etc/os-release", b"ID=debian\nVERSION_ID=12\n")):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tar.addfile(ti, io.BytesIO(data))
+    target = oci_image(tmp_path / "oci", [builders.Layer(buf.getvalue(), "gzip")])
+    run = scan_json(target)
+    assert run.code == 0, run.stderr
+    assert run.report["os"]["version"] == "12"
+    _warned(run.report, 0, "../esc\ufffd", "escapes")
+    from imagehelp import run_cli
+
+    table = run_cli("image", str(target), "--format", "table", "--no-cache", "--scanners", "license")
+    assert table.code == 0 and "Traceback" not in table.stderr, table.stderr

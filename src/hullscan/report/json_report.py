@@ -91,7 +91,7 @@ def build_report(result: Any) -> dict[str, Any]:
         }
         for layer in image.layers
     ]
-    return {
+    return _valid_text({
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hullscan", "version": __version__},
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -139,7 +139,28 @@ def build_report(result: Any) -> dict[str, Any]:
         "db": result.db_info,
         "warnings": [{"message": w.message, "path": w.path, "layer": w.layer} for w in inv.warnings],
         "stats": result.stats,
-    }
+    })
+
+
+def _valid_text(value: Any) -> Any:
+    """Every string as valid Unicode. Names read from an image keep undecodable bytes as lone
+    surrogates (surrogateescape), which no encoder accepts: one such file name made every format
+    fail with a traceback. They become U+FFFD, as in Trivy's (Go's) JSON."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:
+                raw = value.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                raw = value.encode("utf-8", "replace")
+            return raw.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid_text(v) for v in value]
+    return value
 
 
 def _pkg_sort(p: Package) -> tuple[str, str, str, str]:
