@@ -208,3 +208,24 @@ def test_hard_link_to_lower_layer_is_a_warning(recorder_scan, tmp_path):
     result = recorder_scan(oci_image(tmp_path / "oci", layers))
     assert "/app/l" not in result.inventory.facts["test-recorder"]["files"]
     assert any(w.path == "/app/l" and w.layer == 1 for w in result.inventory.warnings)
+
+
+def test_whiteout_then_readd_in_the_same_layer(recorder_scan, tmp_path):
+    """A whiteout removes lower layers' copies only: the same layer may write the path again."""
+    import builders
+
+    layers = [
+        layer([f("app/a.txt", "a0"), f("app/gone/old", "o0"), f("app/keep", "k0")]),
+        layer([wh("app/a.txt"), f("app/a.txt", "a1"), wh("app/gone"), f("app/gone/new", "n1")]),
+        builders.Layer(b"", "gzip"),           # an empty blob: 0 bytes of tar
+        builders.Layer(b"\0" * 10240, ""),     # an empty tar: just the end-of-archive blocks
+    ]
+    result = recorder_scan(oci_image(tmp_path / "oci", layers))
+    facts = result.inventory.facts["test-recorder"]
+    assert facts["files"] == {
+        "/app/a.txt": {"content": "a1", "layer": 1},
+        "/app/gone/new": {"content": "n1", "layer": 1},
+        "/app/keep": {"content": "k0", "layer": 0},
+    }
+    assert facts["history"] == [["/app/a.txt", 0, 1, "a0"], ["/app/gone/old", 0, 1, "o0"]]
+    assert len(result.image.layers) == 4
