@@ -124,3 +124,26 @@ def test_concurrent_scans_share_a_cache(tmp_path):
         assert json.loads(out)["os"]["version"] == "12"
     for t in targets:  # every layer of every image is cached now
         assert scan_json(t, cache=cache).report["stats"]["walked"] == 0
+
+
+def test_lying_diff_id_is_not_served_from_cache(tmp_path):
+    """Image B's config claims the diff_id of a layer cached from image A, but B's blob differs:
+    the cache must not vouch for it (its blob was never verified), and the walk refuses it."""
+    cache = tmp_path / "cache"
+    honest = layer([f("etc/os-release", "ID=debian\nVERSION_ID=12\n")])
+    assert scan_json(oci_image(tmp_path / "a", [honest]), cache=cache).code == 0
+    evil = layer([f("etc/os-release", "ID=evil\nVERSION_ID=66\n")])
+    import builders
+
+    cfg = builders.config_doc([honest])  # diff_ids of the honest layer
+    run = scan_json(oci_image(tmp_path / "b", [evil], config=cfg), cache=cache)
+    assert run.code == 2, run.stdout[:400]
+    assert "diff_id" in run.stderr
+
+
+def test_cache_dir_that_cannot_be_created_is_a_warning(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    run = scan_json(oci_image(tmp_path / "oci", [_base()]), cache=blocker / "sub")
+    assert run.code == 0, run.stderr
+    assert any("cache" in w["message"] for w in run.report["warnings"])
