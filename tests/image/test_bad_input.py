@@ -316,3 +316,13 @@ def test_index_json_not_an_object(tmp_path):
 def test_nonexistent_path(tmp_path):
     refused(scan_json(f"docker-archive:{tmp_path}/nope.tar"), "nope.tar")
     refused(scan_json(f"oci:{tmp_path}/nope"), "nope")
+
+
+def test_blob_that_is_a_fifo(tmp_path):
+    """A layer blob that is a FIFO in an OCI layout directory: refused at once, not a hang."""
+    root = oci_image(tmp_path / "oci", _simple_layers())
+    _, m = _manifest(root)
+    p = _blob_path(root, m["layers"][0]["digest"])
+    p.unlink()
+    os.mkfifo(p)
+    refused(scan_json(root), "not a regular file")

@@ -61,6 +61,8 @@ def dir_store(root: str) -> _Store:
         real = p.resolve()
         if not str(real).startswith(str(base.resolve()) + os.sep):
             raise InputError(f"{root}: {rel} points outside the layout")
+        if real.exists() and not real.is_file():  # a FIFO would block the scan forever on open()
+            raise InputError(f"{root}: {rel} is not a regular file")
         return p
 
     def read(rel: str) -> bytes:
