@@ -2,7 +2,7 @@
 
 Secrets: the secret rules over `config.Env` (one `NAME=value` per line), each `history[].created_by`
 (BuildKit records build args there: `RUN |2 NPM_TOKEN=… /bin/sh -c …`; `ENV`/`ARG` lines too) and
-`config.Labels` (one `key=value` per line).
+`config.Labels` (one `key=value` per line, sorted by key).
 
 Config findings, with their own ids:
 - `config-user-root`: no `USER`, or `USER root`/`0` — the container runs as root.
@@ -122,7 +122,8 @@ def scan_image_config(config: dict[str, Any], ruleset: Ruleset | None = None) ->
 
     labels = cfg.get("Labels") if isinstance(cfg.get("Labels"), dict) else {}
     if labels:
-        text = "\n".join(f"{k}={str(v).replace(chr(10), ' ')}" for k, v in labels.items())
+        # sorted by key: the line number must not depend on how the config JSON was serialized
+        text = "\n".join(f"{k}={str(v).replace(chr(10), ' ')}" for k, v in sorted(labels.items()))
         out += _secrets("config:Labels", text, ruleset, "label", None)
 
     history = [h for h in config.get("history") or [] if isinstance(h, dict)]

@@ -460,7 +460,7 @@ CONFIG = {
 CONFIG_LABELS = [
     {"class": "secret", "path": "config:Env", "line": 2, "category": "GitHub", "source": "env", "layer": None},
     {"class": "secret", "path": "config:Env", "line": 4, "category": "Database", "source": "env", "layer": None},
-    {"class": "secret", "path": "config:Labels", "line": 2, "category": "Slack", "source": "label", "layer": None},
+    {"class": "secret", "path": "config:Labels", "line": 1, "category": "Slack", "source": "label", "layer": None},
     {"class": "secret", "path": "config:history[3]", "line": 1, "category": "npm", "source": "history", "layer": 1},
     {"class": "secret", "path": "config:history[5]", "line": 1, "category": "Sentry", "source": "history", "layer": None},
     {"class": "config", "path": "config:history[3]", "rule_id": "config-secret-build-arg", "layer": 1},
