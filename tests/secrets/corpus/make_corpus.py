@@ -252,6 +252,18 @@ put(1, "/root/.pypirc", [
     "username = deploy",
     (f"password = {rnd(ALNUM, 10)}!{rnd(DI, 3)}", "PyPI"),
 ])
+put(1, "/root/.netrc", [
+    (f"machine api.acme.io login deploy password {rnd(ALNUM, 20)}", "Credentials"),
+])
+put(2, "/root/.kube/config", [
+    "apiVersion: v1",
+    "kind: Config",
+    "users:",
+    "- name: admin",
+    "  user:",
+    "    client-certificate-data: " + base64.b64encode(b"-----BEGIN CERTIFICATE-----\n" + pem_body(600).encode() + b"\n-----END CERTIFICATE-----\n").decode(),
+    ("    client-key-data: " + base64.b64encode(b"-----BEGIN EC PRIVATE KEY-----\n" + pem_body(121).encode() + b"\n-----END EC PRIVATE KEY-----\n").decode(), "AsymmetricPrivateKey"),
+])
 put(2, "/root/.gem/credentials", [
     "---",
     (f":rubygems_api_key: rubygems_{rnd(HEX, 48)}", "RubyGems"),

@@ -1,2 +1,2 @@
 #!/bin/sh
-curl -H "Authorization: Bearer T7N9LHuPjkgMq9Q1Y2GXJBsfr91jVofMh719pThV" https://api.acme.internal/report
+curl -H "Authorization: Bearer rDku2XVu2U0ihs2wfh6dQdYDJ7Y0liJGqXC9pRdf" https://api.acme.internal/report

@@ -1,5 +1,5 @@
 import os
-DB_PASSWORD = "STP4Ic#42CBW"
-SECRET_KEY = "Qvmc%p3m!FYy4@quiT6A3ngRkRiq4BI9Tlmz8Dwt!*TH1XaiTw"
-payment_api_key = "a61aea276b223e4e9edc4de42dfab7e7"
-refresh_token: str = "pvctLrZSnEUekTJqThYSYoQLFfOQNGcaLXfztc00"
+DB_PASSWORD = "EeDBs8#78EHR"
+SECRET_KEY = "ycVglWUUaerT2p#hludBHGB8En9^sLPPcxJ41bwzrg%o44TExH"
+payment_api_key = "2063521644a72ab9c017c157df816e6d"
+refresh_token: str = "NPCyBLrucOOTPdpXgjoijutKGHLabRawyYd36sZk"
