@@ -51,18 +51,19 @@ def images(tmp_path_factory):
     oci = tmp / "oci"
     _run(umoci, "init", "--layout", str(oci))
     _run(umoci, "new", "--image", f"{oci}:base")
-    _run(umoci, "unpack", "--image", f"{oci}:base", str(tmp / "b1"))
+    rootless = [] if os.geteuid() == 0 else ["--rootless"]  # umoci needs it to unpack as a normal user
+    _run(umoci, "unpack", *rootless, "--image", f"{oci}:base", str(tmp / "b1"))
     _run("cp", "-a", f"{rootfs}/.", str(tmp / "b1" / "rootfs"))
-    _run(umoci, "repack", "--image", f"{oci}:base", str(tmp / "b1"))
+    _run(umoci, "repack", *rootless, "--image", f"{oci}:base", str(tmp / "b1"))
     _run(umoci, "config", "--image", f"{oci}:base", "--config.cmd", "/bin/tool", "--os", "linux",
          "--architecture", "amd64", "--tag", "base")
-    _run(umoci, "unpack", "--image", f"{oci}:base", str(tmp / "b2"))
+    _run(umoci, "unpack", *rootless, "--image", f"{oci}:base", str(tmp / "b2"))
     r2 = tmp / "b2" / "rootfs"
     (r2 / "app" / "old.txt").unlink()
     subprocess.run(["rm", "-rf", str(r2 / "usr/share/doc/pkg")], check=True)
     (r2 / "app" / "main.py").write_text("print('v2')\n")
     (r2 / "app" / "new.txt").write_text("new\n")
-    _run(umoci, "repack", "--image", f"{oci}:layered", str(tmp / "b2"))
+    _run(umoci, "repack", *rootless, "--image", f"{oci}:layered", str(tmp / "b2"))
     _run(umoci, "gc", "--layout", str(oci))
     out = {
         "oci": f"oci:{oci}:layered",
