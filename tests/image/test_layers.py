@@ -229,3 +229,16 @@ def test_whiteout_then_readd_in_the_same_layer(recorder_scan, tmp_path):
     }
     assert facts["history"] == [["/app/a.txt", 0, 1, "a0"], ["/app/gone/old", 0, 1, "o0"]]
     assert len(result.image.layers) == 4
+
+
+def test_parallel_and_serial_walks_agree(recorder_scan, tmp_path, monkeypatch):
+    """Layers walked in forked workers (HULLSCAN_PARALLEL) give exactly the serial result."""
+    target = _build("oci", tmp_path, _layers())
+    results = {}
+    for workers in ("1", "3"):
+        monkeypatch.setenv("HULLSCAN_PARALLEL", workers)
+        r = recorder_scan(target)
+        results[workers] = (r.inventory.facts["test-recorder"], [(w.message, w.path, w.layer) for w in r.inventory.warnings],
+                            r.inventory.os)
+    assert results["1"] == results["3"]
+    assert results["1"][0]["files"] == EXPECTED_FILES
