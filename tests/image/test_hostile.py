@@ -194,3 +194,38 @@ def test_undecodable_member_names(tmp_path):
 
     table = run_cli("image", str(target), "--format", "table", "--no-cache", "--scanners", "license")
     assert table.code == 0 and "Traceback" not in table.stderr, table.stderr
+
+
+@pytest.mark.slow
+def test_zstd_bomb(tmp_path):
+    """1 GiB of zeros as one zstd layer (a few hundred KB): read in bounded chunks, warned, scan goes on."""
+    import hashlib
+    import json
+
+    import zstandard
+
+    zeros = b"\0" * (64 * MiB)
+    header = builders.tar_header("var/lib/dpkg/status", 16 * len(zeros))
+    diff = hashlib.sha256()
+    blob_path = tmp_path / "bomb.zst"
+    with open(blob_path, "wb") as fh:
+        with zstandard.ZstdCompressor(level=3).stream_writer(fh, closefd=False) as w:
+            for part in [header] + [zeros] * 16 + [b"\0" * 1024]:
+                diff.update(part)
+                w.write(part)
+    blob = blob_path.read_bytes()
+    base = builders.layer([f("etc/alpine-release", "3.19.1\n")])
+    oci = builders.OCILayout(tmp_path / "oci")
+    cfg = builders.config_doc([base])
+    cfg["rootfs"]["diff_ids"].append("sha256:" + diff.hexdigest())
+    manifest = {
+        "schemaVersion": 2, "mediaType": builders.OCI_MANIFEST,
+        "config": oci.blob(json.dumps(cfg).encode(), builders.OCI_CONFIG),
+        "layers": [oci.blob(base.blob, builders.LAYER_MT["gzip"]), oci.blob(blob, builders.LAYER_MT["zstd"])],
+    }
+    oci.add(oci.blob(json.dumps(manifest).encode(), builders.OCI_MANIFEST), tag="bomb")
+    run = scan_json(oci.save())
+    assert run.code == 0, run.stderr
+    _warned(run.report, 1, "/var/lib/dpkg/status", "exceeds")
+    assert run.report["os"]["version"] == "3.19.1"
+    assert run.maxrss_mb < MAX_RSS_MB, run.maxrss_mb
