@@ -28,6 +28,7 @@ MAX_WARNINGS_PER_LAYER = 200  # one hostile layer must not drown the report
 # No file is read into memory above this, whatever an analyzer's max_size says: a hostile 500 MB
 # member must not take the scan past its 250 MB memory budget (issue 2).
 MAX_FILE_READ = 128 * 1024 * 1024
+PATH_MAX = 4096  # Linux's limit on a path: longer member names cannot exist in a running container
 
 
 def normalize(name: str) -> str | None:
@@ -127,6 +128,12 @@ def walk_tar_layer(
     reader = TarReader(stream_layer(layer, notes, seen=seen))
     try:
         for m in reader.members():
+            if len(m.name) > PATH_MAX or len(m.linkname) > PATH_MAX:
+                # no Linux file system holds such a name (ENAMETOOLONG), and keeping a few PAX names of
+                # megabytes each (in `written`, in warnings) took a scan past 400 MB
+                longest = max(len(m.name), len(m.linkname))
+                d.warn(m.name[:200] + "…", f"name or link target of {longest} characters exceeds PATH_MAX; skipped")
+                continue
             path = normalize(m.name)
             if path is None:
                 d.warn(m.name, f"member name escapes the image root; skipped")
