@@ -249,3 +249,26 @@ def test_megabyte_names(tmp_path):
     assert len(run.stdout) < 1_000_000
     _warned(run.report, 1, "etc/link0", "PATH_MAX")
     assert run.maxrss_mb < MAX_RSS_MB, run.maxrss_mb
+
+
+@pytest.mark.slow
+def test_many_long_names(tmp_path):
+    """20,000 distinct names of ~4,000 characters (legal, under PATH_MAX): the paths kept per layer
+    are capped, with a warning; the scan (cache on) stays within the memory budget."""
+    import tarfile
+
+    rl = RepeatLayer()
+    chunk = bytearray()
+    deep = "/".join(["x" * 250] * 15)
+    for i in range(20_000):
+        ti = tarfile.TarInfo(f"{deep}/{i:08d}")
+        chunk += ti.tobuf(format=tarfile.PAX_FORMAT)
+        if len(chunk) > 8 * MiB:
+            rl.add(bytes(chunk))
+            chunk = bytearray()
+    rl.add(bytes(chunk)).small([f("etc/alpine-release", "3.20.3\n")]).end()
+    run = scan_json(_big_image(tmp_path, rl), cache=tmp_path / "cache")
+    assert run.code == 0, run.stderr
+    assert run.report["os"]["version"] == "3.20.3"
+    _warned(run.report, 1, "/x", "characters of paths")
+    assert run.maxrss_mb < MAX_RSS_MB, run.maxrss_mb

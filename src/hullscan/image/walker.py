@@ -29,6 +29,12 @@ MAX_WARNINGS_PER_LAYER = 200  # one hostile layer must not drown the report
 # member must not take the scan past its 250 MB memory budget (issue 2).
 MAX_FILE_READ = 128 * 1024 * 1024
 PATH_MAX = 4096  # Linux's limit on a path: longer member names cannot exist in a running container
+# Characters of paths one layer's walk keeps (written files, their sizes, whiteouts): ~400k ordinary
+# paths. Beyond it a hostile layer (say 300,000 distinct names of 4,000 characters) would hold
+# gigabytes; later paths are then not tracked (a warning says so), files are still analyzed.
+MAX_PATH_CHARS = 32 * 1024 * 1024
+OVER_BUDGET = (f"more than {MAX_PATH_CHARS} characters of paths in this layer; from here on its files and "
+               "whiteouts are analyzed but not tracked for the squashed image")
 
 
 def normalize(name: str) -> str | None:
@@ -125,6 +131,7 @@ def walk_tar_layer(
     deleted: list[str] = []
     opaque: list[str] = []
     pending_links: list[tuple[str, str, list[Analyzer]]] = []
+    kept, over = 0, False  # characters of paths held in written/sizes/deleted; budget exceeded
     reader = TarReader(stream_layer(layer, notes, seen=seen))
     try:
         for m in reader.members():
@@ -152,13 +159,24 @@ def walk_tar_layer(
                     if target is None or target == "/" or base[len(WHITEOUT):] in ("", ".", ".."):
                         d.warn(m.name, "whiteout points outside its directory; ignored")
                     else:
-                        deleted.append(target)
+                        kept += len(target)
+                        if kept <= MAX_PATH_CHARS:
+                            deleted.append(target)
+                        elif not over:
+                            over = True
+                            d.warn(path, OVER_BUDGET)
                 continue
             if m.kind == DIRECTORY:
                 continue
-            written.add(path)
+            kept += len(path)
+            if kept <= MAX_PATH_CHARS:
+                written.add(path)
+                if m.kind == REGULAR:
+                    sizes[path] = m.size
+            elif not over:
+                over = True
+                d.warn(path, OVER_BUDGET)
             if m.kind == REGULAR:
-                sizes[path] = m.size
                 wanting = d.wanting(path, m.size, m.mode)
                 if wanting:
                     d.feed(wanting, path, m.size, lambda n: reader.read(n))
