@@ -46,7 +46,7 @@ def test_env_labels_and_root() -> None:
     }
     found = scan_image_config(config)
     assert [(f["rule_id"], f["line"]["start"], f["source"]) for f in found if f["class"] == "secret"] == [
-        ("generic-password", 2, "env")
+        ("generic-password-config", 2, "env")
     ]
     assert _ids([f for f in found if f["class"] == "config"]) == [
         ("config-add-url", "config:history[0]", 0),

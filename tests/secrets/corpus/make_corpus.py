@@ -379,6 +379,14 @@ put(3, "/app/config/app_settings.py", [
     (f'payment_api_key = "{rnd(HEX, 32)}"', "Generic"),
     (f'refresh_token: str = "{rnd(ALNUM, 40)}"', "Generic"),
 ])
+put(3, "/app/config/runtime.env", [
+    "# unquoted assignments in a config file",
+    (f"DB_PASSWORD={rnd(ALNUM, 10)}!{rnd(DI, 3)}", "Generic"),
+    (f"SESSION_SECRET={rnd(ALNUM, 48)}", "Generic"),
+    (f"PAYMENT_API_KEY={rnd(HEX, 40)}", "Generic"),
+    (f"SERVICE_TOKEN={rnd(URLSAFE, 32)}", "Generic"),
+    "LOG_LEVEL=info",
+])
 put(3, "/app/bin/fetch-report.sh", [
     "#!/bin/sh",
     (f'curl -H "Authorization: Bearer {rnd(ALNUM, 40)}" https://api.acme.internal/report', "Generic"),

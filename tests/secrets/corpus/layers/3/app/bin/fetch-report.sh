@@ -1,2 +1,2 @@
 #!/bin/sh
-curl -H "Authorization: Bearer rDku2XVu2U0ihs2wfh6dQdYDJ7Y0liJGqXC9pRdf" https://api.acme.internal/report
+curl -H "Authorization: Bearer Qj8na3zo9UBpwYEzocYdJAonJynZFa98uOmJ2xqF" https://api.acme.internal/report
