@@ -21,22 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from builders import OCILayout, f, layer, wh  # noqa: E402
 
-def _root_conftest():
-    """tests/conftest.py under its own name (every conftest module is called `conftest`)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_hullscan_tests_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-require_tool = _root_conftest().require_tool
+from testsupport import require_tool  # noqa: E402
+from registry_support import PASSWORD, USER, sha256, skopeo_raw_manifest  # noqa: E402,F401
 from regserver import FaultProxy, Registry, TokenServer, self_signed, skopeo_push  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HULLSCAN = REPO_ROOT / ".venv" / "bin" / "hullscan"
-USER, PASSWORD = "alice", "s3cret-Pa55word-xyz"
 
 
 @dataclass
@@ -264,13 +254,3 @@ def hullscan(clean_env):
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     return run
-
-
-def skopeo_raw_manifest(ref: str) -> bytes:
-    """The manifest as skopeo reads it (an independent client): `skopeo inspect --raw`."""
-    out = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"], capture_output=True, check=True)
-    return out.stdout
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()

@@ -9,7 +9,7 @@ import json
 import os
 import stat
 
-from conftest import PASSWORD, USER
+from registry_support import PASSWORD, USER
 
 SCAN = ("--scanners", "license", "--format", "json", "-q", "--no-cache")
 

@@ -10,7 +10,7 @@ import platform
 
 import pytest
 
-from conftest import sha256, skopeo_raw_manifest
+from registry_support import sha256, skopeo_raw_manifest
 
 SCAN = ("--scanners", "license", "--format", "json", "-q")
 

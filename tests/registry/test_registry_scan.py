@@ -61,7 +61,7 @@ def test_registry_scan_tags_and_failures(open_registry, hullscan, tmp_path):
 
 def test_registry_scan_behind_token_auth(token_registry, images, hullscan, tmp_path):
     """The catalog needs the `registry:catalog:*` scope, which the token server grants to users only."""
-    from conftest import PASSWORD, USER
+    from registry_support import PASSWORD, USER
 
     anon = hullscan("registry", "scan", token_registry.host, "--output-dir", str(tmp_path / "a"), *SCANNERS, "-q")
     assert anon.code == 3
