@@ -129,16 +129,20 @@ def _walk_many(todo: list[_Plan], workers: int) -> list[tuple]:
     if len(todo) == 1:
         return [_walk_one(todo[0])]
     global _FORK_STATE
+    from hullscan.image import walker
+
     _FORK_STATE = todo
     # biggest layers first, so the longest walk starts at once
     order = sorted(range(len(todo)), key=lambda i: -max(todo[i].layer.size, 0))
+    ctx = multiprocessing.get_context("fork")
+    walker.BIG_READ_GUARD = ctx.Lock()  # inherited by the workers: one big file in memory at a time
     try:
-        ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
             futures = {i: pool.submit(_walk_index, i) for i in order}
             return [futures[i].result() for i in range(len(todo))]
     finally:
         _FORK_STATE = []
+        walker.BIG_READ_GUARD = None
 
 
 def _walk_one(plan: _Plan) -> tuple:

@@ -13,6 +13,7 @@ import posixpath
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hullscan.errors import InputError
 from hullscan.image.blobs import layer_label, stream_layer
@@ -28,6 +29,11 @@ MAX_WARNINGS_PER_LAYER = 200  # one hostile layer must not drown the report
 # No file is read into memory above this, whatever an analyzer's max_size says: a hostile 500 MB
 # member must not take the scan past its 250 MB memory budget (issue 2).
 MAX_FILE_READ = 128 * 1024 * 1024
+BIG_READ = 16 * 1024 * 1024
+# Set (to a multiprocessing lock) while layers are walked by parallel worker processes: files over
+# BIG_READ are then read and analyzed by one worker at a time, so the workers together stay within
+# the memory one walk needs, and results do not depend on the number of workers.
+BIG_READ_GUARD: Any = None
 PATH_MAX = 4096  # Linux's limit on a path: longer member names cannot exist in a running container
 # Characters of paths one layer's walk keeps (written files, their sizes, whiteouts): ~400k ordinary
 # paths. Beyond it a hostile layer (say 300,000 distinct names of 4,000 characters) would hold
@@ -100,6 +106,13 @@ class _Dispatcher:
                 self.runs[an.name].warnings.append((path, f"{an.name}: skipped, {size} bytes exceeds its {limit} limit"))
         if not fits:
             return
+        if size > BIG_READ and BIG_READ_GUARD is not None:
+            with BIG_READ_GUARD:
+                self._run(fits, path, read)
+        else:
+            self._run(fits, path, read)
+
+    def _run(self, fits: list[Analyzer], path: str, read: Callable[[int], bytes]) -> None:
         data = read(max(min(an.max_size, MAX_FILE_READ) for an in fits))
         for an in fits:
             run = self.runs[an.name]
