@@ -199,6 +199,10 @@ def _anchored(rule: Rule, data: bytes, hits: set[int], klens: dict[int, int]):
     for pos in sorted(hits):
         if rule.generic and _ASSIGNMENT_AFTER.match(data, pos + klens[pos]) is None:
             continue
+        if rule.follows:
+            at = data.find(rule.follows, pos, min(n, pos + rule.window))
+            if at < 0 or data.find(b"\n", pos, at) >= 0:
+                continue
         lo = max(0, pos - ANCHOR_BACK)
         seg = data[lo:pos]
         start = pos - (len(seg) - len(seg.rstrip(_RUN)))

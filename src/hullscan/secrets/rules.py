@@ -71,6 +71,9 @@ class Rule:
     """The match starts in the identifier holding the keyword (`AWS_SECRET_KEY=`, `postgres://`):
     the regex is only tried there (`match`), not at every byte of a window — the generic rules'
     key-name prefixes made window searches the engine's main cost."""
+    follows: bytes = b""
+    """Anchored rules: a literal that must follow the keyword on the same line (`@` for URLs with
+    credentials), a C-speed check that drops most hits before the regex."""
     builtin: bool = True
 
 
@@ -173,6 +176,7 @@ def _rule(raw: Any, builtin: bool) -> Rule:
         window=window if raw.get("keywords") else 0,
         generic=bool(raw.get("generic", False)),
         anchor=bool(raw.get("anchor", False)) and bool(raw.get("keywords")),
+        follows=str(raw.get("follows", "")).encode("utf-8"),
         builtin=builtin,
     )
 
