@@ -103,7 +103,10 @@ def stream_layer(
         if claimed is not None and claimed != compression and notes is not None:
             notes.append(f"{label}: media type says {claimed or 'uncompressed'}, content is {compression or 'uncompressed'}")
         reader = _HashingReader(raw, _algo(layer.digest), head)
-        diff_hash = hashlib.new(_algo(layer.diff_id or "sha256:"))
+        # an uncompressed blob IS the tar: one hash serves as blob digest and diff_id when the
+        # algorithms agree (hashing is a tenth of a cold scan)
+        same = not compression and _algo(layer.digest) == _algo(layer.diff_id or "sha256:")
+        diff_hash = None if same else hashlib.new(_algo(layer.diff_id or "sha256:"))
         if compression == "gzip":
             source: IO[bytes] = _GzipFile(fileobj=reader, mode="rb")  # type: ignore[arg-type]
         elif compression == "zstd":
@@ -125,7 +128,8 @@ def stream_layer(
                 raise InputError(f"{label}: corrupt {compression} stream ({err})") from None
             if not chunk:
                 break
-            diff_hash.update(chunk)
+            if diff_hash is not None:
+                diff_hash.update(chunk)
             yield chunk
         if compression:  # drain trailing bytes after the last member so the blob hash covers all of it
             while reader.read(CHUNK):
@@ -140,7 +144,7 @@ def stream_layer(
         if layer.digest and blob_digest != layer.digest:
             raise InputError(f"{label}: blob digest mismatch (content is {blob_digest[:19]}…)")
         if layer.diff_id:
-            diff_id = f"{_algo(layer.diff_id)}:{diff_hash.hexdigest()}"
+            diff_id = f"{_algo(layer.diff_id)}:{(diff_hash or reader.hash).hexdigest()}"
             if diff_id != layer.diff_id:
                 raise InputError(f"{label}: diff_id mismatch: config says {layer.diff_id[:19]}…, content is {diff_id[:19]}…")
     finally:
