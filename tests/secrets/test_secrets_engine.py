@@ -144,3 +144,32 @@ def test_adversarial_repetition_is_linear(unit: bytes) -> None:
     t = time.perf_counter()
     assert scan_bytes("/app/x", data) == []
     assert time.perf_counter() - t < 20.0  # ~0.5 s here; quadratic cases took minutes
+
+
+def test_pyahocorasick_fallback_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no Hyperscan wheel exists the prefilter and path matcher fall back to pyahocorasick and
+    `re`: same findings on the corpus."""
+    import hullscan.secrets.prefilter as pf
+
+    whiteouts = json.loads((CORPUS / "whiteouts.json").read_text())
+    layers = []
+    for i in range(4):
+        layer = dict(read_tree(CORPUS / "layers" / str(i)))
+        layer.update({p: None for p in whiteouts.get(str(i), [])})
+        layers.append(layer)
+
+    from hullscan.secrets.engine import _compiled
+
+    backends = []
+
+    def run() -> list[tuple]:
+        rs = build_ruleset(None)
+        backends.append(_compiled(rs).prefilter.backend)
+        facts = analyze_files([SecretAnalyzer(rs)], layers).facts["secret"]
+        return sorted((f["path"], f["line"]["start"], f["rule_id"], f["match"]) for f in facts)
+
+    fast = run()
+    monkeypatch.setattr(pf, "_hs", None)
+    slow = run()
+    assert backends == ["hyperscan", "pyahocorasick"]
+    assert fast == slow and len(fast) > 100
