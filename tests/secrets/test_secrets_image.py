@@ -13,8 +13,23 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "image"))
-from builders import config_doc, docker_archive, f, layer, wh  # noqa: E402
+
+def _image_builders():
+    """tests/image/builders.py by path, under its own module name (no sys.path change that could
+    make another directory's `conftest` or helper shadow the right one)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "image" / "builders.py"
+    spec = importlib.util.spec_from_file_location("hullscan_test_image_builders", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses resolve their module by name
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_B = _image_builders()
+config_doc, docker_archive, f, layer, wh = _B.config_doc, _B.docker_archive, _B.f, _B.layer, _B.wh
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
