@@ -173,3 +173,14 @@ def test_pyahocorasick_fallback_finds_the_same(monkeypatch: pytest.MonkeyPatch) 
     slow = run()
     assert backends == ["hyperscan", "pyahocorasick"]
     assert fast == slow and len(fast) > 100
+
+
+def test_trivy_relative_paths_match_absolute_image_paths() -> None:
+    rs = build_ruleset({
+        "rules": [{"id": "r", "regex": "tok_[0-9]{6}", "path": "^app/"}],
+        "allow-rules": [{"id": "skip", "path": "^srv/fixtures/"}],
+    })
+    assert [f.rule_id for f in scan_bytes("/app/a", b"tok_123456", rs)] == ["r"]
+    assert scan_bytes("/opt/app/a", b"tok_123456", rs) == []
+    assert scan_bytes("/srv/fixtures/a", f"{GHP}".encode(), rs) == []
+    assert [f.rule_id for f in scan_bytes("/srv/a", f"{GHP}".encode(), rs)] == ["github-pat"]

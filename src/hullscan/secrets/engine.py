@@ -90,7 +90,8 @@ class _Compiled:
         self.always = [r for r in ruleset.rules if not r.keywords]
         self.order = {r.id: i for i, r in enumerate(ruleset.rules)}
         self.path_allow = PathMatcher(
-            [a.path for a in ruleset.allow if a.path is not None and a.regex is None and a.value is None]
+            [a.path for a in ruleset.allow if a.path is not None and a.regex is None and a.value is None],
+            relative_too=ruleset.custom_paths,
         )
 
 
@@ -116,6 +117,12 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((s, e))
     return out
+
+
+def _path_hit(pattern: re.Pattern[str], path: str) -> bool:
+    """Image paths are absolute here (`/app/.env`); Trivy's configs match them relative
+    (`app/.env`): a path regex may match either form."""
+    return bool(pattern.search(path) or (path.startswith("/") and pattern.search(path[1:])))
 
 
 def path_allowed(ruleset: Ruleset, path: str) -> bool:
@@ -155,9 +162,9 @@ def _accept(ruleset: Ruleset, rule: Rule, path: str, data: bytes, c: _Candidate,
         if a.value is not None and a.value.search(value):
             return False
         if a.regex is not None and a.regex.search(whole):
-            if a.path is None or a.path.search(path):
+            if a.path is None or _path_hit(a.path, path):
                 return False
-        if a.path is not None and a.regex is None and a.value is None and a in rule.allow and a.path.search(path):
+        if a.path is not None and a.regex is None and a.value is None and a in rule.allow and _path_hit(a.path, path):
             return False
     if rule.generic and any(p.search(value) for p in ruleset.generic_allow):
         return False
@@ -301,7 +308,7 @@ def scan_bytes(
     work: list[tuple[Rule, list[tuple[int, int]]]] = [(r, [(0, n)]) for r in whole]
     work += [(r, _merge(w)) for r, w in windows.items() if r not in whole]
     for rule, spans in work:
-        if rule.path is not None and not rule.path.search(path):
+        if rule.path is not None and not _path_hit(rule.path, path):
             continue
         for s, e in spans:
             for c in _candidates(rule, data, s, e):
@@ -309,7 +316,7 @@ def scan_bytes(
                 if key not in found and _accept(ruleset, rule, path, data, c, blocks):
                     found[key] = c
     for rule, hits in anchors.items():
-        if rule.path is not None and not rule.path.search(path):
+        if rule.path is not None and not _path_hit(rule.path, path):
             continue
         for c in _anchored(rule, data, hits, klens):
             key = (rule.id, c.start, c.end)

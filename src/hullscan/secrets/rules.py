@@ -85,6 +85,8 @@ class Ruleset:
     allow: tuple[AllowRule, ...] = ()
     generic_allow: tuple[re.Pattern[bytes], ...] = ()
     exclude_blocks: tuple[re.Pattern[bytes], ...] = ()
+    custom_paths: bool = False
+    """A secret config added path allow rules (matched against relative paths too, like Trivy)."""
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
     """Lazily built prefilter (not part of the value)."""
 
@@ -246,7 +248,8 @@ def build_ruleset(config: dict[str, Any] | None = None) -> Ruleset:
     allow += [_allow_rule(a, "secret config allow-rules") for a in config.get("allow-rules") or []]
     generic_allow = tuple(_compile_bytes(p, "generic-allow") for p in base.get("generic-allow", []))
     blocks = _exclude_blocks(config.get("exclude-block"), "secret config exclude-block")
-    return Ruleset(rules=tuple(rules), allow=tuple(allow), generic_allow=generic_allow, exclude_blocks=blocks)
+    return Ruleset(rules=tuple(rules), allow=tuple(allow), generic_allow=generic_allow, exclude_blocks=blocks,
+                   custom_paths=bool(config.get("allow-rules")))
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
