@@ -9,7 +9,6 @@ Trivy config works unchanged. Regexes are compiled once, as bytes patterns.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -276,6 +275,3 @@ def default_ruleset() -> Ruleset:
         _DEFAULT = build_ruleset(None)
     return _DEFAULT
 
-
-def keywords_of(rules: Iterable[Rule]) -> list[str]:
-    return sorted({k for r in rules for k in r.keywords})
