@@ -30,6 +30,7 @@ def test_rule_file_sanity() -> None:
         assert all(k == k.lower() for k in r.keywords)
         assert r.severity in {"LOW", "MEDIUM", "HIGH", "CRITICAL"}
         assert r.secret_groups, f"{r.id}: built-in rules name their secret group"
+        assert set(r.secret_groups) <= set(r.regex.groupindex)  # compiles (lazily at scan time)
 
 
 def test_every_builtin_rule_has_a_corpus_case() -> None:

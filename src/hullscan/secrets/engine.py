@@ -12,6 +12,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 from hullscan.secrets.finding import Finding, fingerprint, mask_secret
 from hullscan.secrets.prefilter import PathMatcher, Prefilter
@@ -89,9 +90,15 @@ class _Compiled:
         self.keyword_len = [len(k) for k in keywords]
         self.always = [r for r in ruleset.rules if not r.keywords]
         self.order = {r.id: i for i, r in enumerate(ruleset.rules)}
-        self.path_allow = PathMatcher(
-            [a.path for a in ruleset.allow if a.path is not None and a.regex is None and a.value is None],
-            relative_too=ruleset.custom_paths,
+        self._ruleset = ruleset
+
+    @cached_property
+    def path_allow(self) -> PathMatcher:
+        """Built on first use: scanning the image config never needs it."""
+        rs = self._ruleset
+        return PathMatcher(
+            [a.path for a in rs.allow if a.path is not None and a.regex is None and a.value is None],
+            relative_too=rs.custom_paths,
         )
 
 
@@ -283,7 +290,7 @@ def scan_bytes(
     if len(data) > max_size:
         data = data[:max_size]
     comp = _compiled(ruleset)
-    if comp.path_allow.search(path):
+    if source == "file" and comp.path_allow.search(path):  # image-config text has no file path
         return []
     windows: dict[Rule, list[tuple[int, int]]] = defaultdict(list)
     anchors: dict[Rule, set[int]] = defaultdict(set)
