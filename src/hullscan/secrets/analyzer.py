@@ -18,7 +18,7 @@ from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnF
 from hullscan.secrets.engine import MAX_SIZE, path_allowed, scan_bytes
 from hullscan.secrets.rules import Ruleset, build_ruleset, default_ruleset, load_config
 
-ENGINE_VERSION = b"hullscan-secret-engine-4"
+ENGINE_VERSION = b"hullscan-secret-engine-5"
 """Bump when the engine's facts change; the rules' text feeds the analyzer version too."""
 
 # Formats whose bytes a text regex cannot read (compressed, media, compiled code): skipping them by

@@ -80,15 +80,18 @@ class _Compiled:
     """A ruleset's prefilter and keyword → rules index, built once and kept on the ruleset."""
 
     def __init__(self, ruleset: Ruleset) -> None:
-        keywords = sorted({k for r in ruleset.rules for k in r.keywords})
-        self.prefilter = Prefilter(keywords)
-        index = {k: i for i, k in enumerate(keywords)}
-        self.by_keyword: list[list[Rule]] = [[] for _ in keywords]
+        keys = sorted({(k, False) for r in ruleset.rules for k in r.keywords}
+                      | {(k, True) for r in ruleset.rules for k in r.exact_keywords})
+        self.prefilter = Prefilter([k for k, _ in keys], [ex for _, ex in keys])
+        index = {key: i for i, key in enumerate(keys)}
+        self.by_keyword: list[list[Rule]] = [[] for _ in keys]
         for r in ruleset.rules:
             for k in r.keywords:
-                self.by_keyword[index[k]].append(r)
-        self.keyword_len = [len(k) for k in keywords]
-        self.always = [r for r in ruleset.rules if not r.keywords]
+                self.by_keyword[index[(k, False)]].append(r)
+            for k in r.exact_keywords:
+                self.by_keyword[index[(k, True)]].append(r)
+        self.keyword_len = [len(k) for k, _ in keys]
+        self.always = [r for r in ruleset.rules if not r.keywords and not r.exact_keywords]
         self.order = {r.id: i for i, r in enumerate(ruleset.rules)}
         self._ruleset = ruleset
 

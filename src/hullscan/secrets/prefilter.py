@@ -24,8 +24,11 @@ class Prefilter:
 
     backend: str
 
-    def __init__(self, keywords: Sequence[str]) -> None:
+    def __init__(self, keywords: Sequence[str], exact: Sequence[bool] | None = None) -> None:
+        """`exact[i]`: keyword i is case-sensitive (vendor prefixes such as `EAAA`, `SG.`, whose
+        caseless forms hit all over base64 blobs and text: `msg.`, `en-US`)."""
         self.keywords = list(keywords)
+        self.exact = list(exact) if exact is not None else [False] * len(self.keywords)
         self._lens = [len(k.encode("utf-8")) for k in self.keywords]
         self._hs_db = None
         self._ac = None
@@ -39,7 +42,7 @@ class Prefilter:
                 expressions=exprs,
                 ids=list(range(len(exprs))),
                 elements=len(exprs),
-                flags=[_hs.HS_FLAG_CASELESS] * len(exprs),
+                flags=[0 if ex else _hs.HS_FLAG_CASELESS for ex in self.exact],
             )
             self._hs_db = db
             self._local = threading.local()  # a Hyperscan scratch serves one thread at a time
@@ -48,8 +51,8 @@ class Prefilter:
 
             self.backend = "pyahocorasick"
             ac = ahocorasick.Automaton()
-            for i, k in enumerate(self.keywords):
-                ac.add_word(k, i)
+            for i, k in enumerate(self.keywords):  # on lowercased text: exact ones over-match, safely
+                ac.add_word(k.lower(), i)
             ac.make_automaton()
             self._ac = ac
 

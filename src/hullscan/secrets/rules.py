@@ -52,6 +52,8 @@ class Rule:
     """The regex as Python bytes syntax (Go's repeated group names and `\\z` already translated)."""
     keywords: tuple[str, ...] = ()
     """Lowercase literals; the rule only runs near (builtin) or in files with (custom) a hit."""
+    exact_keywords: tuple[str, ...] = ()
+    """Case-sensitive literals (`keywords-exact`), for vendor prefixes with a fixed case."""
     secret_groups: tuple[str, ...] = ()
     """Names of the regex groups holding the secret; empty = the whole match."""
     entropy: float | None = None
@@ -182,15 +184,16 @@ def _rule(raw: Any, builtin: bool) -> Rule:
         severity=_severity(raw.get("severity")),
         source=source.encode("utf-8"),
         keywords=tuple(str(k).lower() for k in raw.get("keywords") or ()),
+        exact_keywords=tuple(str(k) for k in raw.get("keywords-exact") or ()),
         secret_groups=tuple(names),
         entropy=float(raw["entropy"]) if raw.get("entropy") is not None else None,
         min_charsets=int(raw.get("min-charsets", 0)),
         allow=allow,
         exclude_blocks=_exclude_blocks(raw.get("exclude-block"), f"rule {rid}"),
         path=_compile_str(raw["path"], f"rule {rid}") if raw.get("path") else None,
-        window=window if raw.get("keywords") else 0,
+        window=window if (raw.get("keywords") or raw.get("keywords-exact")) else 0,
         generic=bool(raw.get("generic", False)),
-        anchor=bool(raw.get("anchor", False)) and bool(raw.get("keywords")),
+        anchor=bool(raw.get("anchor", False)) and bool(raw.get("keywords") or raw.get("keywords-exact")),
         follows=str(raw.get("follows", "")).encode("utf-8"),
         builtin=builtin,
     )
