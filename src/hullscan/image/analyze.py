@@ -132,6 +132,10 @@ def _walk_many(todo: list[_Plan], workers: int) -> list[tuple]:
     from hullscan.image import walker
 
     _FORK_STATE = todo
+    for an in {id(a): a for plan in todo for a in plan.missing}.values():
+        prepare = getattr(an, "prepare", None)  # optional hook: build once here, inherited by the workers
+        if prepare is not None:
+            prepare()
     # biggest layers first, so the longest walk starts at once
     order = sorted(range(len(todo)), key=lambda i: -max(todo[i].layer.size, 0))
     ctx = multiprocessing.get_context("fork")

@@ -61,6 +61,12 @@ class SecretAnalyzer(Analyzer):
             self._ruleset = default_ruleset()
         return self._ruleset
 
+    def prepare(self) -> None:
+        """Compile the rules now: called before layer walkers fork, so they inherit them."""
+        from hullscan.secrets import compile_ruleset
+
+        compile_ruleset(self.ruleset)
+
     @classmethod
     def with_config(cls, path: str | Path) -> SecretAnalyzer:
         """The analyzer for `--secret-config FILE` (ours or Trivy's format)."""
