@@ -3,11 +3,14 @@ by their masked form before they reach any report, whichever scanners ran."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hullscan.secrets.engine import scan_bytes
 
 MAX_EXACT = 200  # longer strings holding a secret are replaced whole (the engine cuts long matches)
 
 
+@lru_cache(maxsize=4096)  # the same history lines come back once per package of their layer
 def redact(text: str) -> str:
     """`text` with its secrets masked (the engine's masked line), or unchanged when it holds none."""
     if not text:
