@@ -17,7 +17,6 @@ the same thing at once); the Debian rootfs is the one tests/secrets/_cache.py bu
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import hashlib
 import io
@@ -29,7 +28,6 @@ import sys
 import tarfile
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,31 +36,8 @@ MiB = 1 << 20
 CHUNK = MiB
 
 
-@contextmanager
-def locked(name: str):
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
-def debian_rootfs() -> Path:
-    """`debootstrap --variant=minbase bookworm` into the cache, once (same path and lock as the tests)."""
-    dest = CACHE / "debian-bookworm-minbase"
-    with locked("debian-bookworm-minbase"):
-        if (dest / ".hullscan-complete").exists():
-            return dest
-        mirror = subprocess.run(
-            ["awk", "/^URIs:/{print $2; exit}", "/etc/apt/sources.list.d/debian.sources"],
-            capture_output=True, text=True, check=False,
-        ).stdout.strip() or "http://deb.debian.org/debian"
-        tmp = CACHE / "debian-bookworm-minbase.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(["debootstrap", "--variant=minbase", "bookworm", str(tmp), mirror], check=True, capture_output=True)
-        shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp, dest)
-        (dest / ".hullscan-complete").write_text("ok\n")
-        return dest
+sys.path.insert(0, str(REPO / "tests"))
+from testsupport import debian_rootfs, locked  # noqa: E402  (the same cache and lock as the tests)
 
 
 class _HashWrite:

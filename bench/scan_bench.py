@@ -23,7 +23,6 @@ renamed, so each is a distinct DB query) in-process, best of 5.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import resource
@@ -33,13 +32,13 @@ import sys
 import tarfile
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO / "tests" / "secrets"))
 sys.path.insert(0, str(REPO / "tests" / "image"))
+sys.path.insert(0, str(REPO / "tests"))
 
 CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests"))
 HERE = CACHE / "scan-bench-v2"
@@ -62,12 +61,7 @@ NPM_PINS = [
 ]
 
 
-@contextmanager
-def _locked(name: str):
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
+from testsupport import locked as _locked  # noqa: E402
 
 
 def _built(dest: Path, build) -> Path:

@@ -38,3 +38,53 @@ def read_tree(root: Path, prefix: str = "/") -> dict[str, bytes]:
             rel = path.relative_to(root).as_posix()
             out[prefix.rstrip("/") + "/" + rel] = path.read_bytes()
     return out
+
+
+# -- things the tests and benchmarks build once and share (debootstrap trees, pip/npm installs) --
+import fcntl  # noqa: E402
+import subprocess  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests"))
+COMPLETE = ".hullscan-complete"
+
+
+@contextmanager
+def locked(name: str) -> Iterator[None]:
+    """An exclusive lock shared by every test process (xdist workers, benches) building `name`."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def cached_build(name: str, make: Callable[[Path], None]) -> Path:
+    """CACHE/name, built once by `make(tmp)` into a temporary directory renamed into place."""
+    dest = CACHE / name
+    with locked(name):
+        if (dest / COMPLETE).exists():
+            return dest
+        tmp = CACHE / f"{name}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        make(tmp)  # creates tmp (debootstrap, cp -a and pip --target all do)
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
+        (dest / COMPLETE).write_text("ok\n")
+        return dest
+
+
+def debian_mirror() -> str:
+    """The Debian mirror apt already uses on this machine."""
+    out = subprocess.run(["awk", "/^URIs:/{print $2; exit}", "/etc/apt/sources.list.d/debian.sources"],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    return out or "http://deb.debian.org/debian"
+
+
+def debian_rootfs() -> Path:
+    """`debootstrap --variant=minbase bookworm`, built once into the cache and shared."""
+    def make(tmp: Path) -> None:
+        subprocess.run(["debootstrap", "--variant=minbase", "bookworm", str(tmp), debian_mirror()],
+                       check=True, capture_output=True)
+
+    return cached_build("debian-bookworm-minbase", make)

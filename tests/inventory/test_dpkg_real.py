@@ -8,58 +8,22 @@ the purged package must appear only in `history`, removed in layer 1.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from testsupport import require_tool
+from testsupport import CACHE, cached_build, debian_rootfs, require_tool
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dpkg import DpkgAnalyzer
 from hullscan.inventory.os_release import OSReleaseAnalyzer
 
-CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests"))
+
 PURGED = "libgmp10"  # epoch 2:, source gmp: both differ from the binary's own
 FIELDS = "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${db:Status-Abbrev}\t${Maintainer}\n"
 
 pytestmark = pytest.mark.slow
-
-
-@contextmanager
-def _locked(name: str):
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
-def _build(name: str, make) -> Path:
-    """Build CACHE/name once (atomically: tmp dir, then rename), shared with other test processes."""
-    dest = CACHE / name
-    with _locked(name):
-        if (dest / ".hullscan-complete").exists():
-            return dest
-        tmp = CACHE / f"{name}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        make(tmp)
-        shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp, dest)
-        (dest / ".hullscan-complete").write_text("ok\n")
-        return dest
-
-
-def debian_rootfs() -> Path:
-    """Same cache entry and recipe as tests/secrets: `debootstrap --variant=minbase bookworm`."""
-    def make(tmp: Path) -> None:
-        mirror = subprocess.run(["awk", "/^URIs:/{print $2; exit}", "/etc/apt/sources.list.d/debian.sources"],
-                                capture_output=True, text=True, check=False).stdout.strip()
-        subprocess.run(["debootstrap", "--variant=minbase", "bookworm", str(tmp),
-                        mirror or "http://deb.debian.org/debian"], check=True, capture_output=True)
-    return _build("debian-bookworm-minbase", make)
 
 
 def purged_rootfs(base: Path) -> Path:
@@ -69,7 +33,7 @@ def purged_rootfs(base: Path) -> Path:
         (tmp / ".hullscan-complete").unlink(missing_ok=True)
         subprocess.run(["chroot", str(tmp), "dpkg", "--purge", "--force-depends", PURGED],
                        check=True, capture_output=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-    return _build(f"debian-bookworm-minbase-purged-{PURGED}", make)
+    return cached_build(f"debian-bookworm-minbase-purged-{PURGED}", make)
 
 
 def _wanted(root: Path) -> dict[str, bytes]:

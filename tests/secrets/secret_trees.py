@@ -4,15 +4,11 @@ build the same thing at once)."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
-CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests"))
+from testsupport import CACHE, cached_build, debian_rootfs  # noqa: F401  (re-exported for the tests)
 
 # 30 popular PyPI packages (top of the download charts), pinned so the test is deterministic.
 PYPI_PINS = [
@@ -26,49 +22,14 @@ PYPI_PINS = [
 ]
 
 
-@contextmanager
-def _locked(name: str):
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
-def debian_rootfs() -> Path:
-    """`debootstrap --variant=minbase bookworm` into the cache (once)."""
-    dest = CACHE / "debian-bookworm-minbase"
-    with _locked("debian-bookworm-minbase"):
-        if (dest / ".hullscan-complete").exists():
-            return dest
-        mirror = subprocess.run(
-            ["awk", "/^URIs:/{print $2; exit}", "/etc/apt/sources.list.d/debian.sources"],
-            capture_output=True, text=True, check=False,
-        ).stdout.strip() or "http://deb.debian.org/debian"
-        tmp = CACHE / "debian-bookworm-minbase.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(["debootstrap", "--variant=minbase", "bookworm", str(tmp), mirror],
-                       check=True, capture_output=True)
-        shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp, dest)
-        (dest / ".hullscan-complete").write_text("ok\n")
-        return dest
-
-
 def pypi_site() -> Path:
     """The 30 pinned packages installed with `pip install --target` into the cache (once)."""
-    dest = CACHE / "pypi-top30-site"
-    with _locked("pypi-top30-site"):
-        if (dest / ".hullscan-complete").exists():
-            return dest
-        tmp = CACHE / "pypi-top30-site.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
+    def make(tmp: Path) -> None:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
                         "--only-binary=:all:", "--target", str(tmp), *PYPI_PINS],
                        check=True, capture_output=True)
-        shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp, dest)
-        (dest / ".hullscan-complete").write_text("ok\n")
-        return dest
+
+    return cached_build("pypi-top30-site", make)
 
 
 if __name__ == "__main__":

@@ -10,19 +10,20 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
-import os
+
 import shutil
 import subprocess
 import sys
 import tarfile
-from contextlib import contextmanager
 from pathlib import Path
 
-CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests")) / "lang-pnj-v1"
+from testsupport import CACHE as _TEST_CACHE
+from testsupport import locked
+
+CACHE = _TEST_CACHE / "lang-pnj-v1"
 SITE = "usr/local/lib/python3.11/site-packages"
 
 PIP_PINS = [
@@ -38,17 +39,9 @@ NPM_DEV = {"mocha": "5.2.0"}
 DEBS = ["liblog4j1.2-java", "libcommons-text-java"]
 
 
-@contextmanager
-def _locked(name: str):
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
 def _build(name: str, make) -> Path:  # type: ignore[no-untyped-def]
     dest = CACHE / name
-    with _locked(name):
+    with locked(f"lang-pnj-{name}"):
         if not (dest / ".done").exists():
             shutil.rmtree(dest, ignore_errors=True)
             tmp = CACHE / f"{name}.tmp"
@@ -135,7 +128,7 @@ def image() -> Path:
     """docker-archive with three layers: python, node, java trees."""
     trees = [python_tree(), node_tree(), java_tree()]
     out = CACHE / "image.tar"
-    with _locked("image"):
+    with locked("lang-pnj-image"):
         if out.exists():
             return out
         layers = [_layer_tar(t) for t in trees]
