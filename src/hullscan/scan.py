@@ -87,10 +87,7 @@ def scan_target(target: str, options: ScanOptions) -> ScanResult:
     inventory.warnings[:0] = warnings
     result = ScanResult(image=image, inventory=inventory, layers=layers, base=base, scanners=options.scanners)
     if db is not None:
-        try:
-            match_into(result, db, options)
-        finally:
-            db.close()
+        match_into(result, db, options)
     _secrets_into(result, image, options, ruleset)
     result.stats = {**stats, "seconds": round(time.perf_counter() - started, 3)}
     return result
@@ -131,7 +128,15 @@ def _open_db(options: ScanOptions):
 
 
 def match_into(result: ScanResult, db, options: ScanOptions) -> None:
-    """The vuln scanner: findings for the inventory, and what the DB is (for reports and gates)."""
+    """The vuln scanner: findings for the inventory, and what the DB is (for reports and gates).
+    Closes the DB."""
+    try:
+        _match(result, db, options)
+    finally:
+        db.close()
+
+
+def _match(result: ScanResult, db, options: ScanOptions) -> None:
     from hullscan.match.matcher import match_inventory
 
     matched = match_inventory(result.inventory, db, options.match)
@@ -178,10 +183,7 @@ def scan_sbom(path: str, options: ScanOptions) -> ScanResult:
     base = BaseImage(count if any(r.base is not None for r in layers) else None, method="none")
     result = ScanResult(image=image, inventory=inventory, layers=layers, base=base, scanners=options.scanners)
     if db is not None:
-        try:
-            match_into(result, db, options)
-        finally:
-            db.close()
+        match_into(result, db, options)
     result.stats = {"walked": 0, "cached": 0, "seconds": round(time.perf_counter() - started, 3),
                     "sbom_format": info.get("sbom_format"), "sbom_tools": info.get("sbom_tools")}
     return result
