@@ -93,11 +93,15 @@ def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProces
 
 
 def _inputs_digest() -> str:
-    """Cache key: this file (image, policy, VEX) and the example image and feeds."""
+    """Cache key: this file (image, policy, VEX), the example image and feeds, and hullscan's own
+    source (a report saved by other code would make the comparisons meaningless)."""
     h = hashlib.sha256(Path(__file__).read_bytes())
     for p in sorted((REPO / "examples").rglob("*")):
         if p.is_file():
             h.update(f"{p.relative_to(REPO)}:{p.stat().st_size}".encode())
+    for p in sorted((REPO / "src" / "hullscan").rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".yaml", ".json"):
+            h.update(p.read_bytes())
     return h.hexdigest()[:12]
 
 
