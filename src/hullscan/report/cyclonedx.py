@@ -147,6 +147,17 @@ def os_component(os: dict[str, Any]) -> Component:
     )
 
 
+def verdict_properties(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The policy verdict as properties: passed, and each failed rule with the findings behind it."""
+    verdict = report.get("verdict") or {}
+    if not verdict.get("gate"):
+        return []
+    props: list[tuple[str, Any]] = [("verdict:passed", verdict.get("passed")), ("verdict:policy", verdict.get("policy"))]
+    for rule in verdict.get("failed_rules") or []:
+        props.append((f"verdict:failed:{rule['rule']}", "; ".join(rule.get("findings") or [])))
+    return props
+
+
 def image_component(report: dict[str, Any]) -> Component:
     target = report.get("target") or {}
     digest = target.get("manifest_digest") or target.get("config_digest") or ""
@@ -165,6 +176,7 @@ def image_component(report: dict[str, Any]) -> Component:
     os = report.get("os") or {}
     props += [("os:family", os.get("family")), ("os:release", os.get("release")),
               ("os:ecosystem", os.get("ecosystem"))]
+    props += verdict_properties(report)
     return Component(name=target.get("name") or target.get("input") or "image", version=digest or None,
                      type=ComponentType.CONTAINER, bom_ref=IMAGE_REF, properties=_props(props))
 

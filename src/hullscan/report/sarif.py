@@ -202,6 +202,8 @@ def build_sarif(report: dict[str, Any]) -> dict[str, Any]:
             "image.repo_tags": target.get("repo_tags") or None,
             "os": (report.get("os") or {}).get("name"),
             "verdict.passed": (report.get("verdict") or {}).get("passed"),
+            "verdict.failed_rules": [{"rule": r["rule"], "description": r.get("description", ""), "findings": r.get("findings", [])}
+                                     for r in (report.get("verdict") or {}).get("failed_rules") or []] or None,
         }.items() if v is not None},
     }
     return {"version": "2.1.0", "$schema": SCHEMA, "runs": [run]}

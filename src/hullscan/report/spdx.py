@@ -44,6 +44,16 @@ _BAD_ID = re.compile(r"[^A-Za-z0-9.-]+")
 _MAINTAINER = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
 
 
+def _verdict_lines(report: dict[str, Any]) -> list[str]:
+    """The policy verdict for the image's comment: passed or failed, each failed rule and its findings."""
+    verdict = report.get("verdict") or {}
+    if not verdict.get("gate"):
+        return []
+    lines = [f"policy {'passed' if verdict.get('passed') else 'failed'} ({verdict.get('policy') or 'ignore files'})"]
+    lines += [f"failed {r['rule']}: {', '.join(r.get('findings') or [])}" for r in verdict.get("failed_rules") or []]
+    return lines
+
+
 def render_json(report: dict[str, Any]) -> bytes:
     out = io.StringIO()
     json_writer.write_document_to_stream(build_document(report), out, validate=False)
@@ -169,8 +179,8 @@ def build_document(report: dict[str, Any]) -> Document:
     doc.packages.append(Package(
         spdx_id=image_id, name=name, download_location=SpdxNoAssertion(), version=digest, files_analyzed=False,
         primary_package_purpose=PackagePurpose.CONTAINER,
-        comment="; ".join(f"layer {ly.get('index')}: {ly.get('diff_id')}" for ly in report.get("layers") or [])
-        or None))
+        comment="; ".join([f"layer {ly.get('index')}: {ly.get('diff_id')}" for ly in report.get("layers") or []]
+                          + _verdict_lines(report)) or None))
     doc.relationships.append(Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, image_id))
 
     os = report.get("os")
