@@ -60,7 +60,16 @@ def scan_target(target: str, options: ScanOptions) -> ScanResult:
         return scan_sbom(target[len("sbom:"):], options)
     started = time.perf_counter()
     warnings: list[Warning_] = []
-    db = _open_db(options) if "vuln" in options.scanners else None  # a missing DB fails before any work
+    opened: dict[str, Any] = {}
+    if "vuln" in options.scanners:
+        from hullscan.vulndb.location import precheck
+
+        precheck(options.db)  # a missing DB fails before any work, without the heavy imports
+
+    def open_db() -> None:  # SQLAlchemy's import and the schema check overlap the layer walks
+        if "vuln" in options.scanners and "db" not in opened:
+            opened["db"] = _open_db(options)
+
     image = open_image(target, options.source)
     try:
         analyzers = analyzers_for(set(options.scanners))
@@ -73,7 +82,7 @@ def scan_target(target: str, options: ScanOptions) -> ScanResult:
             ruleset = custom.ruleset
         cache = open_cache(options.cache_dir, lambda m: warnings.append(Warning_(m))) if options.use_cache and not image.rootfs_path else None
         try:
-            facts, stats = collect_facts(image, analyzers, cache, options.progress)
+            facts, stats = collect_facts(image, analyzers, cache, options.progress, while_walking=open_db)
         finally:
             if cache is not None:
                 cache.close()
@@ -86,8 +95,9 @@ def scan_target(target: str, options: ScanOptions) -> ScanResult:
     inventory = apply_layers(analyzers, facts)
     inventory.warnings[:0] = warnings
     result = ScanResult(image=image, inventory=inventory, layers=layers, base=base, scanners=options.scanners)
-    if db is not None:
-        match_into(result, db, options)
+    open_db()  # when no layer walk gave it the chance
+    if "db" in opened:
+        match_into(result, opened["db"], options)
     _secrets_into(result, image, options, ruleset)
     result.stats = {**stats, "seconds": round(time.perf_counter() - started, 3)}
     return result

@@ -50,8 +50,12 @@ def collect_facts(
     analyzers: Sequence[Analyzer],
     cache: LayerCache | None,
     progress: Progress | None = None,
+    while_walking: Callable[[], None] | None = None,
 ) -> tuple[list[LayerFacts], dict[str, int]]:
-    """Facts of every layer (bottom first) and counters {walked, cached}."""
+    """Facts of every layer (bottom first) and counters {walked, cached}.
+
+    `while_walking` runs in this process while worker processes walk layers (the caller's own slow
+    start-up, such as opening the vulnerability DB); it runs before returning in every case."""
     stats = {"walked": 0, "cached": 0}
     if image.rootfs_path:
         if progress:
@@ -62,6 +66,8 @@ def collect_facts(
         return [lf], stats
     workers = _workers(image)
     if workers <= 1:
+        if while_walking is not None:
+            while_walking()
         out = []
         for layer in image.layers:
             lf, walked = _layer_facts(layer, analyzers, cache)
@@ -75,8 +81,10 @@ def collect_facts(
         plans = list(pool.map(lambda layer: _plan(layer, analyzers, cache), image.layers))
     # 2. walk what is missing (forked processes), store in the cache here
     todo = [p for p in plans if p.done is None]
+    if not todo and while_walking is not None:
+        while_walking()
     if todo:
-        for plan, result in zip(todo, _walk_many(todo, workers), strict=True):
+        for plan, result in zip(todo, _walk_many(todo, workers, while_walking), strict=True):
             plan.done = _finish(plan, *result, cache)
             if progress:
                 progress(f"layer {plan.layer.index + 1}/{len(image.layers)} analyzed")
@@ -125,8 +133,10 @@ def _walk_index(i: int) -> tuple[LayerFacts, dict[str, AnalyzerRun], list[tuple[
     return lf, runs, warnings, seen
 
 
-def _walk_many(todo: list[_Plan], workers: int) -> list[tuple]:
+def _walk_many(todo: list[_Plan], workers: int, while_walking: Callable[[], None] | None = None) -> list[tuple]:
     if len(todo) == 1:
+        if while_walking is not None:
+            while_walking()
         return [_walk_one(todo[0])]
     global _FORK_STATE
     from hullscan.image import walker
@@ -143,6 +153,8 @@ def _walk_many(todo: list[_Plan], workers: int) -> list[tuple]:
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
             futures = {i: pool.submit(_walk_index, i) for i in order}
+            if while_walking is not None:
+                while_walking()  # the workers are forked by now: this process is free
             return [futures[i].result() for i in range(len(todo))]
     finally:
         _FORK_STATE = []

@@ -79,6 +79,7 @@ class _Dispatcher:
         self.analyzers = list(analyzers)
         self.label = label
         self.runs = {an.name: AnalyzerRun() for an in analyzers}
+        self._predicates = [(an, an.wants) for an in self.analyzers]
         self.walk_warnings: list[tuple[str, str]] = []
         self._dropped = 0
 
@@ -89,10 +90,16 @@ class _Dispatcher:
             self._dropped += 1
 
     def wanting(self, path: str, size: int, mode: int) -> list[Analyzer]:
+        # called for every regular file: one comprehension over bound methods in the common case,
+        # the careful loop only when some predicate raised
+        try:
+            return [an for an, wants in self._predicates if wants(path, size, mode)]
+        except Exception:
+            pass
         out = []
-        for an in self.analyzers:
+        for an, wants in self._predicates:
             try:
-                if an.wants(path, size, mode):
+                if wants(path, size, mode):
                     out.append(an)
             except Exception as err:  # a buggy predicate must not stop the scan
                 self.warn(path, f"{an.name}: wants() failed: {err!r}")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import schema as S
+from hullscan.vulndb.location import _SQLITE_MAGIC, ENV_URL, REBUILD_HINT, default_path, missing_message, resolve  # noqa: F401
 from hullscan.vulndb.ecosystems import canonical_ecosystem, lookup_variants, normalize_name
 from hullscan.vulndb.model import (
     Advisory,
@@ -33,40 +34,9 @@ from hullscan.vulndb.model import (
     fixed_versions_of,
 )
 
-ENV_URL = "HULLSCAN_DB_URL"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _CHUNK = 500
 #: Feeds that only enrich (never the primary record of an advisory when another feed has it).
 ENRICHMENT_FEEDS = ("nvd",)
-REBUILD_HINT = (
-    "rebuild it with `hullscan db update --rebuild` (or `hullscan db import --rebuild PATH...`)"
-)
-
-
-def default_path() -> Path:
-    """The default SQLite file: $XDG_DATA_HOME/hullscan/vulndb.sqlite (~/.local/share when unset)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "hullscan" / "vulndb.sqlite"
-
-
-def resolve(location: str | os.PathLike[str] | None) -> tuple[str, Path | None]:
-    """(SQLAlchemy URL, SQLite path or None) for a location given by the user."""
-    if location is None:
-        location = os.environ.get(ENV_URL) or None
-    if location is None:
-        path = default_path()
-        return f"sqlite+pysqlite:///{path}", path
-    loc = os.fspath(location)
-    if "://" not in loc:
-        path = Path(loc).expanduser()
-        return f"sqlite+pysqlite:///{path}", path
-    scheme, _, rest = loc.partition("://")
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
-        return f"postgresql+psycopg://{rest}", None
-    if scheme.startswith("sqlite"):
-        path = Path(rest[1:]) if rest.startswith("/") else None
-        return f"sqlite+pysqlite://{rest}", path
-    raise DatabaseError(f"unsupported DB URL scheme {scheme!r} (use a file path or postgresql://...)")
 
 
 def now_iso() -> str:
@@ -115,10 +85,7 @@ class VulnDB:
                 path.unlink()
             if not path.exists():
                 if not create:
-                    raise DatabaseError(
-                        f"no vulnerability DB at {display}; create it with `hullscan db update` "
-                        "or `hullscan db import PATH...`"
-                    )
+                    raise DatabaseError(missing_message(display))
                 path.parent.mkdir(parents=True, exist_ok=True)
             else:
                 with open(path, "rb") as fh:

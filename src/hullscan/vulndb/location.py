@@ -1,0 +1,61 @@
+"""Where the vulnerability DB is, and a quick check that it is there — without importing SQLAlchemy,
+so a scan can refuse a missing DB at once and open the real thing while layers are being walked."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hullscan.errors import DatabaseError
+
+ENV_URL = "HULLSCAN_DB_URL"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+REBUILD_HINT = (
+    "rebuild it with `hullscan db update --rebuild` (or `hullscan db import --rebuild PATH...`)"
+)
+
+
+def default_path() -> Path:
+    """The default SQLite file: $XDG_DATA_HOME/hullscan/vulndb.sqlite (~/.local/share when unset)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hullscan" / "vulndb.sqlite"
+
+
+def resolve(location: str | os.PathLike[str] | None) -> tuple[str, Path | None]:
+    """(SQLAlchemy URL, SQLite path or None) for a location given by the user."""
+    if location is None:
+        location = os.environ.get(ENV_URL) or None
+    if location is None:
+        path = default_path()
+        return f"sqlite+pysqlite:///{path}", path
+    loc = os.fspath(location)
+    if "://" not in loc:
+        path = Path(loc).expanduser()
+        return f"sqlite+pysqlite:///{path}", path
+    scheme, _, rest = loc.partition("://")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        return f"postgresql+psycopg://{rest}", None
+    if scheme.startswith("sqlite"):
+        path = Path(rest[1:]) if rest.startswith("/") else None
+        return f"sqlite+pysqlite://{rest}", path
+    raise DatabaseError(f"unsupported DB URL scheme {scheme!r} (use a file path or postgresql://...)")
+
+
+def missing_message(display: str) -> str:
+    return f"no vulnerability DB at {display}; create it with `hullscan db update` or `hullscan db import PATH...`"
+
+
+def precheck(location: str | os.PathLike[str] | None) -> None:
+    """Raise DatabaseError now for a SQLite DB that is missing or not SQLite (VulnDB.open checks the rest)."""
+    _url, path = resolve(location)
+    if path is None:
+        return
+    if not path.exists():
+        raise DatabaseError(missing_message(str(path)))
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as err:
+        raise DatabaseError(f"cannot read vulnerability DB {path}: {err.strerror}") from None
+    if head and head != _SQLITE_MAGIC:
+        raise DatabaseError(f"{path} is not a SQLite vulnerability DB (corrupt or foreign); {REBUILD_HINT}")
