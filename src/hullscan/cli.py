@@ -12,13 +12,7 @@ import sys
 import typer
 
 from hullscan import __version__
-from hullscan.errors import HullscanError
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 scan done, gate passed; 1 gate failed (--exit-code N replaces 1); "
-    "2 bad usage or unreadable input; 3 I/O, network or registry failure; "
-    "4 vulnerability DB missing, corrupt or of a foreign schema."
-)
+from hullscan.errors import EXIT_CODES_HELP, HullscanError
 
 app = typer.Typer(
     name="hullscan",

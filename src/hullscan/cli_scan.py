@@ -10,7 +10,7 @@ import typer
 
 from hullscan import cli_registry
 
-from hullscan.errors import UsageError
+from hullscan.errors import EXIT_CODES_HELP, UsageError
 
 FORMATS_HELP = "table, json, cyclonedx, cyclonedx-xml, spdx-json, spdx, sarif, junit, html, openvex"
 SCANNERS_HELP = "Comma-separated: vuln, secret, config, license (default vuln,secret)."
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
     vex_opt = typer.Option(None, "--vex", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
     secret_cfg_opt = typer.Option(None, "--secret-config", help="Secret rules file (ours or Trivy's secret-config YAML): adds rules and allow rules, disables rule ids.")
 
-    @app.command("image")
+    @app.command("image", epilog=EXIT_CODES_HELP)
     def image_cmd(
         target: str = typer.Argument(..., help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, or a path / reference to detect."),
         format: Optional[str] = fmt_opt,
@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
                  policy=policy, ignorefile=ignorefile, vex=vex, secret_config=secret_config,
                  source=cli_registry.source_options(platform, insecure, username, password_stdin))
 
-    @app.command("fs")
+    @app.command("fs", epilog=EXIT_CODES_HELP)
     def fs_cmd(
         directory: str = typer.Argument(..., help="A root filesystem or project directory."),
         format: Optional[str] = fmt_opt,
@@ -171,7 +171,7 @@ def register(app: typer.Typer) -> None:
                  db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
                  policy=policy, ignorefile=ignorefile, vex=vex, secret_config=secret_config)
 
-    @app.command("sbom")
+    @app.command("sbom", epilog=EXIT_CODES_HELP)
     def sbom_cmd(
         path: str = typer.Argument(..., help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…"),
         format: Optional[str] = fmt_opt,

@@ -15,6 +15,13 @@ class ExitCode:
     DB_PROBLEM = 4
 
 
+EXIT_CODES_HELP = (
+    "Exit codes: 0 scan done, gate passed; 1 gate failed (--exit-code N replaces 1); "
+    "2 bad usage or unreadable input; 3 I/O, network or registry failure; "
+    "4 vulnerability DB missing, corrupt or of a foreign schema."
+)
+
+
 class HullscanError(Exception):
     """Base class: `str(err)` is the one line shown to the user."""
 
