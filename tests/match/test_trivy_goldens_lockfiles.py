@@ -36,8 +36,10 @@ OPTION_CASES = ("skip", "VEX", "severity from", "CycloneDX", "SPDX")
 NO_ANALYZER = {
     "sbt": "sbt lock files (build.sbt.lock)", "conan": "Conan conan.lock", "swift": "SwiftPM Package.resolved",
     "cocoapods": "CocoaPods Podfile.lock", "pubspec.lock": "Dart pubspec.lock", "mix.lock": "Elixir mix.lock",
-    "installed.json": "Composer vendor/ installed.json at the scan root",
 }
+# trivy's `composer-vendor` fixture is the content of a project's vendor/composer/ directory (its scan
+# accepts a bare installed.json); in an image the file lives there, which is where our analyzer looks
+PLACED_UNDER = {"installed.json": "vendor/composer/"}
 
 
 def _cases() -> list[tuple[str, str, str]]:
@@ -80,7 +82,8 @@ def test_lockfile_case_reproduces_trivy_golden(trivy_db, case, src, golden, requ
     if case in NO_ANALYZER:
         request.applymarker(pytest.mark.xfail(reason=f"no analyzer for {NO_ANALYZER[case]} yet", strict=False))
     root = TRIVY / src
-    files = {"/src/" + p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    prefix = "/src/" + PLACED_UNDER.get(case, "")
+    files = {prefix + p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
     inv = analyze_files(all_analyzers(), [files])
     found = match_inventory(inv, trivy_db).findings
     doc = json.loads((TRIVY / "goldens" / golden).read_text())
@@ -89,7 +92,7 @@ def test_lockfile_case_reproduces_trivy_golden(trivy_db, case, src, golden, requ
                 for r in doc.get("Results") or [] for v in r.get("Vulnerabilities") or []}
     got = {}
     for f in found:
-        path = (f["package"]["paths"] or [""])[0].removeprefix("/src/")
+        path = (f["package"]["paths"] or [""])[0].removeprefix(prefix)
         # only findings from the lockfiles trivy reports on: our image-mode analyzers also read the
         # installed copies (node_modules/*/package.json), which trivy's fs/repo scan skips
         if path in targets:
