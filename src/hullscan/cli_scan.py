@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Optional
 
 import typer
@@ -101,96 +103,83 @@ def _pkg_types(text: str) -> frozenset[str]:
     return chosen
 
 
+def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+# Options every scanning command takes (image, fs, sbom), declared once.
+SHARED_OPTIONS = [
+    _option("format", Optional[str], typer.Option(None, "--format", "-f", help=f"Output format: {FORMATS_HELP}. Default: table on a terminal, else json.")),
+    _option("output", Optional[str], typer.Option(None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout.")),
+    _option("quiet", bool, typer.Option(False, "--quiet", "-q", help="No progress and no warnings on stderr.")),
+    _option("exit_code", int, typer.Option(0, "--exit-code", help="Exit with this code when findings remain after the display filters (default 0: the gate never fails).")),
+    _option("db", Optional[str], typer.Option(None, "--db", help="Vulnerability DB: a SQLite file or postgresql:// URL (default: $HULLSCAN_DB_URL, else the XDG data dir).")),
+    _option("severity", Optional[str], typer.Option(None, "--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")),
+    _option("ignore_unfixed", bool, typer.Option(False, "--ignore-unfixed", help="Show only vulnerabilities with a fixed version.")),
+    _option("pkg_types", str, typer.Option("os,library", "--pkg-types", help="Package types to match: os, library.")),
+    _option("policy", Optional[str], typer.Option(None, "--policy", help="Policy YAML (default: ./.hullscan.yaml when present); its verdict decides the exit code. See docs/policy.md.")),
+    _option("ignorefile", Optional[str], typer.Option(None, "--ignorefile", help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")),
+    _option("vex", Optional[list[str]], typer.Option(None, "--vex", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")),
+]
+
+
+def _with_shared_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """Append SHARED_OPTIONS to fn's signature (typer reads `__signature__`); fn gets them in **shared."""
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    fn.__signature__ = sig.replace(parameters=own + SHARED_OPTIONS)  # type: ignore[attr-defined]
+    return fn
+
+
+def _scan_options(shared: dict[str, Any]) -> dict[str, Any]:
+    """The shared options as run_scan's keywords."""
+    return {("fmt" if k == "format" else k): v for k, v in shared.items()}
+
+
 def register(app: typer.Typer) -> None:
-    fmt_opt = typer.Option(None, "--format", "-f", help=f"Output format: {FORMATS_HELP}. Default: table on a terminal, else json.")
-    out_opt = typer.Option(None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout.")
     scanners_opt = typer.Option("vuln,secret", "--scanners", help=SCANNERS_HELP)
     cache_opt = typer.Option(None, "--cache-dir", help="Per-layer cache directory (default: $XDG_CACHE_HOME/hullscan).")
-    nocache_opt = typer.Option(False, "--no-cache", help="Neither read nor write the per-layer cache.")
-    quiet_opt = typer.Option(False, "--quiet", "-q", help="No progress and no warnings on stderr.")
-    exit_opt = typer.Option(0, "--exit-code", help="Exit with this code when findings remain after the display filters (default 0: the gate never fails).")
-    db_opt = typer.Option(None, "--db", help="Vulnerability DB: a SQLite file or postgresql:// URL (default: $HULLSCAN_DB_URL, else the XDG data dir).")
-    sev_opt = typer.Option(None, "--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")
-    unfixed_opt = typer.Option(False, "--ignore-unfixed", help="Show only vulnerabilities with a fixed version.")
-    types_opt = typer.Option("os,library", "--pkg-types", help="Package types to match: os, library.")
-    policy_opt = typer.Option(None, "--policy", help="Policy YAML (default: ./.hullscan.yaml when present); its verdict decides the exit code. See docs/policy.md.")
-    ignore_opt = typer.Option(None, "--ignorefile", help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")
-    vex_opt = typer.Option(None, "--vex", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
     secret_cfg_opt = typer.Option(None, "--secret-config", help="Secret rules file (ours or Trivy's secret-config YAML): adds rules and allow rules, disables rule ids.")
 
     @app.command("image", epilog=EXIT_CODES_HELP)
+    @_with_shared_options
     def image_cmd(
         target: str = typer.Argument(..., help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, or a path / reference to detect."),
-        format: Optional[str] = fmt_opt,
-        output: Optional[str] = out_opt,
         scanners: str = scanners_opt,
         platform: Optional[str] = typer.Option(None, "--platform", help="os/arch[/variant] to pick from a multi-platform image."),
         cache_dir: Optional[Path] = cache_opt,
-        no_cache: bool = nocache_opt,
-        quiet: bool = quiet_opt,
-        exit_code: int = exit_opt,
-        db: Optional[str] = db_opt,
-        severity: Optional[str] = sev_opt,
-        ignore_unfixed: bool = unfixed_opt,
-        pkg_types: str = types_opt,
-        policy: Optional[str] = policy_opt,
-        ignorefile: Optional[str] = ignore_opt,
-        vex: Optional[list[str]] = vex_opt,
+        no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the per-layer cache."),
         secret_config: Optional[str] = secret_cfg_opt,
         insecure: bool = typer.Option(False, "--insecure", help=cli_registry.INSECURE_HELP),
         username: Optional[str] = typer.Option(None, "--username", help=cli_registry.USERNAME_HELP),
         password_stdin: bool = typer.Option(False, "--password-stdin", help=cli_registry.PASSWORD_STDIN_HELP),
+        **shared: Any,
     ) -> None:
         """Scan a container image, layer by layer."""
-        run_scan(target, fmt=format, output=output, scanners=scanners, platform=platform,
-                 cache_dir=cache_dir, no_cache=no_cache, quiet=quiet, exit_code=exit_code,
-                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
-                 policy=policy, ignorefile=ignorefile, vex=vex, secret_config=secret_config,
-                 source=cli_registry.source_options(platform, insecure, username, password_stdin))
+        run_scan(target, scanners=scanners, platform=platform, cache_dir=cache_dir, no_cache=no_cache,
+                 secret_config=secret_config, source=cli_registry.source_options(platform, insecure, username, password_stdin),
+                 **_scan_options(shared))
 
     @app.command("fs", epilog=EXIT_CODES_HELP)
+    @_with_shared_options
     def fs_cmd(
         directory: str = typer.Argument(..., help="A root filesystem or project directory."),
-        format: Optional[str] = fmt_opt,
-        output: Optional[str] = out_opt,
         scanners: str = scanners_opt,
-        quiet: bool = quiet_opt,
-        exit_code: int = exit_opt,
-        db: Optional[str] = db_opt,
-        severity: Optional[str] = sev_opt,
-        ignore_unfixed: bool = unfixed_opt,
-        pkg_types: str = types_opt,
-        policy: Optional[str] = policy_opt,
-        ignorefile: Optional[str] = ignore_opt,
-        vex: Optional[list[str]] = vex_opt,
         secret_config: Optional[str] = secret_cfg_opt,
+        **shared: Any,
     ) -> None:
         """Scan a directory (a root filesystem or a project checkout) as one layer."""
-        run_scan(f"dir:{directory}", fmt=format, output=output, scanners=scanners, platform=None,
-                 cache_dir=None, no_cache=True, quiet=quiet, exit_code=exit_code,
-                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
-                 policy=policy, ignorefile=ignorefile, vex=vex, secret_config=secret_config)
+        run_scan(f"dir:{directory}", scanners=scanners, platform=None, cache_dir=None, no_cache=True,
+                 secret_config=secret_config, **_scan_options(shared))
 
     @app.command("sbom", epilog=EXIT_CODES_HELP)
+    @_with_shared_options
     def sbom_cmd(
         path: str = typer.Argument(..., help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…"),
-        format: Optional[str] = fmt_opt,
-        output: Optional[str] = out_opt,
-        quiet: bool = quiet_opt,
-        exit_code: int = exit_opt,
-        db: Optional[str] = db_opt,
-        severity: Optional[str] = sev_opt,
-        ignore_unfixed: bool = unfixed_opt,
-        pkg_types: str = types_opt,
-        policy: Optional[str] = policy_opt,
-        ignorefile: Optional[str] = ignore_opt,
-        vex: Optional[list[str]] = vex_opt,
+        **shared: Any,
     ) -> None:
         """Match the packages of an SBOM against the vulnerability DB, without the image."""
-        run_scan(f"sbom:{path}", fmt=format, output=output, scanners="vuln", platform=None,
-                 cache_dir=None, no_cache=True, quiet=quiet, exit_code=exit_code,
-                 db=db, severity=severity, ignore_unfixed=ignore_unfixed, pkg_types=pkg_types,
-                 policy=policy, ignorefile=ignorefile, vex=vex)
+        run_scan(f"sbom:{path}", scanners="vuln", platform=None, cache_dir=None, no_cache=True, **_scan_options(shared))
 
     cache_app = typer.Typer(help="Manage the per-layer cache.", no_args_is_help=True)
 
