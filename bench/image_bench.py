@@ -187,24 +187,27 @@ def _layer(oci: Path):
     return image
 
 
+class _Tee(io.RawIOBase):
+    """A raw reader that hashes the (compressed) blob bytes as the decoder pulls them."""
+
+    def __init__(self, raw, h) -> None:
+        self.raw, self.h = raw, h
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = self.raw.readinto(b)
+        self.h.update(memoryview(b)[:n])
+        return n
+
+
 def floor_file(path: Path, opener) -> None:
     """Decompress with a file-class decoder while hashing blob and output: the floor."""
     blob_h, diff_h = hashlib.sha256(), hashlib.sha256()
 
-    class Tee(io.RawIOBase):
-        def __init__(self, raw) -> None:
-            self.raw = raw
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, b) -> int:
-            n = self.raw.readinto(b)
-            blob_h.update(memoryview(b)[:n])
-            return n
-
     with open(path, "rb", buffering=0) as raw:
-        with opener(io.BufferedReader(Tee(raw), CHUNK)) as dec:
+        with opener(io.BufferedReader(_Tee(raw, blob_h), CHUNK)) as dec:
             while chunk := dec.read(CHUNK):
                 diff_h.update(chunk)
 
@@ -230,18 +233,6 @@ def tarfile_pass(path: Path, opener) -> int:
     """The same pass, parsing the tar with Python's tarfile (stream mode, data skipped)."""
     blob_h, diff_h = hashlib.sha256(), hashlib.sha256()
 
-    class Tee(io.RawIOBase):
-        def __init__(self, raw) -> None:
-            self.raw = raw
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, b) -> int:
-            n = self.raw.readinto(b)
-            blob_h.update(memoryview(b)[:n])
-            return n
-
     class HashOut:
         def __init__(self, src) -> None:
             self.src = src
@@ -252,7 +243,7 @@ def tarfile_pass(path: Path, opener) -> int:
             return data
 
     count = 0
-    with open(path, "rb", buffering=0) as raw, opener(io.BufferedReader(Tee(raw), CHUNK)) as dec:
+    with open(path, "rb", buffering=0) as raw, opener(io.BufferedReader(_Tee(raw, blob_h), CHUNK)) as dec:
         with tarfile.open(fileobj=HashOut(dec), mode="r|") as tar:
             for _ in tar:
                 count += 1
