@@ -58,6 +58,56 @@ def test_image_help_lists_options():
     assert run_cli("cache", "clean", "--help").code == 0
 
 
+def test_group_and_command_help_lists_options():
+    for args, opts in (
+        (("db", "--help"), ("update", "import", "status", "export")),
+        (("db", "update", "--help"), ("--feed", "--feed-url", "--rebuild", "--db")),
+        (("db", "import", "--help"), ("--format", "--feed", "--replace", "--rebuild", "--db")),
+        (("db", "status", "--help"), ("--max-age", "--fail-stale", "--json", "--db")),
+        (("db", "export", "--help"), ("file", "--db")),
+        (("registry", "scan", "--help"), ("--repo", "--tag", "--parallel", "--output-dir", "--scanners", "--platform",
+                                          "--insecure", "--username", "--password-stdin", "--cache-dir", "--db", "--policy", "--quiet")),
+        (("convert", "--help"), ("--format", "-f", "--output", "-o", "--severity", "--ignore-unfixed")),
+        (("sbom", "--help"), ("--format", "--vex", "--policy", "--ignorefile", "--pkg-types", "--exit-code")),
+    ):
+        run = run_cli(*args, fresh=False)
+        assert run.code == 0, (args, run.stderr)
+        for opt in opts:
+            assert opt in run.stdout, (args, opt)
+
+
+def test_bare_command_and_groups_print_help():
+    run = run_cli(fresh=False)
+    assert run.code == 0 and "registry" in run.stdout and "Exit codes" in run.stdout
+    for group, command in (("db", "update"), ("cache", "clean"), ("registry", "scan")):
+        run = run_cli(group, fresh=False)
+        assert run.code == 2 and command in run.stderr, (group, run.stderr)
+
+
+def test_usage_error_is_the_commands_usage_and_one_line():
+    for args, line in (
+        (("db", "update", "--bogus"), "hullscan db update: error: unrecognized arguments: --bogus"),
+        (("registry", "scan", "h", "--parallel", "0"), "hullscan registry scan: error: argument --parallel: 0 is not in the range"),
+        (("convert", "r.json"), "hullscan convert: error: the following arguments are required: -f/--format"),
+    ):
+        run = run_cli(*args, fresh=False)
+        lines = run.stderr.strip().splitlines()
+        assert run.code == 2 and len(lines) == 2 and lines[0].startswith(f"usage: hullscan {args[0]}"), (args, run.stderr)
+        assert lines[1].startswith(line), (args, run.stderr)
+
+
+def test_cli_import_stays_light():
+    """Start-up time: `hullscan` (parsing, --help) loads none of the heavy libraries; commands import them."""
+    code = (
+        "import sys, hullscan.cli; hullscan.cli.build_parser().format_help();"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " {'typer', 'click', 'rich', 'sqlalchemy', 'httpx', 'yaml'} or m == 'hullscan.scan')))"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == []
+
+
 def test_python_dash_m(tmp_path):
     target = oci_image(tmp_path / "oci", _layers())
     p = subprocess.run(

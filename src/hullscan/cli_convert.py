@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
-import typer
-
 from hullscan.cli_scan import FORMATS_HELP
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from hullscan.cli import Subparsers
 
-def register(app: typer.Typer) -> None:
-    @app.command("convert")
-    def convert_cmd(
-        report: str = typer.Argument(..., help="A JSON report saved with --format json."),
-        format: str = typer.Option(..., "--format", "-f", help=f"Output format: {FORMATS_HELP}."),
-        output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout."),
-        severity: Optional[str] = typer.Option(None, "--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN)."),
-        ignore_unfixed: bool = typer.Option(False, "--ignore-unfixed", help="Show only vulnerabilities with a fixed version."),
-    ) -> None:
-        """Re-render a saved JSON report in another format (losslessly: every format is rendered from it)."""
-        from hullscan.report.convert import load_report
-        from hullscan.report.filters import apply_display_filters, parse_severities
-        from hullscan.report.formats import write_output, writer
 
-        render = writer(format)
-        shown = parse_severities(severity)
-        data = load_report(report)
-        if shown is not None or ignore_unfixed:
-            data = apply_display_filters(data, shown, ignore_unfixed)
-        write_output(render(data), output)
+def convert_cmd(*, report: str, format: str, output: str | None, severity: str | None, ignore_unfixed: bool) -> None:
+    """Re-render a saved JSON report in another format (losslessly: every format is rendered from it)."""
+    from hullscan.report.convert import load_report
+    from hullscan.report.filters import apply_display_filters, parse_severities
+    from hullscan.report.formats import write_output, writer
+
+    render = writer(format)
+    shown = parse_severities(severity)
+    data = load_report(report)
+    if shown is not None or ignore_unfixed:
+        data = apply_display_filters(data, shown, ignore_unfixed)
+    write_output(render(data), output)
+
+
+def register(subparsers: Subparsers) -> None:
+    from hullscan.cli import add_command
+
+    convert = add_command(subparsers, "convert", convert_cmd)
+    add = convert.add_argument
+    add("report", help="A JSON report saved with --format json.")
+    add("-f", "--format", required=True, help=f"Output format: {FORMATS_HELP}.")
+    add("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+    add("--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN).")
+    add("--ignore-unfixed", action="store_true", help="Show only vulnerabilities with a fixed version.")

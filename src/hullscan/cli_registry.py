@@ -7,30 +7,26 @@ Images are scanned in threads (`--parallel`); a layer shared by several images i
 
 from __future__ import annotations
 
-import fnmatch
-import json
+import argparse
 import os
 import sys
-import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Optional
-
-import typer
 
 from hullscan.errors import ExitCode, HullscanError, UsageError
 
-app = typer.Typer(help="Scan whole registries.", no_args_is_help=True)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from hullscan.cli import Subparsers
 
 INSECURE_HELP = "Allow plain HTTP and unverified TLS (self-signed certificates) for the registry."
 USERNAME_HELP = "Registry username (with --password-stdin). See docs/registry.md for the other credential sources."
 PASSWORD_STDIN_HELP = "Read the registry password (or token) from standard input."
 
 
-def read_password(username: Optional[str], password_stdin: bool) -> str:
+def read_password(username: str | None, password_stdin: bool) -> str:
     """The password given on stdin; both options go together."""
     if password_stdin and not username:
         raise UsageError("--password-stdin needs --username")
@@ -44,7 +40,7 @@ def read_password(username: Optional[str], password_stdin: bool) -> str:
     return password
 
 
-def source_options(platform: Optional[str], insecure: bool, username: Optional[str], password_stdin: bool):
+def source_options(platform: str | None, insecure: bool, username: str | None, password_stdin: bool):
     from hullscan.image.model import Platform
     from hullscan.image.target import SourceOptions
 
@@ -56,31 +52,36 @@ def source_options(platform: Optional[str], insecure: bool, username: Optional[s
     )
 
 
-@dataclass
 class ImageResult:
-    """One image's line in the summary."""
+    """One image's line in the summary (summary.json holds its __dict__). A plain class: dataclasses
+    costs milliseconds to import and every `hullscan` run imports this module."""
 
-    reference: str
-    report_path: str = ""
-    manifest_digest: str = ""
-    packages: int = 0
-    severities: dict[str, int] = field(default_factory=dict)
-    secrets: int = 0
-    passed: bool | None = None
-    walked: int = 0
-    cached: int = 0
-    seconds: float = 0.0
-    error: str = ""
-    exit_code: int = 0
+    def __init__(self, reference: str) -> None:
+        self.reference = reference
+        self.report_path = ""
+        self.manifest_digest = ""
+        self.packages = 0
+        self.severities: dict[str, int] = {}
+        self.secrets = 0
+        self.passed: bool | None = None
+        self.walked = 0
+        self.cached = 0
+        self.seconds = 0.0
+        self.error = ""
+        self.exit_code = 0
 
 
 def _select(names: list[str], globs: list[str]) -> list[str]:
+    import fnmatch
+
     if not globs:
         return sorted(names)
     return sorted(n for n in names if any(fnmatch.fnmatchcase(n, g) for g in globs))
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".hullscan-", dir=path.parent)
     try:
@@ -99,28 +100,55 @@ def report_path(output_dir: Path, repo: str, tag: str) -> Path:
     return output_dir.joinpath(*repo.split("/"), f"{tag}.json")
 
 
-@app.command("scan")
-def scan_cmd(
-    host: str = typer.Argument(..., help="Registry host[:port], e.g. registry.example.com or 127.0.0.1:5000."),
-    repo: Optional[list[str]] = typer.Option(None, "--repo", help="Only repositories matching this glob (repeatable), e.g. 'team/*'."),
-    tag: Optional[list[str]] = typer.Option(None, "--tag", help="Only tags matching this glob (repeatable), e.g. 'v1.*'."),
-    parallel: int = typer.Option(2, "--parallel", min=1, max=32, help="Images scanned at once."),
-    output_dir: Path = typer.Option(Path("hullscan-reports"), "--output-dir", help="Where the per-image JSON reports go (DIR/REPO/TAG.json, plus summary.json)."),
-    scanners: str = typer.Option("vuln,secret", "--scanners", help="Comma-separated: vuln, secret, config, license (default vuln,secret)."),
-    platform: Optional[str] = typer.Option(None, "--platform", help="os/arch[/variant] to pick from multi-platform images (default: linux on this machine's architecture)."),
-    insecure: bool = typer.Option(False, "--insecure", help=INSECURE_HELP),
-    username: Optional[str] = typer.Option(None, "--username", help=USERNAME_HELP),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help=PASSWORD_STDIN_HELP),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Per-layer cache directory (default: $XDG_CACHE_HOME/hullscan)."),
-    db: Optional[str] = typer.Option(None, "--db", help="Vulnerability DB: a SQLite file or postgresql:// URL."),
-    policy: Optional[str] = typer.Option(None, "--policy", help="Policy YAML; its verdict is shown per image and decides the exit code."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines on stderr."),
-) -> None:
+def add_credential_options(parser: argparse.ArgumentParser) -> None:
+    """--insecure, --username, --password-stdin (`hullscan image` and `hullscan registry scan`)."""
+    parser.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
+    parser.add_argument("--username", help=USERNAME_HELP)
+    parser.add_argument("--password-stdin", action="store_true", help=PASSWORD_STDIN_HELP)
+
+
+def _parallel(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 1 <= n <= 32:
+        raise argparse.ArgumentTypeError(f"{n} is not in the range 1<=x<=32")
+    return n
+
+
+def register(subparsers: Subparsers) -> None:
+    from hullscan.cli import add_command, add_group, path_arg
+
+    registry = add_group(subparsers, "registry", "Scan whole registries.")
+    scan = add_command(registry, "scan", scan_cmd)
+    add = scan.add_argument
+    add("host", help="Registry host[:port], e.g. registry.example.com or 127.0.0.1:5000.")
+    add("--repo", action="append", metavar="GLOB", help="Only repositories matching this glob (repeatable), e.g. 'team/*'.")
+    add("--tag", action="append", metavar="GLOB", help="Only tags matching this glob (repeatable), e.g. 'v1.*'.")
+    add("--parallel", type=_parallel, default=2, metavar="1..32", help="Images scanned at once.")
+    add("--output-dir", type=path_arg, default="hullscan-reports", metavar="DIR", help="Where the per-image JSON reports go (DIR/REPO/TAG.json, plus summary.json).")
+    add("--scanners", default="vuln,secret", help="Comma-separated: vuln, secret, config, license (default vuln,secret).")
+    add("--platform", help="os/arch[/variant] to pick from multi-platform images (default: linux on this machine's architecture).")
+    add_credential_options(scan)
+    add("--cache-dir", type=path_arg, metavar="DIR", help="Per-layer cache directory (default: $XDG_CACHE_HOME/hullscan).")
+    add("--db", help="Vulnerability DB: a SQLite file or postgresql:// URL.")
+    add("--policy", metavar="FILE", help="Policy YAML; its verdict is shown per image and decides the exit code.")
+    add("-q", "--quiet", action="store_true", help="No progress lines on stderr.")
+
+
+def scan_cmd(*, host: str, repo: list[str] | None, tag: list[str] | None, parallel: int, output_dir: Path, scanners: str,
+             platform: str | None, insecure: bool, username: str | None, password_stdin: bool, cache_dir: Path | None,
+             db: str | None, policy: str | None, quiet: bool) -> None:
     """List the catalog and tags of HOST, scan every image, write one JSON report per image and print a summary.
 
     Exit code: 0 every image scanned (and passed the policy, when one is given); 1 an image failed the
     policy; otherwise the code of the first image that could not be scanned (2 unreadable, 3 registry
     failure, 4 vulnerability DB)."""
+    import json
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     from hullscan.cli_scan import _scanners
     from hullscan.image.registry import connect, list_repositories, list_tags
     from hullscan.image.registry_ref import valid_repository, valid_tag
@@ -183,7 +211,7 @@ def scan_cmd(
     if not code and any(r.passed is False for r in ordered):
         code = ExitCode.GATE_FAILED
     if code:
-        raise typer.Exit(code)
+        raise SystemExit(code)
 
 
 def _scan_one(reference: str, options: Any, gate_policy: Any, out: Path) -> ImageResult:

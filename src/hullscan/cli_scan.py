@@ -1,21 +1,24 @@
-"""`hullscan image`, `hullscan fs`, `hullscan cache clean`: option parsing and printing only."""
+"""`hullscan image`, `hullscan fs`, `hullscan sbom`, `hullscan cache clean`: option parsing and printing only."""
 
 from __future__ import annotations
 
-import inspect
+import argparse
 import sys
-from pathlib import Path
-from collections.abc import Callable
-from typing import Any, Optional
-
-import typer
 
 from hullscan import cli_registry
-
 from hullscan.errors import EXIT_CODES_HELP, UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from hullscan.cli import Subparsers
 
 FORMATS_HELP = "table, json, cyclonedx, cyclonedx-xml, spdx-json, spdx, sarif, junit, html, openvex"
 SCANNERS_HELP = "Comma-separated: vuln, secret, config, license (default vuln,secret)."
+CACHE_DIR_HELP = "Per-layer cache directory (default: $XDG_CACHE_HOME/hullscan)."
+SECRET_CONFIG_HELP = "Secret rules file (ours or Trivy's secret-config YAML): adds rules and allow rules, disables rule ids."
 
 
 def _progress(quiet: bool):
@@ -37,22 +40,22 @@ def _scanners(text: str) -> frozenset[str]:
 def run_scan(
     target: str,
     *,
-    fmt: Optional[str],
-    output: Optional[str],
+    fmt: str | None,
+    output: str | None,
     scanners: str,
-    platform: Optional[str],
-    cache_dir: Optional[Path],
+    platform: str | None,
+    cache_dir: Path | None,
     no_cache: bool,
     quiet: bool,
     exit_code: int,
-    db: Optional[str] = None,
-    severity: Optional[str] = None,
+    db: str | None = None,
+    severity: str | None = None,
     ignore_unfixed: bool = False,
     pkg_types: str = "os,library",
-    policy: Optional[str] = None,
-    ignorefile: Optional[str] = None,
-    vex: Optional[list[str]] = None,
-    secret_config: Optional[str] = None,
+    policy: str | None = None,
+    ignorefile: str | None = None,
+    vex: list[str] | None = None,
+    secret_config: str | None = None,
     source: Any = None,
 ) -> None:
     from hullscan.image.model import Platform
@@ -93,7 +96,7 @@ def run_scan(
     write_output(render(visible), output)
     code = exit_code_for(report, visible, exit_code)
     if code:
-        raise typer.Exit(code)
+        raise SystemExit(code)
 
 
 def _pkg_types(text: str) -> frozenset[str]:
@@ -103,92 +106,71 @@ def _pkg_types(text: str) -> frozenset[str]:
     return chosen
 
 
-def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+def add_scan_options(parser: argparse.ArgumentParser) -> None:
+    """The options every scanning command takes (image, fs, sbom), declared once: run_scan's keywords."""
+    add = parser.add_argument
+    add("-f", "--format", dest="fmt", metavar="FORMAT", help=f"Output format: {FORMATS_HELP}. Default: table on a terminal, else json.")
+    add("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+    add("-q", "--quiet", action="store_true", help="No progress and no warnings on stderr.")
+    add("--exit-code", type=int, default=0, metavar="N", help="Exit with this code when findings remain after the display filters (default 0: the gate never fails).")
+    add("--db", help="Vulnerability DB: a SQLite file or postgresql:// URL (default: $HULLSCAN_DB_URL, else the XDG data dir).")
+    add("--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")
+    add("--ignore-unfixed", action="store_true", help="Show only vulnerabilities with a fixed version.")
+    add("--pkg-types", default="os,library", help="Package types to match: os, library.")
+    add("--policy", metavar="FILE", help="Policy YAML (default: ./.hullscan.yaml when present); its verdict decides the exit code. See docs/policy.md.")
+    add("--ignorefile", metavar="FILE", help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")
+    add("--vex", action="append", metavar="FILE", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
 
 
-# Options every scanning command takes (image, fs, sbom), declared once.
-SHARED_OPTIONS = [
-    _option("format", Optional[str], typer.Option(None, "--format", "-f", help=f"Output format: {FORMATS_HELP}. Default: table on a terminal, else json.")),
-    _option("output", Optional[str], typer.Option(None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout.")),
-    _option("quiet", bool, typer.Option(False, "--quiet", "-q", help="No progress and no warnings on stderr.")),
-    _option("exit_code", int, typer.Option(0, "--exit-code", help="Exit with this code when findings remain after the display filters (default 0: the gate never fails).")),
-    _option("db", Optional[str], typer.Option(None, "--db", help="Vulnerability DB: a SQLite file or postgresql:// URL (default: $HULLSCAN_DB_URL, else the XDG data dir).")),
-    _option("severity", Optional[str], typer.Option(None, "--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")),
-    _option("ignore_unfixed", bool, typer.Option(False, "--ignore-unfixed", help="Show only vulnerabilities with a fixed version.")),
-    _option("pkg_types", str, typer.Option("os,library", "--pkg-types", help="Package types to match: os, library.")),
-    _option("policy", Optional[str], typer.Option(None, "--policy", help="Policy YAML (default: ./.hullscan.yaml when present); its verdict decides the exit code. See docs/policy.md.")),
-    _option("ignorefile", Optional[str], typer.Option(None, "--ignorefile", help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")),
-    _option("vex", Optional[list[str]], typer.Option(None, "--vex", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")),
-]
+def image_cmd(*, target: str, scanners: str, platform: str | None, cache_dir: Path | None, no_cache: bool,
+              secret_config: str | None, insecure: bool, username: str | None, password_stdin: bool, **shared: Any) -> None:
+    """Scan a container image, layer by layer."""
+    run_scan(target, scanners=scanners, platform=platform, cache_dir=cache_dir, no_cache=no_cache,
+             secret_config=secret_config, source=cli_registry.source_options(platform, insecure, username, password_stdin),
+             **shared)
 
 
-def _with_shared_options(fn: Callable[..., None]) -> Callable[..., None]:
-    """Append SHARED_OPTIONS to fn's signature (typer reads `__signature__`); fn gets them in **shared."""
-    sig = inspect.signature(fn)
-    own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    fn.__signature__ = sig.replace(parameters=own + SHARED_OPTIONS)  # type: ignore[attr-defined]
-    return fn
+def fs_cmd(*, directory: str, scanners: str, secret_config: str | None, **shared: Any) -> None:
+    """Scan a directory (a root filesystem or a project checkout) as one layer."""
+    run_scan(f"dir:{directory}", scanners=scanners, platform=None, cache_dir=None, no_cache=True,
+             secret_config=secret_config, **shared)
 
 
-def _scan_options(shared: dict[str, Any]) -> dict[str, Any]:
-    """The shared options as run_scan's keywords."""
-    return {("fmt" if k == "format" else k): v for k, v in shared.items()}
+def sbom_cmd(*, path: str, **shared: Any) -> None:
+    """Match the packages of an SBOM against the vulnerability DB, without the image."""
+    run_scan(f"sbom:{path}", scanners="vuln", platform=None, cache_dir=None, no_cache=True, **shared)
 
 
-def register(app: typer.Typer) -> None:
-    scanners_opt = typer.Option("vuln,secret", "--scanners", help=SCANNERS_HELP)
-    cache_opt = typer.Option(None, "--cache-dir", help="Per-layer cache directory (default: $XDG_CACHE_HOME/hullscan).")
-    secret_cfg_opt = typer.Option(None, "--secret-config", help="Secret rules file (ours or Trivy's secret-config YAML): adds rules and allow rules, disables rule ids.")
+def cache_clean_cmd(*, cache_dir: Path | None) -> None:
+    """Delete the per-layer cache."""
+    from hullscan.cache import clean_cache
 
-    @app.command("image", epilog=EXIT_CODES_HELP)
-    @_with_shared_options
-    def image_cmd(
-        target: str = typer.Argument(..., help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, or a path / reference to detect."),
-        scanners: str = scanners_opt,
-        platform: Optional[str] = typer.Option(None, "--platform", help="os/arch[/variant] to pick from a multi-platform image."),
-        cache_dir: Optional[Path] = cache_opt,
-        no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the per-layer cache."),
-        secret_config: Optional[str] = secret_cfg_opt,
-        insecure: bool = typer.Option(False, "--insecure", help=cli_registry.INSECURE_HELP),
-        username: Optional[str] = typer.Option(None, "--username", help=cli_registry.USERNAME_HELP),
-        password_stdin: bool = typer.Option(False, "--password-stdin", help=cli_registry.PASSWORD_STDIN_HELP),
-        **shared: Any,
-    ) -> None:
-        """Scan a container image, layer by layer."""
-        run_scan(target, scanners=scanners, platform=platform, cache_dir=cache_dir, no_cache=no_cache,
-                 secret_config=secret_config, source=cli_registry.source_options(platform, insecure, username, password_stdin),
-                 **_scan_options(shared))
+    d = clean_cache(cache_dir)
+    print(f"cache cleaned: {d}")
 
-    @app.command("fs", epilog=EXIT_CODES_HELP)
-    @_with_shared_options
-    def fs_cmd(
-        directory: str = typer.Argument(..., help="A root filesystem or project directory."),
-        scanners: str = scanners_opt,
-        secret_config: Optional[str] = secret_cfg_opt,
-        **shared: Any,
-    ) -> None:
-        """Scan a directory (a root filesystem or a project checkout) as one layer."""
-        run_scan(f"dir:{directory}", scanners=scanners, platform=None, cache_dir=None, no_cache=True,
-                 secret_config=secret_config, **_scan_options(shared))
 
-    @app.command("sbom", epilog=EXIT_CODES_HELP)
-    @_with_shared_options
-    def sbom_cmd(
-        path: str = typer.Argument(..., help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…"),
-        **shared: Any,
-    ) -> None:
-        """Match the packages of an SBOM against the vulnerability DB, without the image."""
-        run_scan(f"sbom:{path}", scanners="vuln", platform=None, cache_dir=None, no_cache=True, **_scan_options(shared))
+def register(subparsers: Subparsers) -> None:
+    from hullscan.cli import add_command, add_group, path_arg
 
-    cache_app = typer.Typer(help="Manage the per-layer cache.", no_args_is_help=True)
+    image = add_command(subparsers, "image", image_cmd, epilog=EXIT_CODES_HELP)
+    image.add_argument("target", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, or a path / reference to detect.")
+    image.add_argument("--scanners", default="vuln,secret", help=SCANNERS_HELP)
+    image.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform image.")
+    image.add_argument("--cache-dir", type=path_arg, metavar="DIR", help=CACHE_DIR_HELP)
+    image.add_argument("--no-cache", action="store_true", help="Neither read nor write the per-layer cache.")
+    image.add_argument("--secret-config", metavar="FILE", help=SECRET_CONFIG_HELP)
+    cli_registry.add_credential_options(image)
+    add_scan_options(image)
 
-    @cache_app.command("clean")
-    def cache_clean(cache_dir: Optional[Path] = cache_opt) -> None:
-        """Delete the per-layer cache."""
-        from hullscan.cache import clean_cache
+    fs = add_command(subparsers, "fs", fs_cmd, epilog=EXIT_CODES_HELP)
+    fs.add_argument("directory", help="A root filesystem or project directory.")
+    fs.add_argument("--scanners", default="vuln,secret", help=SCANNERS_HELP)
+    fs.add_argument("--secret-config", metavar="FILE", help=SECRET_CONFIG_HELP)
+    add_scan_options(fs)
 
-        d = clean_cache(cache_dir)
-        typer.echo(f"cache cleaned: {d}")
+    sbom = add_command(subparsers, "sbom", sbom_cmd, epilog=EXIT_CODES_HELP)
+    sbom.add_argument("path", help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…")
+    add_scan_options(sbom)
 
-    app.add_typer(cache_app, name="cache")
+    cache = add_group(subparsers, "cache", "Manage the per-layer cache.")
+    add_command(cache, "clean", cache_clean_cmd).add_argument("--cache-dir", type=path_arg, metavar="DIR", help=CACHE_DIR_HELP)

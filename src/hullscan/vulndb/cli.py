@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Optional
-
-import typer
 
 from hullscan.errors import DatabaseError, FetchError, InputError, UsageError
 from hullscan.vulndb import sources as src
 
-# The heavy modules (SQLAlchemy, httpx, the importers) load inside the commands: every `hullscan`
-# invocation imports this module to register `db`.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from datetime import timedelta
+    from pathlib import Path
+
+    from hullscan.cli import Subparsers
+
+# Everything else (SQLAlchemy, httpx, the importers, json, datetime) loads inside the commands:
+# every `hullscan` invocation imports this module to register `db`.
 FORMATS = ("osv", "nvd", "kev", "epss", "debian-json", "debian-list", "alpine", "wolfi", "rustsec", "rubysec")
 
-app = typer.Typer(
-    help="The vulnerability database: update from the public feeds, import files, status, export.\n\n"
+DESCRIPTION = (
+    "The vulnerability database: update from the public feeds, import files, status, export.\n\n"
     "The DB is a SQLite file (default under $XDG_DATA_HOME/hullscan, or --db PATH) or PostgreSQL "
-    "(HULLSCAN_DB_URL=postgresql://...). Exit 4 when the DB is missing, corrupt or foreign.",
-    no_args_is_help=True,
+    "(HULLSCAN_DB_URL=postgresql://...). Exit 4 when the DB is missing, corrupt or foreign."
 )
-
-DB_OPT = typer.Option(None, "--db", help="DB file path or URL (default: $HULLSCAN_DB_URL, else the XDG data dir file).")
+DB_HELP = "DB file path or URL (default: $HULLSCAN_DB_URL, else the XDG data dir file)."
 
 
 def _err(msg: str) -> None:
@@ -70,23 +69,17 @@ class _Reporter:
             sys.stderr.write("\r\033[K")
 
 
-@app.command("update")
-def update_cmd(
-    feed: list[str] = typer.Option([], "--feed", help=f"Feed to update (repeatable). Default: {', '.join(src.DEFAULT_FEEDS)} (+nvd with NVD_API_KEY). Known: {', '.join(src.SOURCES)}."),
-    feed_url: list[str] = typer.Option([], "--feed-url", help="NAME=URL: mirror for a feed (repeatable; for osv/alpine a base URL)."),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Start from an empty DB (replaces a corrupt/foreign/old one)."),
-    db: Optional[str] = DB_OPT,
-) -> None:
+def update_cmd(*, feed: list[str] | None, feed_url: list[str] | None, rebuild: bool, db: str | None) -> None:
     """Download the feeds and switch to the new data atomically; a failing feed keeps its old data."""
     from hullscan.vulndb import update as upd
 
     urls: dict[str, list[str]] = {}
-    for item in feed_url:
+    for item in feed_url or []:
         name, sep, url = item.partition("=")
         if not sep or not url or name not in upd.SOURCES:
             raise UsageError(f"--feed-url wants NAME=URL with NAME one of {', '.join(upd.SOURCES)}, got {item!r}")
         urls.setdefault(name, []).append(url)
-    feeds = list(dict.fromkeys(feed)) or upd.default_feeds()
+    feeds = list(dict.fromkeys(feed or [])) or upd.default_feeds()
     result = upd.update(db, feeds, urls=urls, rebuild=rebuild, reporter=_Reporter())
     for o in result.outcomes:
         print(f"{o.feed:<11} {o.status:<9} {o.message}")
@@ -97,15 +90,7 @@ def update_cmd(
         raise FetchError(f"every feed failed ({'; '.join(o.message for o in result.failed)[:400]})")
 
 
-@app.command("import")
-def import_cmd(
-    paths: list[Path] = typer.Argument(..., help="Feed files, directories, .zip/.tar.gz archives, or a `db export` bundle."),
-    fmt: Optional[str] = typer.Option(None, "--format", help=f"Force a format: {', '.join(FORMATS)} (default: detected per file)."),
-    feed: Optional[str] = typer.Option(None, "--feed", help="Store everything under this feed name."),
-    replace: bool = typer.Option(False, "--replace", help="Replace each imported feed's previous data (default: upsert by advisory id)."),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Start from an empty DB (replaces a corrupt/foreign/old one)."),
-    db: Optional[str] = DB_OPT,
-) -> None:
+def import_cmd(*, paths: list[Path], fmt: str | None, feed: str | None, replace: bool, rebuild: bool, db: str | None) -> None:
     """Import feed files from disk (air-gapped sites); all-or-nothing per feed."""
     from hullscan.vulndb import bundle, importer
     from hullscan.vulndb.store import VulnDB
@@ -155,6 +140,8 @@ _AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw]?)$")
 
 def parse_age(text: str) -> timedelta:
     """`36h`, `7d`, `2w`, `90m`, `3600` (seconds) -> timedelta."""
+    from datetime import timedelta
+
     m = _AGE.match(text.strip().lower())
     if not m:
         raise UsageError(f"bad age {text!r} (use e.g. 36h, 7d, 2w)")
@@ -162,14 +149,11 @@ def parse_age(text: str) -> timedelta:
     return timedelta(seconds=n * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit])
 
 
-@app.command("status")
-def status_cmd(
-    max_age: str = typer.Option("7d", "--max-age", help="Warn about feeds older than this (e.g. 36h, 7d)."),
-    fail_stale: bool = typer.Option(False, "--fail-stale", help="Exit 4 (instead of only warning) when a feed is stale or failed."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    db: Optional[str] = DB_OPT,
-) -> None:
+def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None) -> None:
     """Feeds, counts and ages; warns past --max-age (fails only with --fail-stale)."""
+    import json
+    from datetime import datetime, timezone
+
     from hullscan.vulndb.store import VulnDB
 
     limit = parse_age(max_age)
@@ -210,11 +194,7 @@ def status_cmd(
         _err(f"hullscan: warning: {msg}")
 
 
-@app.command("export")
-def export_cmd(
-    file: Path = typer.Argument(..., help="Bundle file to write (import it with `hullscan db import FILE`)."),
-    db: Optional[str] = DB_OPT,
-) -> None:
+def export_cmd(*, file: Path, db: str | None) -> None:
     """Write the whole DB as one checksummed bundle for offline machines."""
     from hullscan.vulndb import bundle
     from hullscan.vulndb.store import VulnDB
@@ -225,3 +205,33 @@ def export_cmd(
     finally:
         store.close()
     print(f"wrote {file}: {sum(man['rows'].values())} rows, sha256 {man['sha256'][bundle.DATA]}")
+
+
+def register(subparsers: Subparsers) -> None:
+    from hullscan.cli import add_command, add_group, path_arg
+
+    db = add_group(subparsers, "db", DESCRIPTION)
+
+    update = add_command(db, "update", update_cmd)
+    update.add_argument("--feed", action="append", help=f"Feed to update (repeatable). Default: {', '.join(src.DEFAULT_FEEDS)} (+nvd with NVD_API_KEY). Known: {', '.join(src.SOURCES)}.")
+    update.add_argument("--feed-url", action="append", metavar="NAME=URL", help="NAME=URL: mirror for a feed (repeatable; for osv/alpine a base URL).")
+    update.add_argument("--rebuild", action="store_true", help="Start from an empty DB (replaces a corrupt/foreign/old one).")
+    update.add_argument("--db", help=DB_HELP)
+
+    imp = add_command(db, "import", import_cmd)
+    imp.add_argument("paths", nargs="+", type=path_arg, help="Feed files, directories, .zip/.tar.gz archives, or a `db export` bundle.")
+    imp.add_argument("--format", dest="fmt", metavar="FORMAT", help=f"Force a format: {', '.join(FORMATS)} (default: detected per file).")
+    imp.add_argument("--feed", help="Store everything under this feed name.")
+    imp.add_argument("--replace", action="store_true", help="Replace each imported feed's previous data (default: upsert by advisory id).")
+    imp.add_argument("--rebuild", action="store_true", help="Start from an empty DB (replaces a corrupt/foreign/old one).")
+    imp.add_argument("--db", help=DB_HELP)
+
+    status = add_command(db, "status", status_cmd)
+    status.add_argument("--max-age", default="7d", metavar="AGE", help="Warn about feeds older than this (e.g. 36h, 7d).")
+    status.add_argument("--fail-stale", action="store_true", help="Exit 4 (instead of only warning) when a feed is stale or failed.")
+    status.add_argument("--json", dest="as_json", action="store_true", help="Print JSON.")
+    status.add_argument("--db", help=DB_HELP)
+
+    export = add_command(db, "export", export_cmd)
+    export.add_argument("file", type=path_arg, help="Bundle file to write (import it with `hullscan db import FILE`).")
+    export.add_argument("--db", help=DB_HELP)
