@@ -132,9 +132,9 @@ def _secrets_into(result: ScanResult, image: Image, options: ScanOptions, rulese
 
 
 def _open_db(options: ScanOptions):
-    from hullscan.vulndb.store import VulnDB
+    from hullscan.vulndb.reader import open_reader  # SQLite through sqlite3: no SQLAlchemy import
 
-    return VulnDB.open(options.db)
+    return open_reader(options.db)
 
 
 def match_into(result: ScanResult, db, options: ScanOptions) -> None:

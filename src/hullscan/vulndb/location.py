@@ -46,10 +46,14 @@ def missing_message(display: str) -> str:
 
 
 def precheck(location: str | os.PathLike[str] | None) -> None:
-    """Raise DatabaseError now for a SQLite DB that is missing or not SQLite (VulnDB.open checks the rest)."""
+    """Raise DatabaseError now for a SQLite DB that is missing or not SQLite (opening it checks the rest)."""
     _url, path = resolve(location)
-    if path is None:
-        return
+    if path is not None:
+        check_file(path)
+
+
+def check_file(path: Path) -> None:
+    """Raise DatabaseError for a SQLite DB file that is missing, unreadable or not SQLite."""
     if not path.exists():
         raise DatabaseError(missing_message(str(path)))
     try:

@@ -1,4 +1,4 @@
-"""The DB schema: SQLAlchemy Core tables shared by SQLite and PostgreSQL.
+"""The DB schema: SQLAlchemy Core tables shared by SQLite and PostgreSQL (names in `tables.py`).
 
 Every child row carries (feed, advisory_id) so a feed can be replaced, or one advisory upserted,
 with plain indexed DELETEs. JSON-shaped values (ranges, version lists) are stored as JSON text:
@@ -19,22 +19,20 @@ from sqlalchemy import (
     Text,
 )
 
-#: Bump when the tables change; a DB with another value is "foreign" (rebuild it).
-SCHEMA_VERSION = "1"
-#: Marker telling our DB apart from any other SQLite file / PostgreSQL schema.
-DB_FORMAT = "hullscan-vulndb"
+from hullscan.vulndb import tables as T
+from hullscan.vulndb.tables import DB_FORMAT, SCHEMA_VERSION  # noqa: F401  (re-exported)
 
 metadata = MetaData()
 
 meta = Table(
-    "hs_meta",
+    T.META,
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text),
 )
 
 advisory = Table(
-    "hs_advisory",
+    T.ADVISORY,
     metadata,
     Column("feed", String(32), primary_key=True),
     Column("id", String(200), primary_key=True),
@@ -48,7 +46,7 @@ advisory = Table(
 Index("hs_advisory_id", advisory.c.id)
 
 alias = Table(
-    "hs_alias",
+    T.ALIAS,
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -59,7 +57,7 @@ Index("hs_alias_alias", alias.c.alias)
 Index("hs_alias_id", alias.c.advisory_id)
 
 affected = Table(
-    "hs_affected",
+    T.AFFECTED,
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -76,7 +74,7 @@ Index("hs_affected_pkg", affected.c.ecosystem, affected.c.package)
 Index("hs_affected_adv", affected.c.feed, affected.c.advisory_id)
 
 severity = Table(
-    "hs_severity",
+    T.SEVERITY,
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -87,7 +85,7 @@ severity = Table(
 Index("hs_severity_adv", severity.c.feed, severity.c.advisory_id)
 
 cwe = Table(
-    "hs_cwe",
+    T.CWE,
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -96,7 +94,7 @@ cwe = Table(
 Index("hs_cwe_adv", cwe.c.feed, cwe.c.advisory_id)
 
 reference = Table(
-    "hs_reference",
+    T.REFERENCE,
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -106,7 +104,7 @@ reference = Table(
 Index("hs_reference_adv", reference.c.feed, reference.c.advisory_id)
 
 kev = Table(
-    "hs_kev",
+    T.KEV,
     metadata,
     Column("cve", String(40), primary_key=True),
     Column("vendor", Text),
@@ -120,7 +118,7 @@ kev = Table(
 )
 
 epss = Table(
-    "hs_epss",
+    T.EPSS,
     metadata,
     Column("cve", String(40), primary_key=True),
     Column("score", Float, nullable=False),
@@ -129,7 +127,7 @@ epss = Table(
 )
 
 feed_state = Table(
-    "hs_feed",
+    T.FEED,
     metadata,
     Column("feed", String(32), primary_key=True),
     Column("source", Text),

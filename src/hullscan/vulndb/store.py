@@ -8,12 +8,13 @@ foreign DB raises `DatabaseError` (exit 4) with a line saying how to rebuild it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections import defaultdict
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
@@ -21,40 +22,40 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import schema as S
-from hullscan.vulndb.location import _SQLITE_MAGIC, ENV_URL, REBUILD_HINT, default_path, missing_message, resolve  # noqa: F401
-from hullscan.vulndb.ecosystems import canonical_ecosystem, lookup_variants, normalize_name
-from hullscan.vulndb.model import (
-    Advisory,
-    AffectedIn,
-    AffectedRecord,
-    EpssEntry,
-    FeedBatch,
-    FeedState,
-    KevEntry,
-    fixed_versions_of,
+from hullscan.vulndb.location import ENV_URL, REBUILD_HINT, check_file, default_path, missing_message, resolve  # noqa: F401
+from hullscan.vulndb.ecosystems import canonical_ecosystem, normalize_name
+from hullscan.vulndb.model import AffectedIn, FeedBatch, FeedState, fixed_versions_of
+from hullscan.vulndb.reader import (  # noqa: F401  (ENRICHMENT_FEEDS re-exported)
+    ENRICHMENT_FEEDS,
+    SQLITE_PRAGMAS,
+    DBReader,
+    _chunks,
+    _short,
+    check_schema,
+    open_error,
+    read_error,
 )
-
-_CHUNK = 500
-#: Feeds that only enrich (never the primary record of an advisory when another feed has it).
-ENRICHMENT_FEEDS = ("nvd",)
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(seq), n):
-        yield seq[i : i + n]
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _rec: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA temp_store=MEMORY")
-    # lookups touch rows all over the file: keep more pages than the 2 MB default
-    cur.execute("PRAGMA cache_size=-65536")
+    for pragma in SQLITE_PRAGMAS:
+        cur.execute(pragma)
     cur.close()
+
+
+def _delegate(name: str) -> Any:
+    """A VulnDB method running DBReader's `name` on a connection of the engine."""
+    @functools.wraps(getattr(DBReader, name))
+    def method(self: "VulnDB", *args: Any, **kwargs: Any) -> Any:
+        with self._reader() as reader:
+            return getattr(reader, name)(*args, **kwargs)
+    return method
 
 
 class VulnDB:
@@ -83,15 +84,10 @@ class VulnDB:
         if path is not None:
             if rebuild and path.exists():
                 path.unlink()
-            if not path.exists():
-                if not create:
-                    raise DatabaseError(missing_message(display))
+            if create and not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
             else:
-                with open(path, "rb") as fh:
-                    head = fh.read(16)
-                if head and head != _SQLITE_MAGIC:
-                    raise DatabaseError(f"{display} is not a SQLite vulnerability DB (corrupt or foreign); {REBUILD_HINT}")
+                check_file(path)  # missing, unreadable, not SQLite
         try:
             engine = create_engine(url, future=True)
         except Exception as err:  # bad URL syntax, missing driver
@@ -108,10 +104,10 @@ class VulnDB:
             engine.dispose()
             if path is None:  # a server that is down or refuses us: nothing to rebuild
                 raise DatabaseError(f"cannot connect to vulnerability DB {display}: {_short(err)}") from None
-            raise DatabaseError(f"cannot use vulnerability DB {display}: {_short(err)}; {REBUILD_HINT}") from None
+            raise open_error(display, err) from None
         except SQLAlchemyError as err:
             engine.dispose()
-            raise DatabaseError(f"cannot use vulnerability DB {display}: {_short(err)}; {REBUILD_HINT}") from None
+            raise open_error(display, err) from None
         return db
 
     def _validate(self, *, create: bool, rebuild: bool) -> None:
@@ -124,12 +120,7 @@ class VulnDB:
             if S.meta.name not in names:
                 foreign = names & ours if self.path is None else names
                 if not create:
-                    if not names & ours and self.path is None:
-                        raise DatabaseError(
-                            f"no vulnerability DB at {self.display}; create it with `hullscan db update` "
-                            "or `hullscan db import PATH...`"
-                        )
-                    raise DatabaseError(f"{self.display} is not a hullscan vulnerability DB (foreign schema); {REBUILD_HINT}")
+                    check_schema(self.display, names, None, server=self.path is None)  # raises
                 if foreign:
                     raise DatabaseError(f"{self.display} holds a foreign schema; {REBUILD_HINT}")
                 S.metadata.create_all(conn)
@@ -143,16 +134,7 @@ class VulnDB:
                 )
                 return
             got = dict(conn.execute(select(S.meta.c.key, S.meta.c.value)).all())
-            if got.get("format") != S.DB_FORMAT:
-                raise DatabaseError(f"{self.display} is not a hullscan vulnerability DB (foreign schema); {REBUILD_HINT}")
-            if got.get("schema_version") != S.SCHEMA_VERSION:
-                raise DatabaseError(
-                    f"{self.display} has DB schema version {got.get('schema_version')!r}, this hullscan "
-                    f"needs {S.SCHEMA_VERSION!r}; {REBUILD_HINT}"
-                )
-            missing = ours - names
-            if missing:
-                raise DatabaseError(f"{self.display} is incomplete (missing {', '.join(sorted(missing))}); {REBUILD_HINT}")
+            check_schema(self.display, names, got, server=self.path is None)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -172,215 +154,43 @@ class VulnDB:
     def _read(self) -> Connection:
         return _Guard(self)  # type: ignore[return-value]
 
-    # ------------------------------------------------------------------ metadata
+    @contextmanager
+    def _reader(self) -> Iterator[DBReader]:
+        """A DBReader on a connection of the pool (returned afterwards)."""
+        try:
+            raw = self.engine.raw_connection()
+        except SQLAlchemyError as err:
+            raise read_error(self.display, err) from None
+        try:
+            yield DBReader(raw, self.display, paramstyle=self.engine.dialect.paramstyle, errors=self._errors(),
+                           path=self.path)
+        finally:
+            raw.close()
 
-    def meta(self) -> dict[str, str]:
-        with self._read() as conn:
-            return dict(conn.execute(select(S.meta.c.key, S.meta.c.value)).all())
+    # ------------------------------------------------------------------ reads (one implementation: reader.py)
+
+    meta = _delegate("meta")
+    affected_for = _delegate("affected_for")
+    advisories = _delegate("advisories")
+    aliases_of = _delegate("aliases_of")
+    kev = _delegate("kev")
+    epss = _delegate("epss")
+    feeds = _delegate("feeds")
+    feed = _delegate("feed")
+    ecosystems = _delegate("ecosystems")
+    counts = _delegate("counts")
 
     @property
     def built_at(self) -> datetime | None:
         """When data was last written (UTC), None for an empty DB."""
-        raw = self.meta().get("built_at")
-        return _parse_dt(raw) if raw else None
+        with self._reader() as reader:
+            return reader.built_at
 
     @property
     def age(self) -> timedelta | None:
         """Time since `built_at`."""
-        built = self.built_at
-        return None if built is None else datetime.now(timezone.utc) - built
-
-    # ------------------------------------------------------------------ lookups
-
-    def affected_for(
-        self, pairs: Iterable[tuple[str, str]], *, include_withdrawn: bool = False
-    ) -> dict[tuple[str, str], list[AffectedRecord]]:
-        """Affected rows for many (ecosystem, package name) pairs, keyed by the pairs as given (every
-        pair is a key, [] when nothing matches). Ecosystem matching is exact after canonical casing
-        (`Debian:10` finds rows stored for `Debian:10`) plus the release spellings of
-        `ecosystems.lookup_variants` (`Ubuntu:22.04` -> `:LTS`, `Alpine:3.19` -> `v3.19`, `Debian:12.4` -> `12`);
-        names are normalized as stored (PyPI PEP 503).
-        Rows of withdrawn advisories are left out unless `include_withdrawn`."""
-        wanted: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-        out: dict[tuple[str, str], list[AffectedRecord]] = {}
-        for eco, name in pairs:
-            if (eco, name) in out:
-                continue  # asked twice: answer once
-            out[(eco, name)] = []
-            for ceco in lookup_variants(eco):
-                wanted[(ceco, normalize_name(ceco, name))].append((eco, name))
-        by_eco: dict[str, list[str]] = defaultdict(list)
-        for ceco, cname in wanted:
-            by_eco[ceco].append(cname)
-        # The hot path of a scan: plain DBAPI cursor (SQLAlchemy's result layer cost as much as the
-        # query itself), one indexed `ecosystem = ? AND package IN (...)` per chunk of names.
-        ph = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        where_live = "" if include_withdrawn else " AND NOT withdrawn"
-        # JSON decoding dominates what is left: identical JSON texts (half the ranges, most version
-        # lists) are decoded once per call, by the C scanner directly (we wrote the JSON: no
-        # surrounding whitespace). Decoded lists are shared between records: treat them as read-only.
-        scan = _SCAN
-        memo: dict[str, Any] = {}
-
-        def dec(text: str) -> Any:
-            v = memo.get(text)
-            if v is None:
-                v = memo[text] = scan(text, 0)[0]
-            return v
-
-        with self._read() as conn:
-            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                for eco, names in by_eco.items():
-                    for chunk in _chunks(names, 900):
-                        cur.execute(
-                            "SELECT advisory_id, ecosystem, package, ranges, versions, fixed, status, severity, feed"
-                            f" FROM {S.affected.name} WHERE ecosystem = {ph}"
-                            f" AND package IN ({', '.join([ph] * len(chunk))}){where_live}",
-                            (eco, *chunk),
-                        )
-                        for adv_id, reco, pkg, rj, vj, fj, status, sev, feed in cur.fetchall():
-                            rec = AffectedRecord(adv_id, reco, pkg, dec(rj), dec(vj), status, dec(fj), sev, feed)
-                            for key in wanted[(reco, pkg)]:
-                                out[key].append(rec)
-            finally:
-                cur.close()
-        return out
-
-    def advisories(self, ids: Iterable[str]) -> dict[str, Advisory]:
-        """Advisories by id; when several feeds hold an id they are merged (the primary feed's text,
-        the union of aliases, CWEs, references, and severities of types the primary lacks)."""
-        idl = sorted(set(ids))
-        heads: dict[str, list[Any]] = defaultdict(list)
-        kids: dict[tuple[str, str], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        ad = S.advisory
-        with self._read() as conn:
-            for chunk in _chunks(idl):
-                for row in conn.execute(select(ad).where(ad.c.id.in_(chunk))):
-                    heads[row.id].append(row)
-                for t, cols in (
-                    (S.alias, ("alias",)),
-                    (S.severity, ("type", "vector", "score")),
-                    (S.cwe, ("cwe",)),
-                    (S.reference, ("type", "url")),
-                ):
-                    q = select(t.c.feed, t.c.advisory_id, *(t.c[c] for c in cols)).where(t.c.advisory_id.in_(chunk))
-                    for row in conn.execute(q):
-                        val = row[2] if len(cols) == 1 else tuple(row[2:])
-                        kids[(row[0], row[1])][t.name].append(val)
-        out: dict[str, Advisory] = {}
-        for adv_id, rows in heads.items():
-            rows.sort(key=lambda r: (r.feed in ENRICHMENT_FEEDS, _FEED_ORDER.get(r.feed, 99), r.feed))
-            p = rows[0]
-            aliases: list[str] = []
-            sevs: list[tuple[str, str | None, float | None]] = []
-            cwes: list[str] = []
-            refs: list[tuple[str, str]] = []
-            seen_urls: set[str] = set()
-            for r in rows:
-                k = kids.get((r.feed, adv_id), {})
-                for al in k.get(S.alias.name, ()):
-                    if al not in aliases and al != adv_id:
-                        aliases.append(al)
-                have = {s[0] for s in sevs}
-                for s in k.get(S.severity.name, ()):
-                    if r is p or s[0] not in have:
-                        sevs.append((s[0], s[1], s[2]))
-                for c in k.get(S.cwe.name, ()):
-                    if c not in cwes:
-                        cwes.append(c)
-                for ty, url in k.get(S.reference.name, ()):
-                    if url not in seen_urls:
-                        seen_urls.add(url)
-                        refs.append((ty, url))
-            first = lambda attr: next((getattr(r, attr) for r in rows if getattr(r, attr)), None)  # noqa: E731
-            out[adv_id] = Advisory(
-                id=adv_id, feed=p.feed, aliases=aliases, summary=p.summary or first("summary"),
-                details=p.details or first("details"), published=p.published or first("published"),
-                modified=p.modified or first("modified"), withdrawn=p.withdrawn, severities=sevs, cwes=cwes,
-                references=refs, severity=p.severity or first("severity"), feeds=[r.feed for r in rows],
-            )
-        return out
-
-    def aliases_of(self, ids: Iterable[str]) -> dict[str, set[str]]:
-        """Every id known to name the same vulnerability (transitively: CVE <-> GHSA <-> PYSEC <-> DSA),
-        excluding the id itself."""
-        idl = set(ids)
-        parent: dict[str, str] = {}
-
-        def find(x: str) -> str:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        seen: set[str] = set()
-        frontier = set(idl)
-        al = S.alias
-        with self._read() as conn:
-            for _ in range(4):  # alias chains are short; bound the walk
-                frontier -= seen
-                if not frontier:
-                    break
-                seen |= frontier
-                nxt: set[str] = set()
-                fl = sorted(frontier)
-                for chunk in _chunks(fl):
-                    q = select(al.c.advisory_id, al.c.alias).where(
-                        al.c.advisory_id.in_(chunk) | al.c.alias.in_(chunk)
-                    )
-                    for a, b in conn.execute(q):
-                        parent[find(a)] = find(b)
-                        nxt.update((a, b))
-                frontier = nxt
-        groups: dict[str, set[str]] = defaultdict(set)
-        for x in list(parent):
-            groups[find(x)].add(x)
-        return {i: (groups[find(i)] - {i}) if i in parent else set() for i in idl}
-
-    def kev(self, cves: Iterable[str]) -> dict[str, KevEntry]:
-        """KEV entries of the CVEs that are in the catalog."""
-        k = S.kev
-        out: dict[str, KevEntry] = {}
-        with self._read() as conn:
-            for chunk in _chunks(sorted(set(cves))):
-                for r in conn.execute(select(k).where(k.c.cve.in_(chunk))):
-                    out[r.cve] = KevEntry(r.cve, r.vendor, r.product, r.name, r.date_added, r.due_date,
-                                          r.ransomware, r.required_action, r.notes)
-        return out
-
-    def epss(self, cves: Iterable[str]) -> dict[str, EpssEntry]:
-        """EPSS scores of the CVEs that have one."""
-        e = S.epss
-        out: dict[str, EpssEntry] = {}
-        with self._read() as conn:
-            for chunk in _chunks(sorted(set(cves))):
-                for r in conn.execute(select(e).where(e.c.cve.in_(chunk))):
-                    out[r.cve] = EpssEntry(r.cve, r.score, r.percentile, r.date)
-        return out
-
-    def feeds(self) -> list[FeedState]:
-        """State of every feed the DB holds, by name."""
-        f = S.feed_state
-        with self._read() as conn:
-            rows = conn.execute(select(f).order_by(f.c.feed)).all()
-        return [FeedState(r.feed, r.source, r.etag, r.last_modified, r.fetched_at, r.imported_at,
-                          r.advisories, r.affected, r.records, r.skipped, r.last_error) for r in rows]
-
-    def feed(self, name: str) -> FeedState | None:
-        return next((f for f in self.feeds() if f.feed == name), None)
-
-    def ecosystems(self) -> set[str]:
-        """Every ecosystem with affected rows (`Debian:10`, `PyPI`...): a scan warns when it lacks one."""
-        with self._read() as conn:
-            return {r[0] for r in conn.execute(select(S.affected.c.ecosystem).distinct())}
-
-    def counts(self) -> dict[str, int]:
-        """Rows per table (for status output)."""
-        with self._read() as conn:
-            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                    for t in (S.advisory, S.affected, S.alias, S.kev, S.epss)}
+        with self._reader() as reader:
+            return reader.age
 
     # ------------------------------------------------------------------ writes
 
@@ -571,12 +381,6 @@ class VulnDB:
             raise DatabaseError(f"loading bundle into {self.display} failed: {_short(err)}") from None
 
 
-_SCAN = json.JSONDecoder().scan_once
-
-_FEED_ORDER = {n: i for i, n in enumerate(
-    ("debian", "alpine", "wolfi", "chainguard", "osv", "rustsec", "rubysec", "nvd"))}
-
-
 def vars_of(obj: Any) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
 
@@ -602,11 +406,6 @@ def _set_meta(conn: Connection, key: str, value: str) -> None:
     conn.execute(S.meta.insert(), [{"key": key, "value": value}])
 
 
-def _parse_dt(raw: str) -> datetime:
-    dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def _redact(url: str) -> str:
     """A URL without its password, for messages."""
     scheme, sep, rest = url.partition("://")
@@ -614,11 +413,6 @@ def _redact(url: str) -> str:
     if at and ":" in creds:
         creds = creds.split(":", 1)[0] + ":***"
     return f"{scheme}{sep}{creds}{at}{host}"
-
-
-def _short(err: BaseException) -> str:
-    msg = str(getattr(err, "orig", None) or err).strip().splitlines()
-    return msg[0] if msg else type(err).__name__
 
 
 class _Guard:
@@ -632,12 +426,12 @@ class _Guard:
         try:
             self.conn = self.db.engine.connect()
         except SQLAlchemyError as err:
-            raise DatabaseError(f"cannot read vulnerability DB {self.db.display}: {_short(err)}; {REBUILD_HINT}") from None
+            raise read_error(self.db.display, err) from None
         return self.conn
 
     def __exit__(self, et: Any, ev: Any, tb: Any) -> bool:
         assert self.conn is not None
         self.conn.close()
         if ev is not None and isinstance(ev, self.db._errors()):
-            raise DatabaseError(f"cannot read vulnerability DB {self.db.display}: {_short(ev)}; {REBUILD_HINT}") from None
+            raise read_error(self.db.display, ev) from None
         return False
