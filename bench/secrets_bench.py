@@ -252,6 +252,7 @@ def full_scan_bench(runs: int = 5) -> dict:
     import scan_bench
 
     tar, _oci = scan_bench.image_files()
+    scan_bench.compile_bytecode()
     with tempfile.TemporaryDirectory() as tmpd:
         tmp = Path(tmpd)
         db = scan_bench.build_db(tmp / "vuln.db")
