@@ -87,7 +87,7 @@ class SecretAnalyzer(Analyzer):
 
     def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
         try:
-            findings = scan_bytes(path, data, self.ruleset)
+            findings = scan_bytes(path, data, self.ruleset, path_checked=True)  # wants() asked path_allowed
         except (RecursionError, MemoryError):  # pathological input: say so, never crash the scan
             warn("secret scan gave up on this file")
             return None

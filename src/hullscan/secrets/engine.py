@@ -285,15 +285,17 @@ def scan_bytes(
     *,
     source: str = "file",
     max_size: int = MAX_SIZE,
+    path_checked: bool = False,
 ) -> list[Finding]:
-    """Secrets in one file's bytes (masked findings, sorted by offset). Binary files give []."""
+    """Secrets in one file's bytes (masked findings, sorted by offset). Binary files give [].
+    `path_checked`: the caller already asked `path_allowed` (the analyzer's `wants` does)."""
     ruleset = ruleset or default_ruleset()
     if not data or is_binary(data):
         return []
     if len(data) > max_size:
         data = data[:max_size]
     comp = _compiled(ruleset)
-    if source == "file" and comp.path_allow.search(path):  # image-config text has no file path
+    if source == "file" and not path_checked and comp.path_allow.search(path):  # image-config text has no file path
         return []
     windows: dict[Rule, list[tuple[int, int]]] = defaultdict(list)
     anchors: dict[Rule, set[int]] = defaultdict(set)
