@@ -1,6 +1,6 @@
 """`hullscan registry scan HOST`: every repository and tag of a registry, one JSON report per image.
 
-Option parsing and printing only; the pipeline is `hullscan.scan.scan_target` as for `hullscan image`.
+Option parsing and printing only; the pipeline is `hullscan.scan.scan_report` as for `hullscan image`.
 Images are scanned in threads (`--parallel`); a layer shared by several images is analyzed once
 (analyze.py takes turns per diff_id and the per-layer cache holds the facts).
 """
@@ -217,14 +217,12 @@ def scan_cmd(*, host: str, repo: list[str] | None, tag: list[str] | None, parall
 def _scan_one(reference: str, options: Any, gate_policy: Any, out: Path) -> ImageResult:
     from hullscan.policy.gate import judge_report
     from hullscan.report.formats import writer
-    from hullscan.report.json_report import build_report
-    from hullscan.scan import scan_target
+    from hullscan.scan import scan_report
 
     res = ImageResult(reference=reference)
     started = time.perf_counter()
     try:
-        result = scan_target(f"registry:{reference}", options)
-        report = judge_report(build_report(result), gate_policy)
+        report = judge_report(scan_report(f"registry:{reference}", options), gate_policy)
         _write_atomic(out, writer("json")(report))
     except HullscanError as err:
         res.error, res.exit_code = str(err), err.exit_code
@@ -240,8 +238,8 @@ def _scan_one(reference: str, options: Any, gate_policy: Any, out: Path) -> Imag
         res.secrets = len(report.get("secrets") or [])
         verdict = report.get("verdict") or {}
         res.passed = bool(verdict.get("passed")) if verdict.get("gate") else None
-        res.walked = int(result.stats.get("walked", 0))
-        res.cached = int(result.stats.get("cached", 0))
+        res.walked = int(report["stats"].get("walked", 0))
+        res.cached = int(report["stats"].get("cached", 0))
     res.seconds = round(time.perf_counter() - started, 3)
     return res
 

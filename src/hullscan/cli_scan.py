@@ -59,14 +59,13 @@ def run_scan(
     source: Any = None,
 ) -> None:
     from hullscan.image.model import Platform
+    from hullscan.image.target import SourceOptions
+    from hullscan.match.options import MatchOptions
     from hullscan.policy.gate import exit_code_for, judge_report
     from hullscan.policy.load import load_policy
-    from hullscan.match.matcher import MatchOptions
     from hullscan.report.filters import apply_display_filters, parse_severities
-    from hullscan.image.target import SourceOptions
     from hullscan.report.formats import write_output, writer
-    from hullscan.report.json_report import build_report
-    from hullscan.scan import ScanOptions, scan_target
+    from hullscan.scan import ScanOptions, scan_report
 
     if fmt is None:
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
@@ -83,10 +82,10 @@ def run_scan(
         use_cache=not no_cache,
         progress=_progress(quiet),
     )
-    result = scan_target(target, options)
+    scanned = scan_report(target, options)
     if options.progress:
         print("\r\033[K", end="", file=sys.stderr)
-    report = judge_report(build_report(result), gate_policy)
+    report = judge_report(scanned, gate_policy)
     if not quiet:
         for w in report["warnings"]:
             layer = f"layer {w['layer']}: " if w.get("layer") is not None else ""

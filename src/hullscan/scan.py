@@ -9,17 +9,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hullscan.cache import open_cache
-from hullscan.image.analyze import collect_facts
-from hullscan.image.base import BaseImage, identify_base
-from hullscan.image.model import Image
 from hullscan.image.target import SourceOptions, open_image
-from hullscan.inventory.applier import apply_layers
-from hullscan.inventory.model import Inventory, LayerRef, Warning_
-from hullscan.inventory.registry import analyzers_for
-from hullscan.match.matcher import MatchOptions
+from hullscan.match.options import MatchOptions
+
+if TYPE_CHECKING:  # the pipeline's modules load when a scan needs them: a warm scan needs none of them
+    from hullscan.image.base import BaseImage
+    from hullscan.image.model import Image
+    from hullscan.inventory.model import Inventory, LayerRef, Warning_
 
 SCANNERS = ("vuln", "secret", "config", "license")
 DEFAULT_SCANNERS = frozenset({"vuln", "secret"})
@@ -56,38 +54,106 @@ class ScanResult:
 
 
 def scan_target(target: str, options: ScanOptions) -> ScanResult:
+    """Scan a target and return everything found (no result cache: `scan_report` uses it)."""
     if target.startswith("sbom:"):
         return scan_sbom(target[len("sbom:"):], options)
-    started = time.perf_counter()
-    warnings: list[Warning_] = []
-    opened: dict[str, Any] = {}
-    if "vuln" in options.scanners:
-        from hullscan.vulndb.location import precheck
-
-        precheck(options.db)  # a missing DB fails before any work, without the heavy imports
-
-    def open_db() -> None:  # SQLAlchemy's import and the schema check overlap the layer walks
-        if "vuln" in options.scanners and "db" not in opened:
-            opened["db"] = _open_db(options)
-
+    _precheck(options)
     image = open_image(target, options.source)
     try:
-        analyzers = analyzers_for(set(options.scanners))
-        ruleset = None
-        if options.secret_config:
-            from hullscan.secrets.analyzer import SecretAnalyzer
-
-            custom = SecretAnalyzer.with_config(options.secret_config)
-            analyzers = [custom if an.name == custom.name else an for an in analyzers]
-            ruleset = custom.ruleset
-        cache = open_cache(options.cache_dir, lambda m: warnings.append(Warning_(m))) if options.use_cache and not image.rootfs_path else None
+        cache, warnings = _open_layer_cache(image, options)
         try:
-            facts, stats = collect_facts(image, analyzers, cache, options.progress, while_walking=open_db)
+            return _scan_image(image, options, cache, warnings)
         finally:
             if cache is not None:
                 cache.close()
     finally:
         image.close()
+
+
+def scan_report(target: str, options: ScanOptions) -> dict[str, Any]:
+    """Scan a target and return its JSON report (before policy and display filters).
+
+    A local image whose every blob is verified, scanned again with the same options, code and DB,
+    takes its findings from the result cache (scan_cache.py): no layer is applied, no DB opened."""
+    from hullscan.report.json_report import build_report, refresh_report
+
+    if target.startswith("sbom:"):
+        return build_report(scan_sbom(target[len("sbom:"):], options))
+    started = time.perf_counter()
+    _precheck(options)
+    image = open_image(target, options.source)
+    try:
+        cache, warnings = _open_layer_cache(image, options)
+        if cache is None:
+            return build_report(_scan_image(image, options, cache, warnings, started))
+        try:
+            from hullscan.image.identity import verified_by_identity
+            from hullscan.scan_cache import result_key
+
+            found = result_key(image, options)
+            if found is not None and verified_by_identity(image, cache):
+                cached = cache.result(found[0])
+                if cached is not None:
+                    stats = {"walked": 0, "cached": len(image.layers), "result_cached": True,
+                             "seconds": round(time.perf_counter() - started, 3)}
+                    return refresh_report(cached, image, stats)
+            report = build_report(_scan_image(image, options, cache, warnings, started))
+            if found is not None and found[1]:
+                try:
+                    cache.store_result(found[0], report)
+                except Exception:  # a cache that cannot be written only costs time next scan
+                    pass
+            return report
+        finally:
+            cache.close()
+    finally:
+        image.close()
+
+
+def _precheck(options: ScanOptions) -> None:
+    if "vuln" in options.scanners:
+        from hullscan.vulndb.location import precheck
+
+        precheck(options.db)  # a missing DB fails before any work, without the heavy imports
+
+
+def _open_layer_cache(image: Image, options: ScanOptions) -> tuple[Any, list[Warning_]]:
+    """The per-layer cache (None when unused or unusable) and the warning saying why it is unusable."""
+    from hullscan.cache import open_cache
+    from hullscan.inventory.model import Warning_
+
+    warnings: list[Warning_] = []
+    if not options.use_cache or image.rootfs_path:
+        return None, warnings
+    return open_cache(options.cache_dir, lambda m: warnings.append(Warning_(m))), warnings
+
+
+def _scan_image(
+    image: Image, options: ScanOptions, cache: Any, warnings: list[Warning_], started: float | None = None
+) -> ScanResult:
+    """The pipeline on an opened image: facts of every layer (through the layer cache), inventory,
+    findings, secrets."""
+    from hullscan.image.analyze import collect_facts
+    from hullscan.image.base import identify_base
+    from hullscan.inventory.applier import apply_layers
+    from hullscan.inventory.registry import analyzers_for
+
+    started = started if started is not None else time.perf_counter()
+    opened: dict[str, Any] = {}
+
+    def open_db() -> None:  # opening and checking the DB overlaps the layer walks
+        if "vuln" in options.scanners and "db" not in opened:
+            opened["db"] = _open_db(options)
+
+    analyzers = analyzers_for(set(options.scanners))
+    ruleset = None
+    if options.secret_config:
+        from hullscan.secrets.analyzer import SecretAnalyzer
+
+        custom = SecretAnalyzer.with_config(options.secret_config)
+        analyzers = [custom if an.name == custom.name else an for an in analyzers]
+        ruleset = custom.ruleset
+    facts, stats = collect_facts(image, analyzers, cache, options.progress, while_walking=open_db)
     base = identify_base(image.config, image.manifest_annotations, len(image.layers))
     layers = [_with_base(lf.ref, base) for lf in facts]
     for lf, ref in zip(facts, layers, strict=True):
@@ -147,6 +213,7 @@ def match_into(result: ScanResult, db, options: ScanOptions) -> None:
 
 
 def _match(result: ScanResult, db, options: ScanOptions) -> None:
+    from hullscan.inventory.model import Warning_
     from hullscan.match.matcher import match_inventory
 
     matched = match_inventory(result.inventory, db, options.match)
@@ -166,7 +233,9 @@ def _match(result: ScanResult, db, options: ScanOptions) -> None:
 
 def scan_sbom(path: str, options: ScanOptions) -> ScanResult:
     """An SBOM instead of an image: its inventory goes straight to matching (no layers are read)."""
+    from hullscan.image.base import BaseImage
     from hullscan.image.model import Image, ImageConfig, Layer
+    from hullscan.inventory.model import LayerRef
     from hullscan.sbom_in import load_sbom
 
     started = time.perf_counter()

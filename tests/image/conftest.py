@@ -16,7 +16,9 @@ def recorder_scan(monkeypatch, tmp_path):
     import hullscan.scan as scan_mod
     from hullscan.inventory.os_release import OSReleaseAnalyzer
 
-    monkeypatch.setattr(scan_mod, "analyzers_for", lambda scanners: [OSReleaseAnalyzer(), Recorder()])
+    import hullscan.inventory.registry as registry_mod  # scan.py imports it when a scan starts
+
+    monkeypatch.setattr(registry_mod, "analyzers_for", lambda scanners: [OSReleaseAnalyzer(), Recorder()])
 
     def run(target: str | Path, cache: Path | None = None, **opts: Any):
         opts.setdefault("scanners", frozenset({"license"}))  # no vulnerability DB needed

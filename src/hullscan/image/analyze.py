@@ -2,7 +2,8 @@
 
 For each layer: analyzers whose facts are cached under (diff_id, name, version) are not run again;
 the others run in one streaming pass. A local blob is re-hashed (size and digest) before cached
-facts are trusted; a registry blob is never fetched when everything it would give is cached.
+facts are trusted, unless the cache saw it verified in a file that has not changed since
+(image/identity.py); a registry blob is never fetched when everything it would give is cached.
 
 Layers are independent until the applier merges them, so on a machine with several cores they are
 checked and walked at once: hashing in threads (hashlib releases the GIL), walking in forked worker
@@ -23,6 +24,7 @@ from typing import Any
 from hullscan.cache import LayerCache
 from hullscan.errors import InputError
 from hullscan.image.blobs import hash_blob, layer_label
+from hullscan.image.identity import FileIdentity, file_identity
 from hullscan.image.model import Image, Layer
 from hullscan.image.walker import AnalyzerRun, walk_rootfs, walk_tar_layer
 from hullscan.inventory.analyzer import Analyzer
@@ -43,6 +45,8 @@ class _Plan:
     meta: dict[str, Any] | None = None
     missing: list[Analyzer] = field(default_factory=list)
     done: LayerFacts | None = None
+    identity: FileIdentity | None = None
+    """The blob file's identity before it was read (remembered once the read verified it)."""
 
 
 def collect_facts(
@@ -107,14 +111,14 @@ def _workers(image: Image) -> int:
 
 
 def _plan(layer: Layer, analyzers: Sequence[Analyzer], cache: LayerCache | None) -> _Plan:
-    plan = _Plan(layer)
+    plan = _Plan(layer, identity=file_identity(layer))
     if cache is not None and layer.diff_id:
         plan.meta = cache.layer(layer.diff_id)
         for an in analyzers:
             entry = cache.facts(layer.diff_id, an.name, an.version)
             if entry is not None:
                 plan.cached[an.name] = entry
-        if plan.meta is None or (plan.cached and not _trust(layer, cache)):
+        if plan.meta is None or (plan.cached and not _trust(layer, cache, plan.identity)):
             plan.cached = {}
         elif len(plan.cached) == len(analyzers):
             plan.done = _from_cache(_ref(layer), plan.meta, plan.cached)
@@ -213,6 +217,7 @@ def _finish(
                 meta,
                 {(an.name, an.version): fresh[an.name] for an in plan.missing},
             )
+            _remember(layer, plan.identity, str(meta["blob_digest"]), cache)
         except Exception:  # a cache that cannot be written only costs time next scan
             pass
     return _from_cache(_ref(layer), meta, {**plan.cached, **fresh})
@@ -222,16 +227,28 @@ def _ref(layer: Layer) -> LayerRef:
     return LayerRef(index=layer.index, diff_id=layer.diff_id, created_by=layer.created_by)
 
 
-def _trust(layer: Layer, cache: LayerCache) -> bool:
-    """A local blob must still be the blob the cache saw: same size and digest."""
+def _trust(layer: Layer, cache: LayerCache, identity: FileIdentity | None) -> bool:
+    """A local blob must still be the blob the cache saw: same size and digest — re-hashed, unless
+    its file is unchanged since the cache saw it verified."""
     if not layer.local:
+        return True
+    if identity is not None and cache.verified_file(identity.key, layer.diff_id, layer.digest):
         return True
     digest, size = hash_blob(layer)
     if layer.size >= 0 and size != layer.size:
         raise InputError(f"{layer_label(layer)}: blob is {size} bytes, manifest says {layer.size}")
     if layer.digest and digest != layer.digest:
         raise InputError(f"{layer_label(layer)}: blob digest mismatch (content is {digest[:19]}…)")
-    return cache.is_verified(digest, layer.diff_id)
+    if not cache.is_verified(digest, layer.diff_id):
+        return False
+    _remember(layer, identity, digest, cache)
+    return True
+
+
+def _remember(layer: Layer, before: FileIdentity | None, blob_digest: str, cache: LayerCache) -> None:
+    """Remember a blob just verified, when its file did not change while it was read and is settled."""
+    if before is not None and before.settled() and file_identity(layer) == before:
+        cache.remember_file(before.key, blob_digest, layer.diff_id)
 
 
 def _from_cache(ref: LayerRef, meta: dict, per_analyzer: dict[str, dict]) -> LayerFacts:

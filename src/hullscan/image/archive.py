@@ -12,7 +12,7 @@ import tarfile
 from typing import IO
 
 from hullscan.errors import InputError
-from hullscan.image.blobs import GZIP_MAGIC, ZSTD_MAGIC, _GzipFile
+from hullscan.image.blobs import GZIP_MAGIC, ZSTD_MAGIC, gzip_file
 
 MAX_LINK_HOPS = 16
 
@@ -59,7 +59,7 @@ class ImageArchive:
         if head.startswith(ZSTD_MAGIC):
             raise InputError(f"{path}: zstd-compressed archives are not supported; decompress it first")
         self.compressed = head.startswith(GZIP_MAGIC)
-        self._raw = _GzipFile(path, "rb") if self.compressed else None
+        self._raw = gzip_file(path, "rb") if self.compressed else None
         try:
             self._tar = tarfile.open(fileobj=self._raw, mode="r:") if self._raw else tarfile.open(path, mode="r:")
             self.members = {self._norm(m.name): m for m in self._tar.getmembers()}
@@ -101,6 +101,11 @@ class ImageArchive:
         m = self._member(name)
         return m.size if m else -1
 
+    def location(self, name: str) -> tuple[str, int] | None:
+        """This archive and the member's data offset (in the decompressed stream when gzip'd)."""
+        m = self._member(name)
+        return (self.path, m.offset_data) if m else None
+
     def read(self, name: str, limit: int = 16 * 1024 * 1024) -> bytes:
         """A small document (manifest, config, index)."""
         m = self._member(name)
@@ -120,7 +125,7 @@ class ImageArchive:
         # a fresh tarfile per blob, walked forward only up to its member (getmember() would read the
         # whole archive to its end first, then seek back: two full decompressions per layer), with
         # the fastest gzip decoder at hand (isal: ~2x zlib)
-        raw = _GzipFile(self.path, "rb")
+        raw = gzip_file(self.path, "rb")
         tar = tarfile.open(fileobj=raw, mode="r:")
         found = next((t for t in tar if t.offset == m.offset), None)
         f = tar.extractfile(found) if found is not None else None

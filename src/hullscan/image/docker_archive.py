@@ -66,6 +66,7 @@ def _open(archive: ImageArchive, input_ref: str, tag: str, platform: Platform | 
                 media_type=DOCKER_LAYER,
                 diff_id=diff_id,
                 opener=lambda name=name: archive.open(name),
+                location=archive.location(name),
                 created_by=created[i] if i < len(created) else "",
             )
         )

@@ -107,6 +107,9 @@ class Layer:
     annotations: dict[str, str] = field(default_factory=dict)
     local: bool = True
     """Blob already on this machine: re-hashed before trusting the cache (a registry blob is not fetched)."""
+    location: tuple[str, int] | None = None
+    """Host file holding a local blob and the blob's offset in it: the cache remembers a blob verified
+    in a file that has not changed since (see image/identity.py), instead of re-hashing it."""
 
 
 @dataclass

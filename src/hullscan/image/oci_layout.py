@@ -26,9 +26,16 @@ MAX_INDEX_DEPTH = 4
 class _Store:
     """Blob access for a layout: `blob(digest)` bytes and `opener(digest)` streams."""
 
-    def __init__(self, label: str, read: Callable[[str], bytes], open_: Callable[[str], IO[bytes]], size: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        label: str,
+        read: Callable[[str], bytes],
+        open_: Callable[[str], IO[bytes]],
+        size: Callable[[str], int],
+        location: Callable[[str], tuple[str, int] | None],
+    ) -> None:
         self.label = label
-        self._read, self._open, self._size = read, open_, size
+        self._read, self._open, self._size, self._location = read, open_, size, location
 
     @staticmethod
     def rel(digest: str) -> str:
@@ -50,6 +57,9 @@ class _Store:
 
     def opener(self, digest: str) -> Callable[[], IO[bytes]]:
         return lambda: self._open(self.rel(digest))
+
+    def location(self, digest: str) -> tuple[str, int] | None:
+        return self._location(self.rel(digest))
 
 
 def dir_store(root: str) -> _Store:
@@ -88,11 +98,17 @@ def dir_store(root: str) -> _Store:
         except OSError:
             return -1
 
-    return _Store(root, read, open_, size)
+    def location(rel: str) -> tuple[str, int] | None:
+        try:
+            return (str(resolve(rel).resolve()), 0)
+        except (InputError, OSError):
+            return None
+
+    return _Store(root, read, open_, size, location)
 
 
 def archive_store(archive: ImageArchive) -> _Store:
-    return _Store(archive.path, archive.read, archive.open, archive.size)
+    return _Store(archive.path, archive.read, archive.open, archive.size, archive.location)
 
 
 def open_layout(
@@ -177,6 +193,7 @@ def build_image(
                 media_type=desc.get("mediaType", ""),
                 diff_id=diff_id,
                 opener=store.opener(desc["digest"]),
+                location=store.location(desc["digest"]),
                 created_by=created[i] if i < len(created) else "",
                 annotations=desc.get("annotations") or {},
             )

@@ -125,7 +125,7 @@ def fetch_image(client: RegistryClient, ref: Reference, *, input_ref: str, platf
 
 
 class _RemoteStore:
-    """What build_image needs of a store: a label and a blob opener."""
+    """What build_image needs of a store: a label, a blob opener and (none: blobs are remote) a location."""
 
     def __init__(self, client: RegistryClient, repo: str, label: str) -> None:
         self.client, self.repo, self.label = client, repo, label
@@ -136,6 +136,9 @@ class _RemoteStore:
             return self.client.open_blob(self.repo, digest, self.sizes.get(digest, -1))  # type: ignore[return-value]
 
         return open_blob
+
+    def location(self, digest: str) -> None:
+        return None
 
 
 def _is_index(doc: Any, ctype: str) -> bool:

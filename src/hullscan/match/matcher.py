@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullscan.inventory.model import OS_PACKAGE_TYPES, Inventory, Package
+from hullscan.match.options import MatchOptions
 from hullscan.match.severity import Cvss, best_cvss, from_score, normalize_word
 from hullscan.report.json_report import layer_ref_dict, package_id
 from hullscan.vulndb.model import Advisory, AffectedRecord
@@ -25,14 +26,6 @@ CVE_RE = re.compile(r"^CVE-\d{4}-\d+$")
 STATUS_RANK = {"fixed": 0, "affected": 1, "fix_deferred": 2, "will_not_fix": 3, "end_of_life": 4, "under_investigation": 5}
 DISTRO_FEEDS = frozenset({"debian", "alpine", "wolfi", "chainguard", "ubuntu", "redhat", "rhel", "suse", "alma", "rocky",
                           "amazon", "oracle", "photon", "mariner"})
-
-
-@dataclass(frozen=True)
-class MatchOptions:
-    pkg_types: frozenset[str] = frozenset({"os", "library"})
-    """`os`, `library` (Trivy's --pkg-types)."""
-    include_owned: bool = False
-    """Also match language packages that an OS package owns (matched by the distro already)."""
 
 
 @dataclass

@@ -8,8 +8,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hullscan.errors import InputError
 from hullscan.policy.model import SEVERITY_RANK, Exception_, LicenseRule, Policy, Rules
 
@@ -54,6 +52,8 @@ def load_policy(path: str | None, *, ignorefile: str | None = None, vex: list[st
 
 
 def _parse_policy(path: str) -> Policy:
+    import yaml  # only when there is a policy to read: the default gate needs no YAML parser
+
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
@@ -168,6 +168,8 @@ def load_trivyignore(path: str) -> list[Exception_]:
 
 
 def _trivyignore_yaml(path: str, text: str) -> list[Exception_]:
+    import yaml
+
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packageurl import PackageURL
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without the import
+if TYPE_CHECKING:
+    from packageurl import PackageURL
 
 from hullscan.errors import InputError
 
@@ -141,6 +143,8 @@ def _csaf(doc: dict[str, Any], path: str) -> list[VexStatement]:
 
 
 def _purl(text: str) -> PackageURL | None:
+    from packageurl import PackageURL  # only when a VEX statement names a product
+
     try:
         return PackageURL.from_string(text)
     except ValueError:

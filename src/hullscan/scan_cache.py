@@ -1,0 +1,103 @@
+"""Whole scan results, cached: a warm scan of an unchanged image against an unchanged DB reads one row.
+
+The key holds everything a report's findings depend on: the image's content (config digest, manifest
+annotations, diff_ids — each local blob verified first, image/identity.py), the scanners and matching
+options, the secret rules file, the vulnerability DB file's identity, and hullscan's own code (every
+file of the installed package: a changed analyzer, matcher or rule never serves an old result). What
+depends on the moment or on how the image was given (created_at, target, layer digests, DB age,
+stats) is rebuilt on every scan; policy, VEX and display filters apply afterwards, as after a fresh
+scan. A PostgreSQL DB has no file identity (it would take a query and SQLAlchemy's import, the very
+costs this cache saves): scans against one are cached per layer only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from functools import lru_cache
+from typing import Any
+
+from hullscan.image.identity import RACY_NS
+from hullscan.image.model import Image
+
+RESULT_VERSION = 1  # bump when what a cached result holds changes shape
+
+
+@lru_cache(maxsize=1)
+def code_identity() -> str:
+    """Names, sizes and mtimes of every file of the hullscan package (about 200 stats), and of the
+    site-packages directories (installing or removing any dependency changes their mtime)."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for entry in sys.path:
+        if entry.endswith("-packages") and os.path.isdir(entry):
+            h.update(f"{entry}:{os.stat(entry).st_mtime_ns}\n".encode())
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            st = os.stat(os.path.join(dirpath, name))
+            h.update(f"{os.path.relpath(dirpath, root)}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def db_identity(location: str | None) -> tuple[str, int] | None:
+    """(identity, last change in ns) of a SQLite DB file and its WAL, None for PostgreSQL or no file."""
+    from hullscan.vulndb.location import resolve
+
+    _url, path = resolve(location)
+    if path is None:
+        return None
+    parts, changed = [], 0
+    for p in (str(path), f"{path}-wal"):
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            parts.append("-")
+            continue
+        except OSError:
+            return None
+        parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+        changed = max(changed, st.st_mtime_ns, st.st_ctime_ns)
+    if parts[0] == "-":
+        return None
+    return f"{os.path.abspath(path)}|{'|'.join(parts)}", changed
+
+
+def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
+    """(key, settled) for this scan, or None when its result cannot be cached. `settled` is False when
+    the DB changed too recently to tell a later write apart (such a result is not stored)."""
+    settled = True
+    db = None
+    if "vuln" in options.scanners:
+        found = db_identity(options.db)
+        if found is None:
+            return None
+        db, changed = found
+        settled = time.time_ns() - changed >= RACY_NS
+    secret_rules = None
+    if options.secret_config:
+        try:
+            with open(options.secret_config, "rb") as fh:
+                secret_rules = hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            return None  # the scan reports it
+    parts = {
+        "v": RESULT_VERSION,
+        "code": code_identity(),
+        "db": db,
+        "scanners": sorted(options.scanners),
+        "match": [sorted(options.match.pkg_types), options.match.include_owned],
+        "secret_config": secret_rules,
+        "config": image.config_digest,
+        "annotations": image.manifest_annotations,
+        "diff_ids": [layer.diff_id for layer in image.layers],
+    }
+    if not image.config_digest or not all(layer.diff_id for layer in image.layers):
+        return None
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest(), settled

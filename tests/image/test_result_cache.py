@@ -1,0 +1,146 @@
+"""Warm scans through the CLI: a blob verified in a file that has not changed since is not re-hashed
+(image/identity.py), and a whole result is reused only while the image, the options, the secret
+rules, the DB and hullscan's code are the same (scan_cache.py). Expected findings come from a
+`--no-cache` scan of the same image, never from the cache under test."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from hullscan.image.identity import RACY_NS
+from imagehelp import REPO, run_cli, validate_report
+
+EXAMPLE = REPO / "examples" / "alpine-3.10-django"
+FEEDS = REPO / "examples" / "feeds"
+
+
+def _settle() -> None:
+    """Files written just now are not remembered (their timestamps could hide a write in the same tick)."""
+    time.sleep(RACY_NS / 1e9 + 0.2)
+
+
+def _scan(target: Path, db: Path, cache: Path | None, *extra: str):
+    args = ["image", str(target), "--format", "json", "--quiet", "--db", str(db)]
+    args += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    run = run_cli(*args, *extra)
+    assert "Traceback" not in run.stderr, run.stderr
+    if run.code in (0, 1):
+        validate_report(run.report)
+    return run
+
+
+def _findings(report: dict) -> list:
+    return sorted((v["id"], v["package"]["name"], v["package"]["version"], v["status"], v.get("fixed_version"))
+                  for v in report["vulnerabilities"])
+
+
+def _blob_files(cache: Path) -> int:
+    with sqlite3.connect(cache / "layers.db") as db:
+        return db.execute("SELECT COUNT(*) FROM blob_files").fetchone()[0]
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    image = tmp_path / "image"
+    shutil.copytree(EXAMPLE, image)
+    db = tmp_path / "vuln.db"
+    r = run_cli("db", "import", str(FEEDS), "--db", str(db))
+    assert r.code == 0, r.stderr
+    _settle()
+    return image, db, tmp_path / "cache"
+
+
+def test_warm_scan_reuses_the_result_and_rehashes_nothing(setup):
+    image, db, cache = setup
+    expected = _scan(image, db, None)
+    assert expected.code == 0, expected.stderr
+    assert _findings(expected.report), "the example image has findings (Django 2.2 and its lockfile)"
+    cold = _scan(image, db, cache)
+    assert cold.report["stats"]["walked"] == 2 and not cold.report["stats"].get("result_cached")
+    assert _blob_files(cache) == 2  # both layers verified while walked, their files remembered
+    warm = _scan(image, db, cache)
+    assert warm.code == 0, warm.stderr
+    assert warm.report["stats"]["result_cached"] is True and warm.report["stats"]["walked"] == 0
+    for key in ("packages", "vulnerabilities", "secrets", "history", "os", "layers", "base_image", "warnings", "verdict"):
+        assert warm.report[key] == expected.report[key], key
+    assert warm.report["target"] == expected.report["target"]
+
+
+def test_a_rewritten_blob_is_rehashed_and_refused_even_with_its_mtime_put_back(setup):
+    image, db, cache = setup
+    assert _scan(image, db, cache).code == 0
+    assert _scan(image, db, cache).report["stats"]["result_cached"] is True
+    index = json.loads((image / "index.json").read_text())
+    manifest_digest = index["manifests"][0]["digest"].split(":")[1]
+    manifest = json.loads((image / "blobs" / "sha256" / manifest_digest).read_text())
+    blob = image / "blobs" / "sha256" / manifest["layers"][-1]["digest"].split(":")[1]
+    st = blob.stat()
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, one byte changed
+    blob.write_bytes(bytes(data))
+    os.utime(blob, ns=(st.st_atime_ns, st.st_mtime_ns))  # `touch -r`: only ctime tells
+    run = _scan(image, db, cache)
+    assert run.code == 2, (run.code, run.stdout[:300])
+    assert "digest" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_another_db_gives_new_findings_not_the_cached_ones(setup, tmp_path):
+    image, _db, cache = setup
+    db = tmp_path / "alpine-only.db"
+    r = run_cli("db", "import", str(FEEDS / "alpine-secdb"), str(FEEDS / "kev"), "--db", str(db))
+    assert r.code == 0, r.stderr
+    _settle()
+    first = _scan(image, db, cache)
+    assert _scan(image, db, cache).report["stats"]["result_cached"] is True
+    assert not any(v["package"]["ecosystem"] == "PyPI" for v in first.report["vulnerabilities"])
+    r = run_cli("db", "import", str(FEEDS / "osv-pypi"), "--db", str(db))  # the same file, updated in place
+    assert r.code == 0, r.stderr
+    after = _scan(image, db, cache)
+    assert not after.report["stats"].get("result_cached")
+    assert any(v["package"]["ecosystem"] == "PyPI" for v in after.report["vulnerabilities"])
+    assert _findings(after.report) == _findings(_scan(image, db, None).report)
+
+
+@pytest.mark.parametrize("extra", [("--scanners", "vuln"), ("--pkg-types", "os"), ("--scanners", "secret,config")])
+def test_options_that_change_findings_are_part_of_the_key(setup, extra):
+    image, db, cache = setup
+    _scan(image, db, cache)  # the default options' result is cached
+    _settle()
+    first = _scan(image, db, cache, *extra)
+    assert not first.report["stats"].get("result_cached")
+    again = _scan(image, db, cache, *extra)
+    assert again.report["stats"]["result_cached"] is True
+    expected = _scan(image, db, None, *extra).report
+    for key in ("vulnerabilities", "secrets", "misconfigurations", "scanners"):
+        assert first.report[key] == again.report[key] == expected[key], key
+
+
+def test_a_changed_secret_rules_file_is_part_of_the_key(setup, tmp_path):
+    image, db, cache = setup
+    rules = tmp_path / "secret.yaml"
+    rules.write_text("disable-rules: []\n")
+    assert _scan(image, db, cache, "--secret-config", str(rules)).code == 0
+    assert _scan(image, db, cache, "--secret-config", str(rules)).report["stats"]["result_cached"] is True
+    rules.write_text("disable-rules: [aws-access-key-id]\n")
+    assert not _scan(image, db, cache, "--secret-config", str(rules)).report["stats"].get("result_cached")
+
+
+def test_policy_and_display_filters_apply_to_a_cached_result(setup, tmp_path):
+    image, db, cache = setup
+    _scan(image, db, cache)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("fail_on: {severity: LOW}\n")
+    assert _scan(image, db, None, "--policy", str(policy)).code == 1  # what a fresh scan decides
+    run = _scan(image, db, cache, "--policy", str(policy))
+    assert run.report["stats"]["result_cached"] is True
+    assert run.code == 1 and run.report["verdict"]["passed"] is False
+    shown = _scan(image, db, cache, "--severity", "CRITICAL")
+    assert shown.report["stats"]["result_cached"] is True
+    assert {v["severity"] for v in shown.report["vulnerabilities"]} <= {"CRITICAL"}
