@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 
 # the areas' CLI modules import this module's helpers inside their `register()`: no import cycle
 from hullscan import __version__, cli_convert, cli_registry, cli_scan
@@ -21,7 +22,6 @@ from hullscan.vulndb import cli as db_cli
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
     from pathlib import Path
     from typing import Any, TypeAlias
 
@@ -110,15 +110,27 @@ def _show_help(parser: argparse.ArgumentParser, file: Any, code: int) -> int:
     return code
 
 
-def build_parser() -> Parser:
+# Each area's commands and the function adding them. A known command given on the command line gets
+# only its own area's parsers built (building all 14 costs ~6 ms of a ~60 ms warm scan).
+AREAS: tuple[tuple[tuple[str, ...], Callable[[Subparsers], None]], ...] = (
+    (("image", "fs", "sbom", "cache"), cli_scan.register),
+    (("convert",), cli_convert.register),
+    (("db",), db_cli.register),
+    (("registry",), cli_registry.register),
+)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
     parser = Parser(prog="hullscan", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"hullscan {__version__}", help="Print the version and exit.")
     parser.set_defaults(func=lambda: _show_help(parser, sys.stdout, 0))  # bare `hullscan`
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    cli_scan.register(subparsers)  # image, fs, sbom, cache
-    cli_convert.register(subparsers)
-    db_cli.register(subparsers)
-    cli_registry.register(subparsers)
+    words = sys.argv[1:] if argv is None else list(argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    known = any(command in names for names, _ in AREAS)
+    for names, register in AREAS:
+        if not known or command in names:
+            register(subparsers)
     return parser
 
 
@@ -126,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one line and a documented exit code for every expected error
     (argparse prints the usage line and its error line and exits 2 itself)."""
     try:
-        options = vars(build_parser().parse_args(argv))
+        options = vars(build_parser(argv).parse_args(argv))
         func = options.pop("func")
         code = func(**options)
     except HullscanError as err:

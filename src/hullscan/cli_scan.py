@@ -10,7 +10,6 @@ from hullscan.errors import EXIT_CODES_HELP, UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
     from hullscan.cli import Subparsers
@@ -44,7 +43,7 @@ def run_scan(
     output: str | None,
     scanners: str,
     platform: str | None,
-    cache_dir: Path | None,
+    cache_dir: str | None,
     no_cache: bool,
     quiet: bool,
     exit_code: int,
@@ -121,7 +120,7 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
     add("--vex", action="append", metavar="FILE", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
 
 
-def image_cmd(*, target: str, scanners: str, platform: str | None, cache_dir: Path | None, no_cache: bool,
+def image_cmd(*, target: str, scanners: str, platform: str | None, cache_dir: str | None, no_cache: bool,
               secret_config: str | None, insecure: bool, username: str | None, password_stdin: bool, **shared: Any) -> None:
     """Scan a container image, layer by layer."""
     run_scan(target, scanners=scanners, platform=platform, cache_dir=cache_dir, no_cache=no_cache,
@@ -140,7 +139,7 @@ def sbom_cmd(*, path: str, **shared: Any) -> None:
     run_scan(f"sbom:{path}", scanners="vuln", platform=None, cache_dir=None, no_cache=True, **shared)
 
 
-def cache_clean_cmd(*, cache_dir: Path | None) -> None:
+def cache_clean_cmd(*, cache_dir: str | None) -> None:
     """Delete the per-layer cache."""
     from hullscan.cache import clean_cache
 
@@ -149,13 +148,13 @@ def cache_clean_cmd(*, cache_dir: Path | None) -> None:
 
 
 def register(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command, add_group, path_arg
+    from hullscan.cli import add_command, add_group
 
     image = add_command(subparsers, "image", image_cmd, epilog=EXIT_CODES_HELP)
     image.add_argument("target", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, or a path / reference to detect.")
     image.add_argument("--scanners", default="vuln,secret", help=SCANNERS_HELP)
     image.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform image.")
-    image.add_argument("--cache-dir", type=path_arg, metavar="DIR", help=CACHE_DIR_HELP)
+    image.add_argument("--cache-dir", metavar="DIR", help=CACHE_DIR_HELP)
     image.add_argument("--no-cache", action="store_true", help="Neither read nor write the per-layer cache.")
     image.add_argument("--secret-config", metavar="FILE", help=SECRET_CONFIG_HELP)
     cli_registry.add_credential_options(image)
@@ -172,4 +171,4 @@ def register(subparsers: Subparsers) -> None:
     add_scan_options(sbom)
 
     cache = add_group(subparsers, "cache", "Manage the per-layer cache.")
-    add_command(cache, "clean", cache_clean_cmd).add_argument("--cache-dir", type=path_arg, metavar="DIR", help=CACHE_DIR_HELP)
+    add_command(cache, "clean", cache_clean_cmd).add_argument("--cache-dir", metavar="DIR", help=CACHE_DIR_HELP)

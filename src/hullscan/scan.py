@@ -8,13 +8,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import os
 
 from hullscan.image.target import SourceOptions, open_image
 from hullscan.match.options import MatchOptions
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:  # the pipeline's modules load when a scan needs them: a warm scan needs none of them
+    from typing import Any
     from hullscan.image.base import BaseImage
     from hullscan.image.model import Image
     from hullscan.inventory.model import Inventory, LayerRef, Warning_
@@ -27,7 +28,7 @@ DEFAULT_SCANNERS = frozenset({"vuln", "secret"})
 class ScanOptions:
     scanners: frozenset[str] = DEFAULT_SCANNERS
     source: SourceOptions = field(default_factory=SourceOptions)
-    cache_dir: Path | None = None
+    cache_dir: str | os.PathLike[str] | None = None
     use_cache: bool = True
     db: str | None = None
     """Vulnerability DB location (path or URL); None = HULLSCAN_DB_URL or the default file."""
@@ -117,25 +118,25 @@ def _precheck(options: ScanOptions) -> None:
         precheck(options.db)  # a missing DB fails before any work, without the heavy imports
 
 
-def _open_layer_cache(image: Image, options: ScanOptions) -> tuple[Any, list[Warning_]]:
+def _open_layer_cache(image: Image, options: ScanOptions) -> tuple[Any, list[str]]:
     """The per-layer cache (None when unused or unusable) and the warning saying why it is unusable."""
     from hullscan.cache import open_cache
-    from hullscan.inventory.model import Warning_
 
-    warnings: list[Warning_] = []
+    warnings: list[str] = []
     if not options.use_cache or image.rootfs_path:
         return None, warnings
-    return open_cache(options.cache_dir, lambda m: warnings.append(Warning_(m))), warnings
+    return open_cache(options.cache_dir, warnings.append), warnings
 
 
 def _scan_image(
-    image: Image, options: ScanOptions, cache: Any, warnings: list[Warning_], started: float | None = None
+    image: Image, options: ScanOptions, cache: Any, warnings: list[str], started: float | None = None
 ) -> ScanResult:
     """The pipeline on an opened image: facts of every layer (through the layer cache), inventory,
     findings, secrets."""
     from hullscan.image.analyze import collect_facts
     from hullscan.image.base import identify_base
     from hullscan.inventory.applier import apply_layers
+    from hullscan.inventory.model import Warning_
     from hullscan.inventory.registry import analyzers_for
 
     started = started if started is not None else time.perf_counter()
@@ -159,7 +160,7 @@ def _scan_image(
     for lf, ref in zip(facts, layers, strict=True):
         lf.ref = ref
     inventory = apply_layers(analyzers, facts)
-    inventory.warnings[:0] = warnings
+    inventory.warnings[:0] = [Warning_(m) for m in warnings]
     result = ScanResult(image=image, inventory=inventory, layers=layers, base=base, scanners=options.scanners)
     open_db()  # when no layer walk gave it the chance
     if "db" in opened:

@@ -18,7 +18,10 @@ import os
 import sys
 import time
 from functools import lru_cache
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from hullscan.image.identity import RACY_NS
 from hullscan.image.model import Image
@@ -47,9 +50,9 @@ def code_identity() -> str:
 
 def db_identity(location: str | None) -> tuple[str, int] | None:
     """(identity, last change in ns) of a SQLite DB file and its WAL, None for PostgreSQL or no file."""
-    from hullscan.vulndb.location import resolve
+    from hullscan.vulndb.location import resolve_file
 
-    _url, path = resolve(location)
+    _url, path = resolve_file(location)
     if path is None:
         return None
     parts, changed = [], 0

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import IO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import IO
 
 from hullscan.errors import HullscanError, InputError
 from hullscan.image.model import LAYER_TYPES, Layer

@@ -5,7 +5,9 @@ Docker ≥ 25 writes an OCI layout into the same tar; such a tar is read as that
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from hullscan.errors import InputError
 from hullscan.image.archive import ImageArchive

@@ -19,7 +19,9 @@ import stat
 import time
 from dataclasses import dataclass
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from hullscan.image.model import Image, Layer
 

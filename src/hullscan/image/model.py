@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 # Media types (OCI image spec and Docker v2 schema 2).
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 from hullscan.errors import InputError
 from hullscan.image.archive import ImageArchive
@@ -63,6 +65,8 @@ class _Store:
 
 
 def dir_store(root: str) -> _Store:
+    from pathlib import Path  # here only: a docker-archive's warm scan never needs pathlib
+
     base = Path(root)
 
     def resolve(rel: str) -> Path:

@@ -258,3 +258,35 @@ class TarReader:
             else:
                 self._left, self._data_left = padded, size
             yield Member(name=name, kind=kind, size=size if kind == REGULAR else 0, mode=mode & 0o7777, linkname=link)
+
+
+class FileTarReader(TarReader):
+    """Members of a tar file on disk (an image archive): headers are read, data is seeked over.
+    `offset` after a member is yielded is where its data starts."""
+
+    def __init__(self, f: io.BufferedIOBase, size: int) -> None:
+        super().__init__(iter(()))
+        self._f = f
+        self._size = size
+
+    def _header(self) -> bytes | None:
+        block = self._f.read(BLOCK)
+        if not block:
+            return None
+        if len(block) < BLOCK:
+            raise TarError(f"archive truncated at byte {self.offset}")
+        self.offset += BLOCK
+        return block
+
+    def _take(self, n: int) -> bytes:
+        data = self._f.read(n)
+        if len(data) < n:
+            raise TarError(f"archive truncated at byte {self.offset}")
+        self.offset += n
+        return data
+
+    def _skip(self, n: int) -> None:
+        if self.offset + n > self._size:
+            raise TarError(f"archive truncated at byte {self._size}")
+        self._f.seek(n, io.SEEK_CUR)
+        self.offset += n

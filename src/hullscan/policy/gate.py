@@ -6,7 +6,10 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from hullscan.policy.model import SEVERITY_RANK, Exception_, Policy
 from hullscan.policy.risk import secret_risk, vulnerability_risk

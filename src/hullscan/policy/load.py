@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from hullscan.errors import InputError
 from hullscan.policy.model import SEVERITY_RANK, Exception_, LicenseRule, Policy, Rules
@@ -55,7 +57,8 @@ def _parse_policy(path: str) -> Policy:
     import yaml  # only when there is a policy to read: the default gate needs no YAML parser
 
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh.read()) or {}
     except FileNotFoundError:
         raise InputError(f"{path}: policy file not found") from None
     except (OSError, UnicodeDecodeError) as err:
@@ -96,7 +99,7 @@ def _parse_policy(path: str) -> Policy:
     settings = doc.get("settings") or {}
     policy = Policy(
         rules=rules,
-        vex=[str(Path(path).parent / v) if not os.path.isabs(str(v)) else str(v) for v in doc.get("vex") or []],
+        vex=[os.path.join(os.path.dirname(path), str(v)) if not os.path.isabs(str(v)) else str(v) for v in doc.get("vex") or []],
         warn_expiring_within_days=int(settings.get("warn_expiring_within_days", 14)),
         allow_permanent_exceptions=bool(settings.get("allow_permanent_exceptions", False)),
         path=path,
@@ -142,7 +145,8 @@ def load_trivyignore(path: str) -> list[Exception_]:
     """Trivy's `.trivyignore` (ids, `exp:YYYY-MM-DD`, `#` comments) or `.trivyignore.yaml`
     (vulnerabilities/secrets/misconfigurations/licenses lists with id, paths, purls, expired_at, statement)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
     except OSError as err:
         raise InputError(f"{path}: cannot read ignore file ({err.strerror})") from None
     if path.endswith((".yaml", ".yml")):

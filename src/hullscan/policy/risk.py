@@ -15,7 +15,9 @@ application layer + 15 when the file is still present in the final image. Docume
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 SEVERITY_AS_CVSS = {"CRITICAL": 9.5, "HIGH": 7.5, "MEDIUM": 5.0, "LOW": 2.5, "UNKNOWN": 4.0}
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without the import
 if TYPE_CHECKING:
+    from typing import Any
     from packageurl import PackageURL
 
 from hullscan.errors import InputError
@@ -45,7 +44,8 @@ class VexStatement:
 
 def load_vex(path: str) -> list[VexStatement]:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as fh:
+            doc = json.loads(fh.read())
     except FileNotFoundError:
         raise InputError(f"{path}: VEX document not found") from None
     except (OSError, ValueError) as err:

@@ -6,7 +6,10 @@ import importlib
 import os
 import tempfile
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from hullscan.errors import FetchError, UsageError
 

@@ -7,11 +7,12 @@ The schema is versioned and only ever extended.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
 
 from hullscan import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:  # a warm scan renders a cached report: it needs none of the model's classes
+    from typing import Any
     from hullscan.inventory.model import LayerRef, OSInfo, Package, RemovedPackage
 
 SCHEMA_VERSION = "1.0"

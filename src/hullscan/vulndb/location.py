@@ -4,9 +4,12 @@ so a scan can refuse a missing DB at once and open the real thing while layers a
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from hullscan.errors import DatabaseError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ENV_URL = "HULLSCAN_DB_URL"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -17,27 +20,42 @@ REBUILD_HINT = (
 
 def default_path() -> Path:
     """The default SQLite file: $XDG_DATA_HOME/hullscan/vulndb.sqlite (~/.local/share when unset)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "hullscan" / "vulndb.sqlite"
+    from pathlib import Path
+
+    return Path(_default_file())
+
+
+def _default_file() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "hullscan", "vulndb.sqlite")
 
 
 def resolve(location: str | os.PathLike[str] | None) -> tuple[str, Path | None]:
     """(SQLAlchemy URL, SQLite path or None) for a location given by the user."""
+    url, path = resolve_file(location)
+    if path is None:
+        return url, None
+    from pathlib import Path
+
+    return url, Path(path)
+
+
+def resolve_file(location: str | os.PathLike[str] | None) -> tuple[str, str | None]:
+    """`resolve` with the path as a string (a warm scan's start-up avoids pathlib)."""
     if location is None:
         location = os.environ.get(ENV_URL) or None
     if location is None:
-        path = default_path()
+        path = _default_file()
         return f"sqlite+pysqlite:///{path}", path
     loc = os.fspath(location)
     if "://" not in loc:
-        path = Path(loc).expanduser()
+        path = os.path.expanduser(loc)
         return f"sqlite+pysqlite:///{path}", path
     scheme, _, rest = loc.partition("://")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
         return f"postgresql+psycopg://{rest}", None
     if scheme.startswith("sqlite"):
-        path = Path(rest[1:]) if rest.startswith("/") else None
-        return f"sqlite+pysqlite://{rest}", path
+        return f"sqlite+pysqlite://{rest}", (rest[1:] if rest.startswith("/") else None)
     raise DatabaseError(f"unsupported DB URL scheme {scheme!r} (use a file path or postgresql://...)")
 
 
@@ -47,14 +65,14 @@ def missing_message(display: str) -> str:
 
 def precheck(location: str | os.PathLike[str] | None) -> None:
     """Raise DatabaseError now for a SQLite DB that is missing or not SQLite (opening it checks the rest)."""
-    _url, path = resolve(location)
+    _url, path = resolve_file(location)
     if path is not None:
         check_file(path)
 
 
-def check_file(path: Path) -> None:
+def check_file(path: str | os.PathLike[str]) -> None:
     """Raise DatabaseError for a SQLite DB file that is missing, unreadable or not SQLite."""
-    if not path.exists():
+    if not os.path.exists(path):
         raise DatabaseError(missing_message(str(path)))
     try:
         with open(path, "rb") as fh:
