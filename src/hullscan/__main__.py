@@ -1,3 +1,3 @@
-from hullscan.cli import main
+from hullscan.cli import entry
 
-main()
+entry()

@@ -13,6 +13,7 @@ that cannot be opened or read is a warning: the scan goes on without it.
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import sqlite3
 import time
@@ -115,7 +116,12 @@ class LayerCache:
 
     def result(self, key: str) -> Any | None:
         row = self.db.execute("SELECT data FROM results WHERE key=?", (key,)).fetchone()
-        return _unpack(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            return marshal.loads(zlib.decompress(row[0]))
+        except (zlib.error, ValueError, EOFError, TypeError):  # damaged: scan again
+            return None
 
     # -- writes (one transaction per layer) -------------------------------------
     def remember_file(self, identity: str, blob_digest: str, diff_id: str) -> None:
@@ -126,7 +132,10 @@ class LayerCache:
         """One scan result; only the most recently stored RESULTS_KEPT are kept."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", (key, _pack(data), time.time()))
+            # marshal: a result is plain JSON-shaped data, read back twice as fast as JSON (a warm scan
+            # reads one); the key holds the Python version, and zlib's checksum guards the bytes
+            packed = zlib.compress(marshal.dumps(data), 1)
+            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", (key, packed, time.time()))
             self.db.execute(
                 "DELETE FROM results WHERE key NOT IN (SELECT key FROM results ORDER BY used DESC LIMIT ?)",
                 (RESULTS_KEPT,),

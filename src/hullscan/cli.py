@@ -12,6 +12,7 @@ every command imports what it needs when it runs. Each area adds its commands in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -37,6 +38,18 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions and epilogs keep their paragraphs (each re-wrapped to the terminal width), options
     show a default that says something, and the usage line is `PROG [options] ARGS` (the options are
     listed below it)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None) -> None:
+        if width is None:  # what argparse asks shutil for, without importing shutil (~2 ms): COLUMNS, the tty, 80
+            try:
+                width = int(os.environ["COLUMNS"])
+            except (KeyError, ValueError):
+                try:
+                    width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+                except (AttributeError, ValueError, OSError):
+                    width = 80
+            width -= 2
+        super().__init__(prog, indent_increment, max_help_position, width)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         import textwrap
@@ -132,6 +145,26 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
         if not known or command in names:
             register(subparsers)
     return parser
+
+
+def entry() -> None:
+    """The `hullscan` command (console script and `python -m hullscan`): `main`, then leave without
+    the interpreter's teardown — freeing every module and object one by one is ~6 ms of a ~60 ms
+    warm scan. Every command has closed its files, DBs, pools and threads by then, and hullscan
+    registers no atexit work; only stdout and stderr need flushing."""
+    try:
+        main()
+        code = 0
+    except SystemExit as ex:
+        code = ex.code if isinstance(ex.code, int) else (0 if ex.code is None else 1)
+        if not isinstance(ex.code, int) and ex.code is not None:
+            print(ex.code, file=sys.stderr)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a reader that went away, or a closed stream
+        pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -31,20 +31,23 @@ RESULT_VERSION = 1  # bump when what a cached result holds changes shape
 
 @lru_cache(maxsize=1)
 def code_identity() -> str:
-    """Names, sizes and mtimes of every file of the hullscan package (about 200 stats), and of the
-    site-packages directories (installing or removing any dependency changes their mtime)."""
-    root = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256()
+    """Names, sizes and mtimes of every file of the hullscan package (about 200 stats), the Python
+    version (results are stored with `marshal`), and the mtimes of the site-packages directories
+    (installing or removing any dependency changes them)."""
+    h = hashlib.sha256(sys.version.encode())
     for entry in sys.path:
         if entry.endswith("-packages") and os.path.isdir(entry):
             h.update(f"{entry}:{os.stat(entry).st_mtime_ns}\n".encode())
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            if name.endswith((".pyc", ".pyo")):
-                continue
-            st = os.stat(os.path.join(dirpath, name))
-            h.update(f"{os.path.relpath(dirpath, root)}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    stack = [(os.path.dirname(os.path.abspath(__file__)), "")]
+    while stack:
+        directory, rel = stack.pop()
+        for e in sorted(os.scandir(directory), key=lambda e: e.name):
+            if e.is_dir(follow_symlinks=False):
+                if e.name != "__pycache__":
+                    stack.append((e.path, f"{rel}{e.name}/"))
+            elif not e.name.endswith((".pyc", ".pyo")):
+                st = e.stat()
+                h.update(f"{rel}{e.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 

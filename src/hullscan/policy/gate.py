@@ -11,9 +11,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm s
 if TYPE_CHECKING:
     from typing import Any
 
+    from hullscan.policy.vex import VexStatement
+
 from hullscan.policy.model import SEVERITY_RANK, Exception_, Policy
 from hullscan.policy.risk import secret_risk, vulnerability_risk
-from hullscan.policy.vex import VexStatement, load_vex, product_matches, statement_applies
 
 
 @dataclass
@@ -62,7 +63,7 @@ def exception_covers(ex: Exception_, kind: str, f: dict[str, Any]) -> bool:
         pkg = f.get("package") or {}
         if ex.package and ex.package != pkg.get("name"):
             return False
-        if ex.purl and not product_matches(ex.purl, pkg.get("purl", "")):
+        if ex.purl and not _vex().product_matches(ex.purl, pkg.get("purl", "")):
             return False
         return not ex.path or _path_matches(ex.path, list(pkg.get("paths") or []))
     if kind == "secret":
@@ -81,17 +82,25 @@ def exception_covers(ex: Exception_, kind: str, f: dict[str, Any]) -> bool:
     return False
 
 
+def _vex():
+    """VEX documents and purl matching, loaded when a VEX document or an exception's purl is in play
+    (the default gate of a warm scan needs neither)."""
+    from hullscan.policy import vex
+
+    return vex
+
+
 def apply_gate(data: GateInput, policy: Policy, today: date | None = None) -> GateOutput:
     today = today or date.today()
     warnings: list[str] = []
     suppressed: list[dict[str, Any]] = []
 
-    statements: list[VexStatement] = [st for path in policy.vex for st in load_vex(path)]
+    statements: list[VexStatement] = [st for path in policy.vex for st in _vex().load_vex(path)]
     vulns: list[dict[str, Any]] = []
     for f in data.vulnerabilities:
         f = dict(f)
         f["risk"] = vulnerability_risk(f)
-        hits = [st for st in statements if statement_applies(st, f)]
+        hits = [st for st in statements if _vex().statement_applies(st, f)] if statements else []
         suppressing = [st for st in hits if st.status in ("not_affected", "fixed")]
         if suppressing:
             st = suppressing[-1]
