@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from testsupport import dsa_list_cut
 from sqlalchemy import create_engine, text
 
 from hullscan.errors import DatabaseError, InputError
@@ -36,10 +37,7 @@ def small(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[
     """Real feed files, with DSA/list cut after DSA-4685-1 (the list is newest first) to keep the
     PostgreSQL tests quick; and a SQLite DB imported from them."""
     tmp = tmp_path_factory.mktemp("pgsmall")
-    lines = (shared / "vulndata/debian-tracker/data/DSA/list").read_text().splitlines(keepends=True)
-    cut = next(i for i, ln in enumerate(lines) if ln.startswith("[") and "DSA-4684-1" in ln)
-    (tmp / "DSA").mkdir()
-    (tmp / "DSA/list").write_text("".join(lines[:cut]))
+    dsa_list_cut(tmp)
     v = shared / "vulndata"
     paths = [tmp / "DSA/list", v / "alpine-secdb/v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
              v / "rustsec/sample/crates", v / "rubysec/sample", v / "kev/known_exploited_vulnerabilities.json"]

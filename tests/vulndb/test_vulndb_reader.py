@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from testsupport import dsa_list_cut
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import importer
@@ -35,10 +36,7 @@ def feeds(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Real feed files (DSA/list cut after DSA-4685-1 to keep PostgreSQL quick), the vunnel NVD
     records (enrichment: advisories merged over feeds) and an EPSS file."""
     tmp = tmp_path_factory.mktemp("readerfeeds")
-    lines = (shared / "vulndata/debian-tracker/data/DSA/list").read_text().splitlines(keepends=True)
-    cut = next(i for i, ln in enumerate(lines) if ln.startswith("[") and "DSA-4684-1" in ln)
-    (tmp / "DSA").mkdir()
-    (tmp / "DSA/list").write_text("".join(lines[:cut]))
+    dsa_list_cut(tmp)
     v = shared / "vulndata"
     return [tmp / "DSA/list", v / "alpine-secdb/v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
             v / "rustsec/sample/crates", v / "rubysec/sample", v / "grype-vunnel/grype-vunnel-records.tar.gz",
