@@ -30,10 +30,18 @@ RESULT_VERSION = 1  # bump when what a cached result holds changes shape
 
 
 @lru_cache(maxsize=1)
-def code_identity() -> str:
+def code_identity() -> str | None:
     """Names, sizes and mtimes of every file of the hullscan package (about 200 stats), the Python
     version (results are stored with `marshal`), and the mtimes of the site-packages directories
-    (installing or removing any dependency changes them)."""
+    (installing or removing any dependency changes them). None when the package is not a directory
+    of files (a zip app): its results are then not cached."""
+    try:
+        return _code_identity()
+    except OSError:
+        return None
+
+
+def _code_identity() -> str:
     h = hashlib.sha256(sys.version.encode())
     for entry in sys.path:
         if entry.endswith("-packages") and os.path.isdir(entry):
@@ -92,9 +100,12 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
                 secret_rules = hashlib.sha256(fh.read()).hexdigest()
         except OSError:
             return None  # the scan reports it
+    code = code_identity()
+    if code is None:
+        return None
     parts = {
         "v": RESULT_VERSION,
-        "code": code_identity(),
+        "code": code,
         "db": db,
         "scanners": sorted(options.scanners),
         "match": [sorted(options.match.pkg_types), options.match.include_owned],
