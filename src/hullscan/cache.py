@@ -19,11 +19,11 @@ import sqlite3
 import time
 import zlib
 
+import orjson
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import Any
-
-import orjson
 
 SCHEMA = 1
 WALKER_VERSION = 1  # bump when the walker's per-layer metadata changes

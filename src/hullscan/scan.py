@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-import os
 
 from hullscan.image.target import SourceOptions, open_image
 from hullscan.match.options import MatchOptions
@@ -16,6 +16,7 @@ from hullscan.match.options import MatchOptions
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:  # the pipeline's modules load when a scan needs them: a warm scan needs none of them
     from typing import Any
+
     from hullscan.image.base import BaseImage
     from hullscan.image.model import Image
     from hullscan.inventory.model import Inventory, LayerRef, Warning_
