@@ -73,3 +73,13 @@ def test_truncated_archive_is_refused(tmp_path):
     path.write_bytes(path.read_bytes()[:50_000])
     with pytest.raises(InputError, match="not a readable tar archive"):
         ImageArchive(str(path))
+
+
+@pytest.mark.parametrize("field", [
+    b"0000644\x00", b"000644 \x00", b"   644\x00\x00", b"644\x00\x00\x00\x00\x00", b"\x00" * 8, b" " * 8,
+    b"00000001750\x00", b"644\x00junk", b"\x80\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00",
+])
+def test_numeric_header_fields_read_as_tarfile_reads_them(field):
+    from hullscan.image.tarstream import _octal
+
+    assert _octal(field) == tarfile.nti(field)

@@ -44,6 +44,10 @@ class Member:
 
 
 def _octal(field: bytes) -> int:
+    try:  # the common field: octal digits padded with NUL or space (int() skips leading spaces)
+        return int(field.rstrip(b"\0 ") or b"0", 8)
+    except ValueError:
+        pass
     if field and field[0] & 0x80:  # GNU base-256 (sizes over 8 GiB)
         value = field[0] & 0x3F
         for b in field[1:]:
@@ -62,7 +66,11 @@ def _byte_sum(block: bytes) -> int:
 
 
 def _parse_pax(data: bytes) -> dict[str, str]:
-    """PAX records: "%d %s=%s\n" where the number is the record's own length."""
+    """PAX records: "%d %s=%s\n" where the number is the record's own length. Only `path`,
+    `linkpath` and `size` matter here: a header without them (most carry only times, ids, xattrs)
+    is not parsed at all."""
+    if b"path=" not in data and b"size=" not in data:
+        return {}
     out: dict[str, str] = {}
     pos = 0
     while pos < len(data):
@@ -179,12 +187,12 @@ class TarReader:
         for _ in self._chunks:
             pass
 
-    def _finish_member(self) -> None:
-        if self._left:
-            self._skip(self._left)
-            self._left = self._data_left = 0
-
     def _header(self) -> bytes | None:
+        pos = self._pos
+        if len(self._buf) - pos >= BLOCK:  # the common case, without _fill/_take calls
+            self._pos = pos + BLOCK
+            self.offset += BLOCK
+            return self._buf[pos : pos + BLOCK]
         if not self._fill(BLOCK):
             if len(self._buf) - self._pos == 0:
                 return None  # clean end without the two zero blocks
@@ -197,17 +205,18 @@ class TarReader:
         long_name = long_link = None
         first = True
         while True:
-            self._finish_member()
+            if self._left:  # the previous member's unread data
+                self._skip(self._left)
+                self._left = self._data_left = 0
             header = self._header()
             if header is None:
                 return
-            if header.count(0) == BLOCK:
+            if not header[0] and header.count(0) == BLOCK:
                 return  # end-of-archive marker
             stored = header[148:156]
             try:
                 checksum = _octal(stored)
                 size = _octal(header[124:136])
-                mode = _octal(header[100:108])
             except ValueError:
                 raise TarError(f"invalid tar header at byte {self.offset - BLOCK}") from None
             if checksum != _byte_sum(header) - sum(stored) + 256:
@@ -229,13 +238,17 @@ class TarReader:
                 else:
                     long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
                 continue
+            try:
+                mode = _octal(header[100:108])
+            except ValueError:
+                raise TarError(f"invalid tar header at byte {self.offset - BLOCK}") from None
             name_b = header[0:100].split(b"\0", 1)[0]
             if header[257:262] == b"ustar":
                 prefix = header[345:500].split(b"\0", 1)[0]
                 if prefix:
                     name_b = prefix + b"/" + name_b
             name = name_b.decode("utf-8", "surrogateescape")
-            link = header[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            link = header[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape") if header[157] else ""
             if long_name is not None:
                 name = long_name
             if long_link is not None:
@@ -257,7 +270,7 @@ class TarReader:
                 self._left, self._data_left = padded, 0
             else:
                 self._left, self._data_left = padded, size
-            yield Member(name=name, kind=kind, size=size if kind == REGULAR else 0, mode=mode & 0o7777, linkname=link)
+            yield Member(name, kind, size if kind == REGULAR else 0, mode & 0o7777, link)
 
 
 class FileTarReader(TarReader):
