@@ -231,10 +231,10 @@ def main() -> None:
         print(f"syft catalog-only: {s:.2f} s   (runs: {', '.join(f'{x:.2f}' for x in syft_t)})")
         print(f"hullscan cold:     {c:.2f} s   (runs: {', '.join(f'{x:.2f}' for x in cold_t)})  "
               f"ratio cold/syft = {c / s:.3f} (target <= 0.3)")
-        print(f"hullscan warm:     {w:.2f} s   (runs: {', '.join(f'{x:.2f}' for x in warm_t)})  "
+        print(f"hullscan warm:     {w:.3f} s  (runs: {', '.join(f'{x:.3f}' for x in warm_t)})  "
               f"ratio warm/cold = {w / c:.3f} (target <= 0.05)")
         cs, cc, cw = (min(CPU[k]) for k in ("syft", "cold", "warm"))
-        print(f"CPU (user+sys, best): syft {cs:.2f} s, cold {cc:.2f} s, warm {cw:.2f} s; "
+        print(f"CPU (user+sys, best): syft {cs:.2f} s, cold {cc:.2f} s, warm {cw:.3f} s; "
               f"cold/syft {cc / cs:.3f}, warm/cold {cw / cc:.3f}; load average {os.getloadavg()[0]:.1f}")
         print(f"matching 5,000 packages: {match_bench(db, tmp / 'report.json'):.3f} s (target <= 0.5)")
         print(f"warm parts: {warm_parts(tar, db, tmp / 'cache0')}")
