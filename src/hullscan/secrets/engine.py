@@ -91,6 +91,17 @@ class _Compiled:
             for k in r.exact_keywords:
                 self.by_keyword[index[(k, True)]].append(r)
         self.keyword_len = [len(k) for k, _ in keys]
+        # per keyword, its rules by how a hit is used — decided once here, not at each of the tens of
+        # thousands of hits an image's files give: (length, whole-file rules, anchored, windowed)
+        self.plan = [
+            (
+                self.keyword_len[i],
+                tuple(r for r in rules if r.window <= 0),
+                tuple(r for r in rules if r.window > 0 and r.anchor),
+                tuple(r for r in rules if r.window > 0 and not r.anchor),
+            )
+            for i, rules in enumerate(self.by_keyword)
+        ]
         self.always = [r for r in ruleset.rules if not r.keywords and not r.exact_keywords]
         self.order = {r.id: i for i, r in enumerate(ruleset.rules)}
         self._ruleset = ruleset
@@ -302,16 +313,18 @@ def scan_bytes(
     klens: dict[int, int] = {}
     whole: set[Rule] = set(comp.always)
     n = len(data)
+    plan = comp.plan
     for kw, pos in comp.prefilter.scan(data):
-        klen = comp.keyword_len[kw]
-        for rule in comp.by_keyword[kw]:
-            if rule.window <= 0:
-                whole.add(rule)
-            elif rule.anchor:
+        klen, whole_rules, anchored, windowed = plan[kw]
+        if whole_rules:
+            whole.update(whole_rules)
+        if anchored:
+            for rule in anchored:
                 anchors[rule].add(pos)
-                klens[pos] = max(klen, klens.get(pos, 0))
-            else:
-                windows[rule].append((max(0, pos - rule.window), min(n, pos + klen + rule.window)))
+            if klens.get(pos, 0) < klen:
+                klens[pos] = klen
+        for rule in windowed:
+            windows[rule].append((max(0, pos - rule.window), min(n, pos + klen + rule.window)))
     if not windows and not whole and not anchors:
         return []
 
