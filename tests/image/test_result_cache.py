@@ -144,3 +144,15 @@ def test_policy_and_display_filters_apply_to_a_cached_result(setup, tmp_path):
     shown = _scan(image, db, cache, "--severity", "CRITICAL")
     assert shown.report["stats"]["result_cached"] is True
     assert {v["severity"] for v in shown.report["vulnerabilities"]} <= {"CRITICAL"}
+
+
+def test_a_damaged_cached_result_is_a_miss_not_an_error(setup):
+    image, db, cache = setup
+    expected = _scan(image, db, None)
+    _scan(image, db, cache)
+    with sqlite3.connect(cache / "layers.db") as conn:
+        assert conn.execute("UPDATE results SET data = ?", (b"\x78\x01garbage",)).rowcount == 1
+    run = _scan(image, db, cache)
+    assert run.code == 0 and not run.report["stats"].get("result_cached")
+    assert _findings(run.report) == _findings(expected.report)
+    assert _scan(image, db, cache).report["stats"]["result_cached"] is True  # stored again
