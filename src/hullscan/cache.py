@@ -72,8 +72,8 @@ class LayerCache:
                 diff_id TEXT NOT NULL, walker INTEGER NOT NULL, data BLOB NOT NULL,
                 PRIMARY KEY (diff_id, walker));
             CREATE TABLE IF NOT EXISTS verified (blob_digest TEXT PRIMARY KEY, diff_id TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS blob_files (
-                identity TEXT PRIMARY KEY, blob_digest TEXT NOT NULL, diff_id TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS blob_locations (
+                location TEXT PRIMARY KEY, identity TEXT NOT NULL, blob_digest TEXT NOT NULL, diff_id TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, data BLOB NOT NULL, used REAL NOT NULL);
             """
         )
@@ -109,10 +109,13 @@ class LayerCache:
         row = self.db.execute("SELECT diff_id FROM verified WHERE blob_digest=?", (blob_digest,)).fetchone()
         return row is not None and row[0] == diff_id
 
-    def verified_file(self, identity: str, diff_id: str, blob_digest: str = "") -> bool:
-        """Whether the blob at this file identity was verified as this diff_id (and blob digest, when known)."""
-        row = self.db.execute("SELECT blob_digest, diff_id FROM blob_files WHERE identity=?", (identity,)).fetchone()
-        return row is not None and row[1] == diff_id and (not blob_digest or row[0] == blob_digest)
+    def verified_file(self, identity: Any, diff_id: str, blob_digest: str = "") -> bool:
+        """Whether the blob at this location was verified, as this diff_id (and blob digest, when
+        known), while its file had this identity (image/identity.py's FileIdentity)."""
+        row = self.db.execute(
+            "SELECT identity, blob_digest, diff_id FROM blob_locations WHERE location=?", (identity.location,)
+        ).fetchone()
+        return row is not None and row[0] == identity.key and row[2] == diff_id and (not blob_digest or row[1] == blob_digest)
 
     def result(self, key: str) -> Any | None:
         row = self.db.execute("SELECT data FROM results WHERE key=?", (key,)).fetchone()
@@ -124,9 +127,13 @@ class LayerCache:
             return None
 
     # -- writes (one transaction per layer) -------------------------------------
-    def remember_file(self, identity: str, blob_digest: str, diff_id: str) -> None:
+    def remember_file(self, identity: Any, blob_digest: str, diff_id: str) -> None:
+        """One row per blob location: a file verified again replaces what was known of it."""
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO blob_files VALUES (?, ?, ?)", (identity, blob_digest, diff_id))
+            self.db.execute(
+                "INSERT OR REPLACE INTO blob_locations VALUES (?, ?, ?, ?)",
+                (identity.location, identity.key, blob_digest, diff_id),
+            )
 
     def store_result(self, key: str, data: Any) -> None:
         """One scan result; only the most recently stored RESULTS_KEPT are kept."""

@@ -43,7 +43,7 @@ def _findings(report: dict) -> list:
 
 def _blob_files(cache: Path) -> int:
     with sqlite3.connect(cache / "layers.db") as db:
-        return db.execute("SELECT COUNT(*) FROM blob_files").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM blob_locations").fetchone()[0]
 
 
 @pytest.fixture()
@@ -156,3 +156,16 @@ def test_a_damaged_cached_result_is_a_miss_not_an_error(setup):
     assert run.code == 0 and not run.report["stats"].get("result_cached")
     assert _findings(run.report) == _findings(expected.report)
     assert _scan(image, db, cache).report["stats"]["result_cached"] is True  # stored again
+
+
+def test_a_touched_blob_is_hashed_again_then_trusted_again(setup):
+    image, db, cache = setup
+    _scan(image, db, cache)
+    assert _scan(image, db, cache).report["stats"]["result_cached"] is True
+    blob = max((image / "blobs" / "sha256").iterdir(), key=lambda p: p.stat().st_size)
+    os.utime(blob)  # new mtime and ctime, same bytes
+    _settle()
+    again = _scan(image, db, cache)
+    assert again.code == 0 and not again.report["stats"].get("result_cached")  # its identity changed
+    assert _blob_files(cache) == 2  # one row per blob location: the new identity replaced the old
+    assert _scan(image, db, cache).report["stats"]["result_cached"] is True

@@ -232,7 +232,7 @@ def _trust(layer: Layer, cache: LayerCache, identity: FileIdentity | None) -> bo
     its file is unchanged since the cache saw it verified."""
     if not layer.local:
         return True
-    if identity is not None and cache.verified_file(identity.key, layer.diff_id, layer.digest):
+    if identity is not None and cache.verified_file(identity, layer.diff_id, layer.digest):
         return True
     digest, size = hash_blob(layer)
     if layer.size >= 0 and size != layer.size:
@@ -248,7 +248,7 @@ def _trust(layer: Layer, cache: LayerCache, identity: FileIdentity | None) -> bo
 def _remember(layer: Layer, before: FileIdentity | None, blob_digest: str, cache: LayerCache) -> None:
     """Remember a blob just verified, when its file did not change while it was read and is settled."""
     if before is not None and before.settled() and file_identity(layer) == before:
-        cache.remember_file(before.key, blob_digest, layer.diff_id)
+        cache.remember_file(before, blob_digest, layer.diff_id)
 
 
 def _from_cache(ref: LayerRef, meta: dict, per_analyzer: dict[str, dict]) -> LayerFacts:

@@ -30,6 +30,8 @@ RACY_NS = 2_000_000_000
 
 @dataclass(frozen=True)
 class FileIdentity:
+    location: str
+    """Where the blob is (file and offset): the cache keeps one identity per location."""
     key: str
     """Everything that changes when the blob's bytes may have: compared as a whole."""
     changed_ns: int
@@ -51,8 +53,9 @@ def file_identity(layer: Layer) -> FileIdentity | None:
         return None
     if not stat.S_ISREG(st.st_mode):
         return None
-    key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{offset}:{os.path.abspath(path)}"
-    return FileIdentity(key, max(st.st_mtime_ns, st.st_ctime_ns))
+    location = f"{os.path.abspath(path)}@{offset}"
+    key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{location}"
+    return FileIdentity(location, key, max(st.st_mtime_ns, st.st_ctime_ns))
 
 
 def verified_by_identity(image: Image, cache: Any) -> bool:
@@ -62,6 +65,6 @@ def verified_by_identity(image: Image, cache: Any) -> bool:
         if not layer.local:
             continue
         identity = file_identity(layer)
-        if identity is None or not cache.verified_file(identity.key, layer.diff_id, layer.digest):
+        if identity is None or not cache.verified_file(identity, layer.diff_id, layer.digest):
             return False
     return True
