@@ -82,6 +82,26 @@ class _Dispatcher:
         self._predicates = [(an, an.wants) for an in self.analyzers]
         self.walk_warnings: list[tuple[str, str]] = []
         self._dropped = 0
+        # The analyzers' PathHints, indexed: which analyzers a basename, an extension, a path prefix
+        # or an x bit may concern (by position, so `wanting` keeps the analyzers' order).
+        self._always = [i for i, an in enumerate(self.analyzers) if an.hints is None]
+        self._by_name: dict[str, list[int]] = {}
+        self._by_ext: dict[str, list[int]] = {}
+        self._prefixed: list[tuple[tuple[str, ...], int]] = []
+        self._executable: list[int] = []
+        for i, an in enumerate(self.analyzers):
+            h = an.hints
+            if h is None:
+                continue
+            for name in h.names:
+                self._by_name.setdefault(name, []).append(i)
+            for ext in h.extensions:
+                self._by_ext.setdefault(ext, []).append(i)
+            if h.prefixes:
+                self._prefixed.append((h.prefixes, i))
+            if h.executable:
+                self._executable.append(i)
+        self._all_prefixes = tuple(p for prefixes, _ in self._prefixed for p in prefixes)
 
     def warn(self, path: str, message: str) -> None:
         if len(self.walk_warnings) < MAX_WARNINGS_PER_LAYER:
@@ -89,15 +109,37 @@ class _Dispatcher:
         else:
             self._dropped += 1
 
+    def candidates(self, path: str, mode: int) -> list[int]:
+        """Positions of the analyzers whose hints match the file (or that have none), in order."""
+        base = path[path.rfind("/") + 1 :]
+        found = self._by_name.get(base)
+        picked = list(found) if found else []
+        dot = base.rfind(".")
+        if dot >= 0:
+            found = self._by_ext.get(base[dot + 1 :].lower())
+            if found:
+                picked += found
+        if self._all_prefixes and path.startswith(self._all_prefixes):
+            picked += [i for prefixes, i in self._prefixed if path.startswith(prefixes)]
+        if mode & 0o111 and self._executable:
+            picked += self._executable
+        if not picked:
+            return self._always
+        picked += self._always
+        return sorted(set(picked))
+
     def wanting(self, path: str, size: int, mode: int) -> list[Analyzer]:
-        # called for every regular file: one comprehension over bound methods in the common case,
-        # the careful loop only when some predicate raised
+        # called for every regular file: `wants` is asked only of the analyzers the file's name,
+        # extension, place or x bit may concern, in one comprehension over bound methods in the
+        # common case; the careful loop only when some predicate raised
+        predicates = self._predicates
+        chosen = [predicates[i] for i in self.candidates(path, mode)]
         try:
-            return [an for an, wants in self._predicates if wants(path, size, mode)]
+            return [an for an, wants in chosen if wants(path, size, mode)]
         except Exception:
             pass
         out = []
-        for an, wants in self._predicates:
+        for an, wants in chosen:
             try:
                 if wants(path, size, mode):
                     out.append(an)

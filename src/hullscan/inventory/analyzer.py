@@ -76,6 +76,31 @@ class Assembled:
     """Any other plain-data result (secrets, config findings), stored under the analyzer's name."""
 
 
+@dataclass(frozen=True)
+class PathHints:
+    """Where an analyzer's files can be: a necessary condition of its `wants`, declared as data so
+    the walker can find the few analyzers a file may concern with a handful of dict lookups instead
+    of calling every analyzer's `wants` on every file (18 calls × ~20,000 files per image). A file
+    matches when its basename is in `names`, its extension (after the basename's last dot,
+    lowercased) is in `extensions`, its path starts with one of `prefixes`, or — `executable` — it
+    has an x bit. `wants` is still asked about every file that matches."""
+
+    names: frozenset[str] = frozenset()
+    extensions: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    executable: bool = False
+
+    def matches(self, path: str, mode: int) -> bool:
+        base = path[path.rfind("/") + 1 :]
+        dot = base.rfind(".")
+        return (
+            base in self.names
+            or (dot >= 0 and base[dot + 1 :].lower() in self.extensions)
+            or path.startswith(self.prefixes)
+            or (self.executable and bool(mode & 0o111))
+        )
+
+
 class Analyzer(ABC):
     """One inventory capability. Subclasses set `name`, `version` and implement the three methods."""
 
@@ -91,6 +116,9 @@ class Analyzer(ABC):
     """Set for OS detection, which is assembled first; the others then see `view.os`."""
     scanners: ClassVar[frozenset[str]] = frozenset({"vuln", "license"})
     """The scanners (`--scanners`) that need this analyzer; package analyzers keep the default."""
+    hints: ClassVar[PathHints | None] = None
+    """Where the files `wants` accepts can be (None: anywhere, `wants` is asked about every file).
+    tests/inventory/test_path_hints.py checks each analyzer's hints against its `wants`."""
 
     @abstractmethod
     def wants(self, path: str, size: int, mode: int) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
 from hullscan.inventory.model import OSInfo, Package
 
 INSTALLED = "/lib/apk/db/installed"
@@ -110,6 +110,7 @@ def _os_parts(os: OSInfo | None) -> tuple[str, str, str]:
 class ApkAnalyzer(Analyzer):
     """apk `installed` database → `apk` packages with origin, licenses and owned files."""
 
+    hints = PathHints(names=frozenset({INSTALLED.rsplit("/", 1)[1]}))
     name = "apk"
     version = 1
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.nuget import (
     parse_deps_json,
     parse_packages_config,
@@ -38,6 +38,7 @@ def _format(path: str) -> str | None:
 
 
 class DotnetAnalyzer(Analyzer):
+    hints = PathHints(names=frozenset(_PARSERS), extensions=frozenset({"json"}))  # NAME.deps.json
     name = "dotnet"
     version = 1
     max_size = 32 * MiB

@@ -19,7 +19,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
 from hullscan.inventory.model import OSInfo, Package
 
 DPKG_DIR = "/var/lib/dpkg/"
@@ -221,6 +221,7 @@ def _ecosystem(os: OSInfo | None) -> str:
 class DpkgAnalyzer(Analyzer):
     """dpkg status (and distroless status.d) → `deb` packages with owned files and licenses."""
 
+    hints = PathHints(prefixes=(DPKG_DIR, DOC))
     name = "dpkg"
     version = 1
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.binfmt import BinaryFormatError, Executable, is_executable, open_executable
 from hullscan.inventory.lockfiles.go import parse_go_mod, parse_go_sum, resolve_go_mod
 from hullscan.inventory.model import Package
@@ -189,6 +189,7 @@ def stdlib_version(vers: str) -> str:
 class GoBinaryAnalyzer(Analyzer):
     """Modules compiled into Go executables (installed packages)."""
 
+    hints = PathHints(prefixes=BIN_DIRS, executable=True)
     name = "go-binary"
     version = 1
     max_size = BINARY_MAX_SIZE
@@ -270,6 +271,7 @@ def binary_packages(path: str, fact: dict[str, Any], analyzer: str) -> list[Pack
 class GoModAnalyzer(Analyzer):
     """Modules declared by go.mod (with go.sum for pre-1.17 modules' transitive dependencies)."""
 
+    hints = PathHints(names=frozenset({"go.mod", "go.sum"}))
     name = "gomod"
     version = 1
     max_size = 16 * MiB

@@ -22,7 +22,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import is_spdx, to_spdx
 from hullscan.inventory.model import Package
 
@@ -129,6 +129,9 @@ def _manifest_licenses(mf: dict[str, str]) -> list[str]:
 class JavaArchiveAnalyzer(Analyzer):
     """Maven artifacts in Java archives (and exploded pom.properties)."""
 
+    hints = PathHints(
+        names=frozenset({"pom.properties"}), extensions=frozenset({*(e[1:] for e in ARCHIVE_EXTS), "pom"})
+    )
     name = "java-archive"
     version = 1
     max_size = 512 * MiB  # application wars/fat jars; only metadata members are inflated

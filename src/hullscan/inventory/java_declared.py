@@ -13,7 +13,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles import gradle_lock, maven_pom
 from hullscan.inventory.lockfiles.spdx import to_spdx
 from hullscan.inventory.model import Package
@@ -27,6 +27,9 @@ def _is_gradle(path: str) -> bool:
 class JavaDeclaredAnalyzer(Analyzer):
     """Maven dependencies declared by pom.xml and gradle.lockfile."""
 
+    hints = PathHints(
+        names=frozenset({"pom.xml", "gradle.lockfile"}), extensions=frozenset({"pom", "lockfile"})
+    )
     name = "java-declared"
     version = 1
     max_size = 8 * MiB

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles import bun_lock, npm_lock, pnpm_lock, yarn_lock
 from hullscan.inventory.lockfiles.declared import flag_by_graph
 from hullscan.inventory.model import Package
@@ -29,6 +29,7 @@ _LOCKS: dict[str, tuple[str, Callable[[bytes, WarnFn], Any]]] = {
 class NodeLockAnalyzer(Analyzer):
     """Declared npm dependencies from lockfiles."""
 
+    hints = PathHints(names=frozenset({*_LOCKS, "package.json"}))
     name = "node-lock"
     version = 1
     max_size = 64 * MiB  # monorepo lockfiles reach tens of MiB

@@ -11,7 +11,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import to_spdx
 from hullscan.inventory.model import Package
 
@@ -44,6 +44,7 @@ def npm_purl(name: str, version: str) -> str:
 class NodePackageAnalyzer(Analyzer):
     """npm packages installed under node_modules."""
 
+    hints = PathHints(names=frozenset({"package.json"}))
     name = "node-package"
     version = 1
     max_size = 4 * MiB

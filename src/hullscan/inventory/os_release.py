@@ -30,7 +30,7 @@ import json
 import re
 from typing import Any
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
 from hullscan.inventory.model import OSInfo
 
 # Files in order of preference when several are present.
@@ -119,6 +119,9 @@ def parse_os_release(text: str) -> dict[str, str]:
 
 
 class OSReleaseAnalyzer(Analyzer):
+    hints = PathHints(
+        names=frozenset(p.rsplit("/", 1)[1] for p in (*OS_FILES, UA_STATUS)), prefixes=(STATUS_D,)
+    )
     name = "os-release"
     version = 2
     max_size = 64 * 1024

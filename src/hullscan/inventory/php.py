@@ -10,7 +10,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.composer import parse_composer_json, parse_composer_lock, parse_installed_json
 from hullscan.inventory.model import Package
 
@@ -23,6 +23,7 @@ def composer_purl(name: str, version: str) -> str:
 
 
 class ComposerAnalyzer(Analyzer):
+    hints = PathHints(names=frozenset({"installed.json", "composer.lock", "composer.json"}))
     name = "composer"
     version = 1
     max_size = 32 * MiB

@@ -15,7 +15,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import from_classifiers, is_spdx, to_spdx
 from hullscan.inventory.model import Package
 
@@ -107,6 +107,9 @@ def parse_metadata(data: bytes) -> dict[str, Any] | None:
 class PythonDistAnalyzer(Analyzer):
     """Python packages installed on disk (pip, setuptools, distro python3-* packages)."""
 
+    hints = PathHints(
+        names=frozenset({"METADATA", "RECORD", "PKG-INFO", "installed-files.txt"}), extensions=frozenset({"egg-info", "egg"})
+    )
     name = "python-dist"
     version = 1
     max_size = 64 * MiB  # .egg zips; metadata files are tiny

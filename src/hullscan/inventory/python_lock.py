@@ -11,7 +11,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles import (
     pdm_lock,
     pip_requirements,
@@ -52,6 +52,7 @@ def _format(path: str) -> tuple[str, Parser] | None:
 class PythonLockAnalyzer(Analyzer):
     """Declared Python dependencies from lockfiles."""
 
+    hints = PathHints(names=frozenset(_BY_NAME), extensions=frozenset({"txt", "toml"}))  # requirements*.txt, pylock.*.toml
     name = "python-lock"
     version = 1
     max_size = 16 * MiB

@@ -8,7 +8,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.gem import parse_gemfile_lock, parse_gemspec
 from hullscan.inventory.model import Package
 
@@ -23,6 +23,7 @@ def gem_purl(name: str, version: str) -> str:
 
 
 class RubyGemsAnalyzer(Analyzer):
+    hints = PathHints(names=frozenset({"Gemfile.lock", "gems.locked"}), extensions=frozenset({"gemspec"}))
     name = "rubygems"
     version = 1
     max_size = 8 * MiB

@@ -11,9 +11,9 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.binfmt import BinaryFormatError, is_executable, open_executable
-from hullscan.inventory.golang import BINARY_MAX_SIZE, wants_binary
+from hullscan.inventory.golang import BIN_DIRS, BINARY_MAX_SIZE, wants_binary
 from hullscan.inventory.lockfiles.cargo import flag_cargo_graph, parse_auditable, parse_cargo_lock, parse_cargo_toml
 from hullscan.inventory.model import Package
 
@@ -38,6 +38,7 @@ def _package(rec: dict[str, Any], path: str, analyzer: str, kind: str) -> Packag
 class RustBinaryAnalyzer(Analyzer):
     """Crates listed by cargo-auditable in Rust executables (installed packages)."""
 
+    hints = PathHints(prefixes=BIN_DIRS, executable=True)
     name = "rust-binary"
     version = 1
     max_size = BINARY_MAX_SIZE
@@ -71,6 +72,7 @@ class RustBinaryAnalyzer(Analyzer):
 class CargoLockAnalyzer(Analyzer):
     """Crates declared by Cargo.lock (dev-only ones flagged from the sibling Cargo.toml)."""
 
+    hints = PathHints(names=frozenset({"Cargo.lock", "Cargo.toml"}))
     name = "cargo-lock"
     version = 1
     max_size = 32 * MiB

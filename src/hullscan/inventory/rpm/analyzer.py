@@ -11,7 +11,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import MiB, Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.model import Package
 from hullscan.inventory.rpm import bdb, ndb, sqlite
 from hullscan.inventory.rpm.distro import RELEASE_PACKAGES, describe, os_from_release_package
@@ -102,6 +102,7 @@ def split_sourcerpm(srpm: str) -> tuple[str, str, str]:
 
 
 class RpmAnalyzer(Analyzer):
+    hints = PathHints(names=frozenset(p.rsplit("/", 1)[1] for p in DB_PATHS))
     name = "rpm"
     version = 1
     max_size = 512 * MiB  # a full Fedora/RHEL BerkeleyDB Packages runs to a few hundred MiB
