@@ -89,16 +89,14 @@ def scan_report(target: str, options: ScanOptions) -> dict[str, Any]:
         if cache is None:
             return build_report(_scan_image(image, options, cache, warnings, started))
         try:
-            from hullscan.image.identity import verified_by_identity
             from hullscan.scan_cache import result_key
 
             found = result_key(image, options)
-            if found is not None and verified_by_identity(image, cache):
-                cached = cache.result(found[0])
-                if cached is not None:
-                    stats = {"walked": 0, "cached": len(image.layers), "result_cached": True,
-                             "seconds": round(time.perf_counter() - started, 3)}
-                    return refresh_report(cached, image, stats)
+            cached = cache.result(found[0]) if found is not None else None
+            if cached is not None and _blobs_verified(image, cache):
+                stats = {"walked": 0, "cached": len(image.layers), "result_cached": True,
+                         "seconds": round(time.perf_counter() - started, 3)}
+                return refresh_report(cached, image, stats)
             report = build_report(_scan_image(image, options, cache, warnings, started))
             if found is not None and found[1]:
                 try:
@@ -110,6 +108,18 @@ def scan_report(target: str, options: ScanOptions) -> dict[str, Any]:
             cache.close()
     finally:
         image.close()
+
+
+def _blobs_verified(image: Image, cache: Any) -> bool:
+    """Every local blob is the one the cache saw: by its unchanged file, else hashed again (a rewritten
+    or touched file); False when some blob was never walked. A mismatching blob raises InputError."""
+    from hullscan.image.identity import verified_by_identity
+
+    if verified_by_identity(image, cache):
+        return True
+    from hullscan.image.analyze import verify_blobs  # the walker's modules: only when hashing is due
+
+    return verify_blobs(image, cache)
 
 
 def _precheck(options: ScanOptions) -> None:

@@ -245,6 +245,16 @@ def _trust(layer: Layer, cache: LayerCache, identity: FileIdentity | None) -> bo
     return True
 
 
+def verify_blobs(image: Image, cache: LayerCache) -> bool:
+    """`_trust` for every layer, the local blobs hashed in threads: whether the cache saw each blob
+    walked (and verified) before. A blob whose size or digest does not match raises InputError."""
+    layers = [layer for layer in image.layers if layer.local]
+    if not layers:
+        return True
+    with ThreadPoolExecutor(min(len(layers), _workers(image))) as pool:
+        return all(pool.map(lambda layer: _trust(layer, cache, file_identity(layer)), layers))
+
+
 def _remember(layer: Layer, before: FileIdentity | None, blob_digest: str, cache: LayerCache) -> None:
     """Remember a blob just verified, when its file did not change while it was read and is settled."""
     if before is not None and before.settled() and file_identity(layer) == before:
