@@ -4,7 +4,7 @@ Exit codes (DESIGN.md): 0 scan done and gate passed; 1 gate failed (--exit-code 
 2 bad usage or unreadable input; 3 I/O, network or registry failure; 4 vulnerability DB missing,
 corrupt or of a foreign schema.
 
-Start-up time matters (a warm scan takes ~50 ms): this module and the per-area CLI modules import
+Start-up time matters (a warm scan takes ~60 ms): this module and the per-area CLI modules import
 only argparse, sys, os and hullscan.errors at module level, so `--help` and parsing stay cheap;
 every command imports what it needs when it runs. Each area adds its commands in `register()`.
 """
