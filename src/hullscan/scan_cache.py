@@ -19,12 +19,12 @@ import sys
 import time
 from functools import lru_cache
 
+from hullscan.image.identity import RACY_NS
+from hullscan.image.model import Image
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import Any
-
-from hullscan.image.identity import RACY_NS
-from hullscan.image.model import Image
 
 RESULT_VERSION = 1  # bump when what a cached result holds changes shape
 

@@ -11,13 +11,13 @@ import io
 import os
 import posixpath
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
-if TYPE_CHECKING:
-    from typing import IO
-
 from hullscan.errors import InputError
 from hullscan.image.blobs import GZIP_MAGIC, ZSTD_MAGIC, gzip_file
 from hullscan.image.tarstream import HARDLINK, REGULAR, SYMLINK, FileTarReader
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import IO
 
 MAX_LINK_HOPS = 16
 

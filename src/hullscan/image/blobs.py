@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+from hullscan.errors import HullscanError, InputError
+from hullscan.image.model import LAYER_TYPES, Layer
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import IO
-
-from hullscan.errors import HullscanError, InputError
-from hullscan.image.model import LAYER_TYPES, Layer
 
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"

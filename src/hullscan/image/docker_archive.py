@@ -5,15 +5,15 @@ Docker ≥ 25 writes an OCI layout into the same tar; such a tar is read as that
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
-if TYPE_CHECKING:
-    from typing import Any
-
 from hullscan.errors import InputError
 from hullscan.image.archive import ImageArchive
 from hullscan.image.manifest import layer_created_by, load_json, parse_config
 from hullscan.image.model import Image, Layer, Platform
 from hullscan.image.oci_layout import archive_store, open_layout
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
 

@@ -19,11 +19,11 @@ import stat
 import time
 from dataclasses import dataclass
 
+from hullscan.image.model import Image, Layer
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import Any
-
-from hullscan.image.model import Image, Layer
 
 RACY_NS = 2_000_000_000
 

@@ -8,10 +8,6 @@ from __future__ import annotations
 import json
 import re
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
-if TYPE_CHECKING:
-    from typing import Any
-
 from hullscan.errors import InputError
 from hullscan.image.model import (
     DOCKER_SCHEMA1,
@@ -21,6 +17,10 @@ from hullscan.image.model import (
     ImageConfig,
     Platform,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_DOCUMENT = 16 * 1024 * 1024  # a manifest or config above this is not an image document
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$")

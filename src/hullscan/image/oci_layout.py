@@ -6,10 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
-if TYPE_CHECKING:
-    from typing import IO, Any
-
 from hullscan.errors import InputError
 from hullscan.image.archive import ImageArchive
 from hullscan.image.manifest import (
@@ -21,6 +17,10 @@ from hullscan.image.manifest import (
     select_manifest,
 )
 from hullscan.image.model import INDEX_TYPES, Image, Layer, Platform
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 MAX_INDEX_DEPTH = 4
 

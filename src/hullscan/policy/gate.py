@@ -7,14 +7,14 @@ import fnmatch
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from hullscan.policy.model import SEVERITY_RANK, Exception_, Policy
+from hullscan.policy.risk import secret_risk, vulnerability_risk
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import Any
 
     from hullscan.policy.vex import VexStatement
-
-from hullscan.policy.model import SEVERITY_RANK, Exception_, Policy
-from hullscan.policy.risk import secret_risk, vulnerability_risk
 
 
 @dataclass

@@ -6,12 +6,12 @@ import os
 import re
 from datetime import date, datetime
 
+from hullscan.errors import InputError
+from hullscan.policy.model import SEVERITY_RANK, Exception_, LicenseRule, Policy, Rules
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import Any
-
-from hullscan.errors import InputError
-from hullscan.policy.model import SEVERITY_RANK, Exception_, LicenseRule, Policy, Rules
 
 DEFAULT_POLICY = ".hullscan.yaml"
 TRIVYIGNORE = ".trivyignore"

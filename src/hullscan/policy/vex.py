@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from hullscan.errors import InputError
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without the import
 if TYPE_CHECKING:
     from typing import Any
-    from packageurl import PackageURL
 
-from hullscan.errors import InputError
+    from packageurl import PackageURL
 
 VEX_STATUSES = ("not_affected", "affected", "fixed", "under_investigation")
 _CDX_STATE = {

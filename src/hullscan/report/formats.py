@@ -7,11 +7,11 @@ import os
 import time
 from collections.abc import Callable
 
+from hullscan.errors import FetchError, UsageError
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import Any
-
-from hullscan.errors import FetchError, UsageError
 
 # name → "module:function"; each module is one writer (report/<format>.py)
 WRITERS: dict[str, str] = {

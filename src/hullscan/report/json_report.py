@@ -13,6 +13,7 @@ from hullscan import __version__
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:  # a warm scan renders a cached report: it needs none of the model's classes
     from typing import Any
+
     from hullscan.inventory.model import LayerRef, OSInfo, Package, RemovedPackage
 
 SCHEMA_VERSION = "1.0"
