@@ -15,6 +15,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from packaging.utils import canonicalize_name
+
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import from_classifiers, is_spdx, to_spdx
 from hullscan.inventory.model import Package
@@ -30,7 +32,7 @@ _META_FILES = {
 
 def pep503(name: str) -> str:
     """PEP 503 normalized project name (`Foo_Bar.baz` → `foo-bar-baz`)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return canonicalize_name(name)
 
 
 _HEADER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]?(.*)$")

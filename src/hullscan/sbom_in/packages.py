@@ -9,6 +9,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from packaging.utils import canonicalize_name
+
 from hullscan.inventory.model import OS_PACKAGE_TYPES, LayerRef, OSInfo, Package, Warning_
 from hullscan.inventory.os_release import detect_os
 from hullscan.sbom_in.document import SbomComponent, SbomDocument
@@ -76,7 +78,7 @@ def purl_name(p: PackageURL) -> str:
     if p.type == "maven":
         return f"{p.namespace}:{p.name}" if p.namespace else p.name
     if p.type == "pypi":
-        return re.sub(r"[-_.]+", "-", p.name).lower()
+        return canonicalize_name(p.name)
     if p.type == "golang" and p.subpath:  # Syft: pkg:golang/github.com/Masterminds/semver@v3.3.0#v3
         return "/".join(x for x in (p.namespace, p.name, p.subpath) if x)
     if p.type in OS_PACKAGE_TYPES or not p.namespace:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from packaging.utils import canonicalize_name
+
 #: Every ecosystem of ../shared/specs/osv-ecosystems.json (the OSV schema's list).
 OSV_ECOSYSTEMS = (
     "AlmaLinux", "Alpaquita", "Alpine", "Android", "Azure Linux", "BellSoft Hardened Containers",
@@ -21,7 +23,6 @@ OSV_ECOSYSTEMS = (
     "Amazon Linux", "Mariner", "Oracle Linux",
 )
 _CANON = {e.lower(): e for e in OSV_ECOSYSTEMS}
-_PEP503 = re.compile(r"[-_.]+")
 
 
 def canonical_ecosystem(ecosystem: str) -> str:
@@ -39,7 +40,7 @@ def base_ecosystem(ecosystem: str) -> str:
 def normalize_name(ecosystem: str, name: str) -> str:
     """The stored form of a package name (see module docstring)."""
     if base_ecosystem(ecosystem) == "PyPI":
-        return _PEP503.sub("-", name).lower()
+        return canonicalize_name(name)
     return name.strip()
 
 

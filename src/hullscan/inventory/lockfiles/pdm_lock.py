@@ -6,6 +6,8 @@ import re
 import tomllib
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record
 
@@ -23,6 +25,6 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
         groups = pkg.get("groups")
         dev = isinstance(groups, list) and bool(groups) and "default" not in groups
         deps = [re.split(r"[\s<>=!~;\[(]", d, maxsplit=1)[0] for d in pkg.get("dependencies") or [] if isinstance(d, str)]
-        name = re.sub(r"[-_.]+", "-", pkg["name"]).lower()
-        out.append(record(name, str(pkg["version"]), dev=dev, deps=[re.sub(r"[-_.]+", "-", d).lower() for d in deps if d]))
+        name = canonicalize_name(pkg["name"])
+        out.append(record(name, str(pkg["version"]), dev=dev, deps=[canonicalize_name(d) for d in deps if d]))
     return out

@@ -6,16 +6,13 @@ requirements; the analyzer may refine with `pyproject.toml`)."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record
-
-
-def norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
@@ -29,14 +26,14 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
     for pkg in doc.get("package") or []:
         if not isinstance(pkg, dict) or not pkg.get("name") or not pkg.get("version"):
             continue
-        deps = [norm(d) for d in (pkg.get("dependencies") or {})]
+        deps = [canonicalize_name(d) for d in (pkg.get("dependencies") or {})]
         depended.update(deps)
         groups = pkg.get("groups")
         if isinstance(groups, list) and groups:
             dev = "main" not in groups
         else:
             dev = pkg.get("category") == "dev"
-        out.append(record(norm(pkg["name"]), str(pkg["version"]), dev=dev, deps=deps))
+        out.append(record(canonicalize_name(pkg["name"]), str(pkg["version"]), dev=dev, deps=deps))
     for rec in out:
         rec["indirect"] = rec["name"] in depended
     return out

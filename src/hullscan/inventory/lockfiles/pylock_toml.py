@@ -4,9 +4,10 @@ PEP 751 records no dev/indirect flags per package (groups are a whole-lockfile p
 
 from __future__ import annotations
 
-import re
 import tomllib
 from typing import Any
+
+from packaging.utils import canonicalize_name
 
 from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record
@@ -22,6 +23,6 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
     for pkg in doc.get("packages") or []:
         if not isinstance(pkg, dict) or not pkg.get("name") or not pkg.get("version"):
             continue  # VCS/directory packages may omit the version
-        deps = [re.sub(r"[-_.]+", "-", d["name"]).lower() for d in pkg.get("dependencies") or [] if isinstance(d, dict) and d.get("name")]
-        out.append(record(re.sub(r"[-_.]+", "-", pkg["name"]).lower(), str(pkg["version"]), deps=deps))
+        deps = [canonicalize_name(d["name"]) for d in pkg.get("dependencies") or [] if isinstance(d, dict) and d.get("name")]
+        out.append(record(canonicalize_name(pkg["name"]), str(pkg["version"]), deps=deps))
     return out

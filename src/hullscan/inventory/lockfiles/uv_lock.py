@@ -4,16 +4,13 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import flag_by_graph, record
-
-
-def norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
@@ -28,17 +25,17 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
     for pkg in doc.get("package") or []:
         if not isinstance(pkg, dict) or not pkg.get("name"):
             continue
-        name = norm(pkg["name"])
+        name = canonicalize_name(pkg["name"])
         version = str(pkg.get("version") or "")
         source = pkg.get("source") or {}
         is_root = isinstance(source, dict) and ("editable" in source or "virtual" in source)
-        deps = [norm(d["name"]) for d in pkg.get("dependencies") or [] if isinstance(d, dict) and d.get("name")]
+        deps = [canonicalize_name(d["name"]) for d in pkg.get("dependencies") or [] if isinstance(d, dict) and d.get("name")]
         if is_root:
             prod_roots.extend(deps)
             for group in (pkg.get("dev-dependencies") or {}).values():
-                dev_roots.extend(norm(d["name"]) for d in group if isinstance(d, dict) and d.get("name"))
+                dev_roots.extend(canonicalize_name(d["name"]) for d in group if isinstance(d, dict) and d.get("name"))
             for group in (pkg.get("optional-dependencies") or {}).values():
-                prod_roots.extend(norm(d["name"]) for d in group if isinstance(d, dict) and d.get("name"))
+                prod_roots.extend(canonicalize_name(d["name"]) for d in group if isinstance(d, dict) and d.get("name"))
         if not version:
             continue  # a workspace member without a version is not a package version to match
         rec = record(name, version, deps=deps, root=is_root)
