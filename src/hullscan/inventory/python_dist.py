@@ -13,9 +13,8 @@ import re
 import zipfile
 from typing import Any
 
-from packageurl import PackageURL
-
 from packaging.utils import canonicalize_name
+from packageurl import PackageURL
 
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import from_classifiers, is_spdx, to_spdx
