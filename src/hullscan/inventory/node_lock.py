@@ -13,7 +13,7 @@ from typing import Any
 
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles import bun_lock, npm_lock, pnpm_lock, yarn_lock
-from hullscan.inventory.lockfiles.declared import flag_by_graph
+from hullscan.inventory.lockfiles.declared import declared_package, flag_by_graph
 from hullscan.inventory.model import Package
 from hullscan.inventory.node_package import npm_licenses, npm_purl
 
@@ -77,26 +77,11 @@ class NodeLockAnalyzer(Analyzer):
             if manifest and manifest.get("name") and manifest.get("version"):
                 records.insert(0, {"name": manifest["name"], "version": manifest["version"], "root": True,
                                    "licenses": manifest.get("licenses") or []})
-            for rec in records:
-                extra: dict[str, Any] = {"lockfile": fact["format"]}
-                if rec.get("root"):
-                    extra["relationship"] = "root"
-                pkgs.append(
-                    Package(
-                        type="npm",
-                        name=rec["name"],
-                        version=rec["version"],
-                        ecosystem="npm",
-                        purl=npm_purl(rec["name"], rec["version"]),
-                        analyzer=self.name,
-                        paths=(path,),
-                        licenses=tuple(rec.get("licenses") or ()),
-                        kind="declared",
-                        dev=bool(rec.get("dev")),
-                        indirect=bool(rec.get("indirect")),
-                        extra=extra,
-                    )
-                )
+            pkgs += [
+                declared_package(rec, type="npm", ecosystem="npm", name=rec["name"], analyzer=self.name, path=path,
+                                 purl=npm_purl(rec["name"], rec["version"]), lockfile=fact["format"])
+                for rec in records
+            ]
         return Assembled(packages=pkgs)
 
 

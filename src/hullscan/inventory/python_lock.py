@@ -20,6 +20,7 @@ from hullscan.inventory.lockfiles import (
     pylock_toml,
     uv_lock,
 )
+from hullscan.inventory.lockfiles.declared import declared_package
 from hullscan.inventory.model import Package
 from hullscan.inventory.python_dist import pep503
 
@@ -80,24 +81,7 @@ class PythonLockAnalyzer(Analyzer):
             fact = ff.fact
             for rec in fact.get("packages", []):
                 name = pep503(rec["name"])
-                extra = dict(rec.get("extra") or {})
-                extra["lockfile"] = fact["format"]
-                if rec.get("root"):
-                    extra["relationship"] = "root"
-                packages.append(
-                    Package(
-                        type="pypi",
-                        name=name,
-                        version=rec["version"],
-                        ecosystem="PyPI",
-                        purl=PackageURL(type="pypi", name=name, version=rec["version"]).to_string(),
-                        analyzer=self.name,
-                        paths=(path,),
-                        licenses=tuple(rec.get("licenses") or ()),
-                        kind="declared",
-                        dev=bool(rec.get("dev")),
-                        indirect=bool(rec.get("indirect")),
-                        extra=extra,
-                    )
-                )
+                purl = PackageURL(type="pypi", name=name, version=rec["version"]).to_string()
+                packages.append(declared_package(rec, type="pypi", ecosystem="PyPI", name=name, purl=purl,
+                                                 analyzer=self.name, path=path, lockfile=fact["format"]))
         return Assembled(packages=packages)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from hullscan.inventory.model import Package
+
 
 def record(
     name: str,
@@ -35,6 +37,30 @@ def record(
     if extra:
         rec["extra"] = extra
     return rec
+
+
+def declared_package(
+    rec: dict[str, Any], *, type: str, ecosystem: str, name: str, purl: str, analyzer: str, path: str, lockfile: str
+) -> Package:
+    """The Package for one `record` of a lockfile at `path` (its format in extra `lockfile`; the
+    project's own package with relationship `root`)."""
+    extra = {**(rec.get("extra") or {}), "lockfile": lockfile}
+    if rec.get("root"):
+        extra["relationship"] = "root"
+    return Package(
+        type=type,
+        name=name,
+        version=rec["version"],
+        ecosystem=ecosystem,
+        purl=purl,
+        analyzer=analyzer,
+        paths=(path,),
+        licenses=tuple(rec.get("licenses") or ()),
+        kind="declared",
+        dev=bool(rec.get("dev")),
+        indirect=bool(rec.get("indirect")),
+        extra=extra,
+    )
 
 
 def flag_by_graph(
