@@ -16,13 +16,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
 from packageurl import PackageURL
 
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.inventory.lockfiles.maven_pom import read_xml
 from hullscan.inventory.lockfiles.spdx import is_spdx, to_spdx
 from hullscan.inventory.model import Package
 
@@ -290,16 +290,10 @@ def _with_repo_group(art: dict[str, Any], repo: dict[tuple[str, str], set[str]])
 
 def parse_pom(data: bytes, warn: WarnFn) -> dict[str, str] | None:
     """groupId/artifactId/version of a pom.xml (the parent's groupId/version when not its own)."""
-    head = data[:4096]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
-        warn("pom with a DTD or entities: not parsed")  # entity expansion is an attack surface
+    read = read_xml(data, warn)
+    if read is None:
         return None
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        warn(f"malformed pom XML: {exc}")
-        return None
-    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    root, ns = read
 
     def text(*path: str) -> str:
         node = root.find("/".join(ns + p for p in path))

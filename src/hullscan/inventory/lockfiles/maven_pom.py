@@ -12,21 +12,33 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
 from hullscan.inventory.analyzer import WarnFn
 
 _PROP = re.compile(r"\$\{([^}]+)\}")
 
 
-def parse(data: bytes, warn: WarnFn) -> dict[str, Any] | None:
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
-        warn("pom with a DTD or entities: not parsed")  # entity expansion is an attack surface
-        return None
+def read_xml(data: bytes, warn: WarnFn) -> tuple[ET.Element, str] | None:
+    """A POM's root element and its namespace prefix (`{uri}` or ''), read with defusedxml and no
+    DTD allowed (entity expansion is an attack surface); None, with a warning, when unreadable."""
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
+        root = SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException:
+        warn("pom with a DTD or entities: not parsed")
+        return None
+    except (ET.ParseError, ValueError) as exc:
         warn(f"malformed pom XML: {exc}")
         return None
-    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    return root, root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+
+
+def parse(data: bytes, warn: WarnFn) -> dict[str, Any] | None:
+    read = read_xml(data, warn)
+    if read is None:
+        return None
+    root, ns = read
 
     def child(node: ET.Element | None, *path: str) -> ET.Element | None:
         for p in path:
