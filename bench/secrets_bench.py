@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "secrets"))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "image"))
 
 from hullscan.secrets import default_ruleset, scan_bytes  # noqa: E402
 from hullscan.secrets.analyzer import SecretAnalyzer  # noqa: E402
@@ -188,31 +189,16 @@ def _layer_tar(root: Path, prefix: str) -> bytes:
 
 
 def build_image() -> Path:
-    import hashlib
-    import io
-    import tarfile
-
+    from builders import Layer, config_doc, docker_archive  # tests/image/builders.py
     from secret_trees import CACHE, debian_rootfs, pypi_site
 
     out = CACHE / "secrets-bench-image.tar"
     if out.exists():
         return out
-    layers = [_layer_tar(debian_rootfs(), ""), _layer_tar(pypi_site(), "usr/local/lib/python3.11/site-packages/")]
-    diff_ids = ["sha256:" + hashlib.sha256(b).hexdigest() for b in layers]
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
-                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    layers = [Layer(_layer_tar(debian_rootfs(), ""), ""),
+              Layer(_layer_tar(pypi_site(), "usr/local/lib/python3.11/site-packages/"), "")]
     tmp = out.with_suffix(".tmp")
-    with tarfile.open(tmp, "w") as tf:
-        def add(name: str, data: bytes) -> None:
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            tf.addfile(ti, io.BytesIO(data))
-        names = []
-        for d, b in zip(diff_ids, layers):
-            names.append(f"{d[7:]}/layer.tar")
-            add(names[-1], b)
-        add("config.json", config)
-        add("manifest.json", json.dumps([{"Config": "config.json", "RepoTags": [], "Layers": names}]).encode())
+    docker_archive(tmp, layers, tags=(), config=config_doc(layers, config={}))
     os.replace(tmp, out)
     return out
 

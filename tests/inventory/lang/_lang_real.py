@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 
@@ -19,6 +18,8 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "image"))
 
 from testsupport import CACHE as _TEST_CACHE
 from testsupport import locked
@@ -131,25 +132,11 @@ def image() -> Path:
     with locked("lang-pnj-image"):
         if out.exists():
             return out
-        layers = [_layer_tar(t) for t in trees]
-        diff_ids = ["sha256:" + hashlib.sha256(b).hexdigest() for b in layers]
-        config = json.dumps({
-            "architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]},
-            "rootfs": {"type": "layers", "diff_ids": diff_ids},
-            "history": [{"created_by": f"COPY {n} /"} for n in ("python", "node", "java")],
-        }).encode()
-        cfg_name = hashlib.sha256(config).hexdigest() + ".json"
+        from builders import Layer, config_doc, docker_archive  # tests/image/builders.py
+
+        layers = [Layer(_layer_tar(t), "", f"COPY {n} /") for t, n in zip(trees, ("python", "node", "java"))]
         tmp = CACHE / "image.tar.tmp"
-        with tarfile.open(tmp, "w") as tf:
-            def add(name: str, data: bytes) -> None:
-                ti = tarfile.TarInfo(name)
-                ti.size = len(data)
-                tf.addfile(ti, io.BytesIO(data))
-            names = []
-            for d, b in zip(diff_ids, layers):
-                names.append(f"{d.split(':')[1]}/layer.tar")
-                add(names[-1], b)
-            add(cfg_name, config)
-            add("manifest.json", json.dumps([{"Config": cfg_name, "RepoTags": ["lang-test:1"], "Layers": names}]).encode())
+        docker_archive(tmp, layers, tags=("lang-test:1",),
+                       config=config_doc(layers, config={"Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]}))
         tmp.rename(out)
     return out
