@@ -16,32 +16,14 @@ import sys
 import time
 from pathlib import Path
 
+from timing import best_of  # bench/timing.py
+
 from hullscan.inventory.apk import ApkAnalyzer
 from hullscan.inventory.dpkg import DpkgAnalyzer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "fixtures" / "pkgdb"
 TARGET_MS = 50.0
-
-
-def best_of(fn, repeat: int = 15) -> float:
-    """Best wall time of `repeat` runs in ms (the machine is shared: the best run is the least disturbed)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best * 1000
-
-
-def cpu_of(fn, repeat: int = 15) -> float:
-    """Best process CPU time in ms: what the parser costs, whatever else runs on the machine."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best * 1000
 
 
 def build_status(n: int) -> bytes:
@@ -71,7 +53,7 @@ def main() -> int:
     fact = dpkg.analyze("/var/lib/dpkg/status", status, print)
     assert len(fact["packages"]) >= n * 0.98, len(fact["packages"])  # one real stanza is not installed
     ms = best_of(lambda: dpkg.analyze("/var/lib/dpkg/status", status, print))
-    cpu = cpu_of(lambda: dpkg.analyze("/var/lib/dpkg/status", status, print))
+    cpu = best_of(lambda: dpkg.analyze("/var/lib/dpkg/status", status, print), clock=time.process_time)
     print(f"dpkg status: {n} packages, {len(status) / 2**20:.1f} MiB: {ms:.1f} ms wall, {cpu:.1f} ms CPU "
           f"(target ≤ {TARGET_MS:.0f} ms)")
     apk_db = build_apk(n)

@@ -80,6 +80,7 @@ NPM_PINS = [
 
 
 from testsupport import locked as _locked  # noqa: E402
+from timing import best_of  # noqa: E402  (bench/timing.py)
 
 
 def _built(dest: Path, build) -> Path:
@@ -249,26 +250,17 @@ def warm_parts(tar: Path, db: Path, cache: Path) -> str:
     CLI start-up), and the warm `scan_report` in this process (imports done): best of 15 / 5."""
     from hullscan.scan import ScanOptions, scan_report
 
-    def best_cmd(cmd: list[str], n: int = 15) -> float:
-        best = float("inf")
-        for _ in range(n):
-            t = time.perf_counter()
-            subprocess.run(cmd, capture_output=True, check=True)
-            best = min(best, time.perf_counter() - t)
-        return best
+    def run(cmd: list[str]) -> None:
+        subprocess.run(cmd, capture_output=True, check=True)
 
-    bare = best_cmd([sys.executable, "-c", "pass"])
-    version = best_cmd([str(VENV_BIN / "hullscan"), "--version"])
+    bare = best_of(lambda: run([sys.executable, "-c", "pass"]))
+    version = best_of(lambda: run([str(VENV_BIN / "hullscan"), "--version"]))
     opts = ScanOptions(db=str(db), cache_dir=cache)
-    scan_report(f"docker-archive:{tar}", opts)  # imports
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        report = scan_report(f"docker-archive:{tar}", opts)
-        best = min(best, time.perf_counter() - t)
+    report = scan_report(f"docker-archive:{tar}", opts)  # imports
     assert report["stats"].get("result_cached"), report["stats"]
-    return (f"bare interpreter {bare * 1000:.1f} ms, `hullscan --version` {version * 1000:.1f} ms, "
-            f"warm scan_report in-process {best * 1000:.1f} ms")
+    best = best_of(lambda: scan_report(f"docker-archive:{tar}", opts), repeat=5)
+    return (f"bare interpreter {bare:.1f} ms, `hullscan --version` {version:.1f} ms, "
+            f"warm scan_report in-process {best:.1f} ms")
 
 
 def match_bench(db_path: Path, report_path: Path) -> float:
@@ -295,11 +287,7 @@ def match_bench(db_path: Path, report_path: Path) -> float:
         i += 1
     inv = Inventory(os=os_info, packages=pkgs[:5000])
     db = VulnDB.open(db_path)
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        match_inventory(inv, db)
-        best = min(best, time.perf_counter() - t)
+    best = best_of(lambda: match_inventory(inv, db), repeat=5) / 1000
     db.close()
     return best
 
