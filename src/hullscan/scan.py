@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from hullscan.image.target import SourceOptions, open_image
 from hullscan.match.options import MatchOptions
+from hullscan.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:  # the pipeline's modules load when a scan needs them: a warm scan needs none of them
@@ -25,7 +25,7 @@ SCANNERS = ("vuln", "secret", "config", "license")
 DEFAULT_SCANNERS = frozenset({"vuln", "secret"})
 
 
-@dataclass
+@record
 class ScanOptions:
     scanners: frozenset[str] = DEFAULT_SCANNERS
     source: SourceOptions = field(default_factory=SourceOptions)
@@ -39,7 +39,7 @@ class ScanOptions:
     progress: Callable[[str], None] | None = None
 
 
-@dataclass
+@record
 class ScanResult:
     """Everything a report shows: plain data, no open files."""
 

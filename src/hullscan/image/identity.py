@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass
 
 from hullscan.image.model import Image, Layer
+from hullscan.record import record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 RACY_NS = 2_000_000_000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileIdentity:
     location: str
     """Where the blob is (file and offset): the cache keeps one identity per location."""

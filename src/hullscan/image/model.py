@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from hullscan.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ LAYER_TYPES = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Platform:
     os: str
     architecture: str
@@ -63,7 +64,7 @@ class Platform:
         return not self.variant or other.get("variant", "") == self.variant
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HistoryEntry:
     created: str = ""
     created_by: str = ""
@@ -71,7 +72,7 @@ class HistoryEntry:
     comment: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageConfig:
     """The parts of the image config JSON that hullscan reports and reasons about."""
 
@@ -92,7 +93,7 @@ class ImageConfig:
     diff_ids: tuple[str, ...] = ()
 
 
-@dataclass
+@record
 class Layer:
     """One layer blob of an image, ready to stream."""
 
@@ -115,7 +116,7 @@ class Layer:
     in a file that has not changed since (see image/identity.py), instead of re-hashing it."""
 
 
-@dataclass
+@record
 class Image:
     """An opened image: everything the walker and the report need, nothing source-specific."""
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from hullscan.errors import InputError, UsageError
 from hullscan.image.model import Image, Platform
+from hullscan.record import record
 
 PREFIXES = ("docker-archive", "oci-archive", "oci-dir", "oci", "dir", "registry", "sbom", "docker", "podman")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SourceOptions:
     """How to open a target; registry options are used only by the registry source."""
 
@@ -28,7 +28,7 @@ class SourceOptions:
     password: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     kind: str
     path: str

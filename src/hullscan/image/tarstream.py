@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 BLOCK = 512
 
@@ -34,13 +33,22 @@ class TarError(Exception):
     """The stream is not a tar archive, or ends in the middle of one."""
 
 
-@dataclass
 class Member:
-    name: str
-    kind: str
-    size: int
-    mode: int
-    linkname: str = ""
+    """One member's header. A plain slotted class, not a dataclass: one is made per tar member of
+    every layer (the cold scan's hottest loop), and a warm scan imports this module without paying
+    for a dataclass's compiled methods (record.py)."""
+
+    __slots__ = ("name", "kind", "size", "mode", "linkname")
+
+    def __init__(self, name: str, kind: str, size: int, mode: int, linkname: str = "") -> None:
+        self.name = name
+        self.kind = kind
+        self.size = size
+        self.mode = mode
+        self.linkname = linkname
+
+    def __repr__(self) -> str:
+        return f"Member({self.name!r}, {self.kind!r}, size={self.size}, mode={self.mode:o}, linkname={self.linkname!r})"
 
 
 def _octal(field: bytes) -> int:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hullscan.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MatchOptions:
     pkg_types: frozenset[str] = frozenset({"os", "library"})
     """`os`, `library` (Trivy's --pkg-types)."""

@@ -4,11 +4,11 @@ display filter (`--severity` changes what is shown, never what the gate sees).""
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from hullscan.policy.model import SEVERITY_RANK, Exception_, Policy
 from hullscan.policy.risk import secret_risk, vulnerability_risk
+from hullscan.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from hullscan.policy.vex import VexStatement
 
 
-@dataclass
+@record
 class GateInput:
     vulnerabilities: list[dict[str, Any]]
     secrets: list[dict[str, Any]] = field(default_factory=list)
@@ -26,7 +26,7 @@ class GateInput:
     db_age_days: float | None = None
 
 
-@dataclass
+@record
 class GateOutput:
     vulnerabilities: list[dict[str, Any]]
     secrets: list[dict[str, Any]]

@@ -27,19 +27,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
+
+from hullscan.record import field, record
 
 SEVERITY_RANK = {"UNKNOWN": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LicenseRule:
     deny: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rules:
     severity: str | None = None
     fixable_only: bool = False
@@ -52,7 +53,7 @@ class Rules:
     db_older_than_days: float | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Exception_:
     """An accepted finding: what it covers, why, who, until when."""
 
@@ -72,7 +73,7 @@ class Exception_:
     vex_justification: str = ""
 
 
-@dataclass
+@record
 class Policy:
     rules: Rules = field(default_factory=Rules)
     exceptions: list[Exception_] = field(default_factory=list)
