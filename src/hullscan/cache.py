@@ -19,7 +19,6 @@ import sqlite3
 import time
 import zlib
 
-import orjson
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
@@ -36,6 +35,8 @@ def default_cache_dir() -> str:
 
 
 def _pack(obj: Any) -> bytes:
+    import orjson  # here, not at the top: a warm scan reads only its marshalled result (orjson loads dataclasses)
+
     try:  # orjson: ~5x faster both ways; it refuses lone surrogates (undecodable names) and huge ints
         text = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:
@@ -44,6 +45,8 @@ def _pack(obj: Any) -> bytes:
 
 
 def _unpack(blob: bytes) -> Any:
+    import orjson
+
     text = zlib.decompress(blob)
     try:
         return orjson.loads(text)

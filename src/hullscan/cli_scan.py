@@ -147,8 +147,8 @@ def cache_clean_cmd(*, cache_dir: str | None) -> None:
     print(f"cache cleaned: {d}")
 
 
-def register(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command, add_group
+def register_image(subparsers: Subparsers) -> None:
+    from hullscan.cli import add_command
 
     image = add_command(subparsers, "image", image_cmd, epilog=EXIT_CODES_HELP)
     image.add_argument("target", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, or a path / reference to detect.")
@@ -160,15 +160,27 @@ def register(subparsers: Subparsers) -> None:
     cli_registry.add_credential_options(image)
     add_scan_options(image)
 
+
+def register_fs(subparsers: Subparsers) -> None:
+    from hullscan.cli import add_command
+
     fs = add_command(subparsers, "fs", fs_cmd, epilog=EXIT_CODES_HELP)
     fs.add_argument("directory", help="A root filesystem or project directory.")
     fs.add_argument("--scanners", default="vuln,secret", help=SCANNERS_HELP)
     fs.add_argument("--secret-config", metavar="FILE", help=SECRET_CONFIG_HELP)
     add_scan_options(fs)
 
+
+def register_sbom(subparsers: Subparsers) -> None:
+    from hullscan.cli import add_command
+
     sbom = add_command(subparsers, "sbom", sbom_cmd, epilog=EXIT_CODES_HELP)
     sbom.add_argument("path", help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…")
     add_scan_options(sbom)
+
+
+def register_cache(subparsers: Subparsers) -> None:
+    from hullscan.cli import add_command, add_group
 
     cache = add_group(subparsers, "cache", "Manage the per-layer cache.")
     add_command(cache, "clean", cache_clean_cmd).add_argument("--cache-dir", metavar="DIR", help=CACHE_DIR_HELP)

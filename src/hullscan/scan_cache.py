@@ -12,13 +12,13 @@ costs this cache saves): scans against one are cached per layer only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 import time
 from functools import lru_cache
 
+from hullscan.digests import sha256
 from hullscan.image.identity import RACY_NS
 from hullscan.image.model import Image
 
@@ -42,7 +42,7 @@ def code_identity() -> str | None:
 
 
 def _code_identity() -> str:
-    h = hashlib.sha256(sys.version.encode())
+    h = sha256(sys.version.encode())
     for entry in sys.path:
         if entry.endswith("-packages") and os.path.isdir(entry):
             h.update(f"{entry}:{os.stat(entry).st_mtime_ns}\n".encode())
@@ -97,7 +97,7 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
     if options.secret_config:
         try:
             with open(options.secret_config, "rb") as fh:
-                secret_rules = hashlib.sha256(fh.read()).hexdigest()
+                secret_rules = sha256(fh.read()).hexdigest()
         except OSError:
             return None  # the scan reports it
     code = code_identity()
@@ -117,4 +117,4 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
     if not image.config_digest or not all(layer.diff_id for layer in image.layers):
         return None
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest(), settled
+    return sha256(text.encode()).hexdigest(), settled

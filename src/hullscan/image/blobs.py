@@ -7,9 +7,9 @@ Compression is taken from the magic bytes; the media type only has to agree.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 
+from hullscan.digests import bulk_hash
 from hullscan.errors import HullscanError, InputError
 from hullscan.image.model import LAYER_TYPES, Layer
 
@@ -39,7 +39,7 @@ class _HashingReader:
 
     def __init__(self, raw: IO[bytes], algo: str, prefix: bytes = b"") -> None:
         self.raw = raw
-        self.hash = hashlib.new(algo)
+        self.hash = bulk_hash(algo)
         self.size = 0
         self._prefix = prefix
         if prefix:
@@ -113,7 +113,7 @@ def stream_layer(
         # an uncompressed blob IS the tar: one hash serves as blob digest and diff_id when the
         # algorithms agree (hashing is a tenth of a cold scan)
         same = not compression and _algo(layer.digest) == _algo(layer.diff_id or "sha256:")
-        diff_hash = None if same else hashlib.new(_algo(layer.diff_id or "sha256:"))
+        diff_hash = None if same else bulk_hash(_algo(layer.diff_id or "sha256:"))
         if compression == "gzip":
             source: IO[bytes] = gzip_file(fileobj=reader, mode="rb")
         elif compression == "zstd":
@@ -160,7 +160,7 @@ def stream_layer(
 
 def hash_blob(layer: Layer) -> tuple[str, int]:
     """Digest and size of the raw blob (cheap check before trusting cached facts of a local layer)."""
-    h = hashlib.new(_algo(layer.digest))
+    h = bulk_hash(_algo(layer.digest))
     size = 0
     try:
         raw = layer.opener()

@@ -5,6 +5,7 @@ Docker ≥ 25 writes an OCI layout into the same tar; such a tar is read as that
 
 from __future__ import annotations
 
+from hullscan.digests import hexdigest
 from hullscan.errors import InputError
 from hullscan.image.archive import ImageArchive
 from hullscan.image.manifest import layer_created_by, load_json, parse_config
@@ -49,9 +50,7 @@ def _open(archive: ImageArchive, input_ref: str, tag: str, platform: Platform | 
     if not isinstance(config_name, str) or not isinstance(layer_names, list):
         raise InputError(f"{path}: manifest.json entry lacks Config or Layers")
     config_data = archive.read(config_name)
-    import hashlib
-
-    config_digest = "sha256:" + hashlib.sha256(config_data).hexdigest()
+    config_digest = "sha256:" + hexdigest("sha256", config_data)
     config = parse_config(config_data, f"{path}: {config_name}")
     if len(layer_names) != len(config.diff_ids):
         raise InputError(f"{path}: manifest.json lists {len(layer_names)} layers but the config has {len(config.diff_ids)} diff_ids")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from hullscan.digests import hexdigest
 from hullscan.errors import InputError
 from hullscan.image.archive import ImageArchive
 from hullscan.image.manifest import (
@@ -47,10 +48,8 @@ class _Store:
     def document(self, digest: str, what: str) -> Any:
         check_digest(digest, f"{self.label}: {what}")
         data = self._read(self.rel(digest))
-        import hashlib
-
         algo, _, hexpart = digest.partition(":")
-        if hashlib.new(algo, data).hexdigest() != hexpart:
+        if hexdigest(algo, data) != hexpart:
             raise InputError(f"{self.label}: {what} {digest[:19]}… does not match its digest")
         return data
 
