@@ -245,19 +245,19 @@ def _scan_one(reference: str, options: Any, gate_policy: Any, out: Path) -> Imag
 
 
 def _print_summary(results: list[ImageResult], elapsed: float) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    import shutil
 
-    table = Table(title=f"{len(results)} images in {elapsed:.1f}s", title_justify="left")
-    for col in ("IMAGE", "DIGEST", "PKGS", "VULNS C/H/M/L", "SECRETS", "LAYERS new/cached", "VERDICT"):
-        table.add_column(col, no_wrap=col != "IMAGE", overflow="fold", min_width=24 if col == "IMAGE" else None)
+    from hullscan.report.boxes import table
+
+    rows = []
     for r in results:
         if r.error:
-            table.add_row(r.reference, "", "", "", "", "", f"error: {r.error}")
+            rows.append((r.reference, "", "", "", "", "", f"error: {r.error}"))
             continue
         s = r.severities
         vulns = "/".join(str(s.get(k, 0)) for k in ("CRITICAL", "HIGH", "MEDIUM", "LOW"))
         verdict = "-" if r.passed is None else ("pass" if r.passed else "FAIL")
-        table.add_row(r.reference, r.manifest_digest[7:19], str(r.packages), vulns, str(r.secrets), f"{r.walked}/{r.cached}", verdict)
-    width = None if sys.stdout.isatty() else 160
-    Console(file=sys.stdout, width=width).print(table)
+        rows.append((r.reference, r.manifest_digest[7:19], r.packages, vulns, r.secrets, f"{r.walked}/{r.cached}", verdict))
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 160
+    columns = ("IMAGE", "DIGEST", "PKGS", "VULNS C/H/M/L", "SECRETS", "LAYERS new/cached", "VERDICT")
+    print(table(columns, rows, width=width, title=f"{len(results)} images in {elapsed:.1f}s", no_wrap=columns[1:-1]))
