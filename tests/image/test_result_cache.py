@@ -169,3 +169,27 @@ def test_a_touched_blob_is_hashed_again_and_the_result_reused(setup):
     assert again.code == 0 and again.report["stats"]["result_cached"] is True
     assert _blob_files(cache) == 2  # one row per blob location: the new identity replaced the old
     assert _findings(again.report) == _findings(_scan(image, db, None).report)
+
+
+def test_a_warm_scan_loads_no_heavy_module(setup):
+    """What a warm scan costs is mostly imports (bench/README.md "Full scan"): printed as a table it
+    loads no JSON library, no dataclasses, no OpenSSL, no pathlib, no typing; as JSON only orjson
+    (which brings dataclasses and inspect along)."""
+    import subprocess
+    import sys
+
+    image, db, cache = setup
+    assert _scan(image, db, cache).code == 0
+    heavy = {"dataclasses", "inspect", "orjson", "hashlib", "_hashlib", "pathlib", "typing", "tempfile", "shutil",
+             "yaml", "rich", "sqlalchemy", "httpx", "packageurl", "hullscan.image.walker", "hullscan.vulndb.reader"}
+    for fmt, allowed in (("table", set()), ("json", {"orjson", "dataclasses", "inspect"})):
+        p = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "hullscan", "image", str(image), "--format", fmt, "--quiet",
+             "--db", str(db), "--cache-dir", str(cache), "--output", str(cache / f"report.{fmt}")],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert p.returncode == 0, p.stderr[-2000:]
+        imported = {line.rsplit("|", 1)[1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
+        assert "hullscan.scan_cache" in imported, "the importtime listing was read"
+        assert heavy & imported == allowed, (fmt, sorted(heavy & imported))
+    assert json.loads((cache / "report.json").read_text())["stats"]["result_cached"] is True

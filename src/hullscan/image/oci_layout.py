@@ -64,26 +64,25 @@ class _Store:
 
 
 def dir_store(root: str) -> _Store:
-    from pathlib import Path  # here only: a docker-archive's warm scan never needs pathlib
+    # os.path, not pathlib: pathlib's import (urllib.parse, ipaddress) is ~5% of a warm scan
+    base = os.path.realpath(root) + os.sep
 
-    base = Path(root)
-
-    def resolve(rel: str) -> Path:
-        p = base / rel
+    def resolve(rel: str) -> str:
+        p = os.path.join(root, rel)
         # blobs must be inside the layout: refuse symlinks that lead elsewhere
-        real = p.resolve()
-        if not str(real).startswith(str(base.resolve()) + os.sep):
+        if not os.path.realpath(p).startswith(base):
             raise InputError(f"{root}: {rel} points outside the layout")
-        if real.exists() and not real.is_file():  # a FIFO would block the scan forever on open()
+        if os.path.exists(p) and not os.path.isfile(p):  # a FIFO would block the scan forever on open()
             raise InputError(f"{root}: {rel} is not a regular file")
         return p
 
     def read(rel: str) -> bytes:
         p = resolve(rel)
         try:
-            if p.stat().st_size > 16 * 1024 * 1024:
+            if os.stat(p).st_size > 16 * 1024 * 1024:
                 raise InputError(f"{root}: {rel} is too large for an image document")
-            return p.read_bytes()
+            with open(p, "rb") as f:
+                return f.read()
         except FileNotFoundError:
             raise InputError(f"{root}: missing {rel}") from None
         except OSError as err:
@@ -97,13 +96,13 @@ def dir_store(root: str) -> _Store:
 
     def size(rel: str) -> int:
         try:
-            return resolve(rel).stat().st_size
+            return os.stat(resolve(rel)).st_size
         except OSError:
             return -1
 
     def location(rel: str) -> tuple[str, int] | None:
         try:
-            return (str(resolve(rel).resolve()), 0)
+            return (os.path.realpath(resolve(rel)), 0)
         except (InputError, OSError):
             return None
 
