@@ -81,7 +81,9 @@ def run_scan(
         use_cache=not no_cache,
         progress=_progress(quiet),
     )
-    scanned = scan_report(target, options)
+    # JSON output of a cached result with no licence rule to judge: the packages pass through as JSON
+    packages_json = fmt == "json" and gate_policy.rules.licenses is None
+    scanned = scan_report(target, options, packages_json=packages_json)
     if options.progress:
         print("\r\033[K", end="", file=sys.stderr)
     report = judge_report(scanned, gate_policy)

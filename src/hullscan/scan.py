@@ -72,11 +72,13 @@ def scan_target(target: str, options: ScanOptions) -> ScanResult:
         image.close()
 
 
-def scan_report(target: str, options: ScanOptions) -> dict[str, Any]:
+def scan_report(target: str, options: ScanOptions, *, packages_json: bool = False) -> dict[str, Any]:
     """Scan a target and return its JSON report (before policy and display filters).
 
     A local image whose every blob is verified, scanned again with the same options, code and DB,
-    takes its findings from the result cache (scan_cache.py): no layer is applied, no DB opened."""
+    takes its findings from the result cache (scan_cache.py): no layer is applied, no DB opened.
+    `packages_json`: the caller only renders the report as JSON and never reads its packages, so a
+    cached result may give them as already rendered JSON (json_report.PackagesJSON)."""
     from hullscan.report.json_report import build_report, refresh_report
 
     if target.startswith("sbom:"):
@@ -89,10 +91,11 @@ def scan_report(target: str, options: ScanOptions) -> dict[str, Any]:
         if cache is None:
             return build_report(_scan_image(image, options, cache, warnings, started))
         try:
-            from hullscan.scan_cache import result_key
+            from hullscan.scan_cache import pack_result, result_key, unpack_result
 
             found = result_key(image, options)
-            cached = cache.result(found[0]) if found is not None else None
+            stored = cache.result(found[0]) if found is not None else None
+            cached = unpack_result(stored, packages_json) if stored is not None else None
             if cached is not None and _blobs_verified(image, cache):
                 stats = {"walked": 0, "cached": len(image.layers), "result_cached": True,
                          "seconds": round(time.perf_counter() - started, 3)}
@@ -100,7 +103,7 @@ def scan_report(target: str, options: ScanOptions) -> dict[str, Any]:
             report = build_report(_scan_image(image, options, cache, warnings, started))
             if found is not None and found[1]:
                 try:
-                    cache.store_result(found[0], report)
+                    cache.store_result(found[0], pack_result(report))
                 except Exception:  # a cache that cannot be written only costs time next scan
                     pass
             return report

@@ -8,6 +8,10 @@ depends on the moment or on how the image was given (created_at, target, layer d
 stats) is rebuilt on every scan; policy, VEX and display filters apply afterwards, as after a fresh
 scan. A PostgreSQL DB has no file identity (it would take a query and SQLAlchemy's import, the very
 costs this cache saves): scans against one are cached per layer only.
+
+A result is stored in three parts (`pack_result`): the report without its packages, the packages
+marshalled, and the packages rendered as the JSON format writes them. A warm scan printed as JSON
+with no licence rule takes the rendered form and passes it through (most of a report is packages).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm s
 if TYPE_CHECKING:
     from typing import Any
 
-RESULT_VERSION = 1  # bump when what a cached result holds changes shape
+RESULT_VERSION = 2  # bump when what a cached result holds changes shape
 
 
 @lru_cache(maxsize=1)
@@ -118,3 +122,34 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
         return None
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return sha256(text.encode()).hexdigest(), settled
+
+
+def pack_result(report: dict[str, Any]) -> tuple[dict[str, Any], bytes, bytes | None]:
+    """What the cache stores of a report: the report without its packages (their key keeps its place),
+    the packages marshalled apart, and the packages as the JSON format renders them — a warm scan
+    unpacks the form its output needs, and neither for JSON output (json_report.PackagesJSON)."""
+    import marshal
+
+    from hullscan.report.json_report import render_packages
+
+    packages = report.get("packages") or []
+    rest = {**report, "packages": None}
+    return rest, marshal.dumps(packages), render_packages(packages)
+
+
+def unpack_result(stored: Any, packages_json: bool) -> dict[str, Any] | None:
+    """A stored result as a report: `packages` a list, or its rendered JSON when `packages_json` (only
+    the JSON format takes that form). None for a row of another shape."""
+    import marshal
+
+    try:
+        rest, packages, rendered = stored
+    except (TypeError, ValueError):
+        return None
+    if packages_json and rendered is not None:
+        from hullscan.report.json_report import PackagesJSON
+
+        rest["packages"] = PackagesJSON(rendered)
+    else:
+        rest["packages"] = marshal.loads(packages)
+    return rest

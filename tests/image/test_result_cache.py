@@ -193,3 +193,37 @@ def test_a_warm_scan_loads_no_heavy_module(setup):
         assert "hullscan.scan_cache" in imported, "the importtime listing was read"
         assert heavy & imported == allowed, (fmt, sorted(heavy & imported))
     assert json.loads((cache / "report.json").read_text())["stats"]["result_cached"] is True
+
+
+def _without_moment(text: str) -> list[str]:
+    return [line for line in text.splitlines()
+            if not any(f'"{k}":' in line for k in ("created_at", "seconds", "walked", "cached", "result_cached", "age_days"))]
+
+
+def test_warm_json_output_is_the_cold_output_byte_for_byte(setup):
+    """A warm scan printed as JSON passes the cached packages through as rendered JSON
+    (json_report.PackagesJSON): the file must be the one a cold scan writes, indentation included,
+    but for what belongs to the moment."""
+    image, db, cache = setup
+    for name in ("cold", "warm"):
+        run = run_cli("image", str(image), "--format", "json", "--quiet", "--db", str(db), "--cache-dir", str(cache),
+                      "--output", str(cache.parent / f"{name}.json"))
+        assert run.code == 0 and not run.stderr, run.stderr
+    warm_text = (cache.parent / "warm.json").read_text()
+    assert json.loads(warm_text)["stats"]["result_cached"] is True
+    assert _without_moment(warm_text) == _without_moment((cache.parent / "cold.json").read_text())
+    assert '"packages": [\n    {\n      "id": "pkg-' in warm_text
+
+
+def test_a_licence_rule_judges_the_cached_packages(setup):
+    """With a licence rule the gate reads the packages, so a warm scan unpacks them as a list."""
+    image, db, cache = setup
+    policy = cache.parent / "policy.yaml"
+    policy.write_text("version: 1\nfail_on:\n  licenses:\n    deny: [GPL-2.0-only]\n")
+    runs = [_scan(image, db, cache, "--policy", str(policy)) for _ in range(2)]
+    assert [r.report["stats"].get("result_cached", False) for r in runs] == [False, True]
+    for run in runs:
+        assert run.code == 1, run.stderr
+        failed = {rule["rule"]: rule["findings"] for rule in run.report["verdict"]["failed_rules"]}
+        assert any("alpine-baselayout" in f for f in failed["fail_on.licenses"]), failed
+    assert runs[0].report["verdict"] == runs[1].report["verdict"]
