@@ -30,7 +30,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm s
 if TYPE_CHECKING:
     from typing import Any
 
-RESULT_VERSION = 2  # bump when what a cached result holds changes shape
+RESULT_VERSION = 3  # bump when what a cached result holds changes shape
 
 
 @lru_cache(maxsize=1)
@@ -129,27 +129,32 @@ def pack_result(report: dict[str, Any]) -> tuple[dict[str, Any], bytes, bytes | 
     the packages marshalled apart, and the packages as the JSON format renders them — a warm scan
     unpacks the form its output needs, and neither for JSON output (json_report.PackagesJSON)."""
     import marshal
+    import zlib
 
     from hullscan.report.json_report import render_packages
 
     packages = report.get("packages") or []
     rest = {**report, "packages": None}
-    return rest, marshal.dumps(packages), render_packages(packages)
+    rendered = render_packages(packages)
+    # each part compressed on its own: a warm scan decompresses only the one it takes
+    return (rest, zlib.compress(marshal.dumps(packages), 1),
+            None if rendered is None else zlib.compress(rendered, 1))
 
 
 def unpack_result(stored: Any, packages_json: bool) -> dict[str, Any] | None:
     """A stored result as a report: `packages` a list, or its rendered JSON when `packages_json` (only
     the JSON format takes that form). None for a row of another shape."""
     import marshal
+    import zlib
 
     try:
         rest, packages, rendered = stored
-    except (TypeError, ValueError):
-        return None
-    if packages_json and rendered is not None:
-        from hullscan.report.json_report import PackagesJSON
+        if packages_json and rendered is not None:
+            from hullscan.report.json_report import PackagesJSON
 
-        rest["packages"] = PackagesJSON(rendered)
-    else:
-        rest["packages"] = marshal.loads(packages)
+            rest["packages"] = PackagesJSON(zlib.decompress(rendered))
+        else:
+            rest["packages"] = marshal.loads(zlib.decompress(packages))
+    except (TypeError, ValueError, EOFError, zlib.error):  # another shape, or damaged: scan again
+        return None
     return rest
