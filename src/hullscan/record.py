@@ -21,9 +21,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
-
-    from typing_extensions import dataclass_transform
+    from typing import Any, TypeVar, dataclass_transform
 
     T = TypeVar("T")
 else:
