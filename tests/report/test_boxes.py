@@ -57,7 +57,16 @@ def test_wide_characters_take_two_columns() -> None:
 
 def test_wrap_cuts_a_word_longer_than_the_column() -> None:
     assert wrap("sha256:0123456789abcdef", 8) == ["sha256:0", "12345678", "9abcdef"]
+    assert wrap("see sha256:0123456789abcdef", 8) == ["see", "sha256:0", "12345678", "9abcdef"]
+    assert wrap("漢字漢字漢", 4) == ["漢字", "漢字", "漢"]
     assert wrap("", 5) == [""]
+
+
+def test_a_huge_cell_is_cut_in_linear_time() -> None:
+    """A name of megabytes (a tar may carry one) must not hang the table: each cut is one pass."""
+    huge = "é" * 200_000
+    lines = wrap(huge, 10)
+    assert len(lines) == 20_000 and "".join(lines) == huge
 
 
 def test_the_table_format_renders_a_hostile_report() -> None:

@@ -48,24 +48,27 @@ def wrap(text: str, width: int) -> list[str]:
             continue
         if line:
             lines.append(line)
-        while cell_width(word) > width:
-            cut = _fit(word, width)
-            lines.append(word[:cut])
-            word = word[cut:]
-        line = word
+        *full, line = _cut(word, width)
+        lines += full
     if line or not lines:
         lines.append(line)
     return lines
 
 
-def _fit(word: str, width: int) -> int:
-    """How many leading characters of `word` fit in `width` columns (at least one)."""
-    used = 0
+def _cut(word: str, width: int) -> list[str]:
+    """`word` in pieces of at most `width` columns (a character wider than that alone), in one pass:
+    an image may hold a name of megabytes."""
+    if word.isascii():
+        return [word[i:i + width] for i in range(0, len(word), width)] or [""]
+    pieces, start, used = [], 0, 0
     for i, ch in enumerate(word):
-        used += cell_width(ch)
-        if used > width:
-            return max(i, 1)
-    return len(word)
+        w = cell_width(ch)
+        if used + w > width and i > start:
+            pieces.append(word[start:i])
+            start, used = i, 0
+        used += w
+    pieces.append(word[start:])
+    return pieces
 
 
 def _widths(natural: list[int], minimum: list[int], available: int) -> list[int]:
