@@ -142,6 +142,7 @@ class Registry:
     port: int = 0
     proc: subprocess.Popen | None = None
     extra: str = ""
+    _sentinels: int = 0
 
     @property
     def host(self) -> str:
@@ -206,18 +207,29 @@ class Registry:
                 self.proc.wait()
 
     def access_log(self) -> list[tuple[str, str, int]]:
-        """(method, path, status) of every request the registry served, from its own access log
-        (read once the log stopped growing: the registry writes a line just after the response)."""
+        """(method, path, status) of every request the registry served before this call, from its own
+        access log. The registry writes a line just after each response, so a quiet spell proves
+        nothing on a loaded machine: a sentinel request is sent and the log read once its line is in
+        (the lines of requests answered before it are written by then); the sentinel is left out."""
         import re
 
-        size = -1
-        while self.log.stat().st_size != size:
-            size = self.log.stat().st_size
-            time.sleep(0.15)
+        self._sentinels += 1
+        sentinel = f"/v2/hullscan-test-sentinel-{self._sentinels}/tags/list"
+        scheme = "https" if self.tls else "http"
+        ctx = ssl._create_unverified_context() if self.tls else None
+        try:
+            urllib.request.urlopen(f"{scheme}://{self.host}{sentinel}", timeout=10, context=ctx)
+        except urllib.error.HTTPError:
+            pass  # 401 or 404: answered, and logged
+        deadline = time.time() + 30
+        while sentinel not in self.log.read_text(errors="replace"):
+            if time.time() > deadline:
+                raise RuntimeError(f"the registry did not log {sentinel}")
+            time.sleep(0.02)
         out = []
         for line in self.log.read_text(errors="replace").splitlines():
             m = re.search(r'"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP/[0-9.]+" (\d{3})', line)
-            if m:
+            if m and "hullscan-test-sentinel-" not in m.group(2):
                 out.append((m.group(1), m.group(2), int(m.group(3))))
         return out
 
