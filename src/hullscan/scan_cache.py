@@ -126,8 +126,8 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
 
 def pack_result(report: dict[str, Any]) -> tuple[dict[str, Any], bytes, bytes | None]:
     """What the cache stores of a report: the report without its packages (their key keeps its place),
-    the packages marshalled apart, and the packages as the JSON format renders them — a warm scan
-    unpacks the form its output needs, and neither for JSON output (json_report.PackagesJSON)."""
+    the packages marshalled, and the packages as the JSON format renders them. A warm scan decompresses
+    only the form its output takes; JSON output copies the rendered one (json_report.PackagesJSON)."""
     import marshal
     import zlib
 

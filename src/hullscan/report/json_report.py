@@ -197,7 +197,7 @@ def _pkg_sort(p: Package) -> tuple[str, str, str, str]:
 class PackagesJSON(bytes):
     """The report's `packages` array as the JSON format renders it (at its indentation in the report),
     standing in for the list on a warm scan printed as JSON: the packages pass through to the output
-    untouched, so 1,000 or more entries are neither unpacked from the cache nor rendered again (~12%
+    untouched, so 1,000 or more entries are neither unpacked from the cache nor rendered again (~9%
     of such a scan's instructions; scan_cache.py). Nothing but `render` below ever sees one."""
 
 
