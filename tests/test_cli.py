@@ -287,3 +287,34 @@ def test_progress_on_a_terminal_only(tmp_path):
     assert "layer 1/1" in stderr_on_pty()
     assert stderr_on_pty("--quiet").strip() == ""
     assert "layer 1/1" not in run_cli("image", str(target), "--format", "json", "--no-cache", "--scanners", "license").stderr
+
+
+def test_on_a_terminal_the_table_fits_its_width(tmp_path):
+    """No --format and stdout a terminal: a table, as wide as the terminal (COLUMNS here)."""
+    import os
+    import pty
+
+    db = tmp_path / "vuln.db"
+    assert run_cli("db", "import", str(REPO / "examples" / "feeds"), "--db", str(db)).code == 0
+    master, slave = pty.openpty()
+    cmd = [sys.executable, "-m", "hullscan", "image", str(REPO / "examples" / "alpine-3.10-django"), "--db", str(db),
+           "--no-cache", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=slave, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "100"})
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    boxes = [line for line in lines if line[:1] in "┏┃┡│└"]
+    assert boxes and "Total:" in "\n".join(lines), lines[:20]
+    assert max(len(line) for line in boxes) <= 98, max(lines, key=len)
+    wide = run_cli(*cmd[3:], "--format", "table")  # no terminal: the fixed 140 columns
+    assert wide.code == 0 and max(len(line) for line in wide.stdout.splitlines()) > 98, "the width was the terminal's"

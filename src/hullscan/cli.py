@@ -36,9 +36,10 @@ DESCRIPTION = (
 _WIDTH: list[int] = []
 
 
-def _terminal_width() -> int:
-    """What argparse asks shutil for, without importing shutil (~2 ms): COLUMNS, the tty, 80; asked
-    once (argparse makes a formatter for every option it adds)."""
+def terminal_width() -> int:
+    """The terminal's width less argparse's margin of 2: COLUMNS, the tty, 80 — what argparse asks
+    shutil for, without importing shutil (~2 ms). Asked once: argparse makes a formatter for every
+    option it adds. The table format on a terminal is drawn to this width too."""
     if not _WIDTH:
         try:
             width = int(os.environ["COLUMNS"])
@@ -57,7 +58,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     listed below it)."""
 
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position, _terminal_width() if width is None else width)
+        super().__init__(prog, indent_increment, max_help_position, terminal_width() if width is None else width)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         import textwrap

@@ -69,6 +69,11 @@ def run_scan(
     if fmt is None:
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
     render = writer(fmt)
+    if fmt == "table" and output is None and sys.stdout.isatty():  # a table as wide as the terminal
+        from hullscan.cli import terminal_width
+
+        table_render, width = render, max(60, terminal_width())
+        render = lambda report: table_render(report, width=width)  # noqa: E731
     shown = parse_severities(severity)
     gate_policy = load_policy(policy, ignorefile=ignorefile, vex=vex)  # a bad policy fails before the scan
     options = ScanOptions(
