@@ -33,13 +33,19 @@ def test_rule_file_sanity() -> None:
         assert set(r.secret_groups) <= set(r.regex.groupindex)  # compiles (lazily at scan time)
 
 
-def test_every_builtin_rule_has_a_corpus_case() -> None:
+def _corpus_layers() -> list[dict]:
+    """The corpus image's four layers as {path: bytes}, with each layer's whiteouts as None."""
     whiteouts = json.loads((CORPUS / "whiteouts.json").read_text())
     layers = []
     for i in range(4):
         layer = dict(read_tree(CORPUS / "layers" / str(i)))
         layer.update({p: None for p in whiteouts.get(str(i), [])})
         layers.append(layer)
+    return layers
+
+
+def test_every_builtin_rule_has_a_corpus_case() -> None:
+    layers = _corpus_layers()
     hit = {f["rule_id"] for f in analyze_files([SecretAnalyzer()], layers).facts["secret"]}
     hit |= {f["rule_id"] for f in scan_image_config(json.loads((CORPUS / "config.json").read_text()))}
     assert [r.id for r in default_ruleset().rules if r.id not in hit] == []
@@ -152,12 +158,7 @@ def test_pyahocorasick_fallback_finds_the_same(monkeypatch: pytest.MonkeyPatch) 
     `re`: same findings on the corpus."""
     import hullscan.secrets.prefilter as pf
 
-    whiteouts = json.loads((CORPUS / "whiteouts.json").read_text())
-    layers = []
-    for i in range(4):
-        layer = dict(read_tree(CORPUS / "layers" / str(i)))
-        layer.update({p: None for p in whiteouts.get(str(i), [])})
-        layers.append(layer)
+    layers = _corpus_layers()
 
     from hullscan.secrets.engine import _compiled
 
