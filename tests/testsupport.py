@@ -7,9 +7,12 @@ whichever was imported last.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
@@ -18,15 +21,28 @@ SHARED = Path(os.environ.get("HULLSCAN_SHARED", REPO.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def missing(what: str) -> NoReturn:
+    """The one place that decides what a test does when something it needs is absent: under CI=true
+    it fails (.ci/run installs every tool, module and service the tests use), elsewhere it skips."""
+    if IN_CI:
+        pytest.fail(what)
+    pytest.skip(what)
+
+
 def require_tool(name: str) -> str:
-    """Path of an external tool; skip the test when missing, fail under CI=true (.ci/run installs it)."""
+    """Path of an external tool (see `missing`)."""
     path = shutil.which(name)
     if path is None:
-        msg = f"tool {name!r} not installed (.ci/run installs it)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+        missing(f"tool {name!r} not installed (.ci/run installs it)")
     return path
+
+
+def require_module(name: str) -> ModuleType:
+    """An importable Python module a test needs (see `missing`); replaces pytest.importorskip."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        missing(f"Python module {name!r} not importable ({err}); the test extra installs it")
 
 
 def read_tree(root: Path, prefix: str = "/") -> dict[str, bytes]:
