@@ -1,8 +1,8 @@
 """Benchmark: parse a 2,000-package dpkg status (and an apk `installed` of the same size).
 
-The status file is built from the 91 real stanzas of the shared Ubuntu 18.04 fixture
-(`ubuntu-18.04__trivy-valid`, descriptions, conffiles and all), repeated with renamed packages until
-N stanzas exist (~4 MiB for N = 2,000). The time covers `DpkgAnalyzer.analyze` on the bytes: decoding,
+The status file is built from the 91 real stanzas of the Ubuntu 18.04 fixture
+(tests/inventory/testdata/dpkg/ubuntu-18.04__trivy-valid, descriptions, conffiles and all), repeated with
+renamed packages until N stanzas exist (~2 MiB for N = 2,000). The time covers `DpkgAnalyzer.analyze` on the bytes: decoding,
 splitting stanzas, picking fields, validating versions, building the JSON fact. Target: ≤ 50 ms.
 The apk database repeats the real Alpine 3.18 fixture the same way (files included).
 
@@ -22,12 +22,12 @@ from hullscan.inventory.apk import ApkAnalyzer
 from hullscan.inventory.dpkg import DpkgAnalyzer
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "fixtures" / "pkgdb"
+TESTDATA = REPO / "tests" / "inventory" / "testdata"  # PROVENANCE.md there
 TARGET_MS = 50.0
 
 
 def build_status(n: int) -> bytes:
-    text = (SHARED / "dpkg/ubuntu-18.04__trivy-valid/var/lib/dpkg/status").read_text()
+    text = (TESTDATA / "dpkg/ubuntu-18.04__trivy-valid/var/lib/dpkg/status").read_text()
     stanzas = [s for s in text.split("\n\n") if s.strip()]
     out = []
     for i in range(n):
@@ -37,7 +37,7 @@ def build_status(n: int) -> bytes:
 
 
 def build_apk(n: int) -> bytes:
-    text = (SHARED / "apk/alpine-3.18__scalibr/lib/apk/db/installed").read_text()
+    text = (TESTDATA / "apk/alpine-3.18__scalibr/lib/apk/db/installed").read_text()
     stanzas = [s for s in text.split("\n\n") if s.strip()]
     out = []
     for i in range(n):

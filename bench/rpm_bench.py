@@ -1,7 +1,8 @@
 """Benchmark: read a 1,000-package rpm database (SQLite and BerkeleyDB) with RpmAnalyzer.analyze.
 
-The databases hold the real headers of the shared SQLite fixtures (Amazon Linux 2023 + CBL-Mariner 2.0,
-232 headers, repeated under fresh header numbers), written with Python's sqlite3 and `db5.3_load`
+The databases hold the real headers of the SQLite fixtures in tests/inventory/testdata/rpm (Amazon Linux
+2023 + CBL-Mariner 2.0, both shrunk: 45 package headers, gpg-pubkey left out, repeated under fresh header
+numbers), written with Python's sqlite3 and `db5.3_load`
 (built once, cached under ~/.cache/hullscan-tests/rpm/). The time covers the whole `analyze` step:
 opening the database from bytes, walking its pages, parsing every header (file lists included) and
 building the JSON fact. Target: ≤ 200 ms each.
@@ -27,8 +28,7 @@ TARGET_MS = 200.0
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    shared = REPO.parent / "shared"
-    d = _rpmdb_build.bench_dbs(shared, n)
+    d = _rpmdb_build.bench_dbs(n)
     an = RpmAnalyzer()
     ok = True
     for fname, image_path in (("rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite"), ("Packages", "/var/lib/rpm/Packages")):

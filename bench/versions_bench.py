@@ -2,19 +2,18 @@
 
 Usage: python bench/versions_bench.py [--schemes deb,rpm,apk] [--pairs 200000] [--distinct 5000]
 
-Versions come from the shared osv-scalibr ordering fixtures (real package versions). Two figures
-per scheme: "warm" = `compare` on pairs drawn from a few thousand distinct versions (parsed keys
-cached, the matching workload: thousands of packages against tens of thousands of ranges), and
-"cold" = the first parse of each distinct version (for maven, gem and composer the key is a
-`cmp_to_key` wrapper, so their parsing cost shows in the other columns). Also times
-`sorted(..., key=scheme.key)`. rpm borrows Debian's versions (same E:V-R shape) as its own
-fixture holds only ~130.
+Versions come from osv-scalibr's ordering fixtures (real package versions), kept in
+tests/versions/testdata/osv-scalibr. Two figures per scheme: "warm" = `compare` on pairs drawn
+from a few thousand distinct versions (parsed keys cached, the matching workload: thousands of
+packages against tens of thousands of ranges), and "cold" = the first parse of each distinct
+version (for maven, gem and composer the key is a `cmp_to_key` wrapper, so their parsing cost
+shows in the other columns). Also times `sorted(..., key=scheme.key)`. rpm borrows Debian's
+versions (same E:V-R shape) as its own fixture holds only ~130.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import tarfile
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from hullscan.versions import get_scheme  # noqa: E402
 
-SHARED = Path(os.environ.get("HULLSCAN_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
+ORDERINGS = Path(__file__).resolve().parent.parent / "tests" / "versions" / "testdata" / "osv-scalibr"
 SOURCES = {"deb": "debian", "rpm": "redhat", "apk": "alpine", "pep440": "pypi", "maven": "maven",
            "gem": "rubygems", "composer": "packagist", "semver": "semver"}
 
@@ -34,7 +33,7 @@ def load_versions(scheme: str) -> list[str]:
     prefix = SOURCES[scheme]
     out: set[str] = set()
     texts = []
-    base = SHARED / "fixtures" / "versions"
+    base = ORDERINGS
     for p in base.glob(f"{prefix}-versions.txt"):
         texts.append(p.read_text(encoding="utf-8"))
     with tarfile.open(base / "osv-scalibr-semantic-testdata.tar.gz") as tar:

@@ -104,13 +104,3 @@ def debian_rootfs() -> Path:
                        check=True, capture_output=True)
 
     return cached_build("debian-bookworm-minbase", make)
-
-
-def dsa_list_cut(dest: Path, before: str = "DSA-4684-1") -> Path:
-    """The real Debian DSA list (newest first) cut where `before` starts, written to DEST/DSA/list:
-    a real feed small enough for the PostgreSQL tests."""
-    lines = (SHARED / "vulndata/debian-tracker/data/DSA/list").read_text().splitlines(keepends=True)
-    cut = next(i for i, ln in enumerate(lines) if ln.startswith("[") and before in ln)
-    (dest / "DSA").mkdir(parents=True, exist_ok=True)
-    (dest / "DSA/list").write_text("".join(lines[:cut]))
-    return dest / "DSA/list"

@@ -19,7 +19,6 @@ import sqlite3
 import time
 import zlib
 
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import Any
@@ -175,7 +174,8 @@ class LayerCache:
         layers = self.db.execute("SELECT COUNT(*) FROM layers").fetchone()[0]
         facts = self.db.execute("SELECT COUNT(*) FROM facts").fetchone()[0]
         results = self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-        return {"layers": layers, "facts": facts, "results": results, "bytes": os.path.getsize(self.path) if os.path.exists(self.path) else 0}
+        size = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+        return {"layers": layers, "facts": facts, "results": results, "bytes": size}
 
 
 def open_cache(directory: str | os.PathLike[str] | None, warn: Any) -> LayerCache | None:

@@ -127,7 +127,8 @@ def register(subparsers: Subparsers) -> None:
     add("--repo", action="append", metavar="GLOB", help="Only repositories matching this glob (repeatable), e.g. 'team/*'.")
     add("--tag", action="append", metavar="GLOB", help="Only tags matching this glob (repeatable), e.g. 'v1.*'.")
     add("--parallel", type=_parallel, default=2, metavar="1..32", help="Images scanned at once.")
-    add("--output-dir", type=path_arg, default="hullscan-reports", metavar="DIR", help="Where the per-image JSON reports go (DIR/REPO/TAG.json, plus summary.json).")
+    add("--output-dir", type=path_arg, default="hullscan-reports", metavar="DIR",
+        help="Where the per-image JSON reports go (DIR/REPO/TAG.json, plus summary.json).")
     add("--scanners", default="vuln,secret", help="Comma-separated: vuln, secret, config, license (default vuln,secret).")
     add("--platform", help="os/arch[/variant] to pick from multi-platform images (default: linux on this machine's architecture).")
     add_credential_options(scan)
@@ -249,7 +250,7 @@ def _print_summary(results: list[ImageResult], elapsed: float) -> None:
 
     from hullscan.report.boxes import table
 
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for r in results:
         if r.error:
             rows.append((r.reference, "", "", "", "", "", f"error: {r.error}"))

@@ -71,9 +71,10 @@ def run_scan(
     render = writer(fmt)
     if fmt == "table" and output is None and sys.stdout.isatty():  # a table as wide as the terminal
         from hullscan.cli import terminal_width
+        from hullscan.report.table import render as render_table
 
-        table_render, width = render, max(60, terminal_width())
-        render = lambda report: table_render(report, width=width)  # noqa: E731
+        width = max(60, terminal_width())
+        render = lambda report: render_table(report, width=width)  # noqa: E731
     shown = parse_severities(severity)
     gate_policy = load_policy(policy, ignorefile=ignorefile, vex=vex)  # a bad policy fails before the scan
     options = ScanOptions(
@@ -117,12 +118,15 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
     add("-f", "--format", dest="fmt", metavar="FORMAT", help=f"Output format: {FORMATS_HELP}. Default: table on a terminal, else json.")
     add("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
     add("-q", "--quiet", action="store_true", help="No progress and no warnings on stderr.")
-    add("--exit-code", type=int, default=0, metavar="N", help="Exit with this code when findings remain after the display filters (default 0: the gate never fails).")
+    add("--exit-code", type=int, default=0, metavar="N",
+        help="Exit with this code when findings remain after the display filters (default 0: the gate never fails).")
     add("--db", help="Vulnerability DB: a SQLite file or postgresql:// URL (default: $HULLSCAN_DB_URL, else the XDG data dir).")
-    add("--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")
+    add("--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN). "
+                           "Display only: the policy decides the exit code.")
     add("--ignore-unfixed", action="store_true", help="Show only vulnerabilities with a fixed version.")
     add("--pkg-types", default="os,library", help="Package types to match: os, library.")
-    add("--policy", metavar="FILE", help="Policy YAML (default: ./.hullscan.yaml when present); its verdict decides the exit code. See docs/policy.md.")
+    add("--policy", metavar="FILE",
+        help="Policy YAML (default: ./.hullscan.yaml when present); its verdict decides the exit code. See docs/policy.md.")
     add("--ignorefile", metavar="FILE", help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")
     add("--vex", action="append", metavar="FILE", help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
 
@@ -158,7 +162,8 @@ def register_image(subparsers: Subparsers) -> None:
     from hullscan.cli import add_command
 
     image = add_command(subparsers, "image", image_cmd, epilog=EXIT_CODES_HELP)
-    image.add_argument("target", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, or a path / reference to detect.")
+    image.add_argument("target", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, "
+                                      "or a path / reference to detect.")
     image.add_argument("--scanners", default="vuln,secret", help=SCANNERS_HELP)
     image.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform image.")
     image.add_argument("--cache-dir", metavar="DIR", help=CACHE_DIR_HELP)

@@ -12,13 +12,16 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm s
 if TYPE_CHECKING:
     from typing import Any
 
-try:
-    from _sha2 import sha256  # CPython 3.12 and later
-except ImportError:
+if TYPE_CHECKING:  # the built-in modules have no stubs; hashlib's sha256 is the same interface
+    from hashlib import sha256
+else:
     try:
-        from _sha256 import sha256  # CPython 3.11
-    except ImportError:  # pragma: no cover - another Python: hashlib's
-        from hashlib import sha256
+        from _sha2 import sha256  # CPython 3.12 and later
+    except ImportError:
+        try:
+            from _sha256 import sha256  # CPython 3.11
+        except ImportError:  # pragma: no cover - another Python: hashlib's
+            from hashlib import sha256
 
 
 def hexdigest(algo: str, data: bytes) -> str:

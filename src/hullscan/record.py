@@ -101,8 +101,8 @@ def _build(cls: type, frozen: bool) -> type:
             seen_default = f.name
         elif seen_default:
             raise TypeError(f"non-default argument {f.name!r} follows default argument {seen_default!r}")
-    cls.__record_fields__ = table  # type: ignore[attr-defined]
-    cls.__match_args__ = tuple(table)  # type: ignore[attr-defined]
+    _set(cls, "__record_fields__", table)
+    _set(cls, "__match_args__", tuple(table))
     names = tuple(table)
     compared = tuple(f.name for f in fields_ if f.compare)
     shown = tuple(f.name for f in fields_ if f.repr)
@@ -141,14 +141,14 @@ def _build(cls: type, frozen: bool) -> type:
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in compared)
 
-    cls.__init__ = __init__  # type: ignore[misc]
+    _set(cls, "__init__", __init__)
     own = cls.__dict__
     if "__repr__" not in own:
-        cls.__repr__ = __repr__  # type: ignore[method-assign]
+        _set(cls, "__repr__", __repr__)
     # dataclasses' rule: a class body defining __eq__ gets __hash__ = None from Python; that is not "explicit"
     explicit_hash = "__hash__" in own and not (own["__hash__"] is None and "__eq__" in own)
     if "__eq__" not in own:
-        cls.__eq__ = __eq__  # type: ignore[method-assign]
+        _set(cls, "__eq__", __eq__)
     if frozen:
         def __setattr__(self: Any, name: str, value: Any) -> None:
             raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -159,13 +159,19 @@ def _build(cls: type, frozen: bool) -> type:
         def __hash__(self: Any) -> int:
             return hash(tuple(getattr(self, n) for n in compared))
 
-        cls.__setattr__ = __setattr__  # type: ignore[method-assign, assignment]
-        cls.__delattr__ = __delattr__  # type: ignore[method-assign]
+        _set(cls, "__setattr__", __setattr__)
+        _set(cls, "__delattr__", __delattr__)
         if not explicit_hash:
-            cls.__hash__ = __hash__  # type: ignore[method-assign, assignment]
+            _set(cls, "__hash__", __hash__)
     elif not explicit_hash:
-        cls.__hash__ = None  # type: ignore[assignment]  # mutable and compared by value: unhashable
+        _set(cls, "__hash__", None)  # mutable and compared by value: unhashable
     return cls
+
+
+def _set(cls: type, name: str, value: Any) -> None:
+    """Give the class a method (or table) built at run time: the same as `cls.name = value`, which the
+    type checker refuses for methods it sees declared on `object` with other signatures."""
+    setattr(cls, name, value)
 
 
 def fields(obj: Any) -> tuple[Field, ...]:
@@ -175,10 +181,12 @@ def fields(obj: Any) -> tuple[Field, ...]:
 
 def replace(obj: T, /, **changes: Any) -> T:
     """A copy of a record with some fields changed (`__post_init__` runs again, as with dataclasses)."""
+    rec: Any = obj  # any record: `__record_fields__` is set by the decorator, unseen by the type checker
+    table: dict[str, Field] = rec.__record_fields__
     for name in changes:
-        if name not in obj.__record_fields__:  # type: ignore[attr-defined]
+        if name not in table:
             raise TypeError(f"{type(obj).__name__} has no field {name!r}")
-    values = {n: getattr(obj, n) for n in obj.__record_fields__}  # type: ignore[attr-defined]
+    values = {n: getattr(obj, n) for n in table}
     values.update(changes)
     return type(obj)(**values)
 

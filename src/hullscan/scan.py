@@ -15,11 +15,13 @@ from hullscan.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:  # the pipeline's modules load when a scan needs them: a warm scan needs none of them
-    from typing import Any
+    from typing import Any, NoReturn
 
     from hullscan.image.base import BaseImage
     from hullscan.image.model import Image
-    from hullscan.inventory.model import Inventory, LayerRef, Warning_
+    from hullscan.inventory.model import Inventory, LayerRef
+    from hullscan.vulndb.reader import DBReader
+    from hullscan.vulndb.store import VulnDB
 
 SCANNERS = ("vuln", "secret", "config", "license")
 DEFAULT_SCANNERS = frozenset({"vuln", "secret"})
@@ -212,13 +214,13 @@ def _secrets_into(result: ScanResult, image: Image, options: ScanOptions, rulese
             result.secrets.append(f)
 
 
-def _open_db(options: ScanOptions):
+def _open_db(options: ScanOptions) -> DBReader | VulnDB:
     from hullscan.vulndb.reader import open_reader  # SQLite through sqlite3: no SQLAlchemy import
 
     return open_reader(options.db)
 
 
-def match_into(result: ScanResult, db, options: ScanOptions) -> None:
+def match_into(result: ScanResult, db: DBReader | VulnDB, options: ScanOptions) -> None:
     """The vuln scanner: findings for the inventory, and what the DB is (for reports and gates).
     Closes the DB."""
     try:
@@ -227,7 +229,7 @@ def match_into(result: ScanResult, db, options: ScanOptions) -> None:
         db.close()
 
 
-def _match(result: ScanResult, db, options: ScanOptions) -> None:
+def _match(result: ScanResult, db: DBReader | VulnDB, options: ScanOptions) -> None:
     from hullscan.inventory.model import Warning_
     from hullscan.match.matcher import match_inventory
 
@@ -287,7 +289,7 @@ def options_input(path: str) -> str:
     return path if path.startswith("sbom:") else f"sbom:{path}"
 
 
-def _no_blob():
+def _no_blob() -> NoReturn:
     from hullscan.errors import InputError
 
     raise InputError("an SBOM holds no layer blobs")

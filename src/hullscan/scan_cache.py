@@ -147,6 +147,7 @@ def unpack_result(stored: Any, packages_json: bool) -> dict[str, Any] | None:
     import marshal
     import zlib
 
+    rest: dict[str, Any]
     try:
         rest, packages, rendered = stored
         if packages_json and rendered is not None:

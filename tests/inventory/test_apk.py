@@ -1,4 +1,4 @@
-"""apk analyzer: shared databases against Syft's reviewed view, edge cases, purls and ownership."""
+"""apk analyzer: the testdata/apk databases against Syft's reviewed view, edge cases, purls and ownership."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from testsupport import SHARED, read_tree
 
 from hullscan.inventory.apk import ApkAnalyzer, split_licenses
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.os_release import OSReleaseAnalyzer
+from testsupport import read_tree
 
-APK = SHARED / "fixtures" / "pkgdb" / "apk"
+APK = Path(__file__).parent / "testdata" / "apk"
 REVIEWED = json.loads((Path(__file__).parent / "fixtures/os/apk-syft-reviewed.json").read_text())["cases"]
 ANALYZERS = [OSReleaseAnalyzer(), ApkAnalyzer()]
 
@@ -24,7 +24,7 @@ def _layer(case: str) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("case", sorted(REVIEWED))
-def test_matches_syft(shared: Path, case: str) -> None:
+def test_matches_syft(case: str) -> None:
     inv = analyze_files(ANALYZERS, [_layer(case)])
     got = [{"name": p.name, "version": p.version, "arch": p.arch, "origin": p.source_name,
             "licenses": sorted(p.licenses), "files": len(p.files)} for p in sorted(inv.packages, key=lambda p: p.name)]
@@ -33,14 +33,14 @@ def test_matches_syft(shared: Path, case: str) -> None:
 
 
 @pytest.mark.parametrize("case,line", [("alpine-3.4__trivy", 23), ("syft-variants/corrupt", 1)])
-def test_bad_entries_warn_with_line(shared: Path, case: str, line: int) -> None:
+def test_bad_entries_warn_with_line(case: str, line: int) -> None:
     inv = analyze_files(ANALYZERS, [_layer(case)])
     assert any(w.path == "/lib/apk/db/installed" and w.message.startswith(f"apk: line {line}:")
                for w in inv.warnings), inv.warnings
     assert inv.packages
 
 
-def test_purl_ecosystem_and_files(shared: Path) -> None:
+def test_purl_ecosystem_and_files() -> None:
     inv = analyze_files(ANALYZERS, [_layer("alpine-3.10__trivy-image")])
     assert inv.os is not None and inv.os.ecosystem == "Alpine:v3.10"
     musl = next(p for p in inv.packages if p.name == "musl")
@@ -79,7 +79,7 @@ def test_upgrade_in_a_later_layer_goes_to_history() -> None:
     assert (h.package.version, h.removed_in.index, h.replaced_by) == ("1.2.11-r1", 1, "1.2.11-r3")
 
 
-def test_mangled_databases_never_raise(shared: Path) -> None:
+def test_mangled_databases_never_raise() -> None:
     import random
 
     rnd = random.Random(99)

@@ -1,4 +1,4 @@
-"""dpkg analyzer: shared fixtures against dpkg-query's lists and hand-read expectations."""
+"""dpkg analyzer: the testdata/dpkg fixtures against dpkg-query's lists and hand-read expectations."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-from testsupport import SHARED, read_tree
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dpkg import DpkgAnalyzer, parse_copyright
 from hullscan.inventory.os_release import OSReleaseAnalyzer
+from testsupport import read_tree
 
 HERE = Path(__file__).parent / "fixtures" / "os"
-DPKG = SHARED / "fixtures" / "pkgdb" / "dpkg"
+DPKG = Path(__file__).parent / "testdata" / "dpkg"
 ANALYZERS = [OSReleaseAnalyzer(), DpkgAnalyzer()]
 
 
@@ -23,13 +23,11 @@ def _tsv(path: Path) -> list[list[str]]:
 
 
 def _status_cases() -> list[str]:
-    if not DPKG.is_dir():
-        return []
     return sorted(p.parent.parent.parent.parent.name for p in DPKG.glob("*/var/lib/dpkg/status.expected.tsv"))
 
 
 @pytest.mark.parametrize("case", _status_cases())
-def test_reproduces_dpkg_query(shared: Path, case: str) -> None:
+def test_reproduces_dpkg_query(case: str) -> None:
     """Every installed row of dpkg-query's list, exactly; the `rc` (config-files) rows are not packages."""
     root = DPKG / case
     rows = _tsv(root / "var/lib/dpkg/status.expected.tsv")
@@ -42,11 +40,11 @@ def test_reproduces_dpkg_query(shared: Path, case: str) -> None:
     assert all(p.type == "deb" and p.paths == ("/var/lib/dpkg/status",) for p in inv.packages)
 
 
-def test_status_cases_found(shared: Path) -> None:
+def test_status_cases_found() -> None:
     assert len(_status_cases()) == 8
 
 
-def test_distroless_status_d(shared: Path) -> None:
+def test_distroless_status_d() -> None:
     rows = _tsv(HERE / "dpkg-distroless-expected.tsv")
     for case in sorted({r[0] for r in rows}):
         inv = analyze_files(ANALYZERS, [read_tree(DPKG / case)])
@@ -60,7 +58,7 @@ def test_distroless_status_d(shared: Path) -> None:
             assert p.paths == (f"/var/lib/dpkg/status.d/{p.name}",) and p.extra.get("distroless")
 
 
-def test_distroless_ownership_from_md5sums(shared: Path) -> None:
+def test_distroless_ownership_from_md5sums() -> None:
     inv = analyze_files(ANALYZERS, [read_tree(DPKG / "distroless__scalibr")])
     (foo,) = inv.packages
     assert foo.files == ("/usr/lib/os-release", "/usr/share/base-files/dot.bashrc",
@@ -68,7 +66,7 @@ def test_distroless_ownership_from_md5sums(shared: Path) -> None:
                          "/usr/share/base-files/info.dir", "/usr/share/base-files/motd")
 
 
-def test_ownership_from_info_md5sums_and_list(shared: Path) -> None:
+def test_ownership_from_info_md5sums_and_list() -> None:
     inv = analyze_files(ANALYZERS, [read_tree(DPKG / "ubuntu__trivy-md5sums")])
     (tar,) = inv.packages
     assert tar.files[:3] == ("/usr/bin/tar", "/usr/lib/mime/packages/tar", "/usr/sbin/rmt-tar")
@@ -80,7 +78,7 @@ def test_ownership_from_info_md5sums_and_list(shared: Path) -> None:
 
 
 @pytest.mark.parametrize("row", _tsv(HERE / "dpkg-edge-expected.tsv"), ids=lambda r: r[0])
-def test_corrupt_and_edge_cases_warn_with_line(shared: Path, row: list[str]) -> None:
+def test_corrupt_and_edge_cases_warn_with_line(row: list[str]) -> None:
     case, names, lines = (row + ["", ""])[:3]
     inv = analyze_files(ANALYZERS, [{"/var/lib/dpkg/status": (DPKG / case).read_bytes()}])
     assert sorted(p.name for p in inv.packages) == sorted(n for n in names.split(",") if n)
@@ -92,7 +90,7 @@ def test_corrupt_and_edge_cases_warn_with_line(shared: Path, row: list[str]) -> 
         assert not inv.warnings
 
 
-def test_only_status_is_the_database(shared: Path) -> None:
+def test_only_status_is_the_database() -> None:
     """`available` and `status-old` list packages that are not installed."""
     layer = read_tree(DPKG / "ubuntu-18.04-mixed__trivy-digest")
     assert "/var/lib/dpkg/available" in layer
@@ -101,7 +99,7 @@ def test_only_status_is_the_database(shared: Path) -> None:
     assert sorted(p.name for p in inv.packages) == ["sed", "tar"]
 
 
-def test_purl_and_ecosystem_follow_the_os(shared: Path) -> None:
+def test_purl_and_ecosystem_follow_the_os() -> None:
     layer = read_tree(DPKG / "ubuntu-18.04__trivy-valid")
     layer["/etc/os-release"] = b'ID=ubuntu\nVERSION_ID="18.04"\nVERSION_CODENAME=bionic\n'
     inv = analyze_files(ANALYZERS, [layer])
@@ -118,13 +116,13 @@ def test_purl_and_ecosystem_follow_the_os(shared: Path) -> None:
         assert p.purl == f"pkg:deb/debian/{p.name}@{p.version}?arch={p.arch}&distro=debian-12"
 
 
-def test_license_from_copyright(shared: Path) -> None:
+def test_license_from_copyright() -> None:
     inv = analyze_files(ANALYZERS, [read_tree(DPKG / "distroless-deb__syft")])
     (sqlite,) = inv.packages
     assert sqlite.licenses == ("public-domain", "GPL-2.0-or-later")
 
 
-def test_copyright_samples(shared: Path) -> None:
+def test_copyright_samples() -> None:
     """Hand-read: DEP-5 `License:` names in order (SPDX ids where unambiguous), else common-licenses refs."""
     samples = DPKG / "copyright-samples"
     assert parse_copyright((samples / "libc6.copyright").read_text()) == ["LGPL-2.1-only", "GPL-2.0-only"]
@@ -184,7 +182,7 @@ def test_python_package_installed_by_dpkg_is_owned() -> None:
     assert owners == {"pyyaml": "python3-yaml", "requests": ""}
 
 
-def test_mangled_databases_never_raise(shared: Path) -> None:
+def test_mangled_databases_never_raise() -> None:
     """Real status files cut, shuffled and sprinkled with bytes (fixed seed): warnings, never exceptions."""
     import random
 

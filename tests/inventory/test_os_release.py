@@ -1,4 +1,4 @@
-"""OS detection on the 58 os-release / *-release files of the shared fixtures, against hand-written rows."""
+"""OS detection on the 58 os-release / *-release files of testdata/os-release, against hand-written rows."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.os_release import OSReleaseAnalyzer, is_eol
-from testsupport import SHARED, read_tree
+from testsupport import read_tree
 
 HERE = Path(__file__).parent
 EXPECTED = HERE / "fixtures" / "os" / "os-release-expected.tsv"
-ROOT = SHARED / "fixtures" / "pkgdb" / "os-release"
+ROOT = HERE / "testdata" / "os-release"
 
 
 def _rows() -> list[list[str]]:
@@ -31,7 +31,7 @@ def _layer(case: str) -> dict[str, bytes]:
     return read_tree(d)
 
 
-def test_every_fixture_file_is_covered(shared: Path) -> None:
+def test_every_fixture_file_is_covered() -> None:
     covered = set()
     for row in _rows():
         d = ROOT / row[0]
@@ -42,7 +42,7 @@ def test_every_fixture_file_is_covered(shared: Path) -> None:
 
 
 @pytest.mark.parametrize("row", _rows(), ids=lambda r: r[0])
-def test_detect(shared: Path, row: list[str]) -> None:
+def test_detect(row: list[str]) -> None:
     inv = analyze_files([OSReleaseAnalyzer()], [_layer(row[0])])
     if row[1] == "-":
         assert inv.os is None
@@ -54,13 +54,13 @@ def test_detect(shared: Path, row: list[str]) -> None:
     assert os.name and os.source_path
 
 
-def test_ubuntu_esm_and_lsb(shared: Path) -> None:
+def test_ubuntu_esm_and_lsb() -> None:
     os = analyze_files([OSReleaseAnalyzer()], [_layer("trivy-ubuntu-esm")]).os
     assert os is not None and os.source_path == "/etc/lsb-release" and "ESM" in os.name
 
 
-def test_distroless_is_debian_marked_in_name(shared: Path) -> None:
-    layer = read_tree(SHARED / "fixtures/pkgdb/dpkg/distroless-deb__syft")
+def test_distroless_is_debian_marked_in_name() -> None:
+    layer = read_tree(HERE / "testdata/dpkg/distroless-deb__syft")
     layer["/etc/os-release"] = b'PRETTY_NAME="Distroless"\nNAME="Debian GNU/Linux"\nID="debian"\nVERSION_ID="11"\n'
     os = analyze_files([OSReleaseAnalyzer()], [layer]).os
     assert os is not None

@@ -1,7 +1,8 @@
 """Each analyzer's PathHints are a necessary condition of its `wants` (the walker asks `wants` only
 about files the hints match), and the walker's index of the hints picks exactly the analyzers whose
-hints match. Checked over every file of the shared fixtures and of a real Debian root filesystem,
-plus the places each analyzer's tests and docs name."""
+hints match. Checked over every file of the repository's test data (each `tests/**/testdata/` tree, its
+paths taken as image paths) and of a real Debian root filesystem, plus the places each analyzer's tests
+and docs name."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from hullscan.image.walker import _Dispatcher
 from hullscan.inventory.analyzer import PathHints
 from hullscan.inventory.registry import all_analyzers
-from testsupport import SHARED, debian_rootfs, require_tool
+from testsupport import REPO, debian_rootfs, require_tool
 
 KNOWN = [  # files the analyzers exist for, as images hold them
     "/etc/os-release", "/usr/lib/os-release", "/etc/alpine-release", "/etc/debian_version", "/etc/redhat-release",
@@ -43,7 +44,10 @@ MODES = (0o644, 0o755)
 
 def _corpus() -> list[str]:
     paths = list(KNOWN)
-    for root, prefix in ((SHARED / "fixtures", "/"), (debian_rootfs(), "/")):
+    trees = sorted(p for pattern in ("tests/*/testdata", "tests/*/*/testdata") for p in REPO.glob(pattern)
+                   if p.is_dir() and "node_modules" not in p.relative_to(REPO).parts)
+    assert REPO / "tests/inventory/testdata" in trees and REPO / "tests/inventory/lang/testdata" in trees, trees
+    for root, prefix in [*((t, "/") for t in trees), (debian_rootfs(), "/")]:
         for dirpath, _dirs, files in os.walk(root):
             rel = os.path.relpath(dirpath, root)
             for name in files:

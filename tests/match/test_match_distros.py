@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -22,7 +23,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from trivy_packages import inventory_from_golden  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
-from testsupport import read_tree  # noqa: E402
+from testsupport import REPO, missing, read_tree  # noqa: E402
+
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+PACKAGE_GOLDENS = TESTDATA / "goldens/trivy-image-packages"
+VULNDATA = REPO / "tests/vulndb/testdata"  # the real feed files (tests/vulndb/testdata/PROVENANCE.md)
+APK_34 = REPO / "tests/inventory/testdata/apk/alpine-3.4__trivy"
+IMAGES = REPO / "tests/image/testdata"
 
 
 def _db(tmp: Path, *paths: Path) -> VulnDB:
@@ -33,8 +40,8 @@ def _db(tmp: Path, *paths: Path) -> VulnDB:
 
 
 @pytest.fixture(scope="module")
-def alpine_db(tmp_path_factory, shared):
-    secdb = shared / "vulndata/alpine-secdb"
+def alpine_db(tmp_path_factory):
+    secdb = VULNDATA / "alpine-secdb"
     db = _db(tmp_path_factory.mktemp("alpine"), secdb / "v3.4", secdb / "v3.10", secdb / "v3.11")
     yield db
     db.close()
@@ -44,9 +51,9 @@ def pairs(findings):
     return {(f["package"]["name"], f["id"]) for f in findings}
 
 
-def test_alpine_310_golden_gives_the_six_openssl_findings(alpine_db, shared):
+def test_alpine_310_golden_gives_the_six_openssl_findings(alpine_db):
     os_info = OSInfo("alpine", "Alpine Linux v3.10", "3.10.2", "v3.10", ecosystem="Alpine:v3.10")
-    inv = inventory_from_golden(shared / "fixtures/pkgdb/goldens/trivy-image-packages/alpine-310.json.golden", os_info)
+    inv = inventory_from_golden(PACKAGE_GOLDENS / "alpine-310.json.golden", os_info)
     found = match_inventory(inv, alpine_db).findings
     expected = {(p, c) for p in ("libcrypto1.1", "libssl1.1") for c in ("CVE-2019-1547", "CVE-2019-1549", "CVE-2019-1563")}
     assert pairs(found) == expected
@@ -55,8 +62,8 @@ def test_alpine_310_golden_gives_the_six_openssl_findings(alpine_db, shared):
         assert f["package"]["version"] == "1.1.1c-r0"
 
 
-def test_alpine_34_database_gives_57_findings_and_skips_the_entry_without_version(alpine_db, shared):
-    tree = read_tree(shared / "fixtures/pkgdb/apk/alpine-3.4__trivy")
+def test_alpine_34_database_gives_57_findings_and_skips_the_entry_without_version(alpine_db):
+    tree = read_tree(APK_34)
     tree["/etc/alpine-release"] = b"3.4.6\n"
     inv = analyze_files(all_analyzers(), [tree])
     assert inv.os is not None and inv.os.ecosystem == "Alpine:v3.4"
@@ -72,12 +79,12 @@ def test_alpine_34_database_gives_57_findings_and_skips_the_entry_without_versio
 
 
 @pytest.mark.parametrize("image", ["alpine-3.10", "alpine-3.11"])
-def test_real_alpine_images_end_to_end_have_no_findings(alpine_db, shared, image, tmp_path):
+def test_real_alpine_images_end_to_end_have_no_findings(alpine_db, image, tmp_path):
     from hullscan.scan import ScanOptions, scan_target
 
     db_path = alpine_db.display
     result = scan_target(
-        f"docker-archive:{shared}/fixtures/pkgdb/images/{image}.docker-save.tar.gz",
+        f"docker-archive:{IMAGES}/{image}.docker-save.tar.gz",
         ScanOptions(scanners=frozenset({"vuln"}), db=db_path, cache_dir=tmp_path),
     )
     assert result.inventory.os.ecosystem == ("Alpine:v3.10" if image == "alpine-3.10" else "Alpine:v3.11")
@@ -112,13 +119,18 @@ print(json.dumps(sorted(hits)))
 '''
 
 
-def test_debian_buster_golden_against_dsa_dla_lists_agrees_with_apt_pkg(tmp_path, shared):
+def test_debian_buster_golden_against_dsa_dla_lists_agrees_with_apt_pkg(tmp_path):
     system_python = "/usr/bin/python3"
     probe = subprocess.run([system_python, "-c", "import apt_pkg"], capture_output=True)
     if probe.returncode != 0:
-        pytest.skip("python3-apt not available as the oracle")
-    golden = shared / "fixtures/pkgdb/goldens/trivy-image-packages/debian-buster.json.golden"
-    lists = [shared / "vulndata/debian-tracker/data/DSA/list", shared / "vulndata/debian-tracker/data/DLA/list"]
+        missing("python3-apt (apt_pkg for /usr/bin/python3) is the oracle; scripts/test installs it")
+    golden = PACKAGE_GOLDENS / "debian-buster.json.golden"
+    # the whole DSA and DLA lists, stored gzip-compressed: the oracle and the importer read the same text
+    lists = []
+    for name in ("DSA", "DLA"):
+        (tmp_path / name).mkdir()
+        lists.append(tmp_path / name / "list")
+        lists[-1].write_bytes(gzip.decompress((VULNDATA / f"debian-tracker/data/{name}/list.gz").read_bytes()))
     oracle = subprocess.run([system_python, "-c", APT_ORACLE, str(golden), *map(str, lists)], capture_output=True, text=True, check=True)
     expected = {tuple(x) for x in json.loads(oracle.stdout)}
     expected_ids = {a for a, _ in expected}

@@ -8,7 +8,6 @@ import sys
 import tarfile
 from pathlib import Path
 
-import pytest
 import yaml
 
 from hullscan.inventory.applier import analyze_files
@@ -17,6 +16,13 @@ from hullscan.match.matcher import match_inventory
 from hullscan.vulndb import importer
 from hullscan.vulndb.store import VulnDB
 
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from testsupport import REPO  # noqa: E402
+
+VULNDATA = REPO / "tests/vulndb/testdata"  # the real feed files (tests/vulndb/testdata/PROVENANCE.md)
+PIPFILE_DJANGO = REPO / "tests/inventory/lang/testdata/python/pipenv/trivy-parser/Pipfile_django.lock"
+GOMOD = Path(__file__).resolve().parent / "testdata/trivy-integration/fixtures/repo/gomod"
+
 
 def _db(tmp: Path, *paths: Path) -> VulnDB:
     db = VulnDB.open(tmp / "vuln.db", create=True)
@@ -24,11 +30,13 @@ def _db(tmp: Path, *paths: Path) -> VulnDB:
     return db
 
 
-def test_pipfile_django_lock_gets_exactly_the_pysec_records_listing_its_versions(tmp_path, shared):
-    lock_path = shared / "fixtures/lockfiles/python/pipenv/trivy-parser/Pipfile_django.lock"
+def test_pipfile_django_lock_gets_exactly_the_pysec_records_listing_its_versions(tmp_path):
+    lock_path = PIPFILE_DJANGO
     lock = json.loads(lock_path.read_text())
     pinned = {name.lower(): spec["version"].lstrip("=") for name, spec in lock["default"].items()}
-    archive = shared / "vulndata/osv-pypi/pypa-advisory-database-vulns.tar.gz"
+    # every record naming a package of the lock is in the archive (the rest of the upstream one is not:
+    # tests/vulndb/testdata/PROVENANCE.md), so the oracle below sees all of their records
+    archive = VULNDATA / "osv-pypi/pypa-advisory-database-vulns.tar.gz"
     expected = set()
     with tarfile.open(archive) as tf:
         for m in tf.getmembers():
@@ -40,7 +48,7 @@ def test_pipfile_django_lock_gets_exactly_the_pysec_records_listing_its_versions
                 name = aff["package"]["name"].lower().replace("_", "-")
                 if name in pinned and pinned[name] in (aff.get("versions") or []):
                     expected.add((name, rec["id"]))
-    assert len(expected) >= 40  # DATA.md pairing 8: about 42 over 8 packages
+    assert len(expected) >= 40  # DATA.md pairing 8: about 42 over 8 packages (this oracle finds 42)
 
     db = _db(tmp_path, archive)
     inv = analyze_files(all_analyzers(), [{"/app/Pipfile.lock": lock_path.read_bytes()}])
@@ -52,14 +60,13 @@ def test_pipfile_django_lock_gets_exactly_the_pysec_records_listing_its_versions
     assert all(f["status"] == "fixed" and f["fixed_version"] for f in django)
 
 
-def test_gomod_old_x_net_is_flagged_known_exploited(tmp_path, shared):
-    gomod = shared / "fixtures/lockfiles/trivy-integration/fixtures/repo/gomod"
-    files = {f"/src/{p.name}": p.read_bytes() for p in gomod.iterdir() if p.is_file()}
+def test_gomod_old_x_net_is_flagged_known_exploited(tmp_path):
+    files = {f"/src/{p.name}": p.read_bytes() for p in GOMOD.iterdir() if p.is_file()}
     db = _db(
         tmp_path,
-        shared / "vulndata/osv-go/golang-vulndb-osv.tar.gz",
-        shared / "vulndata/osv-misc/Go",
-        shared / "vulndata/kev/known_exploited_vulnerabilities.json",
+        VULNDATA / "osv-go/golang-vulndb-osv.tar.gz",  # every record of the modules this go.mod requires
+        VULNDATA / "osv-misc/Go",
+        VULNDATA / "kev/known_exploited_vulnerabilities.json",
     )
     inv = analyze_files(all_analyzers(), [files])
     xnet = [p for p in inv.packages if p.name == "golang.org/x/net"]

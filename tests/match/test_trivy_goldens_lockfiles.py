@@ -1,4 +1,4 @@
-"""trivy's integration lockfile cases (`lockfiles/trivy-integration/CASES.tsv` + goldens) through OUR
+"""trivy's integration lockfile cases (`testdata/trivy-integration/CASES.tsv` + goldens) through OUR
 analyzers (`analyze_files` with `all_analyzers()`) and matcher, against trivy's test DB converted by
 tests/match/trivy_db.py (the goldens were computed against exactly that data).
 
@@ -25,10 +25,8 @@ from hullscan.match.matcher import match_inventory
 sys.path.insert(0, str(Path(__file__).parent))
 from trivy_db import build_db  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).parent.parent))
-from testsupport import SHARED  # noqa: E402
-
-TRIVY = SHARED / "fixtures/lockfiles/trivy-integration"
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+TRIVY = TESTDATA / "trivy-integration"
 # Cases whose options change what trivy reports in ways that are not matching: file/dir skips
 # (scan options), VEX (the policy stage's job), severity-source preference, SBOM output formats.
 OPTION_CASES = ("skip", "VEX", "severity from", "CycloneDX", "SPDX")
@@ -43,9 +41,7 @@ PLACED_UNDER = {"installed.json": "vendor/composer/"}
 
 
 def _cases() -> list[tuple[str, str, str]]:
-    path = TRIVY / "CASES.tsv"
-    if not path.exists():
-        return []
+    path = TRIVY / "CASES.tsv"  # in the repository: a missing file is an error, not zero cases
     out = []
     for row in csv.DictReader(path.open(), delimiter="\t"):
         if "VulnerabilityScanner" not in row["options"] or any(x in row["case_name"] + row["options"]
@@ -59,8 +55,8 @@ def _cases() -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def trivy_db(tmp_path_factory, shared):
-    db = build_db(shared / "vulndata/trivy-db-fixtures", tmp_path_factory.mktemp("trivydb") / "vuln.db")
+def trivy_db(tmp_path_factory):
+    db = build_db(TESTDATA / "trivy-db-fixtures", tmp_path_factory.mktemp("trivydb") / "vuln.db")
     yield db
     db.close()
 

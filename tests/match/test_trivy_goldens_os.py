@@ -1,6 +1,6 @@
-"""trivy's own expected findings for real images (`goldens/trivy-image-vulns/*`) reproduced by our
-matcher: trivy's package lists of the same images (`goldens/trivy-image-packages/*`) fed to it as
-inventories, against trivy's integration-test DB (`vulndata/trivy-db-fixtures`) converted into our
+"""trivy's own expected findings for real images (`testdata/goldens/trivy-image-vulns/*`) reproduced by
+our matcher: trivy's package lists of the same images (`testdata/goldens/trivy-image-packages/*`) fed to
+it as inventories, against trivy's integration-test DB (`testdata/trivy-db-fixtures`) converted into our
 store by tests/match/trivy_db.py. Both goldens were computed by trivy from exactly that data."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from hullscan.match.matcher import match_inventory
 sys.path.insert(0, str(Path(__file__).parent))
 from trivy_db import build_db  # noqa: E402
 from trivy_packages import inventory_from_golden  # noqa: E402
+
+TESTDATA = Path(__file__).resolve().parent / "testdata"
 
 IMAGES = {
     # package golden, vulnerability golden, the OS our detector names for that image
@@ -51,8 +53,8 @@ DIFFERENCES = {
 
 
 @pytest.fixture(scope="module")
-def trivy_db(tmp_path_factory, shared):
-    db = build_db(shared / "vulndata/trivy-db-fixtures", tmp_path_factory.mktemp("trivydb") / "vuln.db")
+def trivy_db(tmp_path_factory):
+    db = build_db(TESTDATA / "trivy-db-fixtures", tmp_path_factory.mktemp("trivydb") / "vuln.db")
     yield db
     db.close()
 
@@ -66,9 +68,9 @@ def _expected(golden: Path) -> dict[tuple[str, str], dict]:
 
 
 @pytest.mark.parametrize("image", sorted(IMAGES))
-def test_os_image_reproduces_trivy_golden(trivy_db, shared, image):
+def test_os_image_reproduces_trivy_golden(trivy_db, image):
     vulns_name, os_info = IMAGES[image]
-    goldens = shared / "fixtures/pkgdb/goldens"
+    goldens = TESTDATA / "goldens"
     inv = inventory_from_golden(goldens / f"trivy-image-packages/{image}.json.golden", os_info)
     expected = _expected(goldens / f"trivy-image-vulns/{vulns_name}.json.golden")
     assert expected, "the golden lists findings"

@@ -251,7 +251,7 @@ def convert(directory: Path) -> list[FeedBatch]:
                 for p in pkg_bucket.get("pairs") or []:
                     key, value = str(p["key"]).strip(), p.get("value") or {}
                     for entry in value.get("Entries") or []:
-                        cves = [c for c in entry.get("Cves") or []]
+                        cves = list(entry.get("Cves") or [])
                         aliases = [c["ID"] for c in cves if c.get("ID")]
                         majors = sorted({cpe_major[i] for i in entry.get("Affected") or [] if i in cpe_major})
                         for major in majors:

@@ -15,6 +15,11 @@ from hullscan.policy.load import load_policy, load_trivyignore
 from hullscan.policy.model import Exception_, LicenseRule, Policy, Rules
 from hullscan.policy.risk import secret_risk, vulnerability_risk
 from hullscan.report.openvex import render as render_openvex
+from testsupport import REPO
+
+TESTDATA = REPO / "tests/policy/testdata"
+VUNNEL = REPO / "tests/vulndb/testdata/grype-vunnel/grype-vunnel-records.tar.gz"  # tests/vulndb/testdata/PROVENANCE.md
+TRIVY_VEX = REPO / "tests/match/testdata/trivy-integration/fixtures/vex/file/openvex.json"
 
 TODAY = date(2026, 11, 28)
 
@@ -66,7 +71,8 @@ def test_each_rule_fails_on_its_findings_only():
 
 
 def test_secret_misconfiguration_license_and_db_age_rules():
-    secrets = [{"rule_id": "aws-access-key-id", "severity": "CRITICAL", "path": "/app/.env", "line": 3, "fingerprint": "fp1", "removed_in": 2, "layer": {"base": False}}]
+    secrets = [{"rule_id": "aws-access-key-id", "severity": "CRITICAL", "path": "/app/.env", "line": 3, "fingerprint": "fp1",
+                "removed_in": 2, "layer": {"base": False}}]
     misconf = [{"id": "HS-CFG-ROOT", "rule_id": "HS-CFG-ROOT", "severity": "MEDIUM", "path": "", "line": ""}]
     packages = [
         {"name": "gpl-only", "version": "1", "licenses": ["GPL-3.0-only"]},
@@ -74,7 +80,8 @@ def test_secret_misconfiguration_license_and_db_age_rules():
         {"name": "mit", "version": "1", "licenses": ["MIT"]},
         {"name": "odd", "version": "1", "licenses": ["Custom License Words"]},
     ]
-    policy = Policy(Rules(secrets="HIGH", misconfigurations="MEDIUM", licenses=LicenseRule(deny=("GPL-3.0-only",)), db_older_than_days=7), gate=True)
+    policy = Policy(Rules(secrets="HIGH", misconfigurations="MEDIUM", licenses=LicenseRule(deny=("GPL-3.0-only",)), db_older_than_days=7),
+                    gate=True)
     out = gate(policy, secrets=secrets, misconfigurations=misconf, packages=packages, db_age_days=9.5)
     failed = {r["rule"]: r["findings"] for r in out.verdict["failed_rules"]}
     assert set(failed) == {"fail_on.secrets", "fail_on.misconfigurations", "fail_on.licenses", "fail_on.db_older_than_days"}
@@ -127,7 +134,8 @@ def test_trivyignore_formats(tmp_path):
     ex = load_trivyignore(str(plain))
     assert [(e.id, e.expires) for e in ex] == [("CVE-2019-1547", None), ("CVE-2019-1549", date(2026, 1, 1))]
     yml = tmp_path / ".trivyignore.yaml"
-    yml.write_text("vulnerabilities:\n  - id: CVE-1\n    paths: [usr/lib]\n    statement: accepted\n    expired_at: 2027-01-01\nsecrets:\n  - id: aws-access-key-id\n")
+    yml.write_text("vulnerabilities:\n  - id: CVE-1\n    paths: [usr/lib]\n    statement: accepted\n    expired_at: 2027-01-01\n"
+                   "secrets:\n  - id: aws-access-key-id\n")
     ex = load_trivyignore(str(yml))
     assert ex[0].id == "CVE-1" and ex[0].path == "usr/lib" and ex[0].justification == "accepted"
     assert ex[1].rule_id == "aws-access-key-id"
@@ -136,7 +144,8 @@ def test_trivyignore_formats(tmp_path):
 def _vex_files(tmp_path):
     openvex = {"@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "me", "timestamp": "2026-01-01T00:00:00Z", "version": 1,
                "statements": [
-                   {"vulnerability": {"name": "CVE-1"}, "products": [{"@id": "pkg:oci/app", "subcomponents": [{"@id": "pkg:apk/alpine/openssl@1.0"}]}],
+                   {"vulnerability": {"name": "CVE-1"},
+                    "products": [{"@id": "pkg:oci/app", "subcomponents": [{"@id": "pkg:apk/alpine/openssl@1.0"}]}],
                     "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
                    {"vulnerability": {"name": "CVE-2"}, "products": [{"@id": "pkg:apk/alpine/openssl"}], "status": "under_investigation"},
                    {"vulnerability": {"name": "CVE-3"}, "products": [{"@id": "pkg:apk/alpine/zlib"}], "status": "not_affected",
@@ -150,11 +159,10 @@ def _vex_files(tmp_path):
     return [str(tmp_path / "o.json"), str(tmp_path / "c.json")]
 
 
-def test_vex_suppresses_and_annotates(tmp_path, shared):
-    csaf = shared / "vulndata/grype-vunnel/grype-vunnel-records.tar.gz"
+def test_vex_suppresses_and_annotates(tmp_path):
     import tarfile
 
-    with tarfile.open(csaf) as tf:
+    with tarfile.open(VUNNEL) as tf:
         (tmp_path / "csaf.json").write_bytes(tf.extractfile("grype/db/processors/testdata/csaf-vex.json").read())
     files = _vex_files(tmp_path) + [str(tmp_path / "csaf.json")]
     vulns = [vuln(f"CVE-{i}") for i in range(1, 6)] + [
@@ -171,22 +179,24 @@ def test_vex_suppresses_and_annotates(tmp_path, shared):
     assert "vex" not in kept["CVE-3"]  # statement about zlib does not touch openssl
 
 
-def test_trivy_openvex_fixture_applies_to_its_subcomponent(shared):
-    path = shared / "fixtures/lockfiles/trivy-integration/fixtures/vex/file/openvex.json"
+def test_trivy_openvex_fixture_applies_to_its_subcomponent():
+    path = TRIVY_VEX
     opa = vuln("CVE-2022-23628", name="github.com/open-policy-agent/opa", purl="pkg:golang/github.com/open-policy-agent/opa@v0.35.0")
     other = vuln("CVE-2022-23628", name="github.com/other/mod", purl="pkg:golang/github.com/other/mod@v1.0.0")
     out = gate(Policy(vex=[str(path)]), vulnerabilities=[opa, other])
     assert [s["finding"]["package"]["name"] for s in out.suppressed] == ["github.com/open-policy-agent/opa"]
 
 
-def test_openvex_out_validates_and_exit_codes(shared):
+def test_openvex_out_validates_and_exit_codes():
     report = {"target": {"name": "app:1", "manifest_digest": "sha256:" + "a" * 64}, "created_at": "2026-11-28T00:00:00Z",
               "vulnerabilities": [vuln("CVE-1"), vuln("CVE-2", "LOW")], "secrets": [], "misconfigurations": [], "packages": [], "db": {}}
-    policy = Policy(Rules(severity="HIGH"), exceptions=[Exception_("mitigated by config", id="CVE-1", owner="sec", expires=date(2027, 1, 1), source="pol")], gate=True)
+    policy = Policy(Rules(severity="HIGH"),
+                    exceptions=[Exception_("mitigated by config", id="CVE-1", owner="sec", expires=date(2027, 1, 1), source="pol")],
+                    gate=True)
     judged = judge_report(report, policy, TODAY)
     assert judged["verdict"]["passed"] and exit_code_for(judged, judged, 0) == 0
     doc = json.loads(render_openvex(judged))
-    schema = json.loads((shared / "specs/openvex-schema.json").read_text())
+    schema = json.loads((TESTDATA / "openvex-schema.json").read_text())
     jsonschema.validate(doc, schema)
     assert [s["vulnerability"]["name"] for s in doc["statements"]] == ["CVE-1"]
     assert doc["statements"][0]["status"] == "not_affected"

@@ -3,8 +3,8 @@
 The expectations come from the real tools, run once per test in a subprocess:
 dpkg's algorithm through python3-apt (`apt_pkg.version_compare`), librpm through `rpm --eval`
 with its Lua `rpm.vercmp`, node-semver (the copy bundled with npm) for npm ranges, Ruby's
-`Gem::Version` and PHP's `version_compare` (ruby and php-cli are optional extras: those two tests
-skip when the interpreter is missing, even under CI).
+`Gem::Version` and PHP's `version_compare`. scripts/test installs every oracle (python3-apt, rpm,
+ruby, php-cli, nodejs/npm); a missing one skips locally and fails under CI=true (testsupport.missing).
 The versions are generated deterministically to hit separators, `~`, `^`, epochs, letters and
 leading zeros far more often than real data does.
 """
@@ -17,11 +17,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from hullscan.versions import get_scheme
 
-from testsupport import IN_CI, require_tool
+from testsupport import missing, require_tool
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -37,13 +35,6 @@ def _node_semver() -> Path | None:
     candidates = [r / "npm" / "node_modules" / "semver" for r in roots]
     candidates += [r / "semver" for r in roots] + [Path("/usr/share/nodejs/semver")]
     return next((c for c in candidates if (c / "package.json").is_file()), None)
-
-
-def _need(ok: bool, msg: str) -> None:
-    if not ok:
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 def _gen(rng: random.Random, alphabet: list[str], n: int) -> list[str]:
@@ -68,9 +59,12 @@ def _pairs(versions: list[str], rng: random.Random, n: int) -> list[tuple[str, s
 
 
 def test_deb_matches_apt_pkg():
-    _need(Path(SYSTEM_PYTHON).exists(), "python3-apt (system python) not installed")
+    # apt_pkg comes from Debian's python3-apt, importable only by the system python, not the venv
+    if not Path(SYSTEM_PYTHON).exists():
+        missing(f"{SYSTEM_PYTHON} (for python3-apt) not installed (.ci/run installs it)")
     probe = subprocess.run([SYSTEM_PYTHON, "-c", "import apt_pkg"], capture_output=True)
-    _need(probe.returncode == 0, "python3-apt not installed (.ci/run installs it)")
+    if probe.returncode != 0:
+        missing("python3-apt not installed (.ci/run installs it)")
     rng = random.Random(7)
     upstream = _gen(rng, [".", "~", "+", "-", "a", "b"], 400)
     versions = [(f"{rng.randrange(3)}:" if rng.random() < 0.2 else "") + u + (f"-{rng.choice(['1', '0ubuntu1', '1~deb9u1', '2+b1'])}" if rng.random() < 0.5 else "") for u in upstream]
@@ -113,7 +107,8 @@ def test_rpm_matches_librpm(tmp_path):
 def test_npm_ranges_match_node_semver():
     node = require_tool("node")
     node_semver = _node_semver()
-    _need(node_semver is not None, "node-semver (bundled with npm) not found")
+    if node_semver is None:
+        missing("node-semver (bundled with npm) not found (.ci/run installs nodejs and npm)")
     ranges = [
         "^1.2.3", "^0.2.3", "^0.0.3", "^1.2", "^0.0", "^0.x", "^1.x", "~1.2.3", "~1.2", "~1", "~0.2.3",
         "1.x", "1.2.x", "*", "", "1", "1.2", ">1.2", ">=1.2", "<1.2", "<=1.2", ">1", "<=1",
@@ -148,13 +143,6 @@ def test_npm_ranges_match_node_semver():
     assert not bad, bad[:30]
 
 
-def _optional_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} not installed (optional oracle)")
-    return path
-
-
 def _gen_words(rng: random.Random, words: list[str], seps: list[str], n: int) -> list[str]:
     out = []
     for _ in range(n):
@@ -166,7 +154,7 @@ def _gen_words(rng: random.Random, words: list[str], seps: list[str], n: int) ->
 
 
 def test_gem_matches_ruby():
-    ruby = _optional_tool("ruby")
+    ruby = require_tool("ruby")
     rng = random.Random(3)
     words = ["0", "1", "2", "10", "01", "00", "a", "b", "pre", "rc", "beta", "alpha", "z", "A"]
     versions = _gen_words(rng, words, [".", ".", ".", "-", ""], 800)
@@ -191,7 +179,7 @@ def test_gem_matches_ruby():
 
 
 def test_composer_matches_php_version_compare():
-    php = _optional_tool("php")
+    php = require_tool("php")
     rng = random.Random(4)
     words = ["0", "1", "2", "10", "01", "a", "b", "dev", "alpha", "beta", "RC", "rc", "pl", "p", "patch", "foo", "x"]
     # no leading "v" (Composer drops it, PHP does not) and no other punctuation (see composer.py)

@@ -1,4 +1,5 @@
-"""Every record of ../shared/vectors/versions.jsonl, scored per scheme and kind.
+"""Every record of testdata/vectors/versions.jsonl.gz (the whole vectors file, see
+testdata/vectors/PROVENANCE.md), scored per scheme and kind.
 
 Required schemes must be exact (bar the reviewed KNOWN_DISAGREEMENTS); the optional grype-only
 schemes (jvm, bitnami, kb, fuzzy) are reported. The expectations come from other scanners' test
@@ -14,7 +15,7 @@ import pytest
 from hullscan.versions import get_scheme
 from hullscan.versions.__main__ import answer
 
-from vectors_data import KNOWN_DISAGREEMENTS, REQUIRED, vectors  # noqa: F401  (fixture)
+from vectors_data import KNOWN_DISAGREEMENTS, REQUIRED, VECTOR_COUNT, vectors  # noqa: F401  (fixture)
 
 
 def _correct(rec: dict) -> bool:
@@ -60,6 +61,14 @@ def test_optional_scheme_report(vectors, scheme):
     for kind in sorted(total):
         print(f"{scheme:9} {kind:10} {ok[kind]:6}/{total[kind]:<6} {100 * ok[kind] / total[kind]:.2f}% (optional)")
     assert sum(total.values()) > 0
+
+
+def test_the_vector_file_is_whole(vectors):
+    """All the records the vectors README counts, each id once: a cut file cannot pass silently."""
+    ids = [r["id"] for records in vectors.values() for r in records]
+    assert len(ids) == VECTOR_COUNT
+    assert len(set(ids)) == VECTOR_COUNT
+    assert set(REQUIRED) <= vectors.keys()
 
 
 def test_every_scheme_in_the_file_is_known(vectors):

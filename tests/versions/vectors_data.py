@@ -1,13 +1,22 @@
-"""Shared data for the version-scheme tests: the vectors file and the osv-scalibr orderings."""
+"""Shared data for the version-scheme tests: the vectors file and the osv-scalibr orderings, both
+kept in testdata/ beside these tests (see testdata/PROVENANCE.md)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import tarfile
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+# versions.jsonl (all 43,570 records, byte-identical once decompressed), stored gzip-compressed
+VECTORS = TESTDATA / "vectors" / "versions.jsonl.gz"
+# osv-scalibr semantic/testdata: the *-versions.txt files and the tarball of *-generated.txt
+ORDERINGS = TESTDATA / "osv-scalibr"
+VECTOR_COUNT = 43_570  # the count vectors/README.md gives for versions.jsonl
 
 # The schemes that must be exact on the whole vector file (issue 7).
 REQUIRED = ("deb", "rpm", "apk", "pep440", "semver", "npm", "golang", "maven", "gem", "nuget",
@@ -31,21 +40,20 @@ FIXTURE_SCHEMES = {
 
 
 @pytest.fixture(scope="session")
-def vectors(shared: Path) -> dict[str, list[dict]]:
+def vectors() -> dict[str, list[dict]]:
     """All records of versions.jsonl grouped by scheme."""
     by: dict[str, list[dict]] = defaultdict(list)
-    with open(shared / "vectors" / "versions.jsonl", encoding="utf-8") as fh:
+    with gzip.open(VECTORS, "rt", encoding="utf-8") as fh:
         for line in fh:
             rec = json.loads(line)
             by[rec["scheme"]].append(rec)
     return dict(by)
 
 
-def read_orderings(shared: Path) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+def read_orderings(base: Path = ORDERINGS) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
     """(file name, scheme, [(a, op, b)]) for every *-versions.txt and, read straight from the
     tarball, every semantic/testdata/*-generated.txt."""
     texts: list[tuple[str, str]] = []
-    base = shared / "fixtures" / "versions"
     for path in sorted(base.glob("*-versions.txt")):
         texts.append((path.name, path.read_text(encoding="utf-8")))
     with tarfile.open(base / "osv-scalibr-semantic-testdata.tar.gz") as tar:

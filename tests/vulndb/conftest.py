@@ -1,25 +1,30 @@
-"""Fixtures for the vulnerability DB tests: a SQLite DB built from a subset of the shared real data,
-and a throwaway PostgreSQL schema (dropped afterwards) on 127.0.0.1:5432 db `test`."""
+"""Fixtures for the vulnerability DB tests: a SQLite DB built from the real feed files in
+tests/vulndb/testdata, and a throwaway PostgreSQL schema (dropped afterwards) on 127.0.0.1:5432 db `test`."""
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from vulndb_testdata import TESTDATA, debian_list_text  # noqa: E402
+
+from testsupport import missing, require_module  # noqa: E402
 
 PG_BASE = os.environ.get("HULLSCAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
-#: Real feed files the unit tests import (small; the benchmark imports everything).
+#: Real feed files the unit tests import (tests/vulndb/testdata; the benchmark imports all of it).
 SUBSET = (
-    "debian-tracker/data/DSA/list",
-    "debian-tracker/data/DLA/list",
+    "debian-tracker/data/DSA/list.gz",
+    "debian-tracker/data/DLA/list.gz",
     "alpine-secdb/v3.10",
     "osv-pypi/sample",
     "osv-go/sample",
@@ -29,24 +34,24 @@ SUBSET = (
 )
 
 
-def subset_paths(shared: Path) -> list[Path]:
-    return [shared / "vulndata" / p for p in SUBSET]
+def subset_paths() -> list[Path]:
+    return [TESTDATA / p for p in SUBSET]
 
 
 @pytest.fixture(scope="session")
-def subset(shared: Path) -> list[Path]:
+def subset() -> list[Path]:
     """The SUBSET paths."""
-    return subset_paths(shared)
+    return subset_paths()
 
 
 @pytest.fixture(scope="session")
-def subset_db(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def subset_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite DB file holding SUBSET (built once per session; tests open it read-only)."""
     from hullscan.vulndb import importer
     from hullscan.vulndb.store import VulnDB
 
     path = tmp_path_factory.mktemp("vulndb") / "subset.sqlite"
-    summary = importer.read(subset_paths(shared))
+    summary = importer.read(subset_paths())
     with VulnDB.open(path, create=True) as db:
         importer.write(db, summary)
     return path
@@ -55,14 +60,12 @@ def subset_db(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """URL of an empty PostgreSQL schema unique to this test; dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
+    psycopg = require_module("psycopg")
     schema = f"hs_test_{uuid.uuid4().hex[:12]}"
     try:
         conn = psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as err:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL not reachable at {PG_BASE}: {err}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_BASE}")
+        missing(f"PostgreSQL not reachable at {PG_BASE}: {err}")
     with conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
@@ -76,16 +79,18 @@ def pg_url() -> Iterator[str]:
 
 
 class Feeds:
-    """Files served, and per path a queue of misbehaviours to play before serving normally."""
+    """Files served (the bytes upstream publishes), and per path a queue of misbehaviours to play
+    before serving normally."""
 
-    def __init__(self, shared: Path) -> None:
-        v = shared / "vulndata"
-        self.files = {
-            "/kev.json": v / "kev/known_exploited_vulnerabilities.json",
-            "/alpine/v3.10/main.yaml": v / "alpine-secdb/v3.10/main.yaml",
-            "/alpine/v3.10/community.yaml": v / "alpine-secdb/v3.10/community.yaml",
-            "/debian/DSA/list": v / "debian-tracker/data/DSA/list",
-            "/go/golang-vulndb-osv.tar.gz": v / "osv-go/golang-vulndb-osv.tar.gz",
+    def __init__(self) -> None:
+        v = TESTDATA
+        self.files: dict[str, bytes] = {
+            "/kev.json": (v / "kev/known_exploited_vulnerabilities.json").read_bytes(),
+            "/alpine/v3.10/main.yaml": (v / "alpine-secdb/v3.10/main.yaml").read_bytes(),
+            "/alpine/v3.10/community.yaml": (v / "alpine-secdb/v3.10/community.yaml").read_bytes(),
+            # stored gzip-compressed in the repository; the tracker serves the plain text
+            "/debian/DSA/list": debian_list_text(v / "debian-tracker/data/DSA/list.gz").encode(),
+            "/go/golang-vulndb-osv.tar.gz": (v / "osv-go/golang-vulndb-osv.tar.gz").read_bytes(),
         }
         self.script: dict[str, list[str]] = {}
         self.log: list[tuple[str, dict[str, str]]] = []
@@ -124,8 +129,8 @@ def _handler(feeds: Feeds) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(body)
                 return
-            path = feeds.files.get(self.path)
-            if path is None:
+            body = feeds.files.get(self.path)
+            if body is None:
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -135,7 +140,6 @@ def _handler(feeds: Feeds) -> type[BaseHTTPRequestHandler]:
                 self.send_header("ETag", feeds.etag)
                 self.end_headers()
                 return
-            body = path.read_bytes()
             self.send_response(200)
             self.send_header("ETag", feeds.etag)
             self.send_header("Last-Modified", "Mon, 25 Aug 2025 00:00:00 GMT")
@@ -152,8 +156,8 @@ def _handler(feeds: Feeds) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture
-def server(shared: Path) -> Iterator[tuple[str, Feeds]]:
-    feeds = Feeds(shared)
+def server() -> Iterator[tuple[str, Feeds]]:
+    feeds = Feeds()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(feeds))
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()

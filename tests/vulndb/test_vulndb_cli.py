@@ -6,6 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+from vulndb_testdata import ALPINE, OSV_ECOSYSTEMS, TESTDATA
+
 from hullscan.vulndb import importer
 from hullscan.vulndb.store import VulnDB
 
@@ -39,8 +41,8 @@ def test_import_nothing_recognized_is_exit_2(tmp_path: Path, hs) -> None:
     assert not (tmp_path / "db.sqlite").exists()  # nothing to write: no empty DB left behind
 
 
-def test_every_osv_ecosystem(tmp_path: Path, shared: Path) -> None:
-    names = list(json.loads((shared / "specs/osv-ecosystems.json").read_text()))
+def test_every_osv_ecosystem(tmp_path: Path) -> None:
+    names = list(json.loads(OSV_ECOSYSTEMS.read_text()))
     ecos = [e if e not in ("Debian", "Alpine", "Ubuntu") else {"Debian": "Debian:12", "Alpine": "Alpine:v3.19",
                                                                  "Ubuntu": "Ubuntu:22.04:LTS"}[e] for e in names]
     d = tmp_path / "osv"
@@ -61,8 +63,8 @@ def test_every_osv_ecosystem(tmp_path: Path, shared: Path) -> None:
         assert r.package == (f"pkg-{i}" if eco == "PyPI" else f"Pkg_{i}")  # PEP 503 for PyPI only
 
 
-def test_withdrawn_left_out_by_default(tmp_path: Path, shared: Path) -> None:
-    rec = json.loads((shared / "vulndata/osv-go/sample/GO-2020-0001.json").read_text())
+def test_withdrawn_left_out_by_default(tmp_path: Path) -> None:
+    rec = json.loads((TESTDATA / "osv-go/sample/GO-2020-0001.json").read_text())
     rec["withdrawn"] = "2024-01-01T00:00:00Z"
     p = tmp_path / "GO-2020-0001.json"
     p.write_text(json.dumps(rec))
@@ -80,9 +82,9 @@ def test_cli_format_names_match_the_importers() -> None:
     assert cli.FORMATS == tuple(feeds.FORMATS)
 
 
-def test_import_upserts_unless_replace(tmp_path: Path, shared: Path, hs) -> None:
+def test_import_upserts_unless_replace(tmp_path: Path, hs) -> None:
     db = tmp_path / "db.sqlite"
-    v = shared / "vulndata/alpine-secdb"
+    v = ALPINE
     assert hs("db", "import", str(v / "v3.10"), "--db", str(db))[0] == 0
     assert hs("db", "import", str(v / "v3.11"), "--db", str(db))[0] == 0
     with VulnDB.open(db) as d:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
-import shutil
 import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
+from vulndb_testdata import DSA_COUNT, DSA_LIST, KEV, KEV_COUNT, OSV_GO, OSV_GO_COUNT, TESTDATA, VUNNEL, debian_list_text
 
 from hullscan.vulndb import importer
 from hullscan.vulndb.importer import ImportSummary
@@ -96,10 +95,10 @@ def test_epss_csv(tmp_path: Path, gz: bool) -> None:
     assert s.batches["epss"].skipped == 2
 
 
-def _vunnel_nvd(shared: Path, names: list[str]) -> list[dict]:
-    """Real NVD API 2.0 `cve` objects from the vunnel records in the shared data."""
+def _vunnel_nvd(names: list[str]) -> list[dict]:
+    """Real NVD API 2.0 `cve` objects from the vunnel records in testdata/grype-vunnel."""
     out = {}
-    with tarfile.open(shared / "vulndata/grype-vunnel/grype-vunnel-records.tar.gz") as tf:
+    with tarfile.open(VUNNEL) as tf:
         for m in tf:
             base = m.name.rsplit("/", 1)[-1]
             if "/nvd/results/" in m.name and base in names and base not in out:
@@ -107,8 +106,8 @@ def _vunnel_nvd(shared: Path, names: list[str]) -> list[dict]:
     return [out[n] for n in names]
 
 
-def test_nvd_api_page_cvss_and_cwe(tmp_path: Path, shared: Path) -> None:
-    cves = _vunnel_nvd(shared, ["cve-2014-0224.json", "cve-2024-0727.json", "cve-2023-0286.json"])
+def test_nvd_api_page_cvss_and_cwe(tmp_path: Path) -> None:
+    cves = _vunnel_nvd(["cve-2014-0224.json", "cve-2024-0727.json", "cve-2023-0286.json"])
     v4 = {  # shape of an API 2.0 cvssMetricV40 entry; vector/score from the CVSS v4.0 spec examples
         "id": "CVE-2099-0001", "sourceIdentifier": "cna@example.invalid", "published": "2099-01-01T00:00:00.000",
         "lastModified": "2099-01-02T00:00:00.000", "vulnStatus": "Analyzed",
@@ -146,29 +145,29 @@ def test_nvd_api_page_cvss_and_cwe(tmp_path: Path, shared: Path) -> None:
         assert db.affected_for([("NVD", "openssl")])[("NVD", "openssl")] == []  # never matched by CPE
 
 
-def test_osv_zip_tar_and_json_list(tmp_path: Path, shared: Path) -> None:
-    go = sorted((shared / "vulndata/osv-go/sample").glob("*.json"))
+def test_osv_zip_tar_and_json_list(tmp_path: Path) -> None:
+    go = sorted((TESTDATA / "osv-go/sample").glob("*.json"))
     z = tmp_path / "all.zip"
     with zipfile.ZipFile(z, "w") as zf:
         for p in go:
             zf.write(p, p.name)
     t = tmp_path / "pypi.tar.gz"
     with tarfile.open(t, "w:gz") as tf:
-        tf.add(shared / "vulndata/osv-pypi/sample/vulns", "vulns")
+        tf.add(TESTDATA / "osv-pypi/sample/vulns", "vulns")
     lst = tmp_path / "list.json"
-    lst.write_text(json.dumps([json.loads((shared / "vulndata/osv-misc/Chainguard" / n).read_text())
+    lst.write_text(json.dumps([json.loads((TESTDATA / "osv-misc/Chainguard" / n).read_text())
                                for n in ("CGA-224q-ccj5-2p53.json", "CGA-22hv-wp9q-4779.json")]))
     db, s = _import(tmp_path, z, t, lst)
-    pypi = len(list((shared / "vulndata/osv-pypi/sample/vulns").rglob("*.yaml")))
+    pypi = len(list((TESTDATA / "osv-pypi/sample/vulns").rglob("*.yaml")))
     with db:
         assert s.batches["osv"].records == len(go) + pypi + 2
         assert {"Go", "PyPI", "Chainguard"} <= db.ecosystems()
 
 
-def test_bad_records_skipped_with_reasons(tmp_path: Path, shared: Path) -> None:
+def test_bad_records_skipped_with_reasons(tmp_path: Path) -> None:
     d = tmp_path / "osv"
     d.mkdir()
-    good = json.loads((shared / "vulndata/osv-go/sample/GO-2020-0001.json").read_text())
+    good = json.loads((TESTDATA / "osv-go/sample/GO-2020-0001.json").read_text())
     (d / "GO-2020-0001.json").write_text(json.dumps(good))
     bad = dict(good, id="GO-BAD-1", affected=[{"package": {"ecosystem": "Go", "name": "x"},
                                                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0", "fixed": "1"}]}]}])
@@ -182,40 +181,39 @@ def test_bad_records_skipped_with_reasons(tmp_path: Path, shared: Path) -> None:
     assert s.unreadable_count == 1 and "GO-CUT.json" in s.unreadable[0]
 
 
-def test_truncated_archive_fails_its_feed_only(tmp_path: Path, shared: Path) -> None:
-    src = shared / "vulndata/osv-go/golang-vulndb-osv.tar.gz"
+def test_truncated_archive_fails_its_feed_only(tmp_path: Path) -> None:
     cut = tmp_path / "cut.tar.gz"
-    cut.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
-    db, s = _import(tmp_path, cut, shared / "vulndata/kev/known_exploited_vulnerabilities.json")
+    cut.write_bytes(OSV_GO.read_bytes()[: OSV_GO.stat().st_size // 2])
+    db, s = _import(tmp_path, cut, KEV)
     with db:
         assert "osv" in s.failed and "truncated" in s.failed["osv"]
         assert db.feed("osv") is None  # all-or-nothing: nothing of the half-read feed was written
-        assert db.feed("kev").records == 1404
+        assert db.feed("kev").records == KEV_COUNT
 
 
-def test_forced_format_and_unrecognized(tmp_path: Path, shared: Path) -> None:
+def test_forced_format_and_unrecognized(tmp_path: Path) -> None:
     p = tmp_path / "something.txt"
-    shutil.copy(shared / "vulndata/debian-tracker/data/DSA/list", p)
+    p.write_text(debian_list_text(DSA_LIST))
     s = importer.read([p])
     assert not s.batches  # .txt is not looked at without --format
     s = importer.read([p], fmt="debian-list")
-    assert s.batches["debian"].records == 5406
+    assert s.batches["debian"].records == DSA_COUNT
 
 
-def test_bad_rustsec_rubysec_kev_inputs(tmp_path: Path, shared: Path) -> None:
-    good = (shared / "vulndata/rustsec/sample/crates/hyper/RUSTSEC-2021-0078.md").read_text()
+def test_bad_rustsec_rubysec_kev_inputs(tmp_path: Path) -> None:
+    good = (TESTDATA / "rustsec/sample/crates/hyper/RUSTSEC-2021-0078.md").read_text()
     d = tmp_path / "crates/hyper"
     d.mkdir(parents=True)
     (d / "RUSTSEC-2021-0078.md").write_text(good)
     (d / "RUSTSEC-9999-0001.md").write_text(good.replace('patched = [">= 0.14.10"]', 'patched = [">= 0.14.10"'))
     g = tmp_path / "gems/rack"
     g.mkdir(parents=True)
-    ok = (shared / "vulndata/rubysec/sample/gems/rack/CVE-2026-34831.yml").read_text()
+    ok = (TESTDATA / "rubysec/sample/gems/rack/CVE-2026-34831.yml").read_text()
     (g / "CVE-2026-34831.yml").write_text(ok)
     (g / "CVE-2026-99999.yml").write_text(ok.replace("cve: 2026-34831", "cve: 2026-99999")
                                           .replace("patched_versions:", "patched_versions: oops\nx_old:"))
     kev = tmp_path / "kev.json"
-    kev.write_text((shared / "vulndata/kev/known_exploited_vulnerabilities.json").read_text()[:5000])
+    kev.write_text(KEV.read_text()[:5000])
     s = importer.read([tmp_path / "crates", tmp_path / "gems", kev])
     rs, rb = s.batches["rustsec"], s.batches["rubysec"]
     assert (rs.records, rs.skipped) == (1, 1) and "bad TOML" in rs.reasons[0]
@@ -223,20 +221,26 @@ def test_bad_rustsec_rubysec_kev_inputs(tmp_path: Path, shared: Path) -> None:
     assert "kev" not in s.batches and s.unreadable_count == 1 and "kev.json" in s.unreadable[0]
 
 
-def test_streamed_write_parts_dedupe_and_rollback(tmp_path: Path, shared: Path) -> None:
+def test_streamed_write_parts_dedupe_and_rollback(tmp_path: Path) -> None:
     from hullscan.errors import InputError
 
-    go = shared / "vulndata/osv-go"
-    parts = list(importer.stream([go / "golang-vulndb-osv.tar.gz", go / "sample"], "osv", chunk=1000))
+    parts = list(importer.stream([OSV_GO, TESTDATA / "osv-go/sample"], "osv", chunk=20))
     assert len(parts) >= 5
     ids = [i for p in parts for i in p.advisories]
-    assert len(ids) == len(set(ids)) == 4291  # the samples repeat ids of the tarball (DATA.md: 4,291)
+    assert len(ids) == len(set(ids)) == OSV_GO_COUNT  # the samples repeat ids of the tarball
     with VulnDB.open(tmp_path / "db.sqlite", create=True) as db:
         st = db.write_stream("osv", iter(parts), replace=True)
-        assert st.advisories == 4291
+        assert st.advisories == OSV_GO_COUNT
         cut = tmp_path / "cut.tar.gz"
-        src = go / "golang-vulndb-osv.tar.gz"
-        cut.write_bytes(src.read_bytes()[: src.stat().st_size * 2 // 3])
+        cut.write_bytes(OSV_GO.read_bytes()[: OSV_GO.stat().st_size * 2 // 3])
+        written = []
+
+        def counted(it):
+            for part in it:
+                written.append(part)
+                yield part
+
         with pytest.raises(InputError):
-            db.write_stream("osv", importer.stream([cut], "osv", chunk=500), replace=True)
-        assert db.feed("osv").advisories == 4291  # rolled back: the earlier parts are not kept
+            db.write_stream("osv", counted(importer.stream([cut], "osv", chunk=10)), replace=True)
+        assert len(written) >= 2  # parts of the cut archive reached the DB before it broke ...
+        assert db.feed("osv").advisories == OSV_GO_COUNT  # ... and were rolled back

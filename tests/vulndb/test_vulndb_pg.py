@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testsupport import dsa_list_cut
 from sqlalchemy import create_engine, text
+from vulndb_testdata import ALPINE, KEV, TESTDATA, dsa_list_cut
 
 from hullscan.errors import DatabaseError, InputError
 from hullscan.vulndb import bundle, importer
@@ -33,14 +33,14 @@ def _snapshot(db: VulnDB) -> dict:
 
 
 @pytest.fixture(scope="module")
-def small(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
     """Real feed files, with DSA/list cut after DSA-4685-1 (the list is newest first) to keep the
     PostgreSQL tests quick; and a SQLite DB imported from them."""
     tmp = tmp_path_factory.mktemp("pgsmall")
     dsa_list_cut(tmp)
-    v = shared / "vulndata"
-    paths = [tmp / "DSA/list", v / "alpine-secdb/v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
-             v / "rustsec/sample/crates", v / "rubysec/sample", v / "kev/known_exploited_vulnerabilities.json"]
+    v = TESTDATA
+    paths = [tmp / "DSA/list", ALPINE / "v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
+             v / "rustsec/sample/crates", v / "rubysec/sample", KEV]
     with VulnDB.open(tmp / "small.sqlite", create=True) as db:
         importer.write(db, importer.read(paths))
     return paths, tmp / "small.sqlite"
@@ -73,9 +73,9 @@ def test_postgres_missing_and_foreign(pg_url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_failed_feed_write_rolls_back(pg_url: str, shared: Path) -> None:
+def test_failed_feed_write_rolls_back(pg_url: str) -> None:
     with VulnDB.open(pg_url, create=True) as db:
-        importer.write(db, importer.read([shared / "vulndata/alpine-secdb/v3.10"]))
+        importer.write(db, importer.read([ALPINE / "v3.10"]))
         before = db.feed("alpine")
         bad = FeedBatch("alpine")
         bad.advisories["CVE-2019-1547"] = AdvisoryIn("CVE-2019-1547", affected=[AffectedIn("Alpine:v3.10", "openssl")])

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from testsupport import dsa_list_cut
+from vulndb_testdata import ALPINE, KEV, TESTDATA, VUNNEL, dsa_list_cut
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import importer
@@ -32,15 +32,14 @@ def test_table_names_are_the_schemas() -> None:
 
 
 @pytest.fixture(scope="module")
-def feeds(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+def feeds(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Real feed files (DSA/list cut after DSA-4685-1 to keep PostgreSQL quick), the vunnel NVD
     records (enrichment: advisories merged over feeds) and an EPSS file."""
     tmp = tmp_path_factory.mktemp("readerfeeds")
     dsa_list_cut(tmp)
-    v = shared / "vulndata"
-    return [tmp / "DSA/list", v / "alpine-secdb/v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
-            v / "rustsec/sample/crates", v / "rubysec/sample", v / "grype-vunnel/grype-vunnel-records.tar.gz",
-            v / "kev/known_exploited_vulnerabilities.json", FIXTURES / "epss_scores-2023-03-20.csv"]
+    v = TESTDATA
+    return [tmp / "DSA/list", ALPINE / "v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
+            v / "rustsec/sample/crates", v / "rubysec/sample", VUNNEL, KEV, FIXTURES / "epss_scores-2023-03-20.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +191,7 @@ def _scan_reads(open_db, p: Path) -> str:
             db.epss(["CVE-2021-44228"])
             db.feeds()
             db.ecosystems()
-            db.built_at
+            _ = db.built_at
             db.counts()  # every page of every table
     assert err.value.exit_code == 4
     return str(err.value)

@@ -8,7 +8,7 @@ import pytest
 
 from hullscan.vulndb.feeds._requirements import to_events, to_range
 
-I, F = "introduced", "fixed"
+I, F = "introduced", "fixed"  # noqa: E741  (short names keep the event tables below readable)
 
 
 @pytest.mark.parametrize("patched,unaffected,dialect,events", [

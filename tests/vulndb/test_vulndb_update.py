@@ -1,4 +1,4 @@
-"""`db update` against a real HTTP server on 127.0.0.1 serving the real feed files of ../shared/vulndata:
+"""`db update` against a real HTTP server on 127.0.0.1 serving the real feed files of tests/vulndb/testdata:
 ETag / 304, a 500 then success, a 429 with Retry-After, a truncated body, and a failing feed keeping
 its previous data while the others update."""
 
@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vulndb_testdata import DSA_COUNT, KEV_COUNT, OSV_GO_COUNT, VUNNEL
+
 from hullscan.vulndb.http import Downloader
 from hullscan.vulndb.store import VulnDB
 from hullscan.vulndb.update import update
 
 Feeds = Any  # the local feed server's state (tests/vulndb/conftest.py)
-
-KEV_COUNT = 1404  # DATA.md: kev/known_exploited_vulnerabilities.json holds 1,404 CVEs
 
 
 class Sleeps(list):
@@ -83,7 +83,7 @@ def test_truncated_body_keeps_previous_data_others_update(server: tuple[str, Fee
         st = v.feed("kev")
         assert st.records == KEV_COUNT and st.last_error  # previous data kept, error recorded
         assert len(v.kev(["CVE-2021-44228"])) == 1
-        assert v.feed("debian").advisories == 5406  # DSA/list: 5,406 DSAs
+        assert v.feed("debian").advisories == DSA_COUNT  # DSA/list: 5,406 DSAs
     assert not list(tmp_path.glob(".db.sqlite.update-*"))  # staging file renamed or removed
 
 
@@ -101,20 +101,20 @@ def test_real_archives_and_cli(server: tuple[str, Feeds], tmp_path: Path, hs, mo
     assert "db update: osv:" in err and "db update: alpine:" in err and "retrying" in err
     assert (tmp_path / "xdg/hullscan/feeds/osv").is_dir()
     with VulnDB.open(db) as v:
-        assert v.feed("osv").advisories == 4291  # DATA.md: osv-go holds 4,291 GO-* records
+        assert v.feed("osv").advisories == OSV_GO_COUNT  # the GO-* records of the served tarball
     code, out, err = hs("db", "update", "--db", str(db), "--feed", "kev", "--feed-url", f"kev={base}/missing.json")
     assert code == 3 and "HTTP 404" in err
     with VulnDB.open(db) as v:
-        assert v.feed("osv").advisories == 4291
+        assert v.feed("osv").advisories == OSV_GO_COUNT
 
 
-def test_nvd_paging_with_api_key(server: tuple[str, Feeds], tmp_path: Path, shared: Path, monkeypatch) -> None:
+def test_nvd_paging_with_api_key(server: tuple[str, Feeds], tmp_path: Path, monkeypatch) -> None:
     import tarfile
 
     base, feeds = server
     want = ("cve-2014-0224.json", "cve-2023-0286.json", "cve-2024-0727.json")
     cves: dict[str, dict] = {}
-    with tarfile.open(shared / "vulndata/grype-vunnel/grype-vunnel-records.tar.gz") as tf:
+    with tarfile.open(VUNNEL) as tf:
         for m in tf:
             name = m.name.rsplit("/", 1)[-1]
             if "/nvd/results/" in m.name and name in want and name not in cves:

@@ -32,6 +32,8 @@ from hullscan.inventory.applier import LayerFacts
 from hullscan.inventory.model import LayerRef, Warning_
 
 Progress = Callable[[str], None]
+_Walked = tuple[LayerFacts, dict[str, AnalyzerRun], list[tuple[str, str]], dict[str, object]]
+"""What walking one layer gives: its facts, the analyzers' runs, walker warnings, the blob as read."""
 PARALLEL_ENV = "HULLSCAN_PARALLEL"
 """Worker count for walking layers (default: the CPU count, at most 4; 1 turns parallelism off)."""
 
@@ -41,7 +43,7 @@ class _Plan:
     """What one layer needs: facts already cached (trusted), and the analyzers still to run."""
 
     layer: Layer
-    cached: dict[str, dict] = field(default_factory=dict)
+    cached: dict[str, dict[str, Any]] = field(default_factory=dict)
     meta: dict[str, Any] | None = None
     missing: list[Analyzer] = field(default_factory=list)
     done: LayerFacts | None = None
@@ -93,7 +95,7 @@ def collect_facts(
             if progress:
                 progress(f"layer {plan.layer.index + 1}/{len(image.layers)} analyzed")
     stats["walked"], stats["cached"] = len(todo), len(plans) - len(todo)
-    return [p.done for p in plans], stats  # type: ignore[misc]
+    return [p.done for p in plans], stats  # type: ignore[misc]  # every plan is done by now: cached or walked
 
 
 def _workers(image: Image) -> int:
@@ -130,14 +132,14 @@ def _plan(layer: Layer, analyzers: Sequence[Analyzer], cache: LayerCache | None)
 _FORK_STATE: list[_Plan] = []
 
 
-def _walk_index(i: int) -> tuple[LayerFacts, dict[str, AnalyzerRun], list[tuple[str, str]], dict[str, object]]:
+def _walk_index(i: int) -> _Walked:
     plan = _FORK_STATE[i]
     seen: dict[str, object] = {}
     lf, runs, warnings = walk_tar_layer(plan.layer, plan.missing, seen)
     return lf, runs, warnings, seen
 
 
-def _walk_many(todo: list[_Plan], workers: int, while_walking: Callable[[], None] | None = None) -> list[tuple]:
+def _walk_many(todo: list[_Plan], workers: int, while_walking: Callable[[], None] | None = None) -> list[_Walked]:
     if len(todo) == 1:
         if while_walking is not None:
             while_walking()
@@ -165,7 +167,7 @@ def _walk_many(todo: list[_Plan], workers: int, while_walking: Callable[[], None
         walker.BIG_READ_GUARD = None
 
 
-def _walk_one(plan: _Plan) -> tuple:
+def _walk_one(plan: _Plan) -> _Walked:
     seen: dict[str, object] = {}
     lf, runs, warnings = walk_tar_layer(plan.layer, plan.missing, seen)
     return lf, runs, warnings, seen
@@ -261,7 +263,7 @@ def _remember(layer: Layer, before: FileIdentity | None, blob_digest: str, cache
         cache.remember_file(before, blob_digest, layer.diff_id)
 
 
-def _from_cache(ref: LayerRef, meta: dict, per_analyzer: dict[str, dict]) -> LayerFacts:
+def _from_cache(ref: LayerRef, meta: dict[str, Any], per_analyzer: dict[str, dict[str, Any]]) -> LayerFacts:
     lf = LayerFacts(
         ref=ref,
         written=set(meta.get("written", ())),

@@ -19,6 +19,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm s
 if TYPE_CHECKING:
     from typing import IO
 
+    from _typeshed import WriteableBuffer
+
 MAX_LINK_HOPS = 16
 
 
@@ -41,9 +43,10 @@ class _Slice(io.RawIOBase):
         self._left -= len(data)
         return data
 
-    def readinto(self, buf) -> int:  # type: ignore[override]
-        data = self.read(len(buf))
-        buf[: len(data)] = data
+    def readinto(self, buf: WriteableBuffer) -> int:
+        view = memoryview(buf)
+        data = self.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
@@ -150,7 +153,7 @@ class ImageArchive:
         if m is None:
             raise InputError(f"{self.path}: missing {name}")
         if not self.compressed:
-            return io.BufferedReader(_Slice(self.path, m.offset_data, m.size), buffer_size=1 << 20)  # type: ignore[arg-type]
+            return io.BufferedReader(_Slice(self.path, m.offset_data, m.size), buffer_size=1 << 20)
         # a fresh tarfile per blob, walked forward only up to its member (getmember() would read the
         # whole archive to its end first, then seek back: two full decompressions per layer), with
         # the fastest gzip decoder at hand (isal: ~2x zlib)
@@ -171,5 +174,5 @@ class ImageArchive:
             tar.close()
             raw.close()
 
-        f.close = close  # type: ignore[method-assign]
+        f.close = close  # type: ignore[method-assign]  # closing the member closes the archive's tarfile and file too
         return f

@@ -28,10 +28,10 @@ def gzip_file(*args, **kwargs) -> IO[bytes]:
         from isal.igzip import IGzipFile as cls
     except ImportError:  # pragma: no cover - depends on wheels
         try:
-            from zlib_ng.gzip_ng import GzipNGFile as cls  # type: ignore[no-redef]
+            from zlib_ng.gzip_ng import GzipNGFile as cls  # type: ignore[no-redef]  # the same reader interface
         except ImportError:
-            from gzip import GzipFile as cls  # type: ignore[assignment]
-    return cls(*args, **kwargs)  # type: ignore[return-value]
+            from gzip import GzipFile as cls  # type: ignore[assignment]  # the same reader interface
+    return cls(*args, **kwargs)  # type: ignore[return-value]  # a binary file object
 
 
 class _HashingReader:
@@ -119,11 +119,11 @@ def stream_layer(
         elif compression == "zstd":
             import zstandard
 
-            source = zstandard.ZstdDecompressor().stream_reader(reader, read_across_frames=True)  # type: ignore[arg-type]
+            source = zstandard.ZstdDecompressor().stream_reader(reader, read_across_frames=True)  # type: ignore[arg-type]  # _HashingReader is file-like
         else:
             if len(head) >= 262 and head[257:262] != b"ustar" and any(head[:512]):
                 raise InputError(f"{label}: blob is neither gzip, zstd nor a tar archive")
-            source = reader  # type: ignore[assignment]
+            source = reader  # type: ignore[assignment]  # file-like: read
         while True:
             try:
                 chunk = source.read(CHUNK)

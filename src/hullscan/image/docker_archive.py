@@ -14,7 +14,8 @@ from hullscan.image.oci_layout import archive_store, open_layout
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import IO, Any
 
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
 
@@ -66,7 +67,7 @@ def _open(archive: ImageArchive, input_ref: str, tag: str, platform: Platform | 
                 size=archive.size(name),
                 media_type=DOCKER_LAYER,
                 diff_id=diff_id,
-                opener=lambda name=name: archive.open(name),
+                opener=_opener(archive, name),
                 location=archive.location(name),
                 created_by=created[i] if i < len(created) else "",
             )
@@ -101,3 +102,8 @@ def _select(entries: list[dict[str, Any]], path: str, tag: str) -> dict[str, Any
         listing = "; ".join(", ".join(e.get("RepoTags") or ["<untagged>"]) for e in entries)
         raise InputError(f"{path}: holds {len(entries)} images, choose one by tag: {listing}")
     return entries[0]
+
+
+def _opener(archive: ImageArchive, name: str) -> Callable[[], IO[bytes]]:
+    """`Layer.opener` for a member of the archive."""
+    return lambda: archive.open(name)

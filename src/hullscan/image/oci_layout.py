@@ -130,7 +130,8 @@ def open_layout(
     name = (entry.get("annotations") or {}).get("org.opencontainers.image.ref.name", "") or tag
     entry = _descend(store, entry, platform, depth=0)
     manifest_digest = entry["digest"]
-    manifest = check_manifest(load_json(store.document(manifest_digest, "manifest"), f"{store.label}: manifest"), f"{store.label}: manifest {manifest_digest[:19]}")
+    manifest = check_manifest(load_json(store.document(manifest_digest, "manifest"), f"{store.label}: manifest"),
+                              f"{store.label}: manifest {manifest_digest[:19]}")
     config_digest = manifest["config"]["digest"]
     config = parse_config(store.document(config_digest, "config"), f"{store.label}: config {config_digest[:19]}")
     return build_image(

@@ -15,7 +15,6 @@ import platform as _pf
 import re
 from collections.abc import Callable
 from typing import IO, Any
-
 from urllib.parse import urlparse
 
 from hullscan.errors import InputError
@@ -114,7 +113,7 @@ def fetch_image(client: RegistryClient, ref: Reference, *, input_ref: str, platf
     store = _RemoteStore(client, repo, label)
     store.sizes = {d["digest"]: d["size"] for d in manifest["layers"] if isinstance(d.get("size"), int) and d["size"] >= 0}
     image = build_image(
-        store, manifest, config, config_digest, manifest_digest,  # type: ignore[arg-type]
+        store, manifest, config, config_digest, manifest_digest,  # type: ignore[arg-type]  # has what build_image uses of a _Store
         input_ref=input_ref, source_type="registry", name=str(ref) if not ref.digest else f"{ref.name}@{ref.digest}",
     )
     for layer in image.layers:
@@ -133,7 +132,7 @@ class _RemoteStore:
 
     def opener(self, digest: str) -> Callable[[], IO[bytes]]:
         def open_blob() -> IO[bytes]:
-            return self.client.open_blob(self.repo, digest, self.sizes.get(digest, -1))  # type: ignore[return-value]
+            return self.client.open_blob(self.repo, digest, self.sizes.get(digest, -1))  # type: ignore[return-value]  # file-like: read, close
 
         return open_blob
 

@@ -112,7 +112,7 @@ def _from_docker_config(path: Path, host: str) -> Credentials | None:
     doc = _load(path)
     if doc is None:
         return None
-    helpers = doc.get("credHelpers") if isinstance(doc.get("credHelpers"), dict) else {}
+    helpers = h if isinstance(h := doc.get("credHelpers"), dict) else {}
     for key, helper in helpers.items():
         if _norm_key(key) == host and isinstance(helper, str) and helper:
             found = run_helper(helper, host, f"{_display(path)} (credHelpers: docker-credential-{helper})")
@@ -132,7 +132,7 @@ def _from_auths(path: Path, host: str) -> Credentials | None:
 
 
 def _auth_entry(doc: dict, host: str, source: str) -> Credentials | None:
-    auths = doc.get("auths") if isinstance(doc.get("auths"), dict) else {}
+    auths = a if isinstance(a := doc.get("auths"), dict) else {}
     for key, entry in auths.items():
         if _norm_key(key) != host or not isinstance(entry, dict):
             continue

@@ -165,7 +165,9 @@ class RegistryClient:
             if attempt == MAX_ATTEMPTS:
                 raise self.fail(repo, f"{status} from {parsed.path} after {MAX_ATTEMPTS} tries")
             if delay is not None and delay > MAX_RETRY_AFTER:
-                raise self.fail(repo, f"{status} from {parsed.path}: server asks to retry after {delay:.0f}s (more than {MAX_RETRY_AFTER:.0f}s)")
+                raise self.fail(
+                    repo, f"{status} from {parsed.path}: server asks to retry after {delay:.0f}s (more than {MAX_RETRY_AFTER:.0f}s)"
+                )
             _sleep(delay if delay is not None else _backoff(attempt))
         raise AssertionError("unreachable")
 
@@ -240,7 +242,7 @@ class RegistryClient:
 
     def fetch_verified(self, path: str, repo: str, accept: str, what: str, digest: str, limit: int) -> tuple[bytes, httpx.Headers]:
         """A document addressed by digest: retried once on a digest mismatch (a cut transfer), then refused."""
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             data, headers = self.fetch_document(path, repo, accept, what, limit)
             if digest_of(data, digest) == digest:
                 return data, headers
@@ -328,7 +330,8 @@ class BlobStream:
             self.resumes += 1
             if self.resumes > MAX_RESUMES:
                 raise self.client.fail(
-                    self.repo, f"blob {self.digest[:19]}…: transfer cut at byte {self.received} of {self.size}, {MAX_RESUMES} resumes failed"
+                    self.repo,
+                    f"blob {self.digest[:19]}…: transfer cut at byte {self.received} of {self.size}, {MAX_RESUMES} resumes failed",
                 )
             _sleep(_backoff(self.resumes))
             self._open()

@@ -117,7 +117,7 @@ def open_image(text: str, options: SourceOptions | None = None) -> Image:
         return open_rootfs(t.path, input_ref=text)
     if t.kind == "registry":
         try:
-            from hullscan.image.registry import open_registry  # type: ignore[attr-defined]
+            from hullscan.image.registry import open_registry
         except ImportError:
             raise InputError(f"{t.path}: not a local file or directory, and registry pulls are not available") from None
         return open_registry(t.path, input_ref=text, options=options)

@@ -205,7 +205,7 @@ def walk_tar_layer(
                 continue
             path = normalize(m.name)
             if path is None:
-                d.warn(m.name, f"member name escapes the image root; skipped")
+                d.warn(m.name, "member name escapes the image root; skipped")
                 continue
             if m.name.startswith("/"):  # docker/containerd apply it under the root; say so, it is never normal
                 d.warn(m.name, f"absolute member name; read as {path}")
@@ -285,15 +285,20 @@ def _read_hard_links(layer: Layer, links: list[tuple[str, str, list[Analyzer]]],
         for m in reader.members():
             if m.kind != REGULAR:
                 continue
-            path = normalize(m.name)
-            if path in by_target:
-                data = reader.read(max(an.max_size for _, ws in by_target[path] for an in ws))
-                for link_path, wanting in by_target.pop(path):
-                    d.feed(wanting, link_path, len(data), lambda n, data=data: data[:n])
+            member = normalize(m.name)
+            if member is not None and member in by_target:
+                data = reader.read(max(an.max_size for _, ws in by_target[member] for an in ws))
+                for link_path, wanting in by_target.pop(member):
+                    d.feed(wanting, link_path, len(data), _prefix_reader(data))
                 if not by_target:
                     return
     except TarError:
         return  # the first pass already reported a broken tar
+
+
+def _prefix_reader(data: bytes) -> Callable[[int], bytes]:
+    """`read(n)` for bytes already in memory (a hard link's target)."""
+    return lambda n: data[:n]
 
 
 def walk_rootfs(root: str, analyzers: Sequence[Analyzer]) -> tuple[LayerFacts, list[tuple[str, str]]]:
@@ -309,7 +314,7 @@ def walk_rootfs(root: str, analyzers: Sequence[Analyzer]) -> tuple[LayerFacts, l
                 continue
             host = os.path.join(root, path.lstrip("/"))
 
-            def read(n: int, host: str = host) -> bytes:
+            def read(n: int, host: str = host, path: str = path) -> bytes:
                 try:
                     fd = os.open(host, flags)
                 except OSError as err:

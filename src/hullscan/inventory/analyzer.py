@@ -106,8 +106,9 @@ class Analyzer(ABC):
 
     name: ClassVar[str]
     """Unique, stable name: part of the cache key and of reports (`dpkg`, `python-dist`, `os-release`)."""
-    version: ClassVar[int]
-    """Bump when `analyze` changes its facts: cached facts of other versions are ignored."""
+    version: int
+    """Bump when `analyze` changes its facts: cached facts of other versions are ignored. A class
+    attribute, which an instance may override (a secret analyzer with its own rules config)."""
     max_size: ClassVar[int] = 32 * MiB
     """Files bigger than this are never handed to `analyze` (memory stays flat)."""
     wants_history: ClassVar[bool] = False

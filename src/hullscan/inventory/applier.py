@@ -116,14 +116,14 @@ def _attribute(
 
     A key may hold several versions at once (a lockfile listing memchr 1.0.2 and 2.7.4, two kernels),
     so each state maps key → {version: package}."""
-    by_state: list[dict[tuple, dict[str, Package]]] = []
+    by_state: list[dict[tuple[str, str, str, str], dict[str, Package]]] = []
     for pkgs in states:
-        state: dict[tuple, dict[str, Package]] = {}
+        state: dict[tuple[str, str, str, str], dict[str, Package]] = {}
         for p in pkgs:
             state.setdefault(p.key, {})[p.version] = p
         by_state.append(state)
 
-    def first_layer(key: tuple, version: str, top: int) -> int:
+    def first_layer(key: tuple[str, str, str, str], version: str, top: int) -> int:
         first = top
         while first > 0 and version in by_state[first - 1].get(key, {}):
             first -= 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any
+from typing import Any, Literal
 
 from packageurl import PackageURL
 
@@ -75,7 +75,7 @@ def _find_blob(exe: Executable) -> bytes | None:
     return None
 
 
-def _read_go_string(exe: Executable, addr: int, ptr: int, order: str) -> str:
+def _read_go_string(exe: Executable, addr: int, ptr: int, order: Literal["little", "big"]) -> str:
     """A Go string header (data pointer, length) at `addr` → the string."""
     header = exe.read_at(addr, 2 * ptr)
     if header is None:
@@ -116,7 +116,7 @@ def read_buildinfo(data: bytes) -> tuple[str, str] | None:
     else:  # older: pointers to runtime.buildVersion and runtime.modinfo
         if ptr not in (4, 8):
             raise ValueError(f"bad pointer size {ptr}")
-        order = "big" if flags & 1 else "little"
+        order: Literal["little", "big"] = "big" if flags & 1 else "little"
         vers = _read_go_string(exe, int.from_bytes(blob[16 : 16 + ptr], order), ptr, order)
         mod = _read_go_string(exe, int.from_bytes(blob[16 + ptr : 16 + 2 * ptr], order), ptr, order)
     # modinfo is framed by 16 sentinel bytes on each side
@@ -293,7 +293,7 @@ class GoModAnalyzer(Analyzer):
             go_sum = sibling.fact.get("sum") if sibling is not None else None
             mod = ff.fact["mod"]
             for m in resolve_go_mod(mod, go_sum):
-                extra = {k: m[k] for k in ("sum", "replaced", "local") if k in m}
+                extra: dict[str, Any] = {k: m[k] for k in ("sum", "replaced", "local") if k in m}
                 version = DEVEL if "local" in m else m["version"]
                 pkgs.append(Package("golang", m["path"], version, ECOSYSTEM, golang_purl(m["path"], version),
                                     self.name, (path,), kind="declared", indirect=m["indirect"], extra=extra))

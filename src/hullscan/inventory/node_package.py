@@ -6,7 +6,6 @@ under /usr/share/nodejs/ and /usr/lib/nodejs/ (owned by dpkg, so marked `owned_b
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from packageurl import PackageURL
@@ -14,8 +13,6 @@ from packageurl import PackageURL
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import to_spdx
 from hullscan.inventory.model import Package
-
-
 
 _DISTRO_ROOTS = ("/usr/share/nodejs/", "/usr/lib/nodejs/")
 

@@ -21,7 +21,7 @@ Google distroless: its os-release says Debian (often with PRETTY_NAME "Distroles
 database is `/var/lib/dpkg/status.d/`. The family stays `debian` (feeds, purls and matching are
 Debian's); the `name` says "distroless" so reports show it. The analyzer therefore also wants the
 `status.d` entries, keeping only their presence.
-"""
+"""  # noqa: E501 (a Markdown table: its rows cannot wrap)
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ import re
 import zipfile
 from typing import Any
 
-from packaging.utils import canonicalize_name
 from packageurl import PackageURL
+from packaging.utils import canonicalize_name
 
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import from_classifiers, is_spdx, to_spdx
@@ -164,6 +164,7 @@ class PythonDistAnalyzer(Analyzer):
             fact = ff.fact
             if not isinstance(fact, dict) or "name" not in fact:
                 continue
+            paths: tuple[str, ...]
             if path.endswith("/EGG-INFO/PKG-INFO"):  # unzipped .egg directory
                 home, paths = path[: -len("/EGG-INFO/PKG-INFO")], (path,)
             elif path.endswith(("/METADATA", "/PKG-INFO")):

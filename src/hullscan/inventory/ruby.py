@@ -44,11 +44,11 @@ class RubyGemsAnalyzer(Analyzer):
         for path, ff in sorted(view.files.items()):
             if "gemspec" in ff.fact:
                 s = ff.fact["gemspec"]
-                extra = {"default_gem": True} if "/specifications/default/" in path else {}
+                extra: dict[str, Any] = {"default_gem": True} if "/specifications/default/" in path else {}
                 pkgs.append(Package("gem", s["name"], s["version"], ECOSYSTEM, gem_purl(s["name"], s["version"]),
                                     self.name, (path,), licenses=tuple(s["licenses"]), extra=extra))
             for g in ff.fact.get("lock", []):
-                extra: dict[str, Any] = {"source": g["source"]}
+                extra = {"source": g["source"]}
                 if g["platform"]:
                     extra["platform"] = g["platform"]
                 pkgs.append(Package("gem", g["name"], g["version"], ECOSYSTEM, gem_purl(g["name"], g["version"]),

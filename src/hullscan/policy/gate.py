@@ -12,6 +12,7 @@ from hullscan.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
     from hullscan.policy.vex import VexStatement
@@ -82,7 +83,7 @@ def exception_covers(ex: Exception_, kind: str, f: dict[str, Any]) -> bool:
     return False
 
 
-def _vex():
+def _vex() -> ModuleType:
     """VEX documents and purl matching, loaded when a VEX document or an exception's purl is in play
     (the default gate of a warm scan needs neither)."""
     from hullscan.policy import vex
@@ -116,7 +117,9 @@ def apply_gate(data: GateInput, policy: Policy, today: date | None = None) -> Ga
     for ex in policy.exceptions:
         if ex.expires is not None and ex.expires < today:
             expired.append(ex)
-            warnings.append(f"exception for {ex.id or ex.rule_id or ex.fingerprint} ({ex.source}) expired on {ex.expires}; it no longer applies")
+            warnings.append(
+                f"exception for {ex.id or ex.rule_id or ex.fingerprint} ({ex.source}) expired on {ex.expires}; it no longer applies"
+            )
             continue
         if ex.expires is not None and ex.expires <= today + timedelta(days=policy.warn_expiring_within_days):
             expiring.append(ex)
@@ -154,15 +157,21 @@ def apply_gate(data: GateInput, policy: Policy, today: date | None = None) -> Ga
         "exceptions": {
             "applied": sorted({live[i].source for i in used}),
             "unused": sorted({ex.source for i, ex in enumerate(live) if i not in used}),
-            "expired": [{"id": ex.id or ex.rule_id or ex.fingerprint, "expires": ex.expires.isoformat(), "source": ex.source} for ex in expired],
-            "expiring": [{"id": ex.id or ex.rule_id or ex.fingerprint, "expires": ex.expires.isoformat(), "source": ex.source} for ex in expiring],
+            "expired": [_dated(ex) for ex in expired],
+            "expiring": [_dated(ex) for ex in expiring],
         },
         "suppressed": len(suppressed),
     }
     return GateOutput(vulns, secrets, misconf, suppressed, verdict, warnings)
 
 
-def _rules(policy: Policy, vulns, secrets, misconf, data: GateInput, live: list[Exception_], used: set[int]) -> list[dict[str, Any]]:
+def _dated(ex: Exception_) -> dict[str, Any]:
+    """An expired or expiring exception as the verdict lists it."""
+    return {"id": ex.id or ex.rule_id or ex.fingerprint, "expires": ex.expires.isoformat() if ex.expires else None, "source": ex.source}
+
+
+def _rules(policy: Policy, vulns: list[dict[str, Any]], secrets: list[dict[str, Any]], misconf: list[dict[str, Any]],
+           data: GateInput, live: list[Exception_], used: set[int]) -> list[dict[str, Any]]:
     r = policy.rules
     failed: list[dict[str, Any]] = []
 
@@ -186,7 +195,8 @@ def _rules(policy: Policy, vulns, secrets, misconf, data: GateInput, live: list[
         fail("fail_on.ids", "listed vulnerability ids",
              [_label(f) for f in vulns if wanted & {f["id"], *f.get("aliases", ()), *f.get("advisory_ids", ())}])
     if r.secrets:
-        fail("fail_on.secrets", f"secrets at or above {r.secrets}", [_label(s) for s in secrets if _sev_at_least(s.get("severity"), r.secrets)])
+        fail("fail_on.secrets", f"secrets at or above {r.secrets}",
+             [_label(s) for s in secrets if _sev_at_least(s.get("severity"), r.secrets)])
     if r.misconfigurations:
         fail("fail_on.misconfigurations", f"image-config findings at or above {r.misconfigurations}",
              [_label(m) for m in misconf if _sev_at_least(m.get("severity"), r.misconfigurations)])

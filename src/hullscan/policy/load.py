@@ -73,7 +73,8 @@ def _parse_policy(path: str) -> Policy:
     fail = doc.get("fail_on") or {}
     if not isinstance(fail, dict):
         raise InputError(f"{path}: fail_on must be a mapping")
-    bad = set(fail) - {"severity", "fixable_only", "kev", "epss_above", "ids", "secrets", "misconfigurations", "licenses", "db_older_than_days"}
+    bad = set(fail) - {"severity", "fixable_only", "kev", "epss_above", "ids", "secrets", "misconfigurations", "licenses",
+                       "db_older_than_days"}
     if bad:
         raise InputError(f"{path}: unknown fail_on rule(s) {', '.join(sorted(bad))}")
     lic = fail.get("licenses")

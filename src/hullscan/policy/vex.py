@@ -16,6 +16,7 @@ from hullscan.errors import InputError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without the import
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     from packageurl import PackageURL
@@ -70,7 +71,7 @@ def _openvex(doc: dict[str, Any], path: str) -> list[VexStatement]:
         status = st.get("status")
         if not vid or status not in VEX_STATUSES:
             raise InputError(f"{path}: statements[{i}] lacks a vulnerability or a valid status")
-        products: list[str] = []
+        products: list[str | None] = []
         for p in st.get("products") or []:
             pid = p.get("@id") if isinstance(p, dict) else p
             subs = [s.get("@id") for s in (p.get("subcomponents") or []) if isinstance(s, dict)] if isinstance(p, dict) else []
@@ -102,7 +103,7 @@ def _cyclonedx(doc: dict[str, Any], path: str) -> list[VexStatement]:
     return out
 
 
-def _walk_components(comps: list[dict[str, Any]]):
+def _walk_components(comps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for c in comps:
         yield c
         yield from _walk_components(c.get("components") or [])

@@ -23,21 +23,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cyclonedx.model import Property, XsUri
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentScope, ComponentType
+from cyclonedx.model.impact_analysis import ImpactAnalysisJustification, ImpactAnalysisResponse, ImpactAnalysisState
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.model.vulnerability import (
     BomTarget,
-    VulnerabilityAdvisory,
     BomTargetVersionRange,
     ImpactAnalysisAffectedStatus,
     Vulnerability,
+    VulnerabilityAdvisory,
     VulnerabilityAnalysis,
     VulnerabilityRating,
     VulnerabilityReference,
@@ -45,7 +46,6 @@ from cyclonedx.model.vulnerability import (
     VulnerabilitySeverity,
     VulnerabilitySource,
 )
-from cyclonedx.model.impact_analysis import ImpactAnalysisJustification, ImpactAnalysisResponse, ImpactAnalysisState
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.output.xml import XmlV1Dot6
 from cyclonedx.spdx import fixup_id
@@ -85,7 +85,7 @@ def _time(report: dict[str, Any]) -> datetime:
     try:
         return datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def licenses(values: Iterable[str]) -> list[DisjunctiveLicense | LicenseExpression]:
@@ -279,7 +279,7 @@ def _when(text: Any) -> datetime | None:
         when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _analysis(v: dict[str, Any], suppressed: dict[str, Any] | None) -> VulnerabilityAnalysis | None:

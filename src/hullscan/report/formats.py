@@ -34,7 +34,8 @@ def writer(name: str) -> Callable[[dict[str, Any]], bytes]:
         raise UsageError(f"unknown format {name!r}; choose one of: {', '.join(WRITERS)}")
     module, _, func = spec.partition(":")
     try:
-        return getattr(importlib.import_module(module), func)
+        render: Callable[[dict[str, Any]], bytes] = getattr(importlib.import_module(module), func)
+        return render
     except (ImportError, AttributeError):
         raise UsageError(f"format {name!r} is not available in this build") from None
 

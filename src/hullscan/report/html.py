@@ -32,7 +32,7 @@ td.num,th.num{text-align:right}.sev{display:inline-block;min-width:74px;text-ali
 .filters{display:flex;gap:10px;flex-wrap:wrap;align-items:center;margin-bottom:8px}.filters input[type=search]{min-width:240px;padding:3px 6px}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}.muted{color:#57606a}.small{font-size:12px}
 tr.failed td:first-child{border-left:3px solid #cf222e}a{color:#0969da}
-"""
+"""  # noqa: E501 (the page's CSS, one rule set a line)
 
 JS = r"""
 (function(){
@@ -129,7 +129,7 @@ JS = r"""
   readHash(); update();
   document.body.dataset.rendered = "true";
 })();
-"""
+"""  # noqa: E501 (the page's script)
 
 
 def _e(value: Any) -> str:
@@ -188,7 +188,8 @@ def _risk_chart(shown: list[Item], limit: int = 15) -> str:
 
 
 def _counts_table(title_cells: list[str], rows: list[tuple[list[str], Counter]], table_id: str) -> str:
-    head = "".join(f"<th>{c}</th>" for c in title_cells) + "".join(f'<th class="num">{s}</th>' for s in SEVERITIES) + '<th class="num">Total</th>'
+    head = ("".join(f"<th>{c}</th>" for c in title_cells) + "".join(f'<th class="num">{s}</th>' for s in SEVERITIES)
+            + '<th class="num">Total</th>')
     body = []
     for cells, counts in rows:
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells)
@@ -252,7 +253,8 @@ def _filters_note(report: dict[str, Any]) -> str:
 
 def _json_for_script(value: Any) -> str:
     # inside <script> only "</" (and the HTML comment openers) can end or confuse it
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def render(report: dict[str, Any]) -> bytes:
@@ -275,17 +277,20 @@ def render(report: dict[str, Any]) -> bytes:
                            per_layer.get(ly.get("index"), Counter())))
     if per_layer[None]:
         layer_rows.append((["—", "image config", ""], per_layer[None]))
-    base_c, app_c, other_c = Counter(), Counter(), Counter()
+    base_c: Counter[str] = Counter()
+    app_c: Counter[str] = Counter()
+    other_c: Counter[str] = Counter()
     for it in shown:
         b = (it.layer or {}).get("base")
         (base_c if b is True else app_c if b is False else other_c)[it.severity] += 1
     base = report.get("base_image") or {}
     base_note = (f"Base image: {_e(base.get('name') or 'unnamed')}, {base.get('layer_count')} layer(s), decided by "
                  f"{_e(base.get('method') or 'n/a')}{' (provisional)' if base.get('provisional') else ''}.")
-    bva_rows = [(["Base image layers"], base_c), (["Application layers"], app_c)] + ([(["Image config / unknown"], other_c)] if other_c else [])
+    bva_rows = [(["Base image layers"], base_c), (["Application layers"], app_c)]
+    bva_rows += [(["Image config / unknown"], other_c)] if other_c else []
 
-    cards = "".join(f'<div class="card" style="background:{COLORS[s]}" data-severity="{s}"><b id="count-{s}">{by_sev.get(s, 0)}</b>{s}</div>'
-                    for s in SEVERITIES)
+    cards = "".join(f'<div class="card" style="background:{COLORS[s]}" data-severity="{s}">'
+                    f'<b id="count-{s}">{by_sev.get(s, 0)}</b>{s}</div>' for s in SEVERITIES)
     kind_rows = [([KIND_LABEL[k]], by_kind[k]) for k in KIND_LABEL]
     os_info = report.get("os") or {}
     meta = " · ".join(_e(x) for x in (
@@ -326,5 +331,5 @@ def render(report: dict[str, Any]) -> bytes:
 <script type="application/json" id="hullscan-data">{_json_for_script(data)}</script>
 <script>{JS}</script>
 </body></html>
-"""
+"""  # noqa: E501 (the page's HTML)
     return page.encode()

@@ -6,7 +6,7 @@ The schema is versioned and only ever extended.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hullscan import __version__
 
@@ -86,7 +86,7 @@ def build_report(result: Any) -> dict[str, Any]:
     cfg = image.config
     inv = result.inventory
     base_of = {ref.index: ref.base for ref in result.layers}
-    return _valid_text({
+    report: dict[str, Any] = _valid_text({
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "hullscan", "version": __version__},
         "created_at": _now(),
@@ -131,6 +131,7 @@ def build_report(result: Any) -> dict[str, Any]:
         "warnings": [{"message": w.message, "path": w.path, "layer": w.layer} for w in inv.warnings],
         "stats": result.stats,
     })
+    return report
 
 
 def _target(image: Any) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def _layer_blob(layer: Any) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def refresh_report(cached: dict[str, Any], image: Any, stats: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +165,7 @@ def refresh_report(cached: dict[str, Any], image: Any, stats: dict[str, Any]) ->
     db = report.get("db")
     if db and db.get("built_at"):
         built = datetime.fromisoformat(db["built_at"])  # "…Z" (3.11 reads it; strptime's import costs 2 ms)
-        report["db"] = {**db, "age_days": round((datetime.now(timezone.utc) - built).total_seconds() / 86400, 2)}
+        report["db"] = {**db, "age_days": round((datetime.now(UTC) - built).total_seconds() / 86400, 2)}
     report["stats"] = stats
     return report
 

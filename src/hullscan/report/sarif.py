@@ -45,7 +45,7 @@ def _security_severity(it: Item) -> str:
     return SEVERITY_SCORE[it.severity]
 
 
-def _md(text: str) -> str:
+def _md(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 

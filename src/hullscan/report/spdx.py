@@ -16,7 +16,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from license_expression import ExpressionError, get_spdx_licensing
@@ -74,8 +74,8 @@ def _time(report: dict[str, Any]) -> datetime:
     try:
         when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        when = datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+        when = datetime(1970, 1, 1, tzinfo=UTC)
+    return when.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _spdx_id(raw: str, taken: set[str]) -> str:

@@ -18,7 +18,7 @@ from hullscan.errors import InputError
 from hullscan.inventory.model import Inventory
 from hullscan.sbom_in import cyclonedx, spdx
 from hullscan.sbom_in.document import SbomDocument
-from hullscan.sbom_in.packages import H, TRIVY, packages_of
+from hullscan.sbom_in.packages import TRIVY, H, packages_of
 
 MAX_SBOM_BYTES = 1024 * 1024 * 1024
 

@@ -55,7 +55,7 @@ def parse_json(doc: dict[str, Any]) -> SbomDocument:
     comps: list[SbomComponent] = []
     problems: list[str] = []
     _walk_json(doc.get("components"), comps, problems)
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = m if isinstance(m := doc.get("metadata"), dict) else {}
     subject = _component_json(meta["component"]) if isinstance(meta.get("component"), dict) else None
     return SbomDocument("cyclonedx-json", str(doc.get("specVersion") or ""), tuple(comps), subject,
                         _tool_names(meta.get("tools")), subject.name if subject else "", tuple(problems))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from packaging.utils import canonicalize_name
 from packageurl import PackageURL
+from packaging.utils import canonicalize_name
 
 from hullscan.inventory.model import OS_PACKAGE_TYPES, LayerRef, OSInfo, Package, Warning_
 from hullscan.inventory.os_release import detect_os

@@ -28,7 +28,7 @@ def _tools(creators: Any) -> tuple[str, ...]:
 
 
 def _purl(refs: list[tuple[str, str, str]]) -> str:
-    for category, kind, locator in refs:
+    for _category, kind, locator in refs:
         if kind.lower() == "purl":
             return locator
     return ""
@@ -92,7 +92,7 @@ def parse_json(doc: dict[str, Any]) -> SbomDocument:
                 rel.get("spdxElementId") == "SPDXRef-DOCUMENT":
             described.append(str(rel.get("relatedSpdxElement")))
     comps, subject = _subject(comps, described)
-    creation = doc.get("creationInfo") if isinstance(doc.get("creationInfo"), dict) else {}
+    creation = c if isinstance(c := doc.get("creationInfo"), dict) else {}
     return SbomDocument("spdx-json", str(doc.get("spdxVersion") or ""), tuple(comps), subject,
                         _tools(creation.get("creators")), str(doc.get("name") or ""), tuple(problems))
 

@@ -9,7 +9,6 @@ from hullscan.secrets.finding import Finding, mask_secret
 from hullscan.secrets.rules import Ruleset, build_ruleset, default_ruleset, load_config, load_ruleset
 
 
-
 def prepare(ruleset: Ruleset | None = None) -> Ruleset:
     """Build and compile the ruleset now (~0.1 s), e.g. in a parent before it forks layer walkers,
     which then inherit it instead of each building their own."""

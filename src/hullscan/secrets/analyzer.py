@@ -43,7 +43,7 @@ class SecretAnalyzer(Analyzer):
     """Secrets in files (scanner `secret`). Build with `SecretAnalyzer.with_config(path)` for `--secret-config`."""
 
     name: ClassVar[str] = "secret"
-    version: ClassVar[int] = _version()
+    version: int = _version()
     max_size: ClassVar[int] = MAX_SIZE
     wants_history: ClassVar[bool] = True
     scanners: ClassVar[frozenset[str]] = frozenset({"secret"})

@@ -113,14 +113,14 @@ def scan_image_config(config: dict[str, Any], ruleset: Ruleset | None = None) ->
     ruleset = ruleset or default_ruleset()
     if not isinstance(config, dict):
         return []
-    cfg = config.get("config") if isinstance(config.get("config"), dict) else {}
+    cfg = cf if isinstance(cf := config.get("config"), dict) else {}
     out: list[dict[str, Any]] = []
 
     env = [e for e in cfg.get("Env") or [] if isinstance(e, str)]
     if env:
         out += _secrets("config:Env", "\n".join(e.replace("\n", " ") for e in env), ruleset, "env", None)
 
-    labels = cfg.get("Labels") if isinstance(cfg.get("Labels"), dict) else {}
+    labels = lb if isinstance(lb := cfg.get("Labels"), dict) else {}
     if labels:
         # sorted by key: the line number must not depend on how the config JSON was serialized
         text = "\n".join(f"{k}={str(v).replace(chr(10), ' ')}" for k, v in sorted(labels.items()))

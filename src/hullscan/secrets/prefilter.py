@@ -13,10 +13,14 @@ import re
 import threading
 from collections.abc import Sequence
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
 try:  # pragma: no cover - depends on the platform's wheels
     import hyperscan as _hs
 except ImportError:  # pragma: no cover
-    _hs = None
+    _hs = None  # type: ignore[assignment]  # no Hyperscan wheel here: pyahocorasick below
 
 
 class Prefilter:
@@ -30,8 +34,8 @@ class Prefilter:
         self.keywords = list(keywords)
         self.exact = list(exact) if exact is not None else [False] * len(self.keywords)
         self._lens = [len(k.encode("utf-8")) for k in self.keywords]
-        self._hs_db = None
-        self._ac = None
+        self._hs_db: _hs.Database | None = None
+        self._ac: Any = None  # ahocorasick.Automaton (the library ships no types)
         if not self.keywords:
             self.backend = "none"
         elif _hs is not None:

@@ -10,7 +10,8 @@ and get their key from `functools.cmp_to_key`.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class Scheme:
@@ -26,7 +27,8 @@ class Scheme:
     def compare(self, a: str, b: str) -> int:
         """-1, 0 or 1 as `a` is older than, equal to or newer than `b`."""
         ka, kb = self.key(a), self.key(b)
-        return (ka > kb) - (ka < kb)
+        order: int = (ka > kb) - (ka < kb)
+        return order
 
     def compare_to_bound(self, version: str, bound: str) -> int:
         """Compare a version with a constraint's bound; schemes whose constraints ignore part of

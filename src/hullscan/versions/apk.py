@@ -42,7 +42,7 @@ def parse(v: str) -> tuple[tuple, bool]:
     s = v.strip()
     if s[:1] in ("v", "V") and s[1:2].isdigit():
         s = s[1:]  # a tag-style "v1.5.0" (seen in scanner data) means 1.5.0
-    sub = _NUMBERS.match(s).group(0)  # type: ignore[union-attr]
+    sub = _NUMBERS.match(s).group(0)  # type: ignore[union-attr]  # the pattern matches the empty string
     s = s[len(sub):]
     comps: list[tuple] = []
     for i, d in enumerate(sub.split(".")):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hullscan.versions._base import Scheme
@@ -41,7 +42,7 @@ def parse_cmp(constraint: str) -> tuple[tuple[Term, ...], ...]:
     return tuple(alts)
 
 
-def check_term(scheme: "Scheme", version: str, op: str, other: str) -> bool:
+def check_term(scheme: Scheme, version: str, op: str, other: str) -> bool:
     c = scheme.compare_to_bound(version, other)
     if op == "==":
         return c == 0
@@ -58,14 +59,14 @@ def check_term(scheme: "Scheme", version: str, op: str, other: str) -> bool:
     raise ValueError(f"unknown operator {op!r}")
 
 
-def satisfies_cmp(scheme: "Scheme", version: str, constraint: str) -> bool:
+def satisfies_cmp(scheme: Scheme, version: str, constraint: str) -> bool:
     alts = parse_cmp(constraint.strip())
     if not alts:
         return True
     return any(alt and all(check_term(scheme, version, op, v) for op, v in alt) for alt in alts)
 
 
-def satisfies(scheme: "Scheme", version: str, constraint: str, dialect: str = "cmp") -> bool:
+def satisfies(scheme: Scheme, version: str, constraint: str, dialect: str = "cmp") -> bool:
     if dialect == "cmp":
         return satisfies_cmp(scheme, version, constraint)
     if dialect == "pep440":
@@ -78,7 +79,7 @@ def satisfies(scheme: "Scheme", version: str, constraint: str, dialect: str = "c
 
 
 def advisory(
-    scheme: "Scheme",
+    scheme: Scheme,
     version: str,
     vulnerable: Sequence[str],
     patched: Sequence[str],

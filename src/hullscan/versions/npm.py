@@ -107,7 +107,7 @@ def _desugar(tok: str) -> list[Comparator]:
             return [("<", _ver(M, m or "0", "0", "0"))]
         if op == "<=":
             return [("<", _ver(str(int(M) + 1), "0", "0", "0"))] if m is None else [("<", _ver(M, str(int(m) + 1), "0", "0"))]
-    return [("==" if op in ("", "=") else op, _ver(M, m, p, pre))]  # type: ignore[arg-type]
+    return [("==" if op in ("", "=") else op, _ver(M, m, p, pre))]  # type: ignore[arg-type]  # m and p are set past the x-range cases
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -138,7 +138,7 @@ def parse_range(rng: str) -> tuple[tuple[Comparator, ...], ...]:
     return tuple(alts)
 
 
-def satisfies_range(scheme: "Scheme", version: str, rng: str) -> bool:
+def satisfies_range(scheme: Scheme, version: str, rng: str) -> bool:
     from hullscan.versions.constraints import check_term
 
     for comps in parse_range(rng.strip()):

@@ -15,7 +15,8 @@ when it is SemVer-based, such as Go's, so `v` and `go` prefixes still read corre
 from __future__ import annotations
 
 import functools
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from hullscan.versions import get_scheme
 from hullscan.versions._base import Scheme

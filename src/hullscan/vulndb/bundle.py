@@ -86,8 +86,11 @@ def load(db: VulnDB, path: Path) -> dict[str, Any]:
             members = {m.name: m for m in tf.getmembers()}
             if MANIFEST not in members or DATA not in members:
                 raise InputError(f"{path}: not a hullscan DB bundle (missing {MANIFEST} or {DATA})")
-            manifest = json.loads(tf.extractfile(members[MANIFEST]).read())  # type: ignore[union-attr]
-            data = tf.extractfile(members[DATA]).read()  # type: ignore[union-attr]
+            mfile, dfile = tf.extractfile(members[MANIFEST]), tf.extractfile(members[DATA])
+            if mfile is None or dfile is None:  # a directory or link by that name
+                raise InputError(f"{path}: not a hullscan DB bundle ({MANIFEST} and {DATA} must be files)")
+            manifest = json.loads(mfile.read())
+            data = dfile.read()
     except (tarfile.TarError, OSError, ValueError, EOFError) as err:
         raise InputError(f"{path}: unreadable DB bundle: {err}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:

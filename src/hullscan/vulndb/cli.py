@@ -152,7 +152,7 @@ def parse_age(text: str) -> timedelta:
 def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None) -> None:
     """Feeds, counts and ages; warns past --max-age (fails only with --fail-stale)."""
     import json
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from hullscan.vulndb.store import VulnDB
 
@@ -165,7 +165,7 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
         ecos = sorted(store.ecosystems())
     finally:
         store.close()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stale: list[str] = []
     rows = []
     for f in feeds:
@@ -184,9 +184,9 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
               f"{counts['hs_kev']} KEV, {counts['hs_epss']} EPSS; {len(ecos)} ecosystems")
         print(f"{'feed':<11} {'advisories':>10} {'affected':>9} {'records':>8} {'skipped':>7} {'age':>8}  source")
         for r in rows:
-            age = f"{r['age_hours']:.0f}h" if r["age_hours"] is not None else "-"
+            age_text = f"{r['age_hours']:.0f}h" if r["age_hours"] is not None else "-"
             print(f"{r['feed']:<11} {r['advisories']:>10} {r['affected']:>9} {r['records']:>8} {r['skipped']:>7} "
-                  f"{age:>8}  {r['source'] or ''}" + (f"  LAST UPDATE FAILED: {r['last_error']}" if r["last_error"] else ""))
+                  f"{age_text:>8}  {r['source'] or ''}" + (f"  LAST UPDATE FAILED: {r['last_error']}" if r["last_error"] else ""))
     if stale:
         msg = f"stale or failed feeds (older than {max_age}): {', '.join(stale)}; run `hullscan db update`"
         if fail_stale:
@@ -213,8 +213,11 @@ def register(subparsers: Subparsers) -> None:
     db = add_group(subparsers, "db", DESCRIPTION)
 
     update = add_command(db, "update", update_cmd)
-    update.add_argument("--feed", action="append", help=f"Feed to update (repeatable). Default: {', '.join(src.DEFAULT_FEEDS)} (+nvd with NVD_API_KEY). Known: {', '.join(src.SOURCES)}.")
-    update.add_argument("--feed-url", action="append", metavar="NAME=URL", help="NAME=URL: mirror for a feed (repeatable; for osv/alpine a base URL).")
+    update.add_argument("--feed", action="append",
+                        help=f"Feed to update (repeatable). Default: {', '.join(src.DEFAULT_FEEDS)} (+nvd with NVD_API_KEY). "
+                             f"Known: {', '.join(src.SOURCES)}.")
+    update.add_argument("--feed-url", action="append", metavar="NAME=URL",
+                        help="NAME=URL: mirror for a feed (repeatable; for osv/alpine a base URL).")
     update.add_argument("--rebuild", action="store_true", help="Start from an empty DB (replaces a corrupt/foreign/old one).")
     update.add_argument("--db", help=DB_HELP)
 

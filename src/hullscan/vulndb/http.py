@@ -8,10 +8,10 @@ import email.utils
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -78,7 +78,7 @@ class Downloader:
                         ra = _retry_after(resp.headers.get("Retry-After"))
                         if ra is not None:
                             delay = min(max(ra, 0.0), MAX_RETRY_AFTER)
-                        raise _Retry()
+                        raise _Retry
                     if resp.status_code != 200:
                         raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}")
                     total = _int(resp.headers.get("Content-Length"))
@@ -86,7 +86,7 @@ class Downloader:
                     got = self._save(resp, dest, None if encoded else total, progress)
                     if total is not None and not encoded and got != total:
                         last_err = f"truncated body ({got} of {total} bytes)"
-                        raise _Retry()
+                        raise _Retry
                     return Fetched(url, dest, True, resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
             except _Retry:
                 pass
@@ -146,5 +146,5 @@ def _retry_after(v: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return (dt - datetime.now(timezone.utc)).total_seconds()
+        dt = dt.replace(tzinfo=UTC)
+    return (dt - datetime.now(UTC)).total_seconds()

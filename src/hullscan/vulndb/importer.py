@@ -4,9 +4,9 @@ fails every feed it had fed; the other feeds are still written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from hullscan.errors import InputError
 from hullscan.vulndb import feeds as F

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict, namedtuple
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import tables as T
@@ -34,11 +35,12 @@ _FEED_ORDER = {n: i for i, n in enumerate(
 #: over the file, so keep more pages than the 2 MB default.
 SQLITE_PRAGMAS = ("PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536")
 
-_SCAN = json.JSONDecoder().scan_once
+# the decoder's C scanner (set by JSONDecoder.__init__; typeshed does not declare it): (text, index) → (value, end)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _AdvRow = namedtuple("_AdvRow", "feed id summary details published modified withdrawn severity")
 
 
-def open_reader(location: str | os.PathLike[str] | None = None) -> "DBReader | VulnDB":
+def open_reader(location: str | os.PathLike[str] | None = None) -> DBReader | VulnDB:
     """The DB at `location` (as `VulnDB.open` takes it) opened for reading: a `DBReader` on a `sqlite3`
     connection for a SQLite file, a `VulnDB` for PostgreSQL. Both have `display`, `close()` and the
     read methods. A missing, corrupt or foreign DB raises DatabaseError, with VulnDB.open's messages."""
@@ -122,7 +124,7 @@ class DBReader:
         if self._owned:
             self.conn.close()
 
-    def __enter__(self) -> "DBReader":
+    def __enter__(self) -> DBReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -135,7 +137,8 @@ class DBReader:
                 cur.execute(sql, params)
             else:
                 cur.execute(sql)
-            return cur.fetchall()
+            rows: list[Any] = cur.fetchall()
+            return rows
         except self._errors as err:
             raise read_error(self.display, err) from None
         finally:
@@ -159,7 +162,7 @@ class DBReader:
     def age(self) -> timedelta | None:
         """Time since `built_at`."""
         built = self.built_at
-        return None if built is None else datetime.now(timezone.utc) - built
+        return None if built is None else datetime.now(UTC) - built
 
     # ------------------------------------------------------------------ lookups
 
@@ -251,12 +254,11 @@ class DBReader:
                     if url not in seen_urls:
                         seen_urls.add(url)
                         refs.append((ty, url))
-            first = lambda attr: next((getattr(r, attr) for r in rows if getattr(r, attr)), None)  # noqa: E731
             out[adv_id] = Advisory(
-                id=adv_id, feed=p.feed, aliases=aliases, summary=p.summary or first("summary"),
-                details=p.details or first("details"), published=p.published or first("published"),
-                modified=p.modified or first("modified"), withdrawn=p.withdrawn, severities=sevs, cwes=cwes,
-                references=refs, severity=p.severity or first("severity"), feeds=[r.feed for r in rows],
+                id=adv_id, feed=p.feed, aliases=aliases, summary=p.summary or _first(rows, "summary"),
+                details=p.details or _first(rows, "details"), published=p.published or _first(rows, "published"),
+                modified=p.modified or _first(rows, "modified"), withdrawn=p.withdrawn, severities=sevs, cwes=cwes,
+                references=refs, severity=p.severity or _first(rows, "severity"), feeds=[r.feed for r in rows],
             )
         return out
 
@@ -337,9 +339,14 @@ def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
         yield seq[i : i + n]
 
 
+def _first(rows: list[_AdvRow], attr: str) -> Any:
+    """The first non-empty `attr` of the merged feeds' rows (primary feed first), or None."""
+    return next((getattr(r, attr) for r in rows if getattr(r, attr)), None)
+
+
 def _parse_dt(raw: str) -> datetime:
     dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _short(err: BaseException) -> str:

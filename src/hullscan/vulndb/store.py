@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Literal
 
 from sqlalchemy import create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
@@ -22,8 +23,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import schema as S
-from hullscan.vulndb.location import ENV_URL, REBUILD_HINT, check_file, default_path, missing_message, resolve  # noqa: F401
 from hullscan.vulndb.ecosystems import canonical_ecosystem, normalize_name
+from hullscan.vulndb.location import ENV_URL, REBUILD_HINT, check_file, default_path, missing_message, resolve  # noqa: F401
 from hullscan.vulndb.model import AffectedIn, FeedBatch, FeedState, fixed_versions_of
 from hullscan.vulndb.reader import (  # noqa: F401  (ENRICHMENT_FEEDS re-exported)
     ENRICHMENT_FEEDS,
@@ -38,7 +39,7 @@ from hullscan.vulndb.reader import (  # noqa: F401  (ENRICHMENT_FEEDS re-exporte
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _rec: Any) -> None:
@@ -52,7 +53,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _rec: Any) -> None:
 def _delegate(name: str) -> Any:
     """A VulnDB method running DBReader's `name` on a connection of the engine."""
     @functools.wraps(getattr(DBReader, name))
-    def method(self: "VulnDB", *args: Any, **kwargs: Any) -> Any:
+    def method(self: VulnDB, *args: Any, **kwargs: Any) -> Any:
         with self._reader() as reader:
             return getattr(reader, name)(*args, **kwargs)
     return method
@@ -75,7 +76,7 @@ class VulnDB:
         *,
         create: bool = False,
         rebuild: bool = False,
-    ) -> "VulnDB":
+    ) -> VulnDB:
         """Open the DB at `location` (see module docstring). `create` makes an empty DB when there is
         none; `rebuild` throws away a foreign/corrupt/old one first. Read-only use raises DatabaseError
         for a missing, corrupt or foreign DB."""
@@ -139,7 +140,7 @@ class VulnDB:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "VulnDB":
+    def __enter__(self) -> VulnDB:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -152,7 +153,7 @@ class VulnDB:
         return (SQLAlchemyError, err) if isinstance(err, type) else (SQLAlchemyError,)
 
     def _read(self) -> Connection:
-        return _Guard(self)  # type: ignore[return-value]
+        return _Guard(self)  # type: ignore[return-value]  # a context manager giving a Connection
 
     @contextmanager
     def _reader(self) -> Iterator[DBReader]:
@@ -334,7 +335,7 @@ class VulnDB:
             row["source"] = ", ".join(batch.sources[:3]) + (" ..." if len(batch.sources) > 3 else "")
         conn.execute(delete(f).where(f.c.feed == feed))
         conn.execute(f.insert(), [row])
-        return FeedState(**{k: row.get(k) for k in FeedState.__dataclass_fields__})  # type: ignore[arg-type]
+        return FeedState(**{k: row.get(k) for k in FeedState.__dataclass_fields__})  # type: ignore[arg-type]  # the row has every field
 
     def record_fetch(self, feed: str, **fields: Any) -> None:
         """Update a feed's state without touching its data (a 304, or a failed update's error)."""
@@ -392,7 +393,7 @@ def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         # COPY inside the same transaction: ~10x faster than executemany for feed-sized batches
         cols = [c.name for c in table.columns]
         raw = conn.connection.dbapi_connection
-        with raw.cursor() as cur:  # type: ignore[union-attr]
+        with raw.cursor() as cur:  # type: ignore[union-attr]  # psycopg's connection: its cursor is a context manager
             with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as cp:
                 for r in rows:
                     cp.write_row(tuple(r.get(c) for c in cols))
@@ -429,7 +430,7 @@ class _Guard:
             raise read_error(self.db.display, err) from None
         return self.conn
 
-    def __exit__(self, et: Any, ev: Any, tb: Any) -> bool:
+    def __exit__(self, et: Any, ev: Any, tb: Any) -> Literal[False]:
         assert self.conn is not None
         self.conn.close()
         if ev is not None and isinstance(ev, self.db._errors()):

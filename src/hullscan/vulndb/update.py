@@ -12,18 +12,24 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol
 
 from hullscan.errors import DatabaseError, HullscanError, InputError
 from hullscan.vulndb import importer
 from hullscan.vulndb.http import Downloader, Fetched
 from hullscan.vulndb.model import FeedBatch
-from hullscan.vulndb.store import VulnDB, now_iso, resolve
-
 from hullscan.vulndb.sources import (  # noqa: F401  (re-exported)
-    ALPINE_BASE, ALPINE_BRANCHES, DEFAULT_FEEDS, NVD_URL, OSV_BASE, OSV_ECOSYSTEMS, SOURCES,
+    ALPINE_BASE,
+    ALPINE_BRANCHES,
+    DEFAULT_FEEDS,
+    NVD_URL,
+    OSV_BASE,
+    OSV_ECOSYSTEMS,
+    SOURCES,
 )
+from hullscan.vulndb.store import VulnDB, now_iso, resolve
 
 NVD_PAGE = 2000
 
@@ -89,19 +95,32 @@ class UpdateResult:
         return [o for o in self.outcomes if o.status == "failed"]
 
 
-class Reporter:
-    """Progress lines on stderr (the CLI passes one that draws bars on a terminal)."""
+class Reporter(Protocol):
+    """Where `update` reports progress (the CLI passes one that draws bars on a terminal)."""
 
     def feed(self, feed: str, msg: str) -> None: ...
     def download(self, feed: str, url: str, got: int, total: int | None) -> None: ...
     def warn(self, msg: str) -> None: ...
 
 
+class _Silent:
+    """The default `Reporter`: reports nothing."""
+
+    def feed(self, feed: str, msg: str) -> None:
+        pass
+
+    def download(self, feed: str, url: str, got: int, total: int | None) -> None:
+        pass
+
+    def warn(self, msg: str) -> None:
+        pass
+
+
 def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]] | None = None,
            rebuild: bool = False, reporter: Reporter | None = None, downloader: Downloader | None = None,
            cache: Path | None = None, nvd_delay: float | None = None) -> UpdateResult:
     """Update `feeds` of the DB at `location` (module docstring)."""
-    rep = reporter or Reporter()
+    rep = reporter or _Silent()
     unknown = [f for f in feeds if f not in SOURCES]
     if unknown:
         raise InputError(f"unknown feed(s) {', '.join(unknown)} (known: {', '.join(SOURCES)})")
@@ -153,8 +172,10 @@ def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader
         fetched: list[Fetched] = []
         for i, (u, local) in enumerate(srcs, 1):
             rep.feed(feed, f"[{i}/{len(srcs)}] {u}")
-            f = dl.fetch(u, cache / feed / local, etag=etags.get(u), last_modified=mods.get(u),
-                         progress=lambda got, total, u=u: rep.download(feed, u, got, total), warn=rep.warn)
+            def progress(got: int, total: int | None, u: str = u) -> None:
+                rep.download(feed, u, got, total)
+
+            f = dl.fetch(u, cache / feed / local, etag=etags.get(u), last_modified=mods.get(u), progress=progress, warn=rep.warn)
             fetched.append(f)
         fetch_info = {
             "source": " ".join(u for u, _ in srcs) if len(srcs) <= 3 else f"{srcs[0][0]} (+{len(srcs) - 1} more)",
@@ -191,7 +212,7 @@ STREAMED = ("osv", "nvd")
 
 
 def _write_streamed(db: VulnDB, feed: str, paths: list[Path], state: object, *, replace: bool,
-                    fetch: dict[str, str]) -> tuple[FeedBatch, int]:
+                    fetch: dict[str, Any]) -> tuple[FeedBatch, int]:
     """Stream `paths` into the feed: (totals with skipped/reasons, advisories written)."""
     totals: list[FeedBatch] = []
 
@@ -240,7 +261,7 @@ def _nvd(db: VulnDB, overrides: list[str] | None, dl: Downloader, cache: Path, r
     params: dict[str, str] = {"resultsPerPage": str(NVD_PAGE)}
     last = getattr(state, "fetched_at", None) if state is not None and not getattr(state, "last_error", None) else None
     incremental = False
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     if last:
         since = datetime.fromisoformat(last.replace("Z", "+00:00"))
         if started - since < timedelta(days=119):

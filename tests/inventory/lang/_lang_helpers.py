@@ -10,33 +10,21 @@ from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.model import Inventory
 from hullscan.inventory.registry import all_analyzers
 
-def _root_conftest():  # type: ignore[no-untyped-def]
-    """tests/conftest.py by path: `from conftest import …` may resolve to another directory's
-    conftest (tests/image/conftest.py) when the whole suite runs."""
-    import importlib.util
+from testsupport import REPO, read_tree, require_tool  # noqa: F401  (read_tree, require_tool re-exported)
 
-    path = Path(__file__).resolve().parents[2] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_hullscan_root_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_ROOT = _root_conftest()
-read_tree = _ROOT.read_tree
-require_tool = _ROOT.require_tool
-
-TRIVY = Path("fixtures/lockfiles/trivy-integration")
+# Per-format fixtures (the data pack's fixtures/lockfiles layout; PROVENANCE.md there).
+LOCKS = Path(__file__).resolve().parent / "testdata"
+# trivy's integration cases and goldens: kept once, by the match tests (their PROVENANCE.md).
+TRIVY = REPO / "tests/match/testdata/trivy-integration"
 
 
 def pep503(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def golden_packages(shared: Path, golden: str, target: str, normalize=lambda n: n) -> set[tuple[str, str, bool, bool]]:
+def golden_packages(golden: str, target: str, normalize=lambda n: n) -> set[tuple[str, str, bool, bool]]:
     """(name, version, dev, indirect) of the packages trivy's golden lists for one target."""
-    doc = json.loads((shared / TRIVY / "goldens" / golden).read_text())
+    doc = json.loads((TRIVY / "goldens" / golden).read_text())
     for result in doc.get("Results", []):
         if result["Target"] == target:
             return {

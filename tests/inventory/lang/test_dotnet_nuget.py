@@ -8,24 +8,25 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import read_tree
+from testsupport import REPO, read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dotnet import DotnetAnalyzer
 
-LOCKS = "fixtures/lockfiles"
+LOCKS = Path(__file__).resolve().parent / "testdata"  # per-format fixtures (PROVENANCE.md there)
+TRIVY = REPO / "tests/match/testdata/trivy-integration"  # kept by the match tests
 
 
-def golden(shared: Path, name: str) -> dict[tuple[str, str], dict]:
-    doc = json.loads((shared / LOCKS / "trivy-integration/goldens" / name).read_text())
+def golden(name: str) -> dict[tuple[str, str], dict]:
+    doc = json.loads((TRIVY / "goldens" / name).read_text())
     return {(p["Name"], p["Version"]): p for r in doc["Results"] for p in r.get("Packages") or []}
 
 
 @pytest.mark.parametrize("case,name", [("nuget", "nuget.json.golden"), ("dotnet", "dotnet.json.golden"),
                                        ("packagesprops", "packagesprops.json.golden")])
-def test_trivy_goldens(shared, case, name):
-    inv = analyze_files([DotnetAnalyzer()], [read_tree(shared / LOCKS / "trivy-integration/fixtures/repo" / case, "/src")])
+def test_trivy_goldens(case, name):
+    inv = analyze_files([DotnetAnalyzer()], [read_tree(TRIVY / "fixtures/repo" / case, "/src")])
     assert not inv.warnings
-    want = golden(shared, name)
+    want = golden(name)
     assert {(p.name, p.version, p.purl) for p in inv.packages} == {
         (n, v, g["Identifier"]["PURL"]) for (n, v), g in want.items()}
     for p in inv.packages:
@@ -40,8 +41,8 @@ def test_trivy_goldens(shared, case, name):
 @pytest.mark.parametrize("rel", ["deps-json/syft/TestLibrary.deps.json", "deps-json/trivy-parser/self-contained.deps.json",
                                  "deps-json/trivy-parser/multi-project.deps.json", "deps-json/trivy-parser/happy.deps.json",
                                  "deps-json/trivy-parser/without-runtime.deps.json"])
-def test_deps_json_fixtures(shared, rel):
-    data = (shared / LOCKS / "dotnet" / rel).read_bytes()
+def test_deps_json_fixtures(rel):
+    data = (LOCKS / "dotnet" / rel).read_bytes()
     inv = analyze_files([DotnetAnalyzer()], [{"/app/" + rel.rsplit("/", 1)[1]: data}])
     assert not inv.warnings
     libs = json.loads(data)["libraries"]
@@ -51,16 +52,16 @@ def test_deps_json_fixtures(shared, rel):
     assert all(p.kind == "installed" for p in inv.packages)
 
 
-def test_deps_json_without_runtime_assets_is_dev(shared):
-    data = (shared / LOCKS / "dotnet/deps-json/trivy-parser/without-runtime.deps.json").read_bytes()
+def test_deps_json_without_runtime_assets_is_dev():
+    data = (LOCKS / "dotnet/deps-json/trivy-parser/without-runtime.deps.json").read_bytes()
     inv = analyze_files([DotnetAnalyzer()], [{"/app/hello2.deps.json": data}])
     # hand-checked: only JsonDiffPatch (runtime dll) and Libuv (native runtimeTargets) are loaded at run time
     assert {p.name for p in inv.packages if not p.dev and not p.extra.get("relationship")} == {"JsonDiffPatch", "Libuv"}
 
 
 @pytest.mark.parametrize("rel", ["packages_lock_subdependencies.json", "packages_lock_simple.json", "packages_lock_multi.json"])
-def test_packages_lock_fixtures(shared, rel):
-    data = (shared / LOCKS / "dotnet/packages-lock/trivy-parser" / rel).read_bytes()
+def test_packages_lock_fixtures(rel):
+    data = (LOCKS / "dotnet/packages-lock/trivy-parser" / rel).read_bytes()
     inv = analyze_files([DotnetAnalyzer()], [{"/src/packages.lock.json": data}])
     assert not inv.warnings
     doc = json.loads(data)
@@ -70,9 +71,9 @@ def test_packages_lock_fixtures(shared, rel):
     assert {(p.name, p.version) for p in inv.packages if not p.indirect} == direct
 
 
-def test_packages_config_and_props(shared):
-    cfg = (shared / LOCKS / "dotnet/packages-config/trivy-parser/packages.config").read_bytes()
-    props = (shared / LOCKS / "dotnet/packages-props/trivy-parser/Directory.Packages.props").read_bytes()
+def test_packages_config_and_props():
+    cfg = (LOCKS / "dotnet/packages-config/trivy-parser/packages.config").read_bytes()
+    props = (LOCKS / "dotnet/packages-props/trivy-parser/Directory.Packages.props").read_bytes()
     inv = analyze_files([DotnetAnalyzer()], [{"/s/packages.config": cfg, "/s/Directory.Packages.props": props}])
     assert not inv.warnings
     root = ET.fromstring(cfg.decode("utf-8-sig"))
@@ -84,8 +85,8 @@ def test_packages_config_and_props(shared):
     assert all(p.kind == "declared" for p in inv.packages)
 
 
-def test_malformed_dotnet_files_warn_and_go_on(shared):
-    good = (shared / LOCKS / "trivy-integration/fixtures/repo/nuget/packages.lock.json").read_bytes()
+def test_malformed_dotnet_files_warn_and_go_on():
+    good = (TRIVY / "fixtures/repo/nuget/packages.lock.json").read_bytes()
     inv = analyze_files([DotnetAnalyzer()], [{"/a/app.deps.json": b"{", "/b/packages.config": b"<packages><package",
                                               "/c/packages.lock.json": good,
                                               "/d/Directory.Packages.props": b"<!DOCTYPE x [<!ENTITY a 'b'>]><Project>&a;</Project>"}])

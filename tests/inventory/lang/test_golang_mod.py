@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import read_tree, require_tool
+from testsupport import REPO, read_tree, require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.golang import GoModAnalyzer
 
-LOCKS = "fixtures/lockfiles"
+LOCKS = Path(__file__).resolve().parent / "testdata"  # per-format fixtures (PROVENANCE.md there)
+TRIVY = REPO / "tests/match/testdata/trivy-integration"  # kept by the match tests
 
 
 def go_mod_edit(path: Path) -> dict:
@@ -37,8 +38,8 @@ def run(tree: dict[str, bytes | None]):
     return analyze_files([GoModAnalyzer()], [tree])
 
 
-def test_trivy_gomod_case(shared):
-    repo = shared / LOCKS / "trivy-integration/fixtures/repo/gomod"
+def test_trivy_gomod_case():
+    repo = TRIVY / "fixtures/repo/gomod"
     inv = run(read_tree(repo, "/src"))
     assert not inv.warnings
     by_file: dict[str, set] = {}
@@ -51,7 +52,7 @@ def test_trivy_gomod_case(shared):
     for sub in ("submod", "submod2"):
         assert expected_requires(go_mod_edit(repo / sub / "go.mod")) <= by_file[f"/src/{sub}/go.mod"]
     # the packages trivy's golden reports, per target, with its purls
-    golden = json.loads((shared / LOCKS / "trivy-integration/goldens/gomod.json.golden").read_text())
+    golden = json.loads((TRIVY / "goldens/gomod.json.golden").read_text())
     purls = {(p.paths[0], p.purl) for p in inv.packages}
     for result in golden["Results"]:
         for v in result["Vulnerabilities"]:
@@ -61,8 +62,8 @@ def test_trivy_gomod_case(shared):
 @pytest.mark.parametrize("case", ["osv-scanner-go-integration", "trivy-parser/replaced",
                                   "trivy-parser/replaced-with-version", "trivy-parser/go116",
                                   "syft-many-packages"])
-def test_fixtures_match_go_mod_edit(shared, case):
-    root = shared / LOCKS / "go" / case
+def test_fixtures_match_go_mod_edit(case):
+    root = LOCKS / "go" / case
     inv = run(read_tree(root, "/w"))
     assert not inv.warnings
     got = {(p.name, p.version, p.indirect) for p in inv.packages}
@@ -76,8 +77,8 @@ def test_fixtures_match_go_mod_edit(shared, case):
         assert got == expected
 
 
-def test_go_1_16_adds_go_sum_modules_hand_checked(shared):
-    inv = run(read_tree(shared / LOCKS / "go/trivy-parser/go116", "/w"))
+def test_go_1_16_adds_go_sum_modules_hand_checked():
+    inv = run(read_tree(LOCKS / "go/trivy-parser/go116", "/w"))
     names = {p.name: p for p in inv.packages}
     # go.sum hashes gopkg.in/yaml.v3 and github.com/BurntSushi/toml content (not only go.mod)
     assert names["github.com/aquasecurity/go-dep-parser"].version == "v0.0.0-20211224170007-df43bca6b6ff"
@@ -85,11 +86,11 @@ def test_go_1_16_adds_go_sum_modules_hand_checked(shared):
     assert names["gopkg.in/yaml.v3"].indirect
 
 
-def test_newer_directives_hand_checked(shared):
+def test_newer_directives_hand_checked():
     # go 1.22 syntax (`toolchain`) that Debian's go 1.19 refuses; checked by reading the file
-    inv = run(read_tree(shared / LOCKS / "go/trivy-parser/normal", "/w"))
+    inv = run(read_tree(LOCKS / "go/trivy-parser/normal", "/w"))
     assert not inv.warnings
-    text = (shared / LOCKS / "go/trivy-parser/normal/go.mod").read_text()
+    text = (LOCKS / "go/trivy-parser/normal/go.mod").read_text()
     for p in inv.packages:
         assert f"{p.name} {p.version}" in text
 

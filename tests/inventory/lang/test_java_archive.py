@@ -1,7 +1,8 @@
 """Java archives: pom.properties, manifests, nested and shaded jars, hostile zips.
 
-Expectations for the shared fixtures were read by hand with `unzip -l` / `unzip -p …/pom.properties`
-(recorded below); hostile archives are built in the test with `zipfile`."""
+Expectations for the testdata/java archives were read by hand with `unzip -l` / `unzip -p …/pom.properties`
+(recorded below; maven.war and the gizmo jar are stored without their `*.class` members, every other member
+as upstream: testdata/PROVENANCE.md); hostile archives are built in the test with `zipfile`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.java_archive import JavaArchiveAnalyzer, name_from_filename
 
-JAR = Path("fixtures/lockfiles/java/jar")
+JAVA = Path(__file__).resolve().parent / "testdata" / "java"  # PROVENANCE.md there
+JAR = JAVA / "jar"
 
 # (file, {(name, version, first path suffix)}) — hand-checked from the archives' pom.properties.
 EXPECTED = {
@@ -62,9 +64,9 @@ def _scan(layer: dict[str, bytes]):
     return analyze_files([JavaArchiveAnalyzer()], [layer])
 
 
-def test_fixture_archives(shared: Path) -> None:
+def test_fixture_archives() -> None:
     for rel, expected in EXPECTED.items():
-        inv = _scan({f"/opt/app/{Path(rel).name}": (shared / JAR / rel).read_bytes()})
+        inv = _scan({f"/opt/app/{Path(rel).name}": (JAR / rel).read_bytes()})
         assert not inv.warnings, (rel, inv.warnings)
         got = {(p.name, p.version, p.paths[0].removeprefix("/opt/app/")) for p in inv.packages}
         assert got == expected, rel
@@ -72,8 +74,8 @@ def test_fixture_archives(shared: Path) -> None:
             assert p.ecosystem == "Maven" and p.type == "maven" and p.paths[-1] == f"/opt/app/{Path(rel).name}"
 
 
-def test_every_java_fixture_parses(shared: Path) -> None:
-    root = shared / "fixtures/lockfiles/java"
+def test_every_java_fixture_parses() -> None:
+    root = JAVA
     layer = {f"/x/{p.relative_to(root).as_posix()}": p.read_bytes() for p in root.rglob("*")
              if p.is_file() and (p.suffix in (".jar", ".war", ".hpi") or p.name == "pom.properties")}
     inv = _scan(layer)
@@ -84,8 +86,8 @@ def test_every_java_fixture_parses(shared: Path) -> None:
             ("org.apache.directory.api:api-asn1-api", "2.0.0")} <= names
 
 
-def test_purl_and_bundle_license(shared: Path) -> None:
-    inv = _scan({"/a/gizmo.jar": (shared / JAR / "trivy-parser/io.quarkus.gizmo.gizmo-1.1.jar").read_bytes()})
+def test_purl_and_bundle_license() -> None:
+    inv = _scan({"/a/gizmo.jar": (JAR / "trivy-parser/io.quarkus.gizmo.gizmo-1.1.jar").read_bytes()})
     log4j = sorted((p for p in inv.packages if p.name == "log4j:log4j"), key=lambda p: p.version)
     assert [p.purl for p in log4j] == ["pkg:maven/log4j/log4j@1.2.16", "pkg:maven/log4j/log4j@1.2.17"]
     assert log4j[0].licenses == ("Apache-2.0",)  # Bundle-License: the Apache 2.0 URL

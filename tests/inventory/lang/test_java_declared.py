@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from _lang_helpers import read_tree
+from _lang_helpers import LOCKS, TRIVY, read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.java_declared import JavaDeclaredAnalyzer
-
-LOCKS = Path("fixtures/lockfiles")
 
 
 def _scan(root: Path):
@@ -21,10 +19,10 @@ def _scan(root: Path):
 
 
 @pytest.mark.parametrize("case,golden,target", [("pom", "pom.json.golden", "pom.xml"), ("gradle", "gradle.json.golden", "gradle.lockfile")])
-def test_trivy_cases(shared: Path, case: str, golden: str, target: str) -> None:
-    inv = _scan(shared / LOCKS / "trivy-integration/fixtures/repo" / case)
+def test_trivy_cases(case: str, golden: str, target: str) -> None:
+    inv = _scan(TRIVY / "fixtures/repo" / case)
     assert not inv.warnings
-    doc = json.loads((shared / LOCKS / "trivy-integration/goldens" / golden).read_text())
+    doc = json.loads((TRIVY / "goldens" / golden).read_text())
     vulnerable = {(v["PkgName"], v["InstalledVersion"]) for r in doc["Results"] if r["Target"] == target for v in r["Vulnerabilities"]}
     ours = {(p.name, p.version) for p in inv.packages if not p.dev and p.extra.get("scope") not in ("provided",)}
     assert vulnerable and vulnerable <= ours
@@ -32,8 +30,8 @@ def test_trivy_cases(shared: Path, case: str, golden: str, target: str) -> None:
         assert p.purl == f"pkg:maven/{p.name.replace(':', '/')}@{p.version}" and p.kind == "declared"
 
 
-def test_pom_scopes(shared: Path) -> None:
-    inv = _scan(shared / LOCKS / "trivy-integration/fixtures/repo/pom")
+def test_pom_scopes() -> None:
+    inv = _scan(TRIVY / "fixtures/repo/pom")
     by = {p.name: p for p in inv.packages}
     assert by["org.junit.jupiter:junit-jupiter-api"].dev and by["org.junit.jupiter:junit-jupiter-api"].version == "5.7.1"  # ${junit.version}
     assert by["com.example:log4shell"].extra["relationship"] == "root"
@@ -54,8 +52,8 @@ EXPECTED = {
 }
 
 
-def test_pom_resolution(shared: Path) -> None:
-    inv = _scan(shared / LOCKS / "java/pom/trivy-parser")
+def test_pom_resolution() -> None:
+    inv = _scan(LOCKS / "java/pom/trivy-parser")
     got: dict[str, set[tuple[str, str]]] = {}
     for p in inv.packages:
         if not p.extra.get("relationship"):
@@ -65,8 +63,8 @@ def test_pom_resolution(shared: Path) -> None:
     assert [w.path for w in inv.warnings] == ["/src/dep-without-version/pom.xml"]
 
 
-def test_every_java_fixture_parses(shared: Path) -> None:
-    inv = _scan(shared / LOCKS / "java")
+def test_every_java_fixture_parses() -> None:
+    inv = _scan(LOCKS / "java")
     assert [w.path for w in inv.warnings] == ["/src/pom/trivy-parser/dep-without-version/pom.xml"]
     assert {(p.name, p.version, p.dev) for p in inv.packages if p.extra.get("lockfile") == "gradle"} == {
         ("joda-time:joda-time", "2.2", False), ("junit:junit", "4.12", True), ("org.hamcrest:hamcrest-core", "1.3", True),

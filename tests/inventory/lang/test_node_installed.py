@@ -4,9 +4,9 @@ scoped copies, license spellings, Debian's /usr/share/nodejs layout, malformed m
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from _lang_helpers import read_tree
+from _lang_helpers import TRIVY, read_tree
+
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.node_package import NodePackageAnalyzer
 
@@ -15,8 +15,8 @@ def _pj(name: str, version: str, **more) -> bytes:  # type: ignore[no-untyped-de
     return json.dumps({"name": name, "version": version, **more}).encode()
 
 
-def test_trivy_npm_node_modules(shared: Path) -> None:
-    root = shared / "fixtures/lockfiles/trivy-integration/fixtures/repo/npm"
+def test_trivy_npm_node_modules() -> None:
+    root = TRIVY / "fixtures/repo/npm"
     inv = analyze_files([NodePackageAnalyzer()], [read_tree(root, "/app")])
     # hand-read from node_modules/*/package.json: all MIT
     assert sorted((p.name, p.version, p.licenses) for p in inv.packages) == [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from _lang_helpers import TRIVY, declared, golden_packages, scan_dir
+from _lang_helpers import LOCKS, TRIVY, declared, golden_packages, scan_dir
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.node_lock import NodeLockAnalyzer
 
@@ -21,14 +21,14 @@ CASES = [
 
 
 @pytest.mark.parametrize("case,golden,lockfile,dev", CASES, ids=[c[1] for c in CASES])
-def test_trivy_golden(shared: Path, case: str, golden: str, lockfile: str, dev: bool) -> None:
-    inv = scan_dir(shared / TRIVY / "fixtures" / "repo" / case)
+def test_trivy_golden(case: str, golden: str, lockfile: str, dev: bool) -> None:
+    inv = scan_dir(TRIVY / "fixtures" / "repo" / case)
     assert not inv.warnings
-    assert declared(inv, f"/app/{lockfile}", dev) == golden_packages(shared, golden, lockfile)
+    assert declared(inv, f"/app/{lockfile}", dev) == golden_packages(golden, lockfile)
 
 
-def test_npm_purls_and_dev_flags(shared: Path) -> None:
-    inv = scan_dir(shared / TRIVY / "fixtures" / "repo" / "bun")
+def test_npm_purls_and_dev_flags() -> None:
+    inv = scan_dir(TRIVY / "fixtures" / "repo" / "bun")
     by_name = {p.name: p for p in inv.packages}
     assert by_name["@types/bun"].purl == "pkg:npm/%40types/bun@1.2.14"
     # devDependency @types/bun pulls bun-types → @types/node → undici-types: all dev, the three indirect.
@@ -39,10 +39,10 @@ def test_npm_purls_and_dev_flags(shared: Path) -> None:
 FORMATS = ["npm", "yarn", "pnpm", "bun"]
 
 
-def _lockfiles(shared: Path) -> list[Path]:
+def _lockfiles() -> list[Path]:
     out = []
     for fmt in FORMATS:
-        for p in sorted((shared / "fixtures/lockfiles" / fmt).rglob("*")):
+        for p in sorted((LOCKS / fmt).rglob("*")):
             if p.is_file() and (p.suffix in (".json", ".lock", ".yaml") and "package.json" not in p.name):
                 out.append(p)
     return out
@@ -64,8 +64,8 @@ def _as_lockfile(p: Path) -> str:
     return "yarn.lock"
 
 
-def test_every_per_format_fixture_parses(shared: Path) -> None:
-    files = _lockfiles(shared)
+def test_every_per_format_fixture_parses() -> None:
+    files = _lockfiles()
     assert len(files) >= 25
     for p in files:
         layer = {f"/src/{_as_lockfile(p)}": p.read_bytes()}
@@ -78,7 +78,7 @@ def test_every_per_format_fixture_parses(shared: Path) -> None:
         assert pkgs, p
         for x in pkgs:
             assert x.version[:1].isdigit() and x.purl.startswith("pkg:npm/"), (p, x)
-        rel = p.relative_to(shared / "fixtures/lockfiles").as_posix()
+        rel = p.relative_to(LOCKS).as_posix()
         if rel in HAND_CHECKED:
             assert {(x.name, x.dev) for x in pkgs if not x.extra.get("relationship")} == HAND_CHECKED[rel]
 

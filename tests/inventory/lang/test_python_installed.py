@@ -1,4 +1,4 @@
-"""Installed Python distributions from the shared dist-info / egg-info fixtures (expectations read
+"""Installed Python distributions from the testdata/python dist-info / egg-info fixtures (expectations read
 by hand from each METADATA / PKG-INFO), zipped eggs, vendored copies and OS ownership."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.model import Package
 from hullscan.inventory.python_dist import PythonDistAnalyzer
 
-PY = Path("fixtures/lockfiles/python")
+PY = Path(__file__).resolve().parent / "testdata" / "python"  # PROVENANCE.md there
 SP = "/usr/local/lib/python3.11/site-packages"
 
 # fixture file → (where it goes in the image, expected name, version, licenses)
@@ -31,10 +31,10 @@ SINGLE = {
 }
 
 
-def test_metadata_fixtures(shared: Path) -> None:
+def test_metadata_fixtures() -> None:
     for rel, (where, name, version, licenses) in SINGLE.items():
         path = f"{SP}/{where}"
-        inv = analyze_files([PythonDistAnalyzer()], [{path: (shared / PY / rel).read_bytes()}])
+        inv = analyze_files([PythonDistAnalyzer()], [{path: (PY / rel).read_bytes()}])
         assert not inv.warnings
         assert [(p.name, p.version, p.licenses) for p in inv.packages] == [(name, version, licenses)], rel
         p = inv.packages[0]
@@ -43,10 +43,10 @@ def test_metadata_fixtures(shared: Path) -> None:
         assert p.purl == f"pkg:pypi/{name}@{version}"
 
 
-def test_dist_info_directories(shared: Path) -> None:
+def test_dist_info_directories() -> None:
     layer = {}
     for d in ("dist-info/syft/with-license-file-declared.dist-info", "dist-info/syft/uppercase-DIST-INFO", "egg-info/syft/egg-name.egg-info"):
-        src = shared / PY / d
+        src = PY / d
         target = d.rsplit("/", 1)[-1].replace("uppercase-DIST-INFO", "Uppercase-1.0.dist-info")
         for f in src.iterdir():
             layer[f"{SP}/{target}/{f.name}"] = f.read_bytes()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from _lang_helpers import TRIVY, declared, golden_packages, pep503, scan_dir
+from _lang_helpers import LOCKS, TRIVY, declared, golden_packages, pep503, scan_dir
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.python_lock import PythonLockAnalyzer
 
@@ -20,11 +20,11 @@ CASES = [
 
 
 @pytest.mark.parametrize("case,golden,lockfile", CASES, ids=[c[0] for c in CASES])
-def test_trivy_golden(shared: Path, case: str, golden: str, lockfile: str) -> None:
-    inv = scan_dir(shared / TRIVY / "fixtures" / "repo" / case)
+def test_trivy_golden(case: str, golden: str, lockfile: str) -> None:
+    inv = scan_dir(TRIVY / "fixtures" / "repo" / case)
     assert not inv.warnings
     # trivy keeps the spelling of requirements.txt; PyPI names compare PEP 503-normalized.
-    assert declared(inv, f"/app/{lockfile}", False) == golden_packages(shared, golden, lockfile, pep503)
+    assert declared(inv, f"/app/{lockfile}", False) == golden_packages(golden, lockfile, pep503)
     for p in inv.packages:
         assert p.purl == f"pkg:pypi/{p.name}@{p.version}" and p.ecosystem == "PyPI" and p.kind == "declared"
 
@@ -46,8 +46,8 @@ def _target_name(p: Path) -> str:
     return ""
 
 
-def test_every_per_format_fixture_parses(shared: Path) -> None:
-    root = shared / "fixtures/lockfiles/python"
+def test_every_per_format_fixture_parses() -> None:
+    root = LOCKS / "python"
     seen = 0
     for p in sorted(root.rglob("*")):
         target = _target_name(p) if p.is_file() else ""
@@ -63,7 +63,7 @@ def test_every_per_format_fixture_parses(shared: Path) -> None:
     assert seen >= 24
 
 
-def test_requirements_pins_only(shared: Path) -> None:
+def test_requirements_pins_only() -> None:
     data = (
         b"# comment\nflask==2.0.1 --hash=sha256:abc \\\n    --hash=sha256:def\n"
         b"Requests[security] == 2.8.1 ; python_version < '3.8'\nrange>=1.0\nstar==1.*\n"
@@ -74,16 +74,16 @@ def test_requirements_pins_only(shared: Path) -> None:
         ("flask", "2.0.1"), ("requests", "2.8.1"), ("zope-interface", "5.4.0")]
 
 
-def test_utf16_requirements(shared: Path) -> None:
-    p = shared / "fixtures/lockfiles/python/requirements/trivy-parser/requirements_utf16le.txt"
+def test_utf16_requirements() -> None:
+    p = LOCKS / "python/requirements/trivy-parser/requirements_utf16le.txt"
     text = p.read_bytes().decode("utf-16")
     expected = sorted((pep503(line.split("==")[0]), line.split("==")[1].strip()) for line in text.splitlines() if "==" in line)
     inv = analyze_files([PythonLockAnalyzer()], [{"/r/requirements.txt": p.read_bytes()}])
     assert sorted((x.name, x.version) for x in inv.packages) == expected
 
 
-def test_pdm_dev_groups(shared: Path) -> None:
-    p = shared / "fixtures/lockfiles/python/pdm/syft/pdm.lock"
+def test_pdm_dev_groups() -> None:
+    p = LOCKS / "python/pdm/syft/pdm.lock"
     inv = analyze_files([PythonLockAnalyzer()], [{"/p/pdm.lock": p.read_bytes()}])
     by = {x.name: x for x in inv.packages}
     # Hand-checked: certifi is only in group "security" (dev), chardet in "default".

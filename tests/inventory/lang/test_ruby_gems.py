@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.ruby import RubyGemsAnalyzer
 
-LOCKS = "fixtures/lockfiles"
+LOCKS = Path(__file__).resolve().parent / "testdata"  # per-format fixtures (PROVENANCE.md there)
 
 
 @pytest.mark.parametrize("rel,name,version,licenses", [
@@ -20,8 +21,8 @@ LOCKS = "fixtures/lockfiles"
     ("trivy-parser/multiple_licenses.gemspec", "test-unit", "3.3.7", ("Ruby", "BSDL", "PSFL")),
     ("trivy-parser/normal01.gemspec", "async", "1.25.0", ("MIT",)),
 ])
-def test_gemspec_fixtures(shared, rel, name, version, licenses):
-    data = (shared / LOCKS / "ruby/gemspec" / rel).read_bytes()
+def test_gemspec_fixtures(rel, name, version, licenses):
+    data = (LOCKS / "ruby/gemspec" / rel).read_bytes()
     path = f"/usr/local/lib/ruby/gems/3.1.0/specifications/{name}-{version}.gemspec"
     inv = analyze_files([RubyGemsAnalyzer()], [{path: data}])
     assert not inv.warnings
@@ -42,8 +43,8 @@ def _spec_lines(text: str) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("rel", ["syft/Gemfile.lock", "trivy-parser/Gemfile_normal.lock", "trivy-parser/Gemfile_bundler2.lock"])
-def test_gemfile_lock_fixtures(shared, rel):
-    text = (shared / LOCKS / "ruby/bundler" / rel).read_text()
+def test_gemfile_lock_fixtures(rel):
+    text = (LOCKS / "ruby/bundler" / rel).read_text()
     inv = analyze_files([RubyGemsAnalyzer()], [{"/app/Gemfile.lock": text.encode()}])
     assert not inv.warnings
     assert {(p.name, p.version) for p in inv.packages} == _spec_lines(text)
@@ -52,8 +53,8 @@ def test_gemfile_lock_fixtures(shared, rel):
     assert all(p.kind == "declared" and p.ecosystem == "RubyGems" for p in inv.packages)
 
 
-def test_gemfile_lock_hand_checked(shared):
-    text = (shared / LOCKS / "ruby/bundler/syft/Gemfile.lock").read_bytes()
+def test_gemfile_lock_hand_checked():
+    text = (LOCKS / "ruby/bundler/syft/Gemfile.lock").read_bytes()
     inv = analyze_files([RubyGemsAnalyzer()], [{"/app/Gemfile.lock": text}])
     by = {p.name: p for p in inv.packages}
     assert by["google-cloud-errors"].extra["source"] == "path" and not by["google-cloud-errors"].indirect
@@ -62,8 +63,8 @@ def test_gemfile_lock_hand_checked(shared):
     assert "bad-entry" not in by  # BAD-SECTION is not a source section
 
 
-def test_malformed_ruby_files_warn_and_go_on(shared):
-    good = (shared / LOCKS / "ruby/gemspec/syft/formatador.gemspec").read_bytes()
+def test_malformed_ruby_files_warn_and_go_on():
+    good = (LOCKS / "ruby/gemspec/syft/formatador.gemspec").read_bytes()
     inv = analyze_files([RubyGemsAnalyzer()], [{"/g/specifications/bad-1.0.gemspec": b"\x00\x01garbage",
                                                 "/g/specifications/formatador-1.1.0.gemspec": good,
                                                 "/x/Gemfile.lock": b"    only (1.0)\n"}])

@@ -11,26 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import read_tree, require_tool
+from testsupport import REPO, read_tree, require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.rust import CargoLockAnalyzer, RustBinaryAnalyzer
 
-LOCKS = "fixtures/lockfiles"
+LOCKS = Path(__file__).resolve().parent / "testdata"  # per-format fixtures (PROVENANCE.md there)
+TRIVY = REPO / "tests/match/testdata/trivy-integration"  # kept by the match tests
 
 
-def golden_packages(shared: Path, name: str) -> set[tuple[str, str, str]]:
-    doc = json.loads((shared / LOCKS / "trivy-integration/goldens" / name).read_text())
+def golden_packages(name: str) -> set[tuple[str, str, str]]:
+    doc = json.loads((TRIVY / "goldens" / name).read_text())
     return {(p["Name"], p["Version"], p["Identifier"]["PURL"]) for r in doc["Results"] for p in r.get("Packages") or []}
 
 
-def test_trivy_cargo_golden(shared):
-    inv = analyze_files([CargoLockAnalyzer()], [read_tree(shared / LOCKS / "trivy-integration/fixtures/repo/cargo", "/src")])
+def test_trivy_cargo_golden():
+    inv = analyze_files([CargoLockAnalyzer()], [read_tree(TRIVY / "fixtures/repo/cargo", "/src")])
     assert not inv.warnings
     # trivy lists the non-dev crates (includeDevDeps off): winapi and its two crates are dev-only
     prod = {(p.name, p.version, p.purl) for p in inv.packages if not p.dev}
-    assert prod == golden_packages(shared, "cargo.lock.json.golden")
+    assert prod == golden_packages("cargo.lock.json.golden")
     assert {p.name for p in inv.packages if p.dev} == {"winapi", "winapi-i686-pc-windows-gnu", "winapi-x86_64-pc-windows-gnu"}
-    doc = json.loads((shared / LOCKS / "trivy-integration/goldens/cargo.lock.json.golden").read_text())
+    doc = json.loads((TRIVY / "goldens/cargo.lock.json.golden").read_text())
     relationship = {p["Name"] + "@" + p["Version"]: p["Relationship"] for p in doc["Results"][0]["Packages"]}
     for p in inv.packages:
         if not p.dev:
@@ -42,8 +43,8 @@ def test_trivy_cargo_golden(shared):
 
 @pytest.mark.parametrize("name", ["syft/Cargo.lock", "syft/Cargo.lock-with-git-deps", "trivy-parser/cargo_normal.lock",
                                   "trivy-parser/cargo_v3.lock", "trivy-parser/cargo_mixed.lock"])
-def test_cargo_lock_fixtures(shared, name):
-    data = (shared / LOCKS / "rust" / name).read_bytes()
+def test_cargo_lock_fixtures(name):
+    data = (LOCKS / "rust" / name).read_bytes()
     inv = analyze_files([CargoLockAnalyzer()], [{"/w/Cargo.lock": data}])
     assert not inv.warnings
     # independent view: every [[package]] table of the TOML document
@@ -56,8 +57,8 @@ def test_cargo_lock_fixtures(shared, name):
         (t["name"], t["version"], kind(t.get("source", ""))) for t in tables)
 
 
-def test_malformed_cargo_lock_warns_and_goes_on(shared):
-    good = (shared / LOCKS / "rust/trivy-parser/cargo_v3.lock").read_bytes()
+def test_malformed_cargo_lock_warns_and_goes_on():
+    good = (LOCKS / "rust/trivy-parser/cargo_v3.lock").read_bytes()
     inv = analyze_files([CargoLockAnalyzer()], [{"/a/Cargo.lock": b"[[package]]\nname = \"x\"\nversion = ", "/b/Cargo.lock": good}])
     assert len(inv.warnings) == 1 and inv.warnings[0].path == "/a/Cargo.lock"
     assert inv.packages and all(p.paths == ("/b/Cargo.lock",) for p in inv.packages)

@@ -6,14 +6,16 @@
   with no files), installed with `rpm -i --justdb --nodeps` into an SQLite rpmdb, then copied into
   BerkeleyDB hash `Packages` files of both byte orders with `db5.3_load -c db_lorder=…` (RECIPES.md §6).
   Each database comes with `rpm -qa` output read from that very database by rpm itself.
-- `bench_dbs(n)`: n package headers (the real headers of the shared SQLite fixtures, repeated with fresh
-  header numbers) as SQLite and BerkeleyDB files, for the benchmark.
+- `bench_dbs(n)`: n package headers (the real headers of the SQLite fixtures in tests/inventory/testdata/rpm,
+  repeated with fresh header numbers) as SQLite and BerkeleyDB files, for the benchmark.
+- `fixture_bytes(rel)`: one of those fixtures (tests/inventory/testdata/rpm/REL, or REL.gz gunzipped).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import gzip
 import os
 import shutil
 import sqlite3
@@ -24,6 +26,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests")) / "rpm"
+# Real rpm databases from upstream test data (PROVENANCE.md there). The SQLite and NDB ones are stored
+# gzip-compressed (FILE.gz); `fixture_bytes` gives the database itself.
+TESTDATA = Path(__file__).resolve().parents[1] / "testdata" / "rpm"
 BUILD_VERSION = "v6"  # bump when the specs or variants change
 BDB_VARIANTS = {  # name: (big-endian, page size, fill factor, copies of each header)
     "bdb-le": (False, 4096, 0, 1),
@@ -264,17 +269,28 @@ def built_db() -> Path:
         return final
 
 
-def bench_dbs(shared: Path, n: int = 1000) -> Path:
+def fixture_bytes(rel: str) -> bytes:
+    """TESTDATA/rel, or TESTDATA/rel.gz decompressed (the large databases are stored compressed)."""
+    path = TESTDATA / rel
+    if path.is_file():
+        return path.read_bytes()
+    return gzip.decompress((TESTDATA / f"{rel}.gz").read_bytes())
+
+
+def bench_dbs(n: int = 1000) -> Path:
     """Directory with `rpmdb.sqlite` and `Packages` (BerkeleyDB) of n real headers each."""
-    final = CACHE / f"bench-{n}-b2"
+    final = CACHE / f"bench-{n}-b3"
     with locked("bench"):
         if (final / "done").exists():
             return final
         shutil.rmtree(final, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix="bench-", dir=CACHE))
-        src = shared / "fixtures/pkgdb/rpm/sqlite"
-        pool = [b for f in ("amazonlinux-2023__rpmdb.sqlite", "cbl-mariner-2.0__rpmdb.sqlite")
-                for _, b in sqlite_blobs(src / f) if b"gpg-pubkey\0" not in b]  # keys are not packages
+        pool = []
+        for f in ("amazonlinux-2023__rpmdb.sqlite", "cbl-mariner-2.0__rpmdb.sqlite"):
+            (work / f).write_bytes(fixture_bytes(f"sqlite/{f}"))
+            pool += [b for _, b in sqlite_blobs(work / f) if b"gpg-pubkey\0" not in b]  # keys are not packages
+            for leftover in (f, f"{f}-wal", f"{f}-shm"):
+                (work / leftover).unlink(missing_ok=True)
         blobs = [(i + 1, pool[i % len(pool)]) for i in range(n)]
         con = sqlite3.connect(work / "rpmdb.sqlite")
         con.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")

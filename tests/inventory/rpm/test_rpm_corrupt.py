@@ -1,6 +1,6 @@
 """Damaged rpm databases and headers: a warning naming the file, never an exception or a hang.
 
-Inputs are real databases (the shared fixtures and the ones _rpmdb_build.py makes) truncated, bit-flipped
+Inputs are real databases (tests/inventory/testdata/rpm and the ones _rpmdb_build.py makes) truncated, bit-flipped
 or with page chains bent into loops. The invariant checked everywhere: `analyze` returns, and whenever it
 returns fewer packages than the intact file holds, it said why.
 """
@@ -25,7 +25,6 @@ from hullscan.inventory.rpm.ndb import read_ndb
 sys.path.insert(0, str(Path(__file__).parent))
 import _rpmdb_build  # noqa: E402
 
-RPM = Path("fixtures/pkgdb/rpm")
 CASES = [
     ("sqlite/cbl-mariner-2.0__rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite"),
     ("ndb/sles-15.3-bci__Packages.db", "/usr/lib/sysimage/rpm/Packages.db"),
@@ -48,8 +47,8 @@ def built_bdb() -> bytes:
 
 
 @pytest.mark.parametrize(("rel", "image_path"), CASES)
-def test_truncated_databases_warn(shared: Path, rel: str, image_path: str) -> None:
-    data = (shared / RPM / rel).read_bytes()
+def test_truncated_databases_warn(rel: str, image_path: str) -> None:
+    data = _rpmdb_build.fixture_bytes(rel)
     full, warnings = _analyze(image_path, data)
     assert warnings == [] and full
     start = time.monotonic()
@@ -62,8 +61,8 @@ def test_truncated_databases_warn(shared: Path, rel: str, image_path: str) -> No
 
 
 @pytest.mark.parametrize(("rel", "image_path"), CASES)
-def test_bit_flips_never_raise(shared: Path, rel: str, image_path: str) -> None:
-    data = (shared / RPM / rel).read_bytes()
+def test_bit_flips_never_raise(rel: str, image_path: str) -> None:
+    data = _rpmdb_build.fixture_bytes(rel)
     rng = random.Random(4)
     start = time.monotonic()
     for _ in range(40):
@@ -122,8 +121,8 @@ def test_not_a_database_names_the_file() -> None:
     assert all(w.message.startswith("rpm: ") for w in inv.warnings)
 
 
-def test_ndb_checksum_and_slot_damage(shared: Path) -> None:
-    data = bytearray((shared / RPM / "ndb" / "sles-15.3-bci__Packages.db").read_bytes())
+def test_ndb_checksum_and_slot_damage() -> None:
+    data = bytearray(_rpmdb_build.fixture_bytes("ndb/sles-15.3-bci__Packages.db"))
     # Slot 2 (first after the file header): send its blob past the end of the file.
     struct.pack_into("<I", data, 2 * 16 + 8, len(data))
     # Slot 3: flip a byte inside its blob so the adler32 no longer matches.
@@ -134,8 +133,8 @@ def test_ndb_checksum_and_slot_damage(shared: Path) -> None:
     assert any("outside" in p for p in res.problems) and any("checksum" in p for p in res.problems)
 
 
-def test_header_bounds(shared: Path) -> None:
-    blob = read_hash_db((shared / RPM / "bdb" / "libuuid__Packages").read_bytes()).values[-1][1]
+def test_header_bounds() -> None:
+    blob = read_hash_db(_rpmdb_build.fixture_bytes("bdb/libuuid__Packages")).values[-1][1]
     assert parse_header(blob).name == "libuuid"
     for n in range(0, len(blob), 97):  # every truncation is refused cleanly
         with pytest.raises(HeaderError):

@@ -1,5 +1,5 @@
 """purl namespace, `distro=` qualifier and ecosystem for each rpm distro, from the real os-release files in
-../shared/fixtures/pkgdb/os-release (the conventions of docs/rpm.md, written out by hand per file)."""
+tests/inventory/testdata/os-release (the conventions of docs/rpm.md, written out by hand per file)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from hullscan.inventory.os_release import OSReleaseAnalyzer
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer
 from hullscan.inventory.rpm.distro import describe
 
-OSR = Path("fixtures/pkgdb/os-release")
+TESTDATA = Path(__file__).resolve().parents[1] / "testdata"
+OSR = TESTDATA / "os-release"
 CASES = [  # os-release dir, purl of hello 1:0.0.1-rls (x86_64), ecosystem
     ("syft/redhat/from-os-release", "pkg:rpm/redhat/hello@0.0.1-rls?arch=x86_64&distro=rhel-7&epoch=1", "Red Hat:7"),
     ("syft/centos", "pkg:rpm/centos/hello@0.0.1-rls?arch=x86_64&distro=centos-8&epoch=1", "CentOS:8"),
@@ -35,9 +36,9 @@ CASES = [  # os-release dir, purl of hello 1:0.0.1-rls (x86_64), ecosystem
 
 
 @pytest.mark.parametrize(("case", "purl", "ecosystem"), CASES, ids=[c[0] for c in CASES])
-def test_names_per_distro(shared: Path, case: str, purl: str, ecosystem: str) -> None:
-    layer = read_tree(shared / OSR / case)
-    layer["/var/lib/rpm/Packages"] = (shared / "fixtures/pkgdb/rpm/bdb/scalibr-epoch__Packages").read_bytes()
+def test_names_per_distro(case: str, purl: str, ecosystem: str) -> None:
+    layer = read_tree(OSR / case)
+    layer["/var/lib/rpm/Packages"] = (TESTDATA / "rpm/bdb/scalibr-epoch__Packages").read_bytes()
     inv = analyze_files([OSReleaseAnalyzer(), RpmAnalyzer()], [layer])
     [hello] = inv.packages
     assert (hello.purl, hello.ecosystem) == (purl, ecosystem)

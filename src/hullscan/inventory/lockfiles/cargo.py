@@ -83,7 +83,7 @@ def parse_cargo_toml(data: bytes, warn: Warn) -> dict[str, Any]:
                     out.add(real if isinstance(real, str) else alias)
         return sorted(out)
 
-    pkg = doc.get("package") if isinstance(doc.get("package"), dict) else {}
+    pkg = p if isinstance(p := doc.get("package"), dict) else {}
     return {"name": pkg.get("name", ""), "deps": names("dependencies") + names("build-dependencies"),
             "dev_deps": names("dev-dependencies")}
 

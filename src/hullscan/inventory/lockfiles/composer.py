@@ -24,7 +24,7 @@ def _record(pkg: Any, dev: bool, warn: Warn) -> dict[str, Any] | None:
         return None
     lic = pkg.get("license")
     licenses = [lic] if isinstance(lic, str) else [x for x in lic or [] if isinstance(x, str)]
-    requires = pkg.get("require") if isinstance(pkg.get("require"), dict) else {}
+    requires = r if isinstance(r := pkg.get("require"), dict) else {}
     # platform requirements (php, ext-*, lib-*, composer-*) are not packages
     deps = sorted(n.lower() for n in requires if "/" in n)
     return {"name": pkg["name"].lower(), "version": pkg["version"], "licenses": licenses, "deps": deps, "dev": dev}

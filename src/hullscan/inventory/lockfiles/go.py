@@ -104,7 +104,7 @@ def parse_go_sum(data: bytes, warn: Warn) -> list[dict[str, str]]:
 def go_at_least(go_directive: str, major: int, minor: int) -> bool:
     """Whether a `go 1.N` directive is at least major.minor (an empty directive predates modules' pruning)."""
     m = re.match(r"(\d+)\.(\d+)", go_directive or "")
-    return bool(m) and (int(m.group(1)), int(m.group(2))) >= (major, minor)
+    return m is not None and (int(m.group(1)), int(m.group(2))) >= (major, minor)
 
 
 def module_semver_key(version: str) -> tuple:
@@ -131,8 +131,8 @@ def resolve_go_mod(mod: dict[str, Any], go_sum: list[dict[str, str]] | None) -> 
     if go_sum is not None and not go_at_least(mod.get("go", ""), 1, 17):
         best: dict[str, str] = {}
         for s in go_sum:
-            cur = best.get(s["path"])
-            if cur is None or module_semver_key(s["version"]) > module_semver_key(cur):
+            have = best.get(s["path"])
+            if have is None or module_semver_key(s["version"]) > module_semver_key(have):
                 best[s["path"]] = s["version"]
         for path, version in best.items():
             if path not in mods and path != mod.get("module") and (path, version) not in excluded:

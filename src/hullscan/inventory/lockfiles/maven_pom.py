@@ -123,7 +123,9 @@ def _props(chain: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
     return props
 
 
-def _managed(chain: list[tuple[str, dict[str, Any]]], props: dict[str, str], lookup: Lookup, depth: int = 0) -> dict[tuple[str, str], dict[str, str]]:
+def _managed(
+    chain: list[tuple[str, dict[str, Any]]], props: dict[str, str], lookup: Lookup, depth: int = 0
+) -> dict[tuple[str, str], dict[str, str]]:
     """(group, artifact) → managed entry (version interpolated), imported BOMs expanded (nested too)."""
     managed: dict[tuple[str, str], dict[str, str]] = {}
     for p_path, p in chain:  # child first: the nearest declaration wins

@@ -68,7 +68,7 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
     except ValueError:
         warn(f"unknown pnpm lockfileVersion {doc.get('lockfileVersion')!r}")
         major = 6
-    importers = doc.get("importers") if isinstance(doc.get("importers"), dict) else {".": doc}
+    importers = i if isinstance(i := doc.get("importers"), dict) else {".": doc}
     prod: list[str] = []
     dev: list[str] = []
     for imp in importers.values():

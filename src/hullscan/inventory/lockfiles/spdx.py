@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from license_expression import ExpressionError, get_spdx_licensing
 
@@ -105,7 +106,7 @@ _CLASSIFIERS = {
 
 
 @lru_cache(maxsize=1)
-def _licensing():  # type: ignore[no-untyped-def]
+def _licensing() -> Any:  # license_expression.Licensing (the library ships no types)
     return get_spdx_licensing()
 
 

@@ -162,7 +162,7 @@ def parse_header(blob: bytes) -> RpmHeader:
             raise HeaderError("DIRINDEXES does not match BASENAMES")
         idx = _int32s(data, off, count, dl)
         nd = len(dirs)
-        for b, i in zip(base, idx):
+        for b, i in zip(base, idx, strict=True):  # count == len(base) was checked above
             if not 0 <= i < nd:
                 raise HeaderError(f"dir index {i} outside DIRNAMES ({nd})")
             files.append(dirs[i] + b)

@@ -12,9 +12,10 @@ import json
 import os
 import tarfile
 import zipfile
-from datetime import date, datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -139,7 +140,7 @@ def iso(value: Any) -> str | None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat() + "Z"
     if isinstance(value, date):
         return value.isoformat()

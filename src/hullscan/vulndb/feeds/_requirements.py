@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Bound = str | None  # None = unbounded (0 below, infinity above)
 _OP = re.compile(r"^\s*(>=|<=|~>|!=|>|<|=|\^|~)?\s*v?([0-9A-Za-z.*+_-]+)\s*$")
@@ -77,10 +78,10 @@ def _semver_interval(op: str, v: str) -> tuple[Bound, Bound] | None:
     parts = v.split("-", 1)[0].split(".")
     wild = [p for p in parts if p in ("*", "x", "X")]
     if wild:
-        nums = parts[: parts.index(wild[0])]
-        if not nums:
+        head = parts[: parts.index(wild[0])]
+        if not head:
             return (None, None) if op in ("", "^", "~", "=") else None
-        op, v, parts = "~" if len(nums) >= 2 else "^", ".".join(nums), nums
+        op, v, parts = "~" if len(head) >= 2 else "^", ".".join(head), head
     if not all(p.isdigit() for p in parts):
         return None
     nums = [int(p) for p in parts]

@@ -42,7 +42,9 @@ def add_secfixes(doc: Any, ecosystem: str, batch: FeedBatch, where: str) -> None
         return
     for i, entry in enumerate(pkgs):
         pkg = entry.get("pkg") if isinstance(entry, dict) else None
-        name = str(pkg.get("name") or "").strip() if isinstance(pkg, dict) else ""
+        if not isinstance(pkg, dict):
+            pkg = {}
+        name = str(pkg.get("name") or "").strip()
         if not name:
             batch.skip(f"{where}: packages[{i}]", "no pkg.name")
             continue

@@ -27,7 +27,7 @@ _ID = re.compile(r"^(CVE-\d{4}-\d{4,}|TEMP-\d+-[0-9A-Fa-f]+|[A-Z]+-[0-9][\w.-]*)
 def detect(name: str, kind: str, doc: Any) -> bool:
     if kind != "json" or not isinstance(doc, dict) or not doc:
         return False
-    for pkg, issues in list(doc.items())[:3]:
+    for _pkg, issues in list(doc.items())[:3]:
         if not isinstance(issues, dict) or not issues:
             continue
         iid, body = next(iter(issues.items()))

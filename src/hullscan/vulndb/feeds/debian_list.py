@@ -9,7 +9,7 @@ One advisory per DSA/DLA (aliases = the CVEs in braces), one affected row per `[
 `Debian:<release number>` for the SOURCE package. A fixed version becomes events
 [{introduced: "0"}, {fixed: V}]; `<not-affected>`, `<end-of-life>`, `<unfixed>`, `<no-dsa>`,
 `<postponed>`, `<ignored>` become statuses. Lists give no severity.
-"""
+"""  # noqa: E101 (the example keeps the list's real tab indentation)
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def to_advisory(cve: Any, batch: FeedBatch, where: str) -> AdvisoryIn | None:
         modified=iso(cve.get("lastModified")),
         withdrawn=iso(cve.get("lastModified")) if (status or "").lower() == "rejected" else None,
     )
-    metrics = cve.get("metrics") if isinstance(cve.get("metrics"), dict) else {}
+    metrics = m if isinstance(m := cve.get("metrics"), dict) else {}
     for key, ty in _METRICS:
         entries = metrics.get(key) or []
         # NVD's own ("Primary") assessment first, then CNA ones

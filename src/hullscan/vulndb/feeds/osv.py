@@ -52,7 +52,7 @@ def to_advisory(rec: Any, batch: FeedBatch, where: str) -> AdvisoryIn | None:
     if not isinstance(affected_in, list):
         batch.skip(where, "`affected` is not a list")
         return None
-    db_spec = rec.get("database_specific") if isinstance(rec.get("database_specific"), dict) else {}
+    db_spec = d if isinstance(d := rec.get("database_specific"), dict) else {}
     adv_sev = text(db_spec.get("severity"))
     adv = AdvisoryIn(
         id=adv_id,
@@ -109,8 +109,8 @@ def _affected(a: Any, adv_sev: str | None) -> AffectedIn | str | None:
         rng: dict[str, Any] = {"type": str(r.get("type") or "ECOSYSTEM"), "events": events}
         ranges.append(rng)
     versions = _strs(a.get("versions"))
-    spec = a.get("ecosystem_specific") if isinstance(a.get("ecosystem_specific"), dict) else {}
-    dbs = a.get("database_specific") if isinstance(a.get("database_specific"), dict) else {}
+    spec = s if isinstance(s := a.get("ecosystem_specific"), dict) else {}
+    dbs = d if isinstance(d := a.get("database_specific"), dict) else {}
     sev = text(spec.get("severity")) or text(spec.get("urgency")) or text(dbs.get("severity")) or adv_sev
     status = "fixed" if any("fixed" in ev for r in ranges for ev in r["events"]) else "affected"
     return AffectedIn(eco, name, ranges, versions, status, sev)

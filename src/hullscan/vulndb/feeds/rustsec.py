@@ -46,7 +46,7 @@ def parse(name: str, doc: Any, ctx: ImportContext) -> None:
         return
     if a.get("informational"):
         return
-    vers = front.get("versions") if isinstance(front.get("versions"), dict) else {}
+    vers = v if isinstance(v := front.get("versions"), dict) else {}
     patched, unaffected = vers.get("patched") or [], vers.get("unaffected") or []
     if not isinstance(patched, list) or not isinstance(unaffected, list):
         batch.skip(f"{name}: {a['id']}", "versions.patched/unaffected are not lists")
