@@ -32,7 +32,7 @@ def build_status(n: int) -> bytes:
     out = []
     for i in range(n):
         s = stanzas[i % len(stanzas)]
-        out.append(re.sub(r"^Package: (\S+)", lambda m: f"Package: {m.group(1)}-{i}", s, count=1, flags=re.M))
+        out.append(re.sub(r"^Package: (\S+)", lambda m, i=i: f"Package: {m.group(1)}-{i}", s, count=1, flags=re.M))
     return ("\n\n".join(out) + "\n").encode()
 
 
@@ -42,7 +42,7 @@ def build_apk(n: int) -> bytes:
     out = []
     for i in range(n):
         s = stanzas[i % len(stanzas)]
-        out.append(re.sub(r"^P:(\S+)", lambda m: f"P:{m.group(1)}-{i}", s, count=1, flags=re.M))
+        out.append(re.sub(r"^P:(\S+)", lambda m, i=i: f"P:{m.group(1)}-{i}", s, count=1, flags=re.M))
     return ("\n\n".join(out) + "\n").encode()
 
 

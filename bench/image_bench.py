@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests"))
 MiB = 1 << 20
 CHUNK = MiB
+HULLSCAN = [sys.executable, "-m", "hullscan"]  # the CLI of the interpreter running the bench
 
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -264,8 +265,9 @@ def timed(fn, rounds: int) -> tuple[float, float]:
 
 
 def bench_read(rounds: int = 5) -> dict:
-    from isal import igzip, isal_zlib
     import zlib
+
+    from isal import igzip, isal_zlib
 
     from hullscan.image.walker import walk_tar_layer
     from hullscan.inventory.registry import analyzers_for
@@ -309,7 +311,6 @@ def bench_read(rounds: int = 5) -> dict:
 
 def run_cli(*args: str) -> tuple[float, float, dict]:
     """Wall seconds, peak RSS (MB) of a fresh child, and the JSON report."""
-    exe = REPO / ".venv" / "bin" / "hullscan"
     probe = (
         "import resource,subprocess,sys,time;t=time.perf_counter();"
         "p=subprocess.run(sys.argv[1:],capture_output=True);"
@@ -317,7 +318,7 @@ def run_cli(*args: str) -> tuple[float, float, dict]:
         "sys.stderr.write(f'{w} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n'+p.stderr.decode());"
         "sys.exit(p.returncode)"
     )
-    p = subprocess.run([sys.executable, "-c", probe, str(exe), *args], capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-c", probe, *HULLSCAN, *args], capture_output=True, text=True)
     if p.returncode != 0:
         raise SystemExit(f"hullscan failed: {p.stderr}")
     first = p.stderr.splitlines()[0].split()
@@ -332,9 +333,10 @@ def bench_rss(scanners: str = "secret,license") -> dict:
     wall, rss, rep = run_cli("image", f"oci:{oci}", "--format", "json", "--quiet", "--no-cache", "--scanners", scanners)
     print(f"\n(2) rss: generated image, 3 gzip layers, 2.13 GB of file data, {blob_bytes / 1e9:.2f} GB of blobs; "
           f"--scanners {scanners}; load {os.getloadavg()[0]:.1f}")
-    print(f"peak RSS of one process {rss:.0f} MB (target ≤ 250), wall {wall:.1f} s, packages {len(rep['packages'])}, walked {rep['stats']['walked']}")
+    print(f"peak RSS of one process {rss:.0f} MB (target ≤ 250), wall {wall:.1f} s, "
+          f"packages {len(rep['packages'])}, walked {rep['stats']['walked']}")
     # layers may be walked in forked workers (HULLSCAN_PARALLEL): the whole process tree counts
-    pss, rss_sum, procs = tree_peak([str(REPO / ".venv/bin/hullscan"), "image", f"oci:{oci}", "--format", "json", "--quiet",
+    pss, rss_sum, procs = tree_peak([*HULLSCAN, "image", f"oci:{oci}", "--format", "json", "--quiet",
                                      "--no-cache", "--scanners", scanners])
     print(f"process tree ({procs} processes at most), sampled every 0.1 s: peak PSS {pss:.0f} MB, peak RSS sum {rss_sum:.0f} MB")
     return {"rss_mb": rss, "wall": wall, "blob_bytes": blob_bytes, "tree_pss_mb": pss, "tree_rss_mb": rss_sum}

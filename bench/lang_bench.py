@@ -117,7 +117,8 @@ def walk(path: Path, analyzers: list[Analyzer]) -> float:
 
 def main() -> None:
     path, files, size = build_image()
-    lang = [PythonDistAnalyzer(), PythonLockAnalyzer(), NodePackageAnalyzer(), NodeLockAnalyzer(), JavaArchiveAnalyzer(), JavaDeclaredAnalyzer()]
+    lang = [PythonDistAnalyzer(), PythonLockAnalyzer(), NodePackageAnalyzer(), NodeLockAnalyzer(),
+            JavaArchiveAnalyzer(), JavaDeclaredAnalyzer()]
     tally = {"files": 0, "bytes": 0}
     os.environ[PARALLEL_ENV] = "1"  # counted in this process: forked walkers' counts would be lost
     walk(path, [Counting(a, tally) for a in lang])

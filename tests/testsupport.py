@@ -1,5 +1,5 @@
-"""Helpers every test may import (`from testsupport import …`): where ../shared is, tools that must
-exist under CI=true, and a directory as an in-memory layer.
+"""Helpers every test may import (`from testsupport import …`): what a test does when a tool it needs is
+missing, a directory as an in-memory layer, and the trees tests build once from the package registries.
 
 Not in conftest.py: several directories have a conftest.py, so `from conftest import …` would name
 whichever was imported last.
@@ -17,7 +17,6 @@ from typing import NoReturn
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("HULLSCAN_SHARED", REPO.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

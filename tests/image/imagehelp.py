@@ -1,4 +1,5 @@
-"""Helpers for the image tests (imported by name; fixtures are in conftest.py): run the real CLI in a subprocess (exit code, stderr, peak memory),
+"""Helpers for the image tests (imported by name; fixtures are in conftest.py): run the real CLI in a subprocess
+(exit code, stderr, peak memory),
 and a recording analyzer that shows exactly which file contents the walker handed over."""
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled
 from testsupport import require_tool  # noqa: F401  (re-exported for the image tests)
 
 REPO = Path(__file__).resolve().parents[2]
-HULLSCAN = REPO / ".venv" / "bin" / "hullscan"
+HULLSCAN = [sys.executable, "-m", "hullscan"]
+"""The CLI as a subprocess: this interpreter (the venv running the tests) with `-m hullscan`."""
 
 
 @dataclass
@@ -41,8 +41,7 @@ def run_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None,
     measured run goes through a fresh helper process."""
     if not fresh:
         return _in_process(args, env or {})
-    exe = str(HULLSCAN) if HULLSCAN.exists() else None
-    cmd = [exe, *args] if exe else [sys.executable, "-m", "hullscan", *args]
+    cmd = [*HULLSCAN, *args]
     probe = (
         "import resource,subprocess,sys,json;"
         "p=subprocess.run(sys.argv[1:],capture_output=True);"

@@ -8,14 +8,14 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+from pathlib import Path
 
 import pytest
 
 from hullscan.errors import InputError
 from hullscan.image.archive import ImageArchive
-from testsupport import SHARED
 
-REAL = SHARED / "fixtures" / "pkgdb" / "images" / "alpine-3.10.docker-save.tar.gz"
+REAL = Path(__file__).resolve().parent / "testdata" / "alpine-3.10.docker-save.tar.gz"
 
 
 def _oracle(path) -> dict[str, tarfile.TarInfo]:

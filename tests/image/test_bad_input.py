@@ -8,10 +8,9 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 import builders
-from builders import OCILayout, docker_archive, f, layer, oci_image, sha256, write_tar
+import pytest
+from builders import docker_archive, f, layer, oci_image, sha256, write_tar
 from imagehelp import scan_json as _scan_json
 
 

@@ -4,7 +4,6 @@ tampered blobs are refused, --no-cache / --cache-dir / `cache clean`, concurrent
 from __future__ import annotations
 
 import subprocess
-import sys
 
 from builders import docker_archive, f, layer, oci_image
 from imagehelp import HULLSCAN, run_cli, scan_json
@@ -110,9 +109,8 @@ def test_unusable_cache_is_a_warning(tmp_path):
 def test_concurrent_scans_share_a_cache(tmp_path):
     cache = tmp_path / "cache"
     targets = [oci_image(tmp_path / f"oci{i}", [_base(), _app(i)]) for i in range(4)]
-    exe = [str(HULLSCAN)] if HULLSCAN.exists() else [sys.executable, "-m", "hullscan"]
     procs = [
-        subprocess.Popen([*exe, "image", str(t), "--format", "json", "--quiet", "--scanners", "license",
+        subprocess.Popen([*HULLSCAN, "image", str(t), "--format", "json", "--quiet", "--scanners", "license",
                           "--cache-dir", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for t in targets
     ]

@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
-
-from imagehelp import require_tool as require_tool_here
 from imagehelp import Recorder
+from imagehelp import require_tool as require_tool_here
 
 ROOT_FILES = {
     "etc/os-release": "ID=debian\nVERSION_ID=12\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
@@ -133,10 +131,10 @@ def test_reports_agree(images):
         assert run.code == 0, (kind, run.stderr)
         reports[kind] = run.report
     for kind, rep in reports.items():
-        assert [l["diff_id"] for l in rep["layers"]] == config["rootfs"]["diff_ids"], kind
+        assert [ln["diff_id"] for ln in rep["layers"]] == config["rootfs"]["diff_ids"], kind
         assert rep["os"]["version"] == "12" and rep["architecture"] == "amd64"
         assert rep["config"]["cmd"] == ["/bin/tool"]
         assert rep["warnings"] == [], (kind, rep["warnings"])
     assert reports["docker-archive"]["target"]["repo_tags"] and "test/layered:1.0" in reports["docker-archive"]["target"]["repo_tags"][0]
-    zstd_types = {l["media_type"] for l in reports["oci-zstd"]["layers"]}
+    zstd_types = {ln["media_type"] for ln in reports["oci-zstd"]["layers"]}
     assert zstd_types == {"application/vnd.oci.image.layer.v1.tar+zstd"}

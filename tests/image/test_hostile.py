@@ -8,9 +8,8 @@ import os
 import uuid
 from pathlib import Path
 
-import pytest
-
 import builders
+import pytest
 from builders import E, RepeatLayer, d, f, hard, layer, oci_from_files, oci_image, sym
 from imagehelp import scan_json as _scan_json
 
@@ -35,7 +34,7 @@ def _no_host_content(run) -> None:
     assert HOST_PASSWD not in run.stdout
     host_os = Path("/etc/os-release")
     if host_os.exists():
-        pretty = [l for l in host_os.read_text().splitlines() if l.startswith("PRETTY_NAME=")]
+        pretty = [ln for ln in host_os.read_text().splitlines() if ln.startswith("PRETTY_NAME=")]
         assert not pretty or pretty[0].split("=", 1)[1].strip('"') not in run.stdout
 
 

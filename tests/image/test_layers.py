@@ -9,9 +9,19 @@ from __future__ import annotations
 import tarfile
 
 import pytest
-
 from builders import (
-    OCILayout, d, docker25_archive, docker_archive, f, hard, layer, oci_archive, oci_image, opaque, sym, wh,
+    OCILayout,
+    d,
+    docker25_archive,
+    docker_archive,
+    f,
+    hard,
+    layer,
+    oci_archive,
+    oci_image,
+    opaque,
+    sym,
+    wh,
 )
 from imagehelp import scan_json
 

@@ -1,7 +1,8 @@
-"""Real `docker save` output and a real OCI layout from ../shared/fixtures/pkgdb/images.
+"""Real `docker save` output and a real OCI layout from tests/image/testdata (trivy's test images, see
+testdata/PROVENANCE.md).
 
 Expectations come from the archives themselves read with tarfile/json (manifest, config diff_ids,
-history) and from DATA.md (alpine 3.10.4 / 3.11.5), never from hullscan."""
+history) and from the layers' own /etc/alpine-release (3.10.4 / 3.11.5), never from hullscan."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from builders import write_tar
 from imagehelp import scan_json
+
+TESTDATA = Path(__file__).resolve().parent / "testdata"
 
 
 def _docker_save_facts(path: Path) -> dict:
@@ -33,8 +35,8 @@ def _docker_save_facts(path: Path) -> dict:
 
 
 @pytest.mark.parametrize("name,version,release", [("alpine-3.10", "3.10.4", "v3.10"), ("alpine-3.11", "3.11.5", "v3.11")])
-def test_docker_save_alpine(shared, tmp_path, name, version, release):
-    path = shared / "fixtures/pkgdb/images" / f"{name}.docker-save.tar.gz"
+def test_docker_save_alpine(tmp_path, name, version, release):
+    path = TESTDATA / f"{name}.docker-save.tar.gz"
     truth = _docker_save_facts(path)
     run = scan_json(path, cache=tmp_path / "c")
     assert run.code == 0, run.stderr
@@ -43,10 +45,10 @@ def test_docker_save_alpine(shared, tmp_path, name, version, release):
     assert rep["target"]["repo_tags"] == truth["manifest"]["RepoTags"]
     assert rep["target"]["config_digest"] == truth["config_digest"]
     diff_ids = truth["config"]["rootfs"]["diff_ids"]
-    assert [l["diff_id"] for l in rep["layers"]] == diff_ids
+    assert [ln["diff_id"] for ln in rep["layers"]] == diff_ids
     # the uncompressed layer.tar's own sha256 is its diff_id: hullscan verified the right thing
     assert ["sha256:" + s for s in truth["layer_sha"]] == diff_ids
-    assert [l["size"] for l in rep["layers"]] == truth["layer_sizes"]
+    assert [ln["size"] for ln in rep["layers"]] == truth["layer_sizes"]
     assert rep["architecture"] == truth["config"]["architecture"] == "amd64"
     assert rep["config"]["cmd"] == truth["config"]["config"]["Cmd"]
     assert [h["created_by"] for h in rep["config"]["history"]] == [h["created_by"] for h in truth["config"]["history"]]
@@ -57,9 +59,9 @@ def test_docker_save_alpine(shared, tmp_path, name, version, release):
     assert rep["warnings"] == []
 
 
-def test_docker_save_layer_tampered_is_refused(shared, tmp_path):
+def test_docker_save_layer_tampered_is_refused(tmp_path):
     """Flip one byte of the layer inside a copy of the real archive: the diff_id check refuses it."""
-    src = shared / "fixtures/pkgdb/images/alpine-3.10.docker-save.tar.gz"
+    src = TESTDATA / "alpine-3.10.docker-save.tar.gz"
     members: dict[str, bytes] = {}
     with tarfile.open(src, "r:gz") as tar:
         for m in tar.getmembers():
@@ -78,8 +80,8 @@ def test_docker_save_layer_tampered_is_refused(shared, tmp_path):
     assert "diff_id" in lines[0] or "checksum" in lines[0]  # a flipped header byte fails its checksum first
 
 
-def test_oci_layout_sample(shared, tmp_path):
-    root = shared / "fixtures/pkgdb/images/oci-layout-sample"
+def test_oci_layout_sample(tmp_path):
+    root = TESTDATA / "oci-layout-sample"
     index = json.loads((root / "index.json").read_text())
     mdesc = index["manifests"][0]
     manifest = json.loads((root / "blobs/sha256" / mdesc["digest"].split(":")[1]).read_text())
@@ -95,10 +97,10 @@ def test_oci_layout_sample(shared, tmp_path):
         assert rep["target"]["manifest_digest"] == mdesc["digest"]
         assert rep["target"]["config_digest"] == manifest["config"]["digest"]
         assert rep["target"]["name"] == "0.0.1"
-        assert [(l["digest"], l["size"], l["media_type"]) for l in rep["layers"]] == [
+        assert [(ln["digest"], ln["size"], ln["media_type"]) for ln in rep["layers"]] == [
             (x["digest"], x["size"], x["mediaType"]) for x in manifest["layers"]
         ]
-        assert [l["diff_id"] for l in rep["layers"]] == config["rootfs"]["diff_ids"]
+        assert [ln["diff_id"] for ln in rep["layers"]] == config["rootfs"]["diff_ids"]
         assert rep["os"] is None  # the layer holds only /hello
         assert rep["config"]["cmd"] == ["/hello"]
 

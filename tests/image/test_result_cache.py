@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from imagehelp import REPO, run_cli, validate_report
 
 from hullscan.image.identity import RACY_NS
-from imagehelp import REPO, run_cli, validate_report
 
 EXAMPLE = REPO / "examples" / "alpine-3.10-django"
 FEEDS = REPO / "examples" / "feeds"

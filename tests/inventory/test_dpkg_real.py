@@ -13,12 +13,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from testsupport import CACHE, cached_build, debian_rootfs, require_tool
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dpkg import DpkgAnalyzer
 from hullscan.inventory.os_release import OSReleaseAnalyzer
-
+from testsupport import CACHE, cached_build, debian_rootfs, require_tool
 
 PURGED = "libgmp10"  # epoch 2:, source gmp: both differ from the binary's own
 FIELDS = "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${db:Status-Abbrev}\t${Maintainer}\n"

@@ -41,20 +41,22 @@ def self_signed(directory: Path, cn: str = "127.0.0.1") -> tuple[Path, Path]:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     directory.mkdir(parents=True, exist_ok=True)
     crt, pem = directory / f"{cn}.crt", directory / f"{cn}.key"
     crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                      serialization.NoEncryption()))
     return crt, pem
 
 
@@ -191,9 +193,9 @@ class Registry:
                 return self
             except urllib.error.HTTPError:
                 return self  # 401: up, and asking for auth
-            except OSError:
+            except OSError as err:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"docker-registry exited: {self.log.read_text()[-2000:]}")
+                    raise RuntimeError(f"docker-registry exited: {self.log.read_text()[-2000:]}") from err
                 time.sleep(0.05)
         raise RuntimeError("docker-registry did not start")
 

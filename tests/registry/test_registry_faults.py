@@ -28,7 +28,7 @@ def test_retry_after_and_5xx_are_retried(proxy, images, hullscan):
     elapsed = time.monotonic() - started
     assert run.code == 0, run.stderr
     assert run.report["target"]["manifest_digest"] == images.app.manifest_digest
-    assert [l["diff_id"] for l in run.report["layers"]] == images.app.diff_ids
+    assert [ln["diff_id"] for ln in run.report["layers"]] == images.app.diff_ids
     assert elapsed >= 2.0  # two Retry-After: 1 waits
     manifest_statuses = [s for m, p, s in proxy.requests if p.endswith("/manifests/1.0")]
     assert manifest_statuses == [429, 429, 200]
@@ -43,7 +43,7 @@ def test_cut_blob_is_resumed(proxy, images, hullscan, open_registry):
     run = hullscan("image", f"{proxy.host}/test/app:1.0", *SCAN)
     assert run.code == 0, run.stderr
     assert _packages(run.report) == _packages(clean.report)
-    assert [l["diff_id"] for l in run.report["layers"]] == images.app.diff_ids
+    assert [ln["diff_id"] for ln in run.report["layers"]] == images.app.diff_ids
     statuses = [s for m, p, s in proxy.requests if m == "GET" and p.endswith(big)]
     assert statuses == [200, 206, 206]  # cut, resumed with Range and cut again, resumed to the end
 

@@ -9,7 +9,6 @@ import json
 import platform
 
 import pytest
-
 from registry_support import sha256, skopeo_raw_manifest
 
 SCAN = ("--scanners", "license", "--format", "json", "-q")
@@ -19,7 +18,7 @@ def _view(report: dict) -> dict:
     """What must not depend on where the image came from."""
     return {
         "packages": sorted((p["type"], p["name"], p["version"], p["purl"], (p["layer"] or {}).get("diff_id")) for p in report["packages"]),
-        "layers": [(l["index"], l["digest"], l["diff_id"], l["size"], l["media_type"]) for l in report["layers"]],
+        "layers": [(ln["index"], ln["digest"], ln["diff_id"], ln["size"], ln["media_type"]) for ln in report["layers"]],
         "os": report["os"],
         "architecture": report["architecture"],
         "config": report["config"],
@@ -40,8 +39,8 @@ def test_pull_equals_oci_directory(open_registry, images, hullscan, tmp_path):
     raw = skopeo_raw_manifest(f"{open_registry.host}/test/app:1.0")
     assert r["target"]["manifest_digest"] == sha256(raw) == images.app.manifest_digest
     assert r["target"]["config_digest"] == images.app.config_digest
-    assert [l["diff_id"] for l in r["layers"]] == images.app.diff_ids
-    assert [l["digest"] for l in r["layers"]] == [x["digest"] for x in json.loads(raw)["layers"]]
+    assert [ln["diff_id"] for ln in r["layers"]] == images.app.diff_ids
+    assert [ln["digest"] for ln in r["layers"]] == [x["digest"] for x in json.loads(raw)["layers"]]
     assert r["target"]["type"] == "registry"
     assert r["target"]["repo_tags"] == [f"{open_registry.host}/test/app:1.0"]
     debs = sorted((p["name"], p["version"]) for p in r["packages"] if p["type"] == "deb")
@@ -58,8 +57,8 @@ def test_bare_reference_and_docker_v2s2(open_registry, images, hullscan):
     assert run.code == 0, run.stderr
     r = run.report
     assert r["target"]["manifest_digest"] == sha256(raw)
-    assert [l["diff_id"] for l in r["layers"]] == images.app.diff_ids
-    assert all(l["media_type"].startswith("application/vnd.docker.image.rootfs.diff.tar") for l in r["layers"])
+    assert [ln["diff_id"] for ln in r["layers"]] == images.app.diff_ids
+    assert all(ln["media_type"].startswith("application/vnd.docker.image.rootfs.diff.tar") for ln in r["layers"])
     assert sorted((p["name"], p["version"]) for p in r["packages"] if p["type"] == "deb") == images.dpkg_expected
 
 
@@ -70,7 +69,7 @@ def test_real_docker_save_image(open_registry, images, hullscan):
     assert reg.code == 0 and tar.code == 0, reg.stderr + tar.stderr
     a, b = reg.report, tar.report
     assert sorted((p["name"], p["version"]) for p in a["packages"]) == sorted((p["name"], p["version"]) for p in b["packages"])
-    assert [l["diff_id"] for l in a["layers"]] == [l["diff_id"] for l in b["layers"]]
+    assert [ln["diff_id"] for ln in a["layers"]] == [ln["diff_id"] for ln in b["layers"]]
     assert a["target"]["config_digest"] == b["target"]["config_digest"]
     assert a["os"]["version"] == "3.10.4"
 
@@ -100,7 +99,7 @@ def test_multi_arch_index(open_registry, images, hullscan):
     assert arm.report["target"]["manifest_digest"] == images.arm.manifest_digest
     assert arm.report["target"]["config_digest"] == images.arm.config_digest
     assert arm.report["os"]["family"] == "alpine"
-    assert [l["diff_id"] for l in arm.report["layers"]] == images.arm.diff_ids
+    assert [ln["diff_id"] for ln in arm.report["layers"]] == images.arm.diff_ids
     missing = hullscan("image", ref, *SCAN, "--no-cache", "--platform", "linux/s390x")
     assert missing.code == 2
     assert "linux/s390x" in missing.stderr and "linux/amd64" in missing.stderr and "linux/arm64/v8" in missing.stderr

@@ -27,17 +27,18 @@ def test_registry_scan_selected_repos(open_registry, images, hullscan, tmp_path)
     for name in ("test/app/1.0.json", "test/app-v2s2/1.0.json"):
         rep = json.loads((out / name).read_text())
         assert sorted((p["name"], p["version"]) for p in rep["packages"] if p["type"] == "deb") == images.dpkg_expected
-        assert [l["diff_id"] for l in rep["layers"]] == images.app.diff_ids
+        assert [ln["diff_id"] for ln in rep["layers"]] == images.app.diff_ids
     app = json.loads((out / "test/app/1.0.json").read_text())
     assert app["target"]["manifest_digest"] == images.app.manifest_digest
     app2 = json.loads((out / "test/app2/1.0.json").read_text())
     assert app2["target"]["manifest_digest"] == images.app2.manifest_digest
-    assert [l["diff_id"] for l in app2["layers"]] == images.app2.diff_ids
+    assert [ln["diff_id"] for ln in app2["layers"]] == images.app2.diff_ids
     # the same image scanned alone gives the same packages
     single = hullscan("image", f"{open_registry.host}/test/app2:1.0", *SCANNERS, "--format", "json", "-q", "--no-cache")
     assert sorted(p["purl"] for p in single.report["packages"]) == sorted(p["purl"] for p in app2["packages"])
     summary = json.loads((out / "summary.json").read_text())
-    assert [i["reference"] for i in summary["images"]] == [f"{open_registry.host}/{n}" for n in ("test/app:1.0", "test/app-v2s2:1.0", "test/app2:1.0")]
+    assert [i["reference"] for i in summary["images"]] == [f"{open_registry.host}/{n}"
+                                                           for n in ("test/app:1.0", "test/app-v2s2:1.0", "test/app2:1.0")]
     assert sum(i["walked"] for i in summary["images"]) == 3  # base once + two distinct top layers
     for ref in ("test/app:1.0", "test/app2:1.0", "test/app-v2s2:1.0"):
         assert ref in run.stdout

@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO / "tests" / "image"))
 import builders as B  # noqa: E402
 
 EXAMPLE = REPO / "examples" / "alpine-3.10-django"
-HULLSCAN = str(REPO / ".venv" / "bin" / "hullscan")
+HULLSCAN = [sys.executable, "-m", "hullscan"]
 
 # fabricated, format-valid credentials (never real): the secret scanner's rules must find them
 GITHUB_TOKEN = "ghp_" + "Xq7Lb2Rz9KmT4vWc8NpY1sHd6JfG3aEuQ0Zi"
@@ -89,7 +89,7 @@ def build_image(root: Path) -> Path:
 
 
 def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([HULLSCAN, *args], capture_output=True, cwd=cwd, timeout=600)
+    return subprocess.run([*HULLSCAN, *args], capture_output=True, cwd=cwd, timeout=600)
 
 
 def _inputs_digest() -> str:

@@ -13,7 +13,7 @@ from hullscan.report.formats import WRITERS
 
 
 def run(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([HULLSCAN, *args], capture_output=True, timeout=300)
+    return subprocess.run([*HULLSCAN, *args], capture_output=True, timeout=300)
 
 
 def test_json_round_trip_is_identical() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from formats_scan import load, render
+from formats_scan import REPO, load, render
 from lxml import etree
 from spdx_tools.spdx.parser.parse_anything import parse_file
 
@@ -40,7 +40,8 @@ def counts(which: str) -> dict[str, tuple[int, int]]:
     live_v = [v for v in bom.get("vulnerabilities", []) if not any(p["name"] == "hullscan:suppressed_by" for p in v.get("properties", []))]
     out["cyclonedx"] = (len(live_v), -1)
     xml = etree.fromstring(render(which, "cyclonedx-xml"))
-    suppressed = xml.xpath("count(c:vulnerabilities/c:vulnerability[c:properties/c:property[@name='hullscan:suppressed_by']])", namespaces=CDX)
+    suppressed = xml.xpath("count(c:vulnerabilities/c:vulnerability[c:properties/c:property[@name='hullscan:suppressed_by']])",
+                           namespaces=CDX)
     out["cyclonedx-xml"] = (len(xml.findall("c:vulnerabilities/c:vulnerability", CDX)) - int(suppressed), -1)
 
     for fmt, suffix in (("spdx-json", ".spdx.json"), ("spdx", ".spdx")):
@@ -66,10 +67,10 @@ def test_all_formats_count_the_same_findings(which: str) -> None:
             assert total == expected[1], (fmt, got)
 
 
-def test_openvex_states_what_was_suppressed(shared: Path) -> None:
+def test_openvex_states_what_was_suppressed() -> None:
     report = load("judged")
     vex = json.loads(render("judged", "openvex"))
-    schema = json.loads((shared / "specs" / "openvex-schema.json").read_text())
+    schema = json.loads((REPO / "tests" / "policy" / "testdata" / "openvex-schema.json").read_text())
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(vex)
     assert len(vex["statements"]) == len(report["suppressed"]) == 2
     bom = json.loads(render("judged", "cyclonedx"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testsupport import SHARED, read_tree
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from cyclonedx.validation.xml import XmlValidator
@@ -25,8 +23,10 @@ from hullscan.inventory.model import Inventory
 from hullscan.inventory.os_release import OSReleaseAnalyzer
 from hullscan.report import cyclonedx, spdx
 from hullscan.report.json_report import os_dict, package_dict, removed_dict
+from testsupport import REPO
 
-ALPINE_TAR = SHARED / "fixtures/pkgdb/images/alpine-3.10.docker-save.tar.gz"
+ALPINE_TAR = REPO / "tests/image/testdata/alpine-3.10.docker-save.tar.gz"
+UBUNTU_DPKG = REPO / "tests/inventory/testdata/dpkg/ubuntu-18.04__trivy-valid/var/lib/dpkg/status"
 ANALYZERS = [OSReleaseAnalyzer(), DpkgAnalyzer(), ApkAnalyzer()]
 
 
@@ -68,7 +68,7 @@ def _alpine_report() -> dict:
 
 def _debian_report() -> dict:
     """Two layers of Debian packages (one upgraded, one removed), odd licenses, and findings of every status."""
-    base = read_tree(SHARED / "fixtures/pkgdb/dpkg/ubuntu-18.04__trivy-valid")
+    base = {"/var/lib/dpkg/status": UBUNTU_DPKG.read_bytes()}  # trivy's `valid` dpkg status (91 packages)
     base["/etc/os-release"] = b'ID=ubuntu\nVERSION_ID="18.04"\nVERSION_CODENAME=bionic\nPRETTY_NAME="Ubuntu 18.04"\n'
     base["/usr/share/doc/bash/copyright"] = b"Format: x\n\nLicense: GPL-3+ or BSD-3-clause\n\nLicense: Custom weird (c)\n"
     status = base["/var/lib/dpkg/status"].decode()
@@ -87,14 +87,14 @@ def _debian_report() -> dict:
              for i, (s, sev, cv) in enumerate(zip(statuses, ["critical", "high", "medium", "low", "unknown",
                                                              "none", "bogus"],
                                                   [{"score": 9.8, "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-                                                    "version": "3.1"}, None, {}, None, None, None, None]))]
+                                                    "version": "3.1"}, None, {}, None, None, None, None], strict=False))]
     target = {"input": "dir:/x", "type": "dir", "name": "ubuntu-test", "manifest_digest": "", "config_digest": "",
               "repo_tags": []}
     return _report(inv, target, ["sha256:" + "1" * 64, "sha256:" + "2" * 64], vulns)
 
 
 @pytest.fixture(scope="module")
-def reports(shared: Path) -> dict[str, dict]:
+def reports() -> dict[str, dict]:
     return {"alpine": _alpine_report(), "debian": _debian_report()}
 
 

@@ -7,14 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from testsupport import SHARED
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-IMAGE = SHARED / "fixtures/pkgdb/images/alpine-3.11.docker-save.tar.gz"
+from testsupport import REPO
+
+IMAGE = REPO / "tests/image/testdata/alpine-3.11.docker-save.tar.gz"
 # reviewed: the 14 packages of this image (apk db of Alpine 3.11.5; same list as Syft's, see
 # tests/inventory/fixtures/os/apk-syft-reviewed.json "alpine-3.11__trivy-image")
 NAMES = {"alpine-baselayout", "alpine-keys", "apk-tools", "busybox", "ca-certificates-cacert", "libc-utils",
@@ -28,7 +28,7 @@ def _run(fmt: str, out: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_cyclonedx_end_to_end(shared: Path, tmp_path: Path) -> None:
+def test_cyclonedx_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "bom.json"
     _run("cyclonedx", out)
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(out.read_text()) is None
@@ -41,13 +41,10 @@ def test_cyclonedx_end_to_end(shared: Path, tmp_path: Path) -> None:
     assert (os["name"], os["version"]) == ("alpine", "3.11.5")
 
 
-def test_spdx_end_to_end(shared: Path, tmp_path: Path) -> None:
+def test_spdx_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "doc.spdx.json"
     _run("spdx-json", out)
     doc = parse_file(str(out))
     assert [m.validation_message for m in validate_full_spdx_document(doc)] == []
     assert {p.name for p in doc.packages} == NAMES | {"alpine:3.11", "alpine"}
 
-
-if not IMAGE.exists():  # pragma: no cover - the shared pack is missing
-    pytestmark = pytest.mark.skip("shared alpine image tarball missing")

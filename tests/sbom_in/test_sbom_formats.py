@@ -1,24 +1,38 @@
-"""SBOM input: the committed Trivy and Syft (osv-scanner) SBOM fixtures, a real image's SBOM round trip,
-and unreadable input."""
+"""SBOM input: the committed Trivy and Syft (osv-scanner) SBOM fixtures (tests/sbom_in/testdata, see its
+PROVENANCE.md), a real image's SBOM round trip, and unreadable input."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from hullscan.errors import InputError
 from hullscan.sbom_in import load_sbom
 
-SBOMS = "fixtures/lockfiles/sbom"
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+ALPINE_DOCKER_SAVE = Path(__file__).resolve().parents[1] / "image" / "testdata" / "alpine-3.10.docker-save.tar.gz"
 
 
-def test_trivy_cyclonedx_and_spdx_agree(shared):
-    cdx, cdx_target = load_sbom(shared / SBOMS / "trivy/centos-7-cyclonedx.json")
-    spdx, spdx_target = load_sbom(shared / SBOMS / "trivy/centos-7-spdx.json")
-    doc = json.loads((shared / SBOMS / "trivy/centos-7-cyclonedx.json").read_text())
+def _sbom(rel: str, tmp_path: Path) -> Path:
+    """The upstream SBOM file: stored as is, or gzip-compressed (`NAME.gz`, the upstream bytes once
+    decompressed) and then written out under tmp_path by its upstream name."""
+    path = TESTDATA / rel
+    if path.exists():
+        return path
+    out = tmp_path / path.name
+    out.write_bytes(gzip.decompress(path.with_name(path.name + ".gz").read_bytes()))
+    return out
+
+
+def test_trivy_cyclonedx_and_spdx_agree():
+    cdx, cdx_target = load_sbom(TESTDATA / "trivy/centos-7-cyclonedx.json")
+    spdx, spdx_target = load_sbom(TESTDATA / "trivy/centos-7-spdx.json")
+    doc = json.loads((TESTDATA / "trivy/centos-7-cyclonedx.json").read_text())
     want = {c["purl"] for c in doc["components"] if c.get("purl")}
     assert {p.purl for p in cdx.packages} == {p.purl for p in spdx.packages} == want
     for inv in (cdx, spdx):
@@ -36,8 +50,8 @@ def test_trivy_cyclonedx_and_spdx_agree(shared):
 
 
 @pytest.mark.parametrize("name,ecosystem", [("alpine.cdx.xml", "Alpine:v3.17"), ("postgres-stretch.cdx.xml", "Debian:9")])
-def test_syft_cyclonedx_xml(shared, name, ecosystem):
-    path = shared / SBOMS / "osv-scanner" / name
+def test_syft_cyclonedx_xml(tmp_path, name, ecosystem):
+    path = _sbom(f"osv-scanner/{name}", tmp_path)
     inv, target = load_sbom(path)
     text = path.read_text()
     # independent count: <purl> elements of the document
@@ -48,8 +62,8 @@ def test_syft_cyclonedx_xml(shared, name, ecosystem):
     assert target["sbom_tools"] == ["syft"] and target["subject_digest"].startswith("sha256:")
 
 
-def test_alpine_apk_origin_is_source(shared):
-    inv, _ = load_sbom(shared / SBOMS / "osv-scanner/alpine.cdx.xml")
+def test_alpine_apk_origin_is_source():
+    inv, _ = load_sbom(TESTDATA / "osv-scanner/alpine.cdx.xml")
     by = {p.name: p for p in inv.packages}
     # hand-checked in the file: upstream=alpine-baselayout on alpine-baselayout-data
     assert by["alpine-baselayout-data"].source_name == "alpine-baselayout"
@@ -57,12 +71,12 @@ def test_alpine_apk_origin_is_source(shared):
 
 
 @pytest.mark.parametrize("fmt", ["cyclonedx", "cyclonedx-xml", "spdx-json", "spdx"])
-def test_real_image_round_trip_keeps_layer(shared, tmp_path, fmt):
+def test_real_image_round_trip_keeps_layer(tmp_path, fmt):
     from hullscan.report.formats import writer
     from hullscan.report.json_report import build_report
     from hullscan.scan import ScanOptions, scan_target
 
-    image = shared / "fixtures/pkgdb/images/alpine-3.10.docker-save.tar.gz"
+    image = ALPINE_DOCKER_SAVE
     report = build_report(scan_target(f"docker-archive:{image}", ScanOptions(scanners=frozenset({"license"}), use_cache=False)))
     path = tmp_path / "sbom"
     path.write_bytes(writer(fmt)(report))

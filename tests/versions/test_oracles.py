@@ -18,7 +18,6 @@ import subprocess
 from pathlib import Path
 
 from hullscan.versions import get_scheme
-
 from testsupport import missing, require_tool
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -67,7 +66,9 @@ def test_deb_matches_apt_pkg():
         missing("python3-apt not installed (.ci/run installs it)")
     rng = random.Random(7)
     upstream = _gen(rng, [".", "~", "+", "-", "a", "b"], 400)
-    versions = [(f"{rng.randrange(3)}:" if rng.random() < 0.2 else "") + u + (f"-{rng.choice(['1', '0ubuntu1', '1~deb9u1', '2+b1'])}" if rng.random() < 0.5 else "") for u in upstream]
+    versions = [(f"{rng.randrange(3)}:" if rng.random() < 0.2 else "") + u
+                + (f"-{rng.choice(['1', '0ubuntu1', '1~deb9u1', '2+b1'])}" if rng.random() < 0.5 else "")
+                for u in upstream]
     # dpkg needs the upstream part to start with a digit and not contain ':' without an epoch
     pairs = _pairs(versions, rng, 4000)
     script = (
@@ -79,7 +80,7 @@ def test_deb_matches_apt_pkg():
     res = subprocess.run([SYSTEM_PYTHON, "-c", script], input=json.dumps(pairs), capture_output=True, text=True, check=True)
     want = [int(x) for x in res.stdout.split()]
     deb = get_scheme("deb")
-    bad = [(a, b, w, deb.compare(a, b)) for (a, b), w in zip(pairs, want) if deb.compare(a, b) != w]
+    bad = [(a, b, w, deb.compare(a, b)) for (a, b), w in zip(pairs, want, strict=False) if deb.compare(a, b) != w]
     assert len(want) == len(pairs)
     assert not bad, bad[:20]
 
@@ -100,7 +101,7 @@ def test_rpm_matches_librpm(tmp_path):
     want = [int(x) for x in res.stdout.replace("\n", "").split(",") if x.strip()]
     assert len(want) == len(pairs)
     r = get_scheme("rpm")
-    bad = [(a, b, w, r.compare(a, b)) for (a, b), w in zip(pairs, want) if r.compare(a, b) != ((w > 0) - (w < 0))]
+    bad = [(a, b, w, r.compare(a, b)) for (a, b), w in zip(pairs, want, strict=False) if r.compare(a, b) != ((w > 0) - (w < 0))]
     assert not bad, bad[:20]
 
 
@@ -131,7 +132,7 @@ def test_npm_ranges_match_node_semver():
     npm = get_scheme("npm")
     assert len(want) == len(cases)
     bad = []
-    for (v, r), w in zip(cases, want):
+    for (v, r), w in zip(cases, want, strict=False):
         got = npm.satisfies(v, r, "native")
         if "-" not in v:
             if got != w:
@@ -172,7 +173,7 @@ def test_gem_matches_ruby():
     want = res.stdout.split()
     assert len(want) == len(pairs)
     gem = get_scheme("gem")
-    checked = [(a, b, int(w)) for (a, b), w in zip(pairs, want) if w != "invalid"]
+    checked = [(a, b, int(w)) for (a, b), w in zip(pairs, want, strict=False) if w != "invalid"]
     assert len(checked) > 3000
     bad = [(a, b, w, gem.compare(a, b)) for a, b, w in checked if gem.compare(a, b) != w]
     assert not bad, bad[:20]
@@ -193,5 +194,5 @@ def test_composer_matches_php_version_compare():
     want = [int(x) for x in res.stdout.split()]
     assert len(want) == len(pairs)
     composer = get_scheme("composer")
-    bad = [(a, b, w, composer.compare(a, b)) for (a, b), w in zip(pairs, want) if composer.compare(a, b) != w]
+    bad = [(a, b, w, composer.compare(a, b)) for (a, b), w in zip(pairs, want, strict=False) if composer.compare(a, b) != w]
     assert not bad, bad[:20]

@@ -3,9 +3,9 @@ both ways round."""
 
 from __future__ import annotations
 
-from hullscan.versions import apk, get_scheme
-
 from vectors_data import read_orderings
+
+from hullscan.versions import apk, get_scheme
 
 _SIGN = {"<": -1, "=": 0, ">": 1}
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from vectors_data import KNOWN_DISAGREEMENTS, REQUIRED, VECTOR_COUNT
 
 from hullscan.versions import get_scheme
 from hullscan.versions.__main__ import answer
-
-from vectors_data import KNOWN_DISAGREEMENTS, REQUIRED, VECTOR_COUNT, vectors  # noqa: F401  (fixture)
 
 
 def _correct(rec: dict) -> bool:

@@ -9,8 +9,6 @@ import tarfile
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 # versions.jsonl (all 43,570 records, byte-identical once decompressed), stored gzip-compressed
 VECTORS = TESTDATA / "vectors" / "versions.jsonl.gz"
@@ -39,9 +37,8 @@ FIXTURE_SCHEMES = {
 }
 
 
-@pytest.fixture(scope="session")
-def vectors() -> dict[str, list[dict]]:
-    """All records of versions.jsonl grouped by scheme."""
+def load_vectors() -> dict[str, list[dict]]:
+    """All records of versions.jsonl grouped by scheme (the `vectors` fixture, tests/versions/conftest.py)."""
     by: dict[str, list[dict]] = defaultdict(list)
     with gzip.open(VECTORS, "rt", encoding="utf-8") as fh:
         for line in fh:

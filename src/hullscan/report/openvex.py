@@ -1,5 +1,5 @@
 """OpenVEX out: the findings the team accepted (policy exceptions, and VEX already applied) as an
-OpenVEX v0.2.0 document (../shared/specs/openvex-spec.md), so other tools honour the same decisions."""
+OpenVEX v0.2.0 document (https://github.com/openvex/spec, v0.2.0), so other tools honour the same decisions."""
 
 from __future__ import annotations
 

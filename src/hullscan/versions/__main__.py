@@ -1,6 +1,6 @@
 """`python -m hullscan.versions`: answer version questions, one JSON question per stdin line.
 
-Protocol (../shared/vectors/README.md): each line is a record such as
+Protocol (tests/versions/testdata/vectors/README.md): each line is a record such as
 `{"scheme":"deb","kind":"compare","a":"1.0-1","b":"1.0-2"}`; kinds are `compare` (answer: an
 integer whose sign is the ordering), `satisfies` and `advisory` (answer: `true`/`false`). Exactly
 one answer line per question, in order (stdout is block-buffered, which the evaluator's concurrent

@@ -42,7 +42,7 @@ class Scheme:
     def satisfies(self, version: str, constraint: str, dialect: str = "cmp") -> bool:
         """Whether `version` satisfies `constraint` written in `dialect`.
 
-        Dialects: "cmp" (the comparison-term syntax of ../shared/vectors/README.md, evaluated with
+        Dialects: "cmp" (the comparison-term syntax of tests/versions/testdata/vectors/README.md, evaluated with
         this scheme), "native" or "trivy-<scheme>" (the ecosystem's own range syntax), "pep440".
         """
         from hullscan.versions import constraints

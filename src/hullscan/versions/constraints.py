@@ -1,4 +1,4 @@
-"""Constraint dialects of ../shared/vectors/README.md, evaluated with any scheme.
+"""Constraint dialects of tests/versions/testdata/vectors/README.md, evaluated with any scheme.
 
 - `cmp`: `||` separates alternatives; inside one, `,` or whitespace separates terms that must
   all hold. A term is `OP VERSION` (OP in `= == != < <= > >=`, optionally followed by spaces) or a

@@ -1,6 +1,6 @@
 """Evaluation of OSV `affected[]` entries: explicit `versions` and `ranges[].events`.
 
-Follows the "Evaluation" pseudo-code of the OSV schema (../shared/specs/osv-schema.md):
+Follows the "Evaluation" pseudo-code of the OSV schema (https://ossf.github.io/osv-schema/):
 a version is affected when it is listed in `versions`, or when, for some ECOSYSTEM or SEMVER range
 that it is below a `limit` of (no limit = `*`), walking the range's events in version order leaves
 it "vulnerable": `introduced` (with `"0"` below everything) switches on at v >= introduced,

@@ -11,7 +11,7 @@ import re
 
 from packaging.utils import canonicalize_name
 
-#: Every ecosystem of ../shared/specs/osv-ecosystems.json (the OSV schema's list).
+#: Every ecosystem of the OSV schema's ecosystems.json (a copy: tests/vulndb/testdata/osv-ecosystems.json) (the OSV schema's list).
 OSV_ECOSYSTEMS = (
     "AlmaLinux", "Alpaquita", "Alpine", "Android", "Azure Linux", "BellSoft Hardened Containers",
     "Bioconductor", "Bitnami", "Chainguard", "CleanStart", "ConanCenter", "CRAN", "crates.io", "Debian",

@@ -9,7 +9,6 @@ from pathlib import Path
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.model import Inventory
 from hullscan.inventory.registry import all_analyzers
-
 from testsupport import REPO, read_tree, require_tool  # noqa: F401  (read_tree, require_tool re-exported)
 
 # Per-format fixtures (the data pack's fixtures/lockfiles layout; PROVENANCE.md there).

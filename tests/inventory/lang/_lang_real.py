@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-
 import shutil
 import subprocess
 import sys
@@ -134,7 +133,7 @@ def image() -> Path:
             return out
         from builders import Layer, config_doc, docker_archive  # tests/image/builders.py
 
-        layers = [Layer(_layer_tar(t), "", f"COPY {n} /") for t, n in zip(trees, ("python", "node", "java"))]
+        layers = [Layer(_layer_tar(t), "", f"COPY {n} /") for t, n in zip(trees, ("python", "node", "java"), strict=False)]
         tmp = CACHE / "image.tar.tmp"
         docker_archive(tmp, layers, tags=("lang-test:1",),
                        config=config_doc(layers, config={"Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]}))

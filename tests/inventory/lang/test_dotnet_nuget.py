@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import REPO, read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dotnet import DotnetAnalyzer
+from testsupport import REPO, read_tree
 
 LOCKS = Path(__file__).resolve().parent / "testdata"  # per-format fixtures (PROVENANCE.md there)
 TRIVY = REPO / "tests/match/testdata/trivy-integration"  # kept by the match tests

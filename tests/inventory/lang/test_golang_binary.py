@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import missing, require_module, require_tool
 from hullscan.inventory.applier import analyze_files
-from hullscan.inventory.golang import GoBinaryAnalyzer, parse_modinfo, binary_packages
+from hullscan.inventory.golang import GoBinaryAnalyzer, binary_packages, parse_modinfo
+from testsupport import missing, require_module, require_tool
 
 CACHE = Path.home() / ".cache" / "hullscan-tests" / "go-binaries-v1"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import REPO, read_tree, require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.golang import GoModAnalyzer
+from testsupport import REPO, read_tree, require_tool
 
 LOCKS = Path(__file__).resolve().parent / "testdata"  # per-format fixtures (PROVENANCE.md there)
 TRIVY = REPO / "tests/match/testdata/trivy-integration"  # kept by the match tests

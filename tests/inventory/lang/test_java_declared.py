@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from _lang_helpers import LOCKS, TRIVY, read_tree
+
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.java_declared import JavaDeclaredAnalyzer
 
@@ -33,14 +33,16 @@ def test_trivy_cases(case: str, golden: str, target: str) -> None:
 def test_pom_scopes() -> None:
     inv = _scan(TRIVY / "fixtures/repo/pom")
     by = {p.name: p for p in inv.packages}
-    assert by["org.junit.jupiter:junit-jupiter-api"].dev and by["org.junit.jupiter:junit-jupiter-api"].version == "5.7.1"  # ${junit.version}
+    assert (by["org.junit.jupiter:junit-jupiter-api"].dev
+            and by["org.junit.jupiter:junit-jupiter-api"].version == "5.7.1")  # ${junit.version}
     assert by["com.example:log4shell"].extra["relationship"] == "root"
     assert by["javax.servlet:javax.servlet-api"].extra["scope"] == "provided"
 
 
 # pom → its direct dependencies, read by hand from the fixture POMs
 EXPECTED = {
-    "happy/pom.xml": {("org.example:example-api", "1.7.30"), ("org.example:example-runtime", "1.0.0"), ("org.example:example-provided", "999")},
+    "happy/pom.xml": {("org.example:example-api", "1.7.30"), ("org.example:example-runtime", "1.0.0"),
+                      ("org.example:example-provided", "999")},
     "parent-properties/child/pom.xml": {("org.example:example-api", "1.7.30")},  # overrides the parent's 2.2.2
     "parent-properties/pom.xml": {("org.example:example-api", "2.2.2")},
     # child's bom.version=2.0.0 selects example-bom 2.0.0 imported by the parent → example-api 2.0.0

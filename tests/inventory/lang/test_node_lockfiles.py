@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from _lang_helpers import LOCKS, TRIVY, declared, golden_packages, scan_dir
+
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.node_lock import NodeLockAnalyzer
 
@@ -50,7 +50,8 @@ def _lockfiles() -> list[Path]:
 
 # Per-format fixtures renamed to the name the analyzer looks for; a few (hand-checked) counts.
 HAND_CHECKED = {
-    "yarn/syft/yarn-berry-dev-deps/yarn.lock": {("dev-pkg", True), ("dev-only-transitive", True), ("prod-pkg", False), ("shared-pkg", False)},
+    "yarn/syft/yarn-berry-dev-deps/yarn.lock": {("dev-pkg", True), ("dev-only-transitive", True), ("prod-pkg", False),
+                                                ("shared-pkg", False)},
 }
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import REPO, read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.php import ComposerAnalyzer
+from testsupport import REPO, read_tree
 
 LOCKS = Path(__file__).resolve().parent / "testdata"  # per-format fixtures (PROVENANCE.md there)
 TRIVY = REPO / "tests/match/testdata/trivy-integration"  # kept by the match tests

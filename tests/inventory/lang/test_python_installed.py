@@ -19,12 +19,15 @@ SINGLE = {
     "dist-info/trivy-parser/asyncssh-2.14.2.METADATA": ("asyncssh-2.14.2.dist-info/METADATA", "asyncssh", "2.14.2", ("EPL-2.0",)),
     "dist-info/trivy-parser/distlib-0.3.1.METADATA": ("distlib-0.3.1.dist-info/METADATA", "distlib", "0.3.1", ("PSF-2.0",)),
     "dist-info/trivy-parser/iniconfig-2.0.0.METADATA": ("iniconfig-2.0.0.dist-info/METADATA", "iniconfig", "2.0.0", ("MIT",)),
-    "dist-info/trivy-parser/networkx-3.0.METADATA": ("networkx-3.0.dist-info/METADATA", "networkx", "3.0", ()),  # "BSD License" says no version
-    "dist-info/trivy-parser/pyphen-0.14.0.METADATA": ("pyphen-0.14.0.dist-info/METADATA", "pyphen", "0.14.0", ("GPL-2.0-or-later", "LGPL-2.0-or-later", "MPL-1.1")),
+    # "BSD License" says no version
+    "dist-info/trivy-parser/networkx-3.0.METADATA": ("networkx-3.0.dist-info/METADATA", "networkx", "3.0", ()),
+    "dist-info/trivy-parser/pyphen-0.14.0.METADATA": ("pyphen-0.14.0.dist-info/METADATA", "pyphen", "0.14.0",
+                                                      ("GPL-2.0-or-later", "LGPL-2.0-or-later", "MPL-1.1")),
     "dist-info/trivy-parser/zipp-3.12.1.METADATA": ("zipp-3.12.1.dist-info/METADATA", "zipp", "3.12.1", ("MIT",)),
     "dist-info/trivy-parser/simple-0.1.0.METADATA": ("simple-0.1.0.dist-info/METADATA", "simple", "0.1.0", ()),
     # License: UNKNOWN, but a Classifier after the multi-line Description says MIT
-    "egg-info/trivy-parser/setuptools-51.3.3-py3.8.egg-info.PKG-INFO": ("setuptools-51.3.3-py3.8.egg-info/PKG-INFO", "setuptools", "51.3.3", ("MIT",)),
+    "egg-info/trivy-parser/setuptools-51.3.3-py3.8.egg-info.PKG-INFO": ("setuptools-51.3.3-py3.8.egg-info/PKG-INFO", "setuptools",
+                                                                        "51.3.3", ("MIT",)),
     "egg-info/trivy-parser/unidecode-egg-info.PKG-INFO": ("Unidecode-0.4.1.egg-info/PKG-INFO", "unidecode", "0.4.1", ()),
     "egg-info/trivy-parser/distlib-0.3.1-py3.9.egg-info": ("distlib-0.3.1-py3.9.egg-info", "distlib", "0.3.1", ("PSF-2.0",)),
     "egg-info/syft/Python-2.7.egg-info": ("Python-2.7.egg-info", "python", "2.7.13", ("PSF-2.0",)),
@@ -45,7 +48,8 @@ def test_metadata_fixtures() -> None:
 
 def test_dist_info_directories() -> None:
     layer = {}
-    for d in ("dist-info/syft/with-license-file-declared.dist-info", "dist-info/syft/uppercase-DIST-INFO", "egg-info/syft/egg-name.egg-info"):
+    for d in ("dist-info/syft/with-license-file-declared.dist-info", "dist-info/syft/uppercase-DIST-INFO",
+              "egg-info/syft/egg-name.egg-info"):
         src = PY / d
         target = d.rsplit("/", 1)[-1].replace("uppercase-DIST-INFO", "Uppercase-1.0.dist-info")
         for f in src.iterdir():
@@ -56,7 +60,8 @@ def test_dist_info_directories() -> None:
     assert (got["with-license-file-declared.dist-info"].name, got["with-license-file-declared.dist-info"].version) == ("pygments", "2.6.1")
     assert got["with-license-file-declared.dist-info"].paths[1:] == (
         f"{SP}/with-license-file-declared.dist-info/METADATA", f"{SP}/with-license-file-declared.dist-info/RECORD")
-    assert (got["egg-name.egg-info"].name, got["egg-name.egg-info"].version, got["egg-name.egg-info"].licenses) == ("requests", "2.22.0", ("Apache-2.0",))
+    assert (got["egg-name.egg-info"].name, got["egg-name.egg-info"].version, got["egg-name.egg-info"].licenses) == (
+        "requests", "2.22.0", ("Apache-2.0",))
     assert "Uppercase-1.0.dist-info" in got
 
 
@@ -90,7 +95,8 @@ def test_zipped_egg_vendored_and_owned() -> None:
 
 def test_layers_upgrade_leaves_history() -> None:
     meta = lambda v: f"Metadata-Version: 2.1\nName: requests\nVersion: {v}\n".encode()  # noqa: E731
-    base = {f"{SP}/requests-2.19.1.dist-info/METADATA": meta("2.19.1"), f"{SP}/six-1.11.0.dist-info/METADATA": b"Name: six\nVersion: 1.11.0\n"}
+    base = {f"{SP}/requests-2.19.1.dist-info/METADATA": meta("2.19.1"),
+            f"{SP}/six-1.11.0.dist-info/METADATA": b"Name: six\nVersion: 1.11.0\n"}
     # pip upgrade: the old dist-info directory is deleted (whiteout) and a new one written
     upgrade = {f"{SP}/requests-2.19.1.dist-info": None, f"{SP}/requests-2.20.0.dist-info/METADATA": meta("2.20.0")}
     inv = analyze_files([PythonDistAnalyzer()], [base, upgrade])

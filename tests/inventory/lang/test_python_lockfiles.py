@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from _lang_helpers import LOCKS, TRIVY, declared, golden_packages, pep503, scan_dir
+
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.python_lock import PythonLockAnalyzer
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _lang_helpers import require_tool
+
 from hullscan.inventory.model import Package
 
 pytestmark = pytest.mark.slow
@@ -81,7 +81,8 @@ def test_npm_ls_agrees(real, packages: list[Package]) -> None:  # type: ignore[n
     assert {(p.name, p.version) for p in installed} == expected
     # every copy counted at its own path: as many as package.json files directly in a package dir
     on_disk = [p for p in app.rglob("node_modules/**/package.json")
-               if p.parent.parent.name == "node_modules" or p.parent.parent.parent.name == "node_modules" and p.parent.parent.name.startswith("@")]
+               if p.parent.parent.name == "node_modules"
+               or p.parent.parent.parent.name == "node_modules" and p.parent.parent.name.startswith("@")]
     assert len(installed) == len(on_disk)
     declared = {(p.name, p.version) for p in packages if p.type == "npm" and p.kind == "declared" and not p.extra.get("relationship")}
     assert declared == expected  # package-lock.json says what node_modules holds
@@ -149,6 +150,7 @@ def test_syft_agrees(real, packages: list[Package]) -> None:  # type: ignore[no-
 def test_os_owned_language_packages(real) -> None:  # type: ignore[no-untyped-def]
     """Language packages shipped by Debian packages are `owned_by` them (owner per `dpkg-query -S`)."""
     from _lang_helpers import read_tree
+
     from hullscan.inventory.applier import analyze_files
     from hullscan.inventory.registry import all_analyzers
 

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 from packageurl import PackageURL
 
-from testsupport import require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.os_release import OSReleaseAnalyzer
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer, read_database
 from hullscan.inventory.rpm.bdb import read_hash_db
+from testsupport import require_tool
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _rpmdb_build  # noqa: E402
 
 DBS = {
     "sqlite": ("rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite"),
-    **{v: ("Packages", "/var/lib/rpm/Packages") for v in _rpmdb_build.BDB_VARIANTS},
+    **dict.fromkeys(_rpmdb_build.BDB_VARIANTS, ("Packages", "/var/lib/rpm/Packages")),
 }
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import require_tool
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer
 from hullscan.inventory.rpm.bdb import P_HASH, P_OVERFLOW, read_hash_db
 from hullscan.inventory.rpm.header import HeaderError, parse_header
 from hullscan.inventory.rpm.ndb import read_ndb
+from testsupport import require_tool
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _rpmdb_build  # noqa: E402

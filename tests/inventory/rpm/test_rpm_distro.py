@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import read_tree
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.model import OSInfo
 from hullscan.inventory.os_release import OSReleaseAnalyzer
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer
 from hullscan.inventory.rpm.distro import describe
+from testsupport import read_tree
 
 TESTDATA = Path(__file__).resolve().parents[1] / "testdata"
 OSR = TESTDATA / "os-release"

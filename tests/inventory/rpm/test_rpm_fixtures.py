@@ -93,7 +93,7 @@ def test_mariner_curl_header_and_files() -> None:
     h = curl[0]
     assert (h.epoch, h.version, h.release, h.arch, h.sourcerpm, h.license, h.vendor) == (
         exp["Epoch"], exp["Version"], exp["Release"], exp["Arch"], exp["SourceRpm"], exp["License"], exp["Vendor"])
-    files = [exp["DirNames"][i] + b for b, i in zip(exp["BaseNames"], exp["DirIndexes"])]
+    files = [exp["DirNames"][i] + b for b, i in zip(exp["BaseNames"], exp["DirIndexes"], strict=False)]
     assert list(h.files) == files
 
 

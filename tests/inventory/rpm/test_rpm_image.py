@@ -11,12 +11,12 @@ import sys
 import tarfile
 from pathlib import Path
 
-from testsupport import require_tool
 from hullscan.image.analyze import collect_facts
 from hullscan.image.target import open_image
 from hullscan.inventory.applier import apply_layers
 from hullscan.inventory.os_release import OSReleaseAnalyzer
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer
+from testsupport import require_tool
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _rpmdb_build  # noqa: E402
@@ -55,7 +55,7 @@ def _docker_archive(path: Path, layers: list[bytes]) -> None:
     names = [f"{d[7:]}/layer.tar" for d in diff_ids]
     manifest = json.dumps([{"Config": cfg_name, "RepoTags": ["test/rpm:1"], "Layers": names}]).encode()
     with tarfile.open(path, "w") as tar:
-        for name, data in [(cfg_name, config), ("manifest.json", manifest), *zip(names, layers)]:
+        for name, data in [(cfg_name, config), ("manifest.json", manifest), *zip(names, layers, strict=False)]:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import shutil
 import string
 from pathlib import Path
-
-import os
 
 HERE = Path(os.environ.get("CORPUS_OUT", Path(__file__).resolve().parent))
 R = random.Random(int(os.environ.get("CORPUS_SEED", "20261128")))
@@ -96,7 +95,8 @@ put(1, "/srv/gcp/sa.json", [
     '  "type": "service_account",',
     '  "project_id": "acme-prod-314159",',
     (f'  "private_key_id": "{rnd(HEX, 40)}",', "GoogleCloud"),
-    ('  "private_key": "-----BEGIN PRIVATE KEY-----\\n' + sa_key.replace("\n", "\\n") + '\\n-----END PRIVATE KEY-----\\n",', "AsymmetricPrivateKey"),
+    ('  "private_key": "-----BEGIN PRIVATE KEY-----\\n' + sa_key.replace("\n", "\\n") + '\\n-----END PRIVATE KEY-----\\n",',
+     "AsymmetricPrivateKey"),
     '  "client_email": "deployer@acme-prod-314159.iam.gserviceaccount.com"',
     "}",
 ])
@@ -108,8 +108,10 @@ put(1, "/app/config/cloud.env", [
     (f"GCLOUD_ACCESS=ya29.a0{rnd(URLSAFE, 120)}", "GoogleCloud"),
     (f"MWS_AUTH_TOKEN=amzn.mws.{uuid()}", "AWS"),
     (f"STORAGE=DefaultEndpointsProtocol=https;AccountName=acmestore;AccountKey={rnd(B64, 86)}==;EndpointSuffix=core.windows.net", "Azure"),
-    (f"SERVICEBUS=Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey={rnd(B64, 43)}=", "Azure"),
-    (f"BLOB_URL=https://acmestore.blob.core.windows.net/backups/db.bak?sv=2022-11-02&ss=b&srt=o&sp=r&se=2027-01-01T00:00:00Z&sig={rnd(ALNUM, 40)}%2B{rnd(ALNUM, 3)}%3D", "Azure"),
+    ("SERVICEBUS=Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
+     f"SharedAccessKey={rnd(B64, 43)}=", "Azure"),
+    ("BLOB_URL=https://acmestore.blob.core.windows.net/backups/db.bak?sv=2022-11-02&ss=b&srt=o&sp=r&se=2027-01-01T00:00:00Z"
+     f"&sig={rnd(ALNUM, 40)}%2B{rnd(ALNUM, 3)}%3D", "Azure"),
     (f"AZURE_DEVOPS_PAT={rnd(B32L, 52)}", "Azure"),
     (f"ADO_TOKEN_NEW={rnd(ALNUM, 52)}JQQJ99{rnd(ALNUM, 18)}AZDO{rnd(ALNUM, 4)}", "Azure"),
     (f"COGNITIVE_KEY={rnd(ALNUM, 52)}JQQJ99{rnd(ALNUM, 18)}ACOG{rnd(ALNUM, 4)}", "Azure"),
@@ -261,8 +263,11 @@ put(2, "/root/.kube/config", [
     "users:",
     "- name: admin",
     "  user:",
-    "    client-certificate-data: " + base64.b64encode(b"-----BEGIN CERTIFICATE-----\n" + pem_body(600).encode() + b"\n-----END CERTIFICATE-----\n").decode(),
-    ("    client-key-data: " + base64.b64encode(b"-----BEGIN EC PRIVATE KEY-----\n" + pem_body(121).encode() + b"\n-----END EC PRIVATE KEY-----\n").decode(), "AsymmetricPrivateKey"),
+    "    client-certificate-data: " + base64.b64encode(
+        b"-----BEGIN CERTIFICATE-----\n" + pem_body(600).encode() + b"\n-----END CERTIFICATE-----\n").decode(),
+    ("    client-key-data: " + base64.b64encode(
+        b"-----BEGIN EC PRIVATE KEY-----\n" + pem_body(121).encode() + b"\n-----END EC PRIVATE KEY-----\n").decode(),
+     "AsymmetricPrivateKey"),
 ])
 put(2, "/root/.gem/credentials", [
     "---",
@@ -438,7 +443,8 @@ put(0, "/etc/ssh/ssh_host_ed25519_key.pub", ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AA
 put(0, "/root/.ssh/authorized_keys", ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ" + rnd(B64, 340) + " ops@acme"])
 put(0, "/etc/ssl/certs/acme-root.pem", ["-----BEGIN CERTIFICATE-----", *pem_body(900).split("\n"), "-----END CERTIFICATE-----"])
 put(0, "/opt/acme/signing.pub", ["-----BEGIN PUBLIC KEY-----", *pem_body(294).split("\n"), "-----END PUBLIC KEY-----"])
-put(0, "/opt/acme/release-key.asc", ["-----BEGIN PGP PUBLIC KEY BLOCK-----", "", *pem_body(600).split("\n"), "-----END PGP PUBLIC KEY BLOCK-----"])
+put(0, "/opt/acme/release-key.asc", ["-----BEGIN PGP PUBLIC KEY BLOCK-----", "", *pem_body(600).split("\n"),
+                                     "-----END PGP PUBLIC KEY BLOCK-----"])
 put(0, "/opt/acme/lib/util.js", [
     "function tokenize(s){return s.split(/\\s+/)}",
     "const passwordField = document.querySelector('#password');",
