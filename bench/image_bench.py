@@ -269,8 +269,8 @@ def bench_read(rounds: int = 5) -> dict:
 
     from isal import igzip, isal_zlib
 
-    from hullscan.image.walker import walk_tar_layer
     from hullscan.inventory.registry import analyzers_for
+    from hullscan.walk.walker import walk_tar_layer
 
     oci = debian_oci()
     image = _layer(oci)
@@ -417,7 +417,7 @@ def warm_cpu(oci: Path, scanners: str) -> dict:
     the blob re-hash alone: a measure the machine's load does not distort as much as wall time."""
     from hullscan.image.blobs import hash_blob
     from hullscan.image.target import open_image
-    from hullscan.scan import ScanOptions, scan_target
+    from hullscan.scan.service import ScanOptions, scan_target
 
     with tempfile.TemporaryDirectory() as cache:
         opts = ScanOptions(scanners=frozenset(scanners.split(",")), cache_dir=Path(cache))

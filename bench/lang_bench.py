@@ -30,15 +30,15 @@ sys.path.insert(0, str(REPO / "tests"))  # testsupport, for _lang_real
 
 import _lang_real  # noqa: E402
 
-from hullscan.image.analyze import PARALLEL_ENV, collect_facts  # noqa: E402
 from hullscan.image.target import SourceOptions, open_image  # noqa: E402
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn  # noqa: E402
 from hullscan.inventory.java_archive import JavaArchiveAnalyzer  # noqa: E402
 from hullscan.inventory.java_declared import JavaDeclaredAnalyzer  # noqa: E402
 from hullscan.inventory.node_lock import NodeLockAnalyzer  # noqa: E402
 from hullscan.inventory.node_package import NodePackageAnalyzer  # noqa: E402
 from hullscan.inventory.python_dist import PythonDistAnalyzer  # noqa: E402
 from hullscan.inventory.python_lock import PythonLockAnalyzer  # noqa: E402
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn  # noqa: E402
+from hullscan.walk.layers import PARALLEL_ENV, collect_facts  # noqa: E402
 
 
 class Nothing(Analyzer):

@@ -109,7 +109,7 @@ def ensure_layout() -> Path:
 
 
 def timed(target: str, scanners: frozenset[str], cache: Path | None) -> tuple[float, dict]:
-    from hullscan.scan import ScanOptions, scan_target
+    from hullscan.scan.service import ScanOptions, scan_target
 
     opts = ScanOptions(scanners=scanners, cache_dir=cache, use_cache=cache is not None)
     started = time.perf_counter()

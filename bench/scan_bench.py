@@ -255,7 +255,7 @@ def main() -> None:
 def warm_parts(tar: Path, db: Path, cache: Path) -> str:
     """Where a warm CLI run's time goes: the bare interpreter, `hullscan --version` (interpreter and
     CLI start-up), and the warm `scan_report` in this process (imports done): best of 15 / 5."""
-    from hullscan.scan import ScanOptions, scan_report
+    from hullscan.scan.service import ScanOptions, scan_report
 
     def run(cmd: list[str]) -> None:
         subprocess.run(cmd, capture_output=True, check=True)
@@ -274,8 +274,8 @@ def match_bench(db_path: Path, report_path: Path) -> float:
     """`match_inventory` alone over 5,000 packages built from the scanned image's inventory."""
     import dataclasses
 
-    from hullscan.inventory.model import Inventory, OSInfo, Package
     from hullscan.match.matcher import match_inventory
+    from hullscan.model.inventory import Inventory, OSInfo, Package
     from hullscan.vulndb.store import VulnDB
 
     report = json.loads(report_path.read_text())

@@ -204,9 +204,9 @@ def build_image() -> Path:
 
 
 def image_bench() -> dict:
-    from hullscan.image.analyze import collect_facts
     from hullscan.image.target import SourceOptions, open_image
     from hullscan.inventory.registry import analyzers_for
+    from hullscan.walk.layers import collect_facts
 
     path = build_image()
 

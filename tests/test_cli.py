@@ -100,9 +100,9 @@ def test_usage_error_is_the_commands_usage_and_one_line():
 def test_cli_import_stays_light():
     """Start-up time: `hullscan` (parsing, --help) loads none of the heavy libraries; commands import them."""
     code = (
-        "import sys, hullscan.cli; hullscan.cli.build_parser().format_help();"
+        "import sys, hullscan.cli.main; hullscan.cli.main.build_parser().format_help();"
         "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in"
-        " {'typer', 'click', 'rich', 'sqlalchemy', 'httpx', 'yaml'} or m == 'hullscan.scan')))"
+        " {'typer', 'click', 'rich', 'sqlalchemy', 'httpx', 'yaml'} or m == 'hullscan.scan.service')))"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert p.returncode == 0, p.stderr

@@ -114,14 +114,18 @@ def test_default_and_factory_together_are_refused(kind: str) -> None:
 
 def test_the_models_a_warm_scan_loads_are_records_not_dataclasses() -> None:
     """The point of record.py: nothing a warm scan imports pays for dataclasses' compiled methods."""
-    from hullscan.image import identity, model, target
+    from hullscan.cache import blobs
+    from hullscan.image import model, target
     from hullscan.match import options
+    from hullscan.model import findings, image, inventory, report, verdict
     from hullscan.policy import gate
     from hullscan.policy import model as policy_model
-    from hullscan.scan import ScanOptions, ScanResult
+    from hullscan.scan.service import ScanOptions, ScanResult
 
-    classes = [model.Platform, model.HistoryEntry, model.ImageConfig, model.Layer, model.Image, target.SourceOptions,
+    domain_classes = [c for mod in (image, inventory, findings, verdict, report)
+                      for c in vars(mod).values() if isinstance(c, type) and c.__module__ == mod.__name__]
+    classes = [model.Platform, model.Layer, model.Image, target.SourceOptions,
                target.Target, options.MatchOptions, policy_model.LicenseRule, policy_model.Rules,
                policy_model.Exception_, policy_model.Policy, gate.GateInput, gate.GateOutput, ScanOptions, ScanResult,
-               identity.FileIdentity]
+               blobs.FileIdentity, *domain_classes]
     assert [c.__name__ for c in classes if dataclasses.is_dataclass(c) or not hasattr(c, "__record_fields__")] == []

@@ -1,3 +1,3 @@
-from hullscan.cli import entry
+from hullscan.cli.main import entry
 
 entry()

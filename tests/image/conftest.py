@@ -13,7 +13,7 @@ from imagehelp import Recorder
 def recorder_scan(monkeypatch, tmp_path):
     """scan_target(target) with the OS analyzer plus the Recorder; returns the ScanResult."""
     import hullscan.inventory.registry as registry_mod  # scan.py imports it when a scan starts
-    import hullscan.scan as scan_mod
+    import hullscan.scan.service as scan_mod
     from hullscan.inventory.os_release import OSReleaseAnalyzer
 
     monkeypatch.setattr(registry_mod, "analyzers_for", lambda scanners: [OSReleaseAnalyzer(), Recorder()])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled
 from testsupport import require_tool  # noqa: F401  (re-exported for the image tests)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ def run_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None,
 def _in_process(args: tuple[str, ...], env: dict[str, str]) -> Run:
     import io
 
-    from hullscan import cli
+    from hullscan.cli import main as cli
 
     saved_env = dict(os.environ)
     old = sys.argv, sys.stdout, sys.stderr

@@ -85,7 +85,7 @@ def images(tmp_path_factory):
 
 def _view(target: str):
     from hullscan.image.target import open_image
-    from hullscan.image.walker import walk_tar_layer
+    from hullscan.walk.walker import walk_tar_layer
 
     image = open_image(target)
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from imagehelp import REPO, run_cli, validate_report
 
-from hullscan.image.identity import RACY_NS
+from hullscan.cache.blobs import RACY_NS
 
 EXAMPLE = REPO / "examples" / "alpine-3.10-django"
 FEEDS = REPO / "examples" / "feeds"
@@ -181,7 +181,7 @@ def test_a_warm_scan_loads_no_heavy_module(setup):
     image, db, cache = setup
     assert _scan(image, db, cache).code == 0
     heavy = {"dataclasses", "inspect", "orjson", "hashlib", "_hashlib", "pathlib", "typing", "tempfile", "shutil",
-             "yaml", "rich", "sqlalchemy", "httpx", "packageurl", "hullscan.image.walker", "hullscan.vulndb.reader"}
+             "yaml", "rich", "sqlalchemy", "httpx", "packageurl", "hullscan.walk.walker", "hullscan.vulndb.reader"}
     for fmt, allowed in (("table", set()), ("json", {"orjson", "dataclasses", "inspect"})):
         p = subprocess.run(
             [sys.executable, "-X", "importtime", "-m", "hullscan", "image", str(image), "--format", fmt, "--quiet",
@@ -190,7 +190,7 @@ def test_a_warm_scan_loads_no_heavy_module(setup):
         )
         assert p.returncode == 0, p.stderr[-2000:]
         imported = {line.rsplit("|", 1)[1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
-        assert "hullscan.scan_cache" in imported, "the importtime listing was read"
+        assert "hullscan.scan.result_cache" in imported, "the importtime listing was read"
         assert heavy & imported == allowed, (fmt, sorted(heavy & imported))
     assert json.loads((cache / "report.json").read_text())["stats"]["result_cached"] is True
 

@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from hullscan.image.walker import _Dispatcher
-from hullscan.inventory.analyzer import PathHints
 from hullscan.inventory.registry import all_analyzers
+from hullscan.walk.analyzer import PathHints
+from hullscan.walk.walker import _Dispatcher
 from testsupport import REPO, debian_rootfs, require_tool
 
 KNOWN = [  # files the analyzers exist for, as images hold them

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from hullscan.inventory.applier import analyze_files
-from hullscan.inventory.model import OSInfo
 from hullscan.inventory.registry import all_analyzers
 from hullscan.match.matcher import match_inventory
+from hullscan.model.inventory import OSInfo
 from hullscan.vulndb import importer
 from hullscan.vulndb.store import VulnDB
 
@@ -80,7 +80,7 @@ def test_alpine_34_database_gives_57_findings_and_skips_the_entry_without_versio
 
 @pytest.mark.parametrize("image", ["alpine-3.10", "alpine-3.11"])
 def test_real_alpine_images_end_to_end_have_no_findings(alpine_db, image, tmp_path):
-    from hullscan.scan import ScanOptions, scan_target
+    from hullscan.scan.service import ScanOptions, scan_target
 
     db_path = alpine_db.display
     result = scan_target(

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hullscan.inventory.model import OSInfo
 from hullscan.match.matcher import match_inventory
+from hullscan.model.inventory import OSInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from trivy_db import build_db  # noqa: E402

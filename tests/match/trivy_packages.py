@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hullscan.inventory.model import Inventory, OSInfo, Package
+from hullscan.model.inventory import Inventory, OSInfo, Package
 
 TYPES = {"apk": "apk", "dpkg": "deb", "rpm": "rpm"}
 FAMILY_TYPES = {"alpine": "apk", "debian": "deb", "ubuntu": "deb"}

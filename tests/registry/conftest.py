@@ -218,7 +218,7 @@ def _in_process(args: tuple[str, ...], stdin: str | None, env: dict[str, str]) -
     interpreter start-up (~2 s on the loaded test machine) is paid once per session, not per run."""
     import io
 
-    from hullscan import cli
+    from hullscan.cli import main as cli
 
     saved_env = dict(os.environ)
     old = sys.argv, sys.stdin, sys.stdout, sys.stderr

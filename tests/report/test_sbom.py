@@ -19,8 +19,8 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 from hullscan.inventory.apk import ApkAnalyzer
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.dpkg import DpkgAnalyzer
-from hullscan.inventory.model import Inventory
 from hullscan.inventory.os_release import OSReleaseAnalyzer
+from hullscan.model.inventory import Inventory
 from hullscan.report import cyclonedx, spdx
 from hullscan.report.json_report import os_dict, package_dict, removed_dict
 from testsupport import REPO

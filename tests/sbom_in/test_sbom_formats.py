@@ -74,7 +74,7 @@ def test_alpine_apk_origin_is_source():
 def test_real_image_round_trip_keeps_layer(tmp_path, fmt):
     from hullscan.report.formats import writer
     from hullscan.report.json_report import build_report
-    from hullscan.scan import ScanOptions, scan_target
+    from hullscan.scan.service import ScanOptions, scan_target
 
     image = ALPINE_DOCKER_SAVE
     report = build_report(scan_target(f"docker-archive:{image}", ScanOptions(scanners=frozenset({"license"}), use_cache=False)))

@@ -184,7 +184,7 @@ def _inventory_view(p, fields) -> tuple:
 def our_report(outputs) -> dict:
     """hullscan's report of the same tree (not cached: it is what is under test)."""
     from hullscan.report.json_report import build_report
-    from hullscan.scan import ScanOptions, scan_target
+    from hullscan.scan.service import ScanOptions, scan_target
 
     options = ScanOptions(scanners=frozenset({"license"}), use_cache=False)
     return build_report(scan_target("dir:" + str(outputs.parent / "tree"), options))

@@ -173,7 +173,7 @@ def hs(capsys: pytest.CaptureFixture[str]):
     """Run `hullscan ARGS...` in-process through the real entry point: (exit code, stdout, stderr)."""
     import sys
 
-    from hullscan.cli import main
+    from hullscan.cli.main import main
 
     def run(*args: str) -> tuple[int, str, str]:
         old = sys.argv

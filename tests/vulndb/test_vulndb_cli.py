@@ -77,9 +77,10 @@ def test_withdrawn_left_out_by_default(tmp_path: Path) -> None:
 
 
 def test_cli_format_names_match_the_importers() -> None:
-    from hullscan.vulndb import cli, feeds
+    from hullscan.cli import db
+    from hullscan.vulndb import feeds
 
-    assert cli.FORMATS == tuple(feeds.FORMATS)
+    assert db.FORMATS == tuple(feeds.FORMATS)
 
 
 def test_import_upserts_unless_replace(tmp_path: Path, hs) -> None:

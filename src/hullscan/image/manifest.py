@@ -13,10 +13,9 @@ from hullscan.image.model import (
     DOCKER_SCHEMA1,
     INDEX_TYPES,
     LAYER_TYPES,
-    HistoryEntry,
-    ImageConfig,
     Platform,
 )
+from hullscan.model.image import HistoryEntry, ImageConfig
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:

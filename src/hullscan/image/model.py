@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hullscan.model.image import ImageConfig
 from hullscan.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
@@ -62,35 +63,6 @@ class Platform:
         if other.get("os") != self.os or other.get("architecture") != self.architecture:
             return False
         return not self.variant or other.get("variant", "") == self.variant
-
-
-@record(frozen=True)
-class HistoryEntry:
-    created: str = ""
-    created_by: str = ""
-    empty_layer: bool = False
-    comment: str = ""
-
-
-@record(frozen=True)
-class ImageConfig:
-    """The parts of the image config JSON that hullscan reports and reasons about."""
-
-    raw: dict[str, Any]
-    """The whole config document, as parsed (secrets and config checks read it)."""
-    architecture: str = ""
-    os: str = ""
-    variant: str = ""
-    created: str = ""
-    user: str = ""
-    env: tuple[str, ...] = ()
-    entrypoint: tuple[str, ...] = ()
-    cmd: tuple[str, ...] = ()
-    working_dir: str = ""
-    labels: dict[str, str] = field(default_factory=dict)
-    exposed_ports: tuple[str, ...] = ()
-    history: tuple[HistoryEntry, ...] = ()
-    diff_ids: tuple[str, ...] = ()
 
 
 @record

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from hullscan.errors import InputError
-from hullscan.image.model import Image, ImageConfig
+from hullscan.image.model import Image
+from hullscan.model.image import ImageConfig
 
 
 def open_rootfs(path: str, *, input_ref: str) -> Image:

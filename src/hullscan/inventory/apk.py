@@ -13,8 +13,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
-from hullscan.inventory.model import OSInfo, Package
+from hullscan.model.inventory import OSInfo, Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
 
 INSTALLED = "/lib/apk/db/installed"
 _KEEP = {"P": "name", "V": "version", "A": "arch", "o": "origin", "L": "license", "m": "maintainer",

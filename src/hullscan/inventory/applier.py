@@ -10,27 +10,12 @@ to the top) and the packages a later layer removed or replaced (`history`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace as replace_fact
 from typing import Any
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, FileFact
-from hullscan.inventory.model import Inventory, LayerRef, Package, RemovedPackage, Warning_
-
-
-@dataclass
-class LayerFacts:
-    """Everything the walker learned from one layer (what the per-layer cache stores)."""
-
-    ref: LayerRef
-    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """analyzer name → {path: fact}."""
-    written: set[str] = field(default_factory=set)
-    """Paths of the non-directory members this layer wrote (replacing lower copies)."""
-    deleted: list[str] = field(default_factory=list)
-    """Paths a whiteout (`.wh.NAME`) removed, with everything under them."""
-    opaque: list[str] = field(default_factory=list)
-    """Directories an opaque whiteout (`.wh..wh..opq`) emptied of lower layers' content."""
-    warnings: list[Warning_] = field(default_factory=list)
+from hullscan.model.inventory import Inventory, LayerRef, Package, RemovedPackage, ScanWarning
+from hullscan.record import replace
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileFact, LayerFacts
 
 
 def _under(path: str, directory: str) -> bool:
@@ -61,7 +46,7 @@ class _Squash:
             if ff is not None:
                 changed = True
                 if self.keep_history:
-                    self.history.append(replace(ff, removed_in=index))
+                    self.history.append(replace_fact(ff, removed_in=index))
         for path, fact in facts.items():
             self.files[path] = FileFact(path=path, layer=index, fact=fact)
             changed = True
@@ -105,7 +90,7 @@ def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts
 def _assemble(analyzer: Analyzer, view: AnalyzerView, inv: Inventory, index: int | None) -> Assembled:
     out = analyzer.assemble(view)
     for path, message in view.warnings:
-        inv.warnings.append(Warning_(message=f"{analyzer.name}: {message}", path=path, layer=index))
+        inv.warnings.append(ScanWarning(message=f"{analyzer.name}: {message}", path=path, layer=index))
     return out
 
 
@@ -187,7 +172,7 @@ def analyze_files(
                     continue
                 problems: list[str] = []
                 fact = an.analyze(path, data, problems.append)
-                lf.warnings.extend(Warning_(message=f"{an.name}: {m}", path=path, layer=index) for m in problems)
+                lf.warnings.extend(ScanWarning(message=f"{an.name}: {m}", path=path, layer=index) for m in problems)
                 if fact is not None:
                     lf.facts.setdefault(an.name, {})[path] = fact
         facts_per_layer.append(lf)

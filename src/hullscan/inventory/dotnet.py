@@ -7,14 +7,14 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.nuget import (
     parse_deps_json,
     parse_packages_config,
     parse_packages_lock,
     parse_packages_props,
 )
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 ECOSYSTEM = "NuGet"
 

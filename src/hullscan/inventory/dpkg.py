@@ -19,8 +19,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
-from hullscan.inventory.model import OSInfo, Package
+from hullscan.model.inventory import OSInfo, Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
 
 DPKG_DIR = "/var/lib/dpkg/"
 STATUS = "/var/lib/dpkg/status"

@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.binfmt import BinaryFormatError, Executable, is_executable, open_executable
 from hullscan.inventory.lockfiles.go import parse_go_mod, parse_go_sum, resolve_go_mod
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
 _GO_NOTE_LE = b"\x04\x00\x00\x00Go\x00\x00"  # note type 4 (NT_GOBUILDID), name "Go"

@@ -21,10 +21,10 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.maven_pom import read_xml
 from hullscan.inventory.lockfiles.spdx import is_spdx, to_spdx
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 ARCHIVE_EXTS = (".jar", ".war", ".ear", ".par", ".hpi", ".jpi")
 MAX_DEPTH = 3

@@ -11,11 +11,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles import bun_lock, npm_lock, pnpm_lock, yarn_lock
 from hullscan.inventory.lockfiles.declared import declared_package, flag_by_graph
-from hullscan.inventory.model import Package
 from hullscan.inventory.node_package import npm_licenses, npm_purl
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 _LOCKS: dict[str, tuple[str, Callable[[bytes, WarnFn], Any]]] = {
     "package-lock.json": ("npm", npm_lock.parse),

@@ -10,9 +10,9 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import to_spdx
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 _DISTRO_ROOTS = ("/usr/share/nodejs/", "/usr/lib/nodejs/")
 

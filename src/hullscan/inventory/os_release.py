@@ -30,8 +30,8 @@ import json
 import re
 from typing import Any
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
-from hullscan.inventory.model import OSInfo
+from hullscan.model.inventory import OSInfo
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
 
 # Files in order of preference when several are present.
 OS_FILES = (

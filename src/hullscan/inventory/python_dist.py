@@ -16,9 +16,9 @@ from typing import Any
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.spdx import from_classifiers, is_spdx, to_spdx
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 _META_FILES = {
     ".dist-info/METADATA": "metadata",

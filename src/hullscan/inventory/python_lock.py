@@ -11,7 +11,6 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles import (
     pdm_lock,
     pip_requirements,
@@ -21,8 +20,9 @@ from hullscan.inventory.lockfiles import (
     uv_lock,
 )
 from hullscan.inventory.lockfiles.declared import declared_package
-from hullscan.inventory.model import Package
 from hullscan.inventory.python_dist import pep503
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 Parser = Callable[[bytes, WarnFn], list[dict[str, Any]]]
 

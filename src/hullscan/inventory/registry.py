@@ -6,7 +6,7 @@ Add an analyzer: write its module in `hullscan/inventory/` and append one line b
 
 from __future__ import annotations
 
-from hullscan.inventory.analyzer import Analyzer
+from hullscan.walk.analyzer import Analyzer
 
 
 def all_analyzers() -> list[Analyzer]:

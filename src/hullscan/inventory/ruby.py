@@ -8,9 +8,9 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.lockfiles.gem import parse_gemfile_lock, parse_gemspec
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 ECOSYSTEM = "RubyGems"
 _GEMSPEC = re.compile(r"/specifications/(?:default/)?[^/]+\.gemspec$")

@@ -11,11 +11,11 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 from hullscan.inventory.binfmt import BinaryFormatError, is_executable, open_executable
 from hullscan.inventory.golang import BIN_DIRS, BINARY_MAX_SIZE, wants_binary
 from hullscan.inventory.lockfiles.cargo import flag_cargo_graph, parse_auditable, parse_cargo_lock, parse_cargo_toml
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 ECOSYSTEM = "crates.io"
 

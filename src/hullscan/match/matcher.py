@@ -15,9 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from hullscan.inventory.model import OS_PACKAGE_TYPES, Inventory, Package
 from hullscan.match.options import MatchOptions
 from hullscan.match.severity import Cvss, best_cvss, from_score, normalize_word
+from hullscan.model.inventory import OS_PACKAGE_TYPES, Inventory, Package
 from hullscan.report.json_report import layer_ref_dict, package_id
 from hullscan.vulndb.model import Advisory, AffectedRecord
 

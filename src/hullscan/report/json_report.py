@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm s
 if TYPE_CHECKING:  # a warm scan renders a cached report: it needs none of the model's classes
     from typing import Any
 
-    from hullscan.inventory.model import LayerRef, OSInfo, Package, RemovedPackage
+    from hullscan.model.inventory import LayerRef, OSInfo, Package, RemovedPackage
 
 SCHEMA_VERSION = "1.0"
 
@@ -67,7 +67,7 @@ def removed_dict(r: RemovedPackage) -> dict[str, Any]:
 
 
 def os_dict(os_info: OSInfo | None) -> dict[str, Any] | None:
-    from dataclasses import asdict
+    from hullscan.record import asdict
 
     return asdict(os_info) if os_info else None
 

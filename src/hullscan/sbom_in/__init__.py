@@ -15,7 +15,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from hullscan.errors import InputError
-from hullscan.inventory.model import Inventory
+from hullscan.model.inventory import Inventory
 from hullscan.sbom_in import cyclonedx, spdx
 from hullscan.sbom_in.document import SbomDocument
 from hullscan.sbom_in.packages import TRIVY, H, packages_of

@@ -10,8 +10,8 @@ from typing import Any
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
-from hullscan.inventory.model import OS_PACKAGE_TYPES, LayerRef, OSInfo, Package, Warning_
 from hullscan.inventory.os_release import detect_os
+from hullscan.model.inventory import OS_PACKAGE_TYPES, LayerRef, OSInfo, Package, ScanWarning
 from hullscan.sbom_in.document import SbomComponent, SbomDocument
 
 H = "hullscan:"
@@ -190,9 +190,9 @@ def _spdx_owner(c: SbomComponent) -> str:
     return m.group(1).rstrip(";") if m else ""
 
 
-def packages_of(doc: SbomDocument) -> tuple[OSInfo | None, list[Package], list[Warning_]]:
+def packages_of(doc: SbomDocument) -> tuple[OSInfo | None, list[Package], list[ScanWarning]]:
     os_info = document_os(doc)
-    warnings = [Warning_(message=f"sbom: {m}") for m in doc.problems]
+    warnings = [ScanWarning(message=f"sbom: {m}") for m in doc.problems]
     distro_os: dict[str, OSInfo | None] = {}
     pkgs: list[Package] = []
     no_purl = 0
@@ -204,13 +204,13 @@ def packages_of(doc: SbomDocument) -> tuple[OSInfo | None, list[Package], list[W
             continue
         p = _parse_purl(c.purl)
         if p is None:
-            warnings.append(Warning_(message=f"sbom: component {c.name!r} has an unreadable purl {c.purl!r}"))
+            warnings.append(ScanWarning(message=f"sbom: component {c.name!r} has an unreadable purl {c.purl!r}"))
             continue
         pkgs.append(to_package(c, p, os_info, distro_os))
     if no_purl:
-        warnings.append(Warning_(message=f"sbom: {no_purl} component(s) without a purl skipped (nothing to match)"))
+        warnings.append(ScanWarning(message=f"sbom: {no_purl} component(s) without a purl skipped (nothing to match)"))
     unknown = sum(1 for p in pkgs if p.type in OS_PACKAGE_TYPES and not p.ecosystem)
     if unknown:
-        warnings.append(Warning_(message=f"sbom: {unknown} OS package(s) without a known distro release "
+        warnings.append(ScanWarning(message=f"sbom: {unknown} OS package(s) without a known distro release "
                                          "(no distro qualifier, no OS component): they cannot be matched"))
     return os_info, pkgs, warnings

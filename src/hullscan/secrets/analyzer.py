@@ -14,9 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
 from hullscan.secrets.engine import MAX_SIZE, path_allowed, scan_bytes
 from hullscan.secrets.rules import Ruleset, build_ruleset, default_ruleset, load_config
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
 
 ENGINE_VERSION = b"hullscan-secret-engine-5"
 """Bump when the engine's facts change; the rules' text feeds the analyzer version too."""

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from hullscan.inventory.applier import analyze_files
-from hullscan.inventory.model import Inventory
 from hullscan.inventory.registry import all_analyzers
+from hullscan.model.inventory import Inventory
 from testsupport import REPO, read_tree, require_tool  # noqa: F401  (read_tree, require_tool re-exported)
 
 # Per-format fixtures (the data pack's fixtures/lockfiles layout; PROVENANCE.md there).

@@ -243,7 +243,7 @@ def _docker_archive(path: Path, layers: list[list[tuple[str, bytes, int]]]) -> N
 def test_syft_in_a_built_image_equals_go_version_m():
     """End to end: the binary in a layer of a docker-archive, found by its executable bit (not a bin dir)."""
     from hullscan.report.json_report import build_report
-    from hullscan.scan import ScanOptions, scan_target
+    from hullscan.scan.service import ScanOptions, scan_target
 
     binary = syft_binary()
     expected = go_version_m(binary)

@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 from hullscan.inventory.applier import analyze_files
-from hullscan.inventory.model import Package
 from hullscan.inventory.python_dist import PythonDistAnalyzer
+from hullscan.model.inventory import Package
 
 PY = Path(__file__).resolve().parent / "testdata" / "python"  # PROVENANCE.md there
 SP = "/usr/local/lib/python3.11/site-packages"
@@ -84,7 +84,7 @@ def test_zipped_egg_vendored_and_owned() -> None:
     assert [w.path for w in inv.warnings] == [f"{SP}/broken.egg"]
     # The applier marks a language package owned when an OS package lists one of its paths.
     from hullscan.inventory.applier import _mark_owned
-    from hullscan.inventory.model import Inventory
+    from hullscan.model.inventory import Inventory
 
     deb = Package(type="deb", name="python3-six", version="1.16.0-4", ecosystem="Debian:12", purl="pkg:deb/debian/python3-six@1.16.0-4",
                   analyzer="dpkg", files=("/usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO",))

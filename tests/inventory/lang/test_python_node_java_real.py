@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from _lang_helpers import require_tool
 
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ def real():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def packages(real) -> list[Package]:  # type: ignore[no-untyped-def]
-    from hullscan.scan import ScanOptions, scan_target
+    from hullscan.scan.service import ScanOptions, scan_target
 
     result = scan_target(f"docker-archive:{real.image()}", ScanOptions(scanners=frozenset({"license"}), use_cache=False))
     assert not result.inventory.warnings, result.inventory.warnings

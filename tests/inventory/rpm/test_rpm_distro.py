@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from hullscan.inventory.applier import analyze_files
-from hullscan.inventory.model import OSInfo
 from hullscan.inventory.os_release import OSReleaseAnalyzer
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer
 from hullscan.inventory.rpm.distro import describe
+from hullscan.model.inventory import OSInfo
 from testsupport import read_tree
 
 TESTDATA = Path(__file__).resolve().parents[1] / "testdata"

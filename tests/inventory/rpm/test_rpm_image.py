@@ -11,11 +11,11 @@ import sys
 import tarfile
 from pathlib import Path
 
-from hullscan.image.analyze import collect_facts
 from hullscan.image.target import open_image
 from hullscan.inventory.applier import apply_layers
 from hullscan.inventory.os_release import OSReleaseAnalyzer
 from hullscan.inventory.rpm.analyzer import RpmAnalyzer
+from hullscan.walk.layers import collect_facts
 from testsupport import require_tool
 
 sys.path.insert(0, str(Path(__file__).parent))

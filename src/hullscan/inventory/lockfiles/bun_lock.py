@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles import jsonc
 from hullscan.inventory.lockfiles.declared import flag_by_graph, record
+from hullscan.walk.analyzer import WarnFn
 
 _PROD = ("dependencies", "optionalDependencies", "peerDependencies")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from hullscan.inventory.model import Package
+from hullscan.model.inventory import Package
 
 
 def record(

@@ -15,7 +15,7 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from hullscan.inventory.analyzer import WarnFn
+from hullscan.walk.analyzer import WarnFn
 
 _PROP = re.compile(r"\$\{([^}]+)\}")
 

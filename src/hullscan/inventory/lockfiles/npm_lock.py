@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record
 from hullscan.inventory.lockfiles.spdx import to_spdx
+from hullscan.walk.analyzer import WarnFn
 
 _DEP_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record
+from hullscan.walk.analyzer import WarnFn
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:

@@ -7,8 +7,8 @@ import codecs
 import re
 from typing import Any
 
-from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record
+from hullscan.walk.analyzer import WarnFn
 
 _LINE = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*"

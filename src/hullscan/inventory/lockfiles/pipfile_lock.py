@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record
+from hullscan.walk.analyzer import WarnFn
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import flag_by_graph, record, yaml_documents
+from hullscan.walk.analyzer import WarnFn
 
 _PEER = re.compile(r"\(.*$")
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from hullscan.inventory.analyzer import WarnFn
 from hullscan.inventory.lockfiles.declared import record, yaml_documents
+from hullscan.walk.analyzer import WarnFn
 
 
 def split_pattern(pattern: str) -> tuple[str, str]:

@@ -11,12 +11,12 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.inventory.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
-from hullscan.inventory.model import Package
 from hullscan.inventory.rpm import bdb, ndb, sqlite
 from hullscan.inventory.rpm.distro import RELEASE_PACKAGES, describe, os_from_release_package
 from hullscan.inventory.rpm.header import HeaderError, RpmHeader, parse_header
 from hullscan.inventory.rpm.mariner import MANIFEST_PATHS, parse_manifest
+from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
 
 # In order of preference when an image holds several (rpm ≥ 4.16 migrates BDB → SQLite and the
 # sysimage location is where Fedora ≥ 36 / openSUSE keep the live one; /var/lib/rpm may be a symlink).

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hullscan.inventory.model import OSInfo
+from hullscan.model.inventory import OSInfo
 
 _FAMILY = {
     "rhel": "rhel", "redhat": "rhel", "centos": "centos", "rocky": "rocky", "almalinux": "almalinux",

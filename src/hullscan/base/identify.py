@@ -3,23 +3,10 @@ identification can replace the heuristic later (DESIGN.md "Base vs application l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from hullscan.image.model import ImageConfig
+from hullscan.model.image import BaseImage, ImageConfig
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
-
-
-@dataclass(frozen=True)
-class BaseImage:
-    layer_count: int | None
-    """How many bottom layers are the base's (None: unknown)."""
-    name: str = ""
-    digest: str = ""
-    method: str = "none"
-    """`annotation`, `history` (provisional heuristic) or `none`."""
-    provisional: bool = True
 
 
 def identify_base(config: ImageConfig, annotations: dict[str, str], layer_count: int) -> BaseImage:

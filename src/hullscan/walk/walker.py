@@ -19,9 +19,8 @@ from hullscan.errors import InputError
 from hullscan.image.blobs import layer_label, stream_layer
 from hullscan.image.model import Layer
 from hullscan.image.tarstream import DEVICE, DIRECTORY, FIFO, HARDLINK, REGULAR, SYMLINK, TarError, TarReader
-from hullscan.inventory.analyzer import Analyzer
-from hullscan.inventory.applier import LayerFacts
-from hullscan.inventory.model import LayerRef, Warning_
+from hullscan.model.inventory import LayerRef, ScanWarning
+from hullscan.walk.analyzer import Analyzer, LayerFacts
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -337,7 +336,7 @@ def walk_rootfs(root: str, analyzers: Sequence[Analyzer]) -> tuple[LayerFacts, l
     lf = LayerFacts(ref=LayerRef(index=0, diff_id=""), written=written)
     for name, run in d.runs.items():
         lf.facts[name] = run.facts
-        lf.warnings.extend(Warning_(message=m, path=p, layer=0) for p, m in run.warnings)
+        lf.warnings.extend(ScanWarning(message=m, path=p, layer=0) for p, m in run.warnings)
     return lf, d.walk_warnings
 
 

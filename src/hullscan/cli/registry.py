@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-    from hullscan.cli import Subparsers
+    from hullscan.cli.main import Subparsers
 
 INSECURE_HELP = "Allow plain HTTP and unverified TLS (self-signed certificates) for the registry."
 USERNAME_HELP = "Registry username (with --password-stdin). See docs/registry.md for the other credential sources."
@@ -118,7 +118,7 @@ def _parallel(text: str) -> int:
 
 
 def register(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command, add_group, path_arg
+    from hullscan.cli.main import add_command, add_group, path_arg
 
     registry = add_group(subparsers, "registry", "Scan whole registries.")
     scan = add_command(registry, "scan", scan_cmd)
@@ -150,18 +150,18 @@ def scan_cmd(*, host: str, repo: list[str] | None, tag: list[str] | None, parall
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from hullscan.cli_scan import _scanners
+    from hullscan.cli.scan import _scanners
     from hullscan.image.registry import connect, list_repositories, list_tags
     from hullscan.image.registry_ref import valid_repository, valid_tag
     from hullscan.policy.load import load_policy
-    from hullscan.scan import ScanOptions
+    from hullscan.scan.service import ScanOptions
 
     source = source_options(platform, insecure, username, password_stdin)
     chosen = _scanners(scanners)
     gate_policy = load_policy(policy)
     options = ScanOptions(scanners=chosen, source=source, cache_dir=cache_dir, db=db)
     if "vuln" in chosen:  # a missing DB would fail every image: say it once, before any pull
-        from hullscan.scan import _open_db
+        from hullscan.scan.service import _open_db
 
         _open_db(options).close()
 
@@ -218,7 +218,7 @@ def scan_cmd(*, host: str, repo: list[str] | None, tag: list[str] | None, parall
 def _scan_one(reference: str, options: Any, gate_policy: Any, out: Path) -> ImageResult:
     from hullscan.policy.gate import judge_report
     from hullscan.report.formats import writer
-    from hullscan.scan import scan_report
+    from hullscan.scan.service import scan_report
 
     res = ImageResult(reference=reference)
     started = time.perf_counter()

@@ -1,18 +1,24 @@
 """What the inventory holds: packages, the OS, and where each came from.
 
-Plain frozen data, read by matching and reports. Analyzers build these in their `assemble` step;
-the applier (`hullscan.inventory.applier`) adds the layer that introduced each package.
+Analyzers build these in their `assemble` step; the applier (inventory/applier.py) adds the layer
+that introduced each package; matching and reports read them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from hullscan.digests import sha256
+from hullscan.record import field, record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
+if TYPE_CHECKING:
+    from typing import Any
+
+OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk", "alpm", "ebuild"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerRef:
-    """The layer a package or file came from."""
+    """The layer a package, file or finding came from."""
 
     index: int
     """0-based position of the layer in the image (0 = bottom)."""
@@ -24,7 +30,7 @@ class LayerRef:
     """True when the layer belongs to the base image, False for application layers, None when unknown."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OSInfo:
     """The operating system the image runs, as advisory feeds key it."""
 
@@ -47,7 +53,7 @@ class OSInfo:
     """The file it was read from."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Package:
     """One package found in the image (or declared by a lockfile in it)."""
 
@@ -84,7 +90,7 @@ class Package:
     """Files this package owns (OS packages), used to mark `owned_by`; not shown in reports."""
     layer: LayerRef | None = None
     """The layer that introduced this version (set by the applier)."""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
     """Ecosystem-specific fields (maintainer, vendor, epoch, modularity label, go build settings…)."""
 
     @property
@@ -93,11 +99,19 @@ class Package:
         where = "" if self.type in OS_PACKAGE_TYPES else (self.paths[0] if self.paths else "")
         return (self.type, self.name, self.arch, where)
 
+    @property
+    def is_os(self) -> bool:
+        return self.type in OS_PACKAGE_TYPES
 
-OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk", "alpm", "ebuild"})
+    @property
+    def id(self) -> str:
+        """Stable reference (CycloneDX bom-ref, the report's `id`): the same package at the same place has
+        the same id in every scan."""
+        basis = "|".join((self.purl, self.paths[0] if self.paths else "", self.arch))
+        return "pkg-" + sha256(basis.encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RemovedPackage:
     """A package an earlier layer installed and a later one removed or replaced: it still ships in the image."""
 
@@ -109,16 +123,16 @@ class RemovedPackage:
     """The version that replaced it, empty when removed."""
 
 
-@dataclass(frozen=True)
-class Warning_:
-    """A problem with one member or file that did not stop the scan."""
+@record(frozen=True)
+class ScanWarning:
+    """A problem with one member, file or record that did not stop the scan."""
 
     message: str
     path: str = ""
     layer: int | None = None
 
 
-@dataclass
+@record
 class Inventory:
     """Everything the analyzers found, merged over the layers."""
 
@@ -126,5 +140,5 @@ class Inventory:
     packages: list[Package] = field(default_factory=list)
     history: list[RemovedPackage] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
-    """Other analyzer results by analyzer name (secrets, config findings…), each plain data."""
-    warnings: list[Warning_] = field(default_factory=list)
+    """Other analyzer results by analyzer name (secret facts), plain data for the scan service."""
+    warnings: list[ScanWarning] = field(default_factory=list)

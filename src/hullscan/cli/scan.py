@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hullscan import cli_registry
+from hullscan.cli import registry as cli_registry
 from hullscan.errors import EXIT_CODES_HELP, UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any
 
-    from hullscan.cli import Subparsers
+    from hullscan.cli.main import Subparsers
 
 FORMATS_HELP = "table, json, cyclonedx, cyclonedx-xml, spdx-json, spdx, sarif, junit, html, openvex"
 SCANNERS_HELP = "Comma-separated: vuln, secret, config, license (default vuln,secret)."
@@ -27,7 +27,7 @@ def _progress(quiet: bool):
 
 
 def _scanners(text: str) -> frozenset[str]:
-    from hullscan.scan import SCANNERS
+    from hullscan.scan.service import SCANNERS
 
     chosen = frozenset(s.strip() for s in text.split(",") if s.strip())
     bad = chosen - set(SCANNERS)
@@ -64,13 +64,13 @@ def run_scan(
     from hullscan.policy.load import load_policy
     from hullscan.report.filters import apply_display_filters, parse_severities
     from hullscan.report.formats import write_output, writer
-    from hullscan.scan import ScanOptions, scan_report
+    from hullscan.scan.service import ScanOptions, scan_report
 
     if fmt is None:
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
     render = writer(fmt)
     if fmt == "table" and output is None and sys.stdout.isatty():  # a table as wide as the terminal
-        from hullscan.cli import terminal_width
+        from hullscan.cli.main import terminal_width
         from hullscan.report.table import render as render_table
 
         width = max(60, terminal_width())
@@ -152,14 +152,14 @@ def sbom_cmd(*, path: str, **shared: Any) -> None:
 
 def cache_clean_cmd(*, cache_dir: str | None) -> None:
     """Delete the per-layer cache."""
-    from hullscan.cache import clean_cache
+    from hullscan.cache.store import clean_cache
 
     d = clean_cache(cache_dir)
     print(f"cache cleaned: {d}")
 
 
 def register_image(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command
+    from hullscan.cli.main import add_command
 
     image = add_command(subparsers, "image", image_cmd, epilog=EXIT_CODES_HELP)
     image.add_argument("target", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, registry:REF, "
@@ -174,7 +174,7 @@ def register_image(subparsers: Subparsers) -> None:
 
 
 def register_fs(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command
+    from hullscan.cli.main import add_command
 
     fs = add_command(subparsers, "fs", fs_cmd, epilog=EXIT_CODES_HELP)
     fs.add_argument("directory", help="A root filesystem or project directory.")
@@ -184,7 +184,7 @@ def register_fs(subparsers: Subparsers) -> None:
 
 
 def register_sbom(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command
+    from hullscan.cli.main import add_command
 
     sbom = add_command(subparsers, "sbom", sbom_cmd, epilog=EXIT_CODES_HELP)
     sbom.add_argument("path", help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…")
@@ -192,7 +192,7 @@ def register_sbom(subparsers: Subparsers) -> None:
 
 
 def register_cache(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command, add_group
+    from hullscan.cli.main import add_command, add_group
 
     cache = add_group(subparsers, "cache", "Manage the per-layer cache.")
     add_command(cache, "clean", cache_clean_cmd).add_argument("--cache-dir", metavar="DIR", help=CACHE_DIR_HELP)

@@ -22,8 +22,8 @@ import sys
 import time
 from functools import lru_cache
 
+from hullscan.cache.blobs import RACY_NS
 from hullscan.digests import sha256
-from hullscan.image.identity import RACY_NS
 from hullscan.image.model import Image
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)

@@ -17,9 +17,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm s
 if TYPE_CHECKING:  # the pipeline's modules load when a scan needs them: a warm scan needs none of them
     from typing import Any, NoReturn
 
-    from hullscan.image.base import BaseImage
     from hullscan.image.model import Image
-    from hullscan.inventory.model import Inventory, LayerRef
+    from hullscan.model.image import BaseImage
+    from hullscan.model.inventory import Inventory, LayerRef
     from hullscan.vulndb.reader import DBReader
     from hullscan.vulndb.store import VulnDB
 
@@ -93,7 +93,7 @@ def scan_report(target: str, options: ScanOptions, *, packages_json: bool = Fals
         if cache is None:
             return build_report(_scan_image(image, options, cache, warnings, started))
         try:
-            from hullscan.scan_cache import pack_result, result_key, unpack_result
+            from hullscan.scan.result_cache import pack_result, result_key, unpack_result
 
             found = result_key(image, options)
             stored = cache.result(found[0]) if found is not None else None
@@ -118,11 +118,11 @@ def scan_report(target: str, options: ScanOptions, *, packages_json: bool = Fals
 def _blobs_verified(image: Image, cache: Any) -> bool:
     """Every local blob is the one the cache saw: by its unchanged file, else hashed again (a rewritten
     or touched file); False when some blob was never walked. A mismatching blob raises InputError."""
-    from hullscan.image.identity import verified_by_identity
+    from hullscan.cache.blobs import verified_by_identity
 
     if verified_by_identity(image, cache):
         return True
-    from hullscan.image.analyze import verify_blobs  # the walker's modules: only when hashing is due
+    from hullscan.walk.layers import verify_blobs  # the walker's modules: only when hashing is due
 
     return verify_blobs(image, cache)
 
@@ -136,7 +136,7 @@ def _precheck(options: ScanOptions) -> None:
 
 def _open_layer_cache(image: Image, options: ScanOptions) -> tuple[Any, list[str]]:
     """The per-layer cache (None when unused or unusable) and the warning saying why it is unusable."""
-    from hullscan.cache import open_cache
+    from hullscan.cache.store import open_cache
 
     warnings: list[str] = []
     if not options.use_cache or image.rootfs_path:
@@ -149,11 +149,11 @@ def _scan_image(
 ) -> ScanResult:
     """The pipeline on an opened image: facts of every layer (through the layer cache), inventory,
     findings, secrets."""
-    from hullscan.image.analyze import collect_facts
-    from hullscan.image.base import identify_base
+    from hullscan.base.identify import identify_base
     from hullscan.inventory.applier import apply_layers
-    from hullscan.inventory.model import Warning_
     from hullscan.inventory.registry import analyzers_for
+    from hullscan.model.inventory import ScanWarning
+    from hullscan.walk.layers import collect_facts
 
     started = started if started is not None else time.perf_counter()
     opened: dict[str, Any] = {}
@@ -176,7 +176,7 @@ def _scan_image(
     for lf, ref in zip(facts, layers, strict=True):
         lf.ref = ref
     inventory = apply_layers(analyzers, facts)
-    inventory.warnings[:0] = [Warning_(m) for m in warnings]
+    inventory.warnings[:0] = [ScanWarning(m) for m in warnings]
     result = ScanResult(image=image, inventory=inventory, layers=layers, base=base, scanners=options.scanners)
     open_db()  # when no layer walk gave it the chance
     if "db" in opened:
@@ -230,12 +230,12 @@ def match_into(result: ScanResult, db: DBReader | VulnDB, options: ScanOptions) 
 
 
 def _match(result: ScanResult, db: DBReader | VulnDB, options: ScanOptions) -> None:
-    from hullscan.inventory.model import Warning_
     from hullscan.match.matcher import match_inventory
+    from hullscan.model.inventory import ScanWarning
 
     matched = match_inventory(result.inventory, db, options.match)
     result.vulnerabilities = matched.findings
-    result.inventory.warnings.extend(Warning_(message=m) for m in matched.warnings)
+    result.inventory.warnings.extend(ScanWarning(message=m) for m in matched.warnings)
     built = db.built_at
     result.db_info = {
         "location": getattr(db, "display", ""),
@@ -250,9 +250,9 @@ def _match(result: ScanResult, db: DBReader | VulnDB, options: ScanOptions) -> N
 
 def scan_sbom(path: str, options: ScanOptions) -> ScanResult:
     """An SBOM instead of an image: its inventory goes straight to matching (no layers are read)."""
-    from hullscan.image.base import BaseImage
-    from hullscan.image.model import Image, ImageConfig, Layer
-    from hullscan.inventory.model import LayerRef
+    from hullscan.image.model import Image, Layer
+    from hullscan.model.image import BaseImage, ImageConfig
+    from hullscan.model.inventory import LayerRef
     from hullscan.sbom_in import load_sbom
 
     started = time.perf_counter()
@@ -298,6 +298,6 @@ def _no_blob() -> NoReturn:
 def _with_base(ref: LayerRef, base: BaseImage) -> LayerRef:
     if base.layer_count is None:
         return ref
-    from dataclasses import replace
+    from hullscan.record import replace
 
     return replace(ref, base=ref.index < base.layer_count)

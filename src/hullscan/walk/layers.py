@@ -21,15 +21,14 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from hullscan.cache import LayerCache
+from hullscan.cache.blobs import FileIdentity, file_identity
+from hullscan.cache.store import LayerCache
 from hullscan.errors import InputError
 from hullscan.image.blobs import hash_blob, layer_label
-from hullscan.image.identity import FileIdentity, file_identity
 from hullscan.image.model import Image, Layer
-from hullscan.image.walker import AnalyzerRun, walk_rootfs, walk_tar_layer
-from hullscan.inventory.analyzer import Analyzer
-from hullscan.inventory.applier import LayerFacts
-from hullscan.inventory.model import LayerRef, Warning_
+from hullscan.model.inventory import LayerRef, ScanWarning
+from hullscan.walk.analyzer import Analyzer, LayerFacts
+from hullscan.walk.walker import AnalyzerRun, walk_rootfs, walk_tar_layer
 
 Progress = Callable[[str], None]
 _Walked = tuple[LayerFacts, dict[str, AnalyzerRun], list[tuple[str, str]], dict[str, object]]
@@ -67,7 +66,7 @@ def collect_facts(
         if progress:
             progress(f"walking {image.rootfs_path}")
         lf, walk_warnings = walk_rootfs(image.rootfs_path, analyzers)
-        lf.warnings.extend(Warning_(message=m, path=p, layer=0) for p, m in walk_warnings)
+        lf.warnings.extend(ScanWarning(message=m, path=p, layer=0) for p, m in walk_warnings)
         stats["walked"] = 1
         return [lf], stats
     workers = _workers(image)
@@ -145,7 +144,7 @@ def _walk_many(todo: list[_Plan], workers: int, while_walking: Callable[[], None
             while_walking()
         return [_walk_one(todo[0])]
     global _FORK_STATE
-    from hullscan.image import walker
+    from hullscan.walk import walker
 
     _FORK_STATE = todo
     for an in {id(a): a for plan in todo for a in plan.missing}.values():
@@ -270,8 +269,8 @@ def _from_cache(ref: LayerRef, meta: dict[str, Any], per_analyzer: dict[str, dic
         deleted=list(meta.get("deleted", ())),
         opaque=list(meta.get("opaque", ())),
     )
-    lf.warnings.extend(Warning_(message=m, path=p, layer=ref.index) for p, m in meta.get("warnings", ()))
+    lf.warnings.extend(ScanWarning(message=m, path=p, layer=ref.index) for p, m in meta.get("warnings", ()))
     for name, entry in per_analyzer.items():
         lf.facts[name] = entry.get("facts", {})
-        lf.warnings.extend(Warning_(message=m, path=p, layer=ref.index) for p, m in entry.get("warnings", ()))
+        lf.warnings.extend(ScanWarning(message=m, path=p, layer=ref.index) for p, m in entry.get("warnings", ()))
     return lf

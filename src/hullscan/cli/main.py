@@ -137,13 +137,13 @@ def _show_help(parser: argparse.ArgumentParser, file: Any, code: int) -> int:
 # its own parser built: every parser costs argparse a few gettext lookups and a help formatter per
 # option (all of them were ~7% of a warm scan's instructions).
 COMMANDS: tuple[tuple[str, str], ...] = (
-    ("image", "hullscan.cli_scan:register_image"),
-    ("fs", "hullscan.cli_scan:register_fs"),
-    ("sbom", "hullscan.cli_scan:register_sbom"),
-    ("cache", "hullscan.cli_scan:register_cache"),
-    ("convert", "hullscan.cli_convert:register"),
-    ("db", "hullscan.vulndb.cli:register"),
-    ("registry", "hullscan.cli_registry:register"),
+    ("image", "hullscan.cli.scan:register_image"),
+    ("fs", "hullscan.cli.scan:register_fs"),
+    ("sbom", "hullscan.cli.scan:register_sbom"),
+    ("cache", "hullscan.cli.scan:register_cache"),
+    ("convert", "hullscan.cli.convert:register"),
+    ("db", "hullscan.cli.db:register"),
+    ("registry", "hullscan.cli.registry:register"),
 )
 
 

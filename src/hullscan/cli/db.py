@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from pathlib import Path
 
-    from hullscan.cli import Subparsers
+    from hullscan.cli.main import Subparsers
 
 # Everything else (SQLAlchemy, httpx, the importers, json, datetime) loads inside the commands:
 # every `hullscan` invocation imports this module to register `db`.
@@ -208,7 +208,7 @@ def export_cmd(*, file: Path, db: str | None) -> None:
 
 
 def register(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command, add_group, path_arg
+    from hullscan.cli.main import add_command, add_group, path_arg
 
     db = add_group(subparsers, "db", DESCRIPTION)
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hullscan.inventory.model import LayerRef, OSInfo, Package
+from hullscan.model.inventory import LayerRef, OSInfo, Package, ScanWarning
 
 WarnFn = Callable[[str], None]
 """Report a problem with the file being analyzed (the walker adds layer and path)."""
@@ -134,3 +134,19 @@ class Analyzer(ABC):
     @abstractmethod
     def assemble(self, view: AnalyzerView) -> Assembled:
         """The squashed facts → packages (without `layer`; the applier sets it) or other results."""
+
+
+@dataclass
+class LayerFacts:
+    """Everything the walker learned from one layer (what the per-layer cache stores)."""
+
+    ref: LayerRef
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """analyzer name → {path: fact}."""
+    written: set[str] = field(default_factory=set)
+    """Paths of the non-directory members this layer wrote (replacing lower copies)."""
+    deleted: list[str] = field(default_factory=list)
+    """Paths a whiteout (`.wh.NAME`) removed, with everything under them."""
+    opaque: list[str] = field(default_factory=list)
+    """Directories an opaque whiteout (`.wh..wh..opq`) emptied of lower layers' content."""
+    warnings: list[ScanWarning] = field(default_factory=list)

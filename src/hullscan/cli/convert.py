@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hullscan.cli_scan import FORMATS_HELP
+from hullscan.cli.scan import FORMATS_HELP
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from hullscan.cli import Subparsers
+    from hullscan.cli.main import Subparsers
 
 
 def convert_cmd(*, report: str, format: str, output: str | None, severity: str | None, ignore_unfixed: bool) -> None:
@@ -24,7 +24,7 @@ def convert_cmd(*, report: str, format: str, output: str | None, severity: str |
 
 
 def register(subparsers: Subparsers) -> None:
-    from hullscan.cli import add_command
+    from hullscan.cli.main import add_command
 
     convert = add_command(subparsers, "convert", convert_cmd)
     add = convert.add_argument

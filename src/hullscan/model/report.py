@@ -1,0 +1,95 @@
+"""The whole result of a scan: what the scan service returns, the policy judges and the writers render.
+
+One type from scan to bytes: the scan service fills everything but `verdict`, `suppressed` and
+`display`; the policy stage returns a copy with its verdict (findings it suppressed moved to
+`suppressed`, risk set on the rest); display filters return a copy with fewer findings shown.
+"""
+
+from __future__ import annotations
+
+from hullscan.record import field, record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from hullscan.model.findings import ConfigFinding, Finding, SecretFinding
+    from hullscan.model.image import BaseImage, ImageConfig, LayerInfo, Target
+    from hullscan.model.inventory import OSInfo, Package, RemovedPackage, ScanWarning
+    from hullscan.model.verdict import Suppressed, Verdict
+
+
+@record(frozen=True)
+class FeedInfo:
+    """One feed in the vulnerability DB."""
+
+    feed: str
+    imported_at: str | None
+    fetched_at: str | None
+    advisories: int
+
+
+@record(frozen=True)
+class DbInfo:
+    """The vulnerability DB a scan matched against."""
+
+    location: str
+    built_at: str | None
+    """UTC, `YYYY-MM-DDTHH:MM:SSZ`."""
+    age_days: float | None
+    feeds: tuple[FeedInfo, ...] = ()
+
+
+@record(frozen=True)
+class ScanStats:
+    """How the scan went: layers walked or taken from the cache, time."""
+
+    walked: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    result_cached: bool | None = None
+    """True when the whole result came from the result cache (None: not asked)."""
+    sbom_format: str | None = None
+    """For SBOM input: the SBOM's format and the tools that wrote it."""
+    sbom_tools: tuple[str, ...] | None = None
+
+
+@record(frozen=True)
+class DisplayFilters:
+    """`--severity` and `--ignore-unfixed`: what is shown, never what the gate judged."""
+
+    severity: tuple[str, ...] | None = None
+    ignore_unfixed: bool = False
+
+
+@record(frozen=True)
+class Report:
+    """Everything one scan found, and (once judged) the verdict."""
+
+    created_at: str
+    """UTC, `YYYY-MM-DDTHH:MM:SSZ`."""
+    target: Target
+    layers: tuple[LayerInfo, ...]
+    scanners: tuple[str, ...]
+    """The scanners that ran (sorted)."""
+    os: OSInfo | None
+    config: ImageConfig
+    base_image: BaseImage
+    packages: Sequence[Package]
+    """Every package, sorted by (type, name, version, first path). A warm scan may give a lazy
+    sequence that decodes on first use (cache/results.py) and carries the JSON writer's rendering."""
+    history: tuple[RemovedPackage, ...] = ()
+    vulnerabilities: tuple[Finding, ...] = ()
+    secrets: tuple[SecretFinding, ...] = ()
+    misconfigurations: tuple[ConfigFinding, ...] = ()
+    db: DbInfo | None = None
+    """None when the vuln scanner did not run."""
+    warnings: tuple[ScanWarning, ...] = ()
+    stats: ScanStats = field(default_factory=ScanStats)
+    verdict: Verdict | None = None
+    suppressed: tuple[Suppressed, ...] = ()
+    display: DisplayFilters | None = None
+
+    @property
+    def architecture(self) -> str:
+        return self.config.architecture
