@@ -8,8 +8,8 @@
   false alarms = findings (distinct file:line) hitting no label.
 - trees: the Debian bookworm minbase rootfs and the 30 pinned PyPI packages of
   tests/secrets/secret_trees.py (built/cached on first use). No secret was planted there, so every
-  finding counts as a false alarm. hullscan runs as the image walker runs it (`wants` by path, then
-  `analyze`) and also over every file (`scan_bytes`, no path skip); detect-secrets runs
+  finding counts as a false alarm. hullscan runs as the image walker runs it (its file rule by path, then
+  the rule's parser) and also over every file (`scan_bytes`, no path skip); detect-secrets runs
   `SecretsCollection.scan_file` with its default plugins and filters, single process, like ours.
 - --image: cold time of the image walk (`collect_facts`, no cache, best of 3) of a docker-archive with
   two uncompressed layers (the Debian rootfs, the PyPI packages under /usr/local/lib/python3.11/
@@ -65,17 +65,18 @@ def tree_files() -> list[tuple[str, Path]]:
     return out
 
 
-def run_hullscan(files: list[tuple[str, Path]], use_wants: bool) -> tuple[float, list[tuple[str, int]]]:
+def run_hullscan(files: list[tuple[str, Path]], as_walker: bool) -> tuple[float, list[tuple[str, int]]]:
     an = SecretAnalyzer()
     rs = default_ruleset()
     scan_bytes("/warm", b"token=warmup")  # build the prefilter outside the timing
     found: list[tuple[str, int]] = []
     t = time.perf_counter()
     for path, p in files:
-        if use_wants:
-            if not an.wants(path, p.stat().st_size, 0o644):
+        if as_walker:
+            rule = an.rule_for(path, p.stat().st_size, 0o644)
+            if rule is None:
                 continue
-            fact = an.analyze(path, p.read_bytes(), lambda m: None) or []
+            fact = rule.parse(path, p.read_bytes(), lambda m: None) or []
             found += [(path, f["line"]["start"]) for f in fact]
         else:
             found += [(path, f.start_line) for f in scan_bytes(path, p.read_bytes(), rs)]
@@ -276,7 +277,7 @@ def main() -> None:
         return
 
     files = corpus_files()
-    runs = [run_hullscan(files, use_wants=True) for _ in range(5)]  # best of 5: the corpus takes ms
+    runs = [run_hullscan(files, as_walker=True) for _ in range(5)]  # best of 5: the corpus takes ms
     t, found = min(r[0] for r in runs), runs[0][1]
     rec, hit, fa = score(found, labels)
     report["corpus"] = {"files": len(files), "labels": len(labels),
@@ -294,9 +295,9 @@ def main() -> None:
     files = tree_files()
     size = sum(p.stat().st_size for _, p in files)
     trees: dict = {"files": len(files), "MiB": round(size / 2**20, 1)}
-    t, found = run_hullscan(files, use_wants=True)
+    t, found = run_hullscan(files, as_walker=True)
     trees["hullscan_walker"] = {"seconds": t, "findings": len(set(found))}
-    t, found = run_hullscan(files, use_wants=False)
+    t, found = run_hullscan(files, as_walker=False)
     trees["hullscan_all_files"] = {"seconds": t, "findings": len(set(found))}
     if not args.skip_ds:
         t, found = run_detect_secrets(files)

@@ -118,14 +118,14 @@ def test_the_models_a_warm_scan_loads_are_records_not_dataclasses() -> None:
     from hullscan.image import model, target
     from hullscan.match import options
     from hullscan.model import findings, image, inventory, report, verdict
-    from hullscan.policy import gate
     from hullscan.policy import model as policy_model
-    from hullscan.scan.service import ScanOptions, ScanResult
+    from hullscan.scan.options import ScanOptions
+    from hullscan.scan.service import ScanService
 
     domain_classes = [c for mod in (image, inventory, findings, verdict, report)
                       for c in vars(mod).values() if isinstance(c, type) and c.__module__ == mod.__name__]
     classes = [model.Platform, model.Layer, model.Image, target.SourceOptions,
                target.Target, options.MatchOptions, policy_model.LicenseRule, policy_model.Rules,
-               policy_model.Exception_, policy_model.Policy, gate.GateInput, gate.GateOutput, ScanOptions, ScanResult,
+               policy_model.Exception_, policy_model.Policy, ScanOptions, ScanService,
                blobs.FileIdentity, *domain_classes]
     assert [c.__name__ for c in classes if dataclasses.is_dataclass(c) or not hasattr(c, "__record_fields__")] == []

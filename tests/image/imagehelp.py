@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule
 from testsupport import require_tool  # noqa: F401  (re-exported for the image tests)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,18 +108,14 @@ def validate_report(report: dict[str, Any]) -> None:
 
 
 class Recorder(Analyzer):
-    """Test analyzer: wants every file under /app, /etc/app or named `marker*`; records the content."""
+    """Test analyzer: reads every file under /app, /etc/app or named `marker*`; records the content."""
 
     name = "test-recorder"
     version = 1
+    files = (FileRule(prefixes=("/app/", "/etc/app/"), globs=("**/marker*",),
+                      parse=lambda path, data, warn: data.decode("utf-8", "replace")),)
     wants_history = True
     scanners = frozenset({"vuln", "secret", "config", "license"})
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        return path.startswith(("/app/", "/etc/app/")) or path.rsplit("/", 1)[-1].startswith("marker")
-
-    def analyze(self, path: str, data: bytes, warn: Any) -> Any:
-        return data.decode("utf-8", "replace")
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         return Assembled(

@@ -14,9 +14,11 @@ import pytest
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.registry import all_analyzers
-from hullscan.match.matcher import match_inventory
+from hullscan.match.loop import match_inventory
 from hullscan.model.inventory import OSInfo
 from hullscan.vulndb import importer
+from hullscan.vulndb.memory import MemoryReader
+from hullscan.vulndb.read import open_reader
 from hullscan.vulndb.store import VulnDB
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,23 +34,28 @@ APK_34 = REPO / "tests/inventory/testdata/apk/alpine-3.4__trivy"
 IMAGES = REPO / "tests/image/testdata"
 
 
-def _db(tmp: Path, *paths: Path) -> VulnDB:
-    db = VulnDB.open(tmp / "vuln.db", create=True)
-    summary = importer.read(list(paths))
-    importer.write(db, summary)
-    return db
+def _memory_db(*paths: Path) -> MemoryReader:
+    return MemoryReader(importer.read(list(paths)).batches.values())
 
 
 @pytest.fixture(scope="module")
-def alpine_db(tmp_path_factory):
+def alpine_db_file(tmp_path_factory) -> Path:
+    """The Alpine secdb files in a SQLite DB: these tests read through the store a scan reads."""
     secdb = VULNDATA / "alpine-secdb"
-    db = _db(tmp_path_factory.mktemp("alpine"), secdb / "v3.4", secdb / "v3.10", secdb / "v3.11")
-    yield db
-    db.close()
+    path = tmp_path_factory.mktemp("alpine") / "vuln.db"
+    with VulnDB.open(path, create=True) as db:
+        importer.write(db, importer.read([secdb / "v3.4", secdb / "v3.10", secdb / "v3.11"]))
+    return path
+
+
+@pytest.fixture
+def alpine_db(alpine_db_file):
+    with open_reader(alpine_db_file) as db:
+        yield db
 
 
 def pairs(findings):
-    return {(f["package"]["name"], f["id"]) for f in findings}
+    return {(f.package.name, f.id) for f in findings}
 
 
 def test_alpine_310_golden_gives_the_six_openssl_findings(alpine_db):
@@ -58,8 +65,13 @@ def test_alpine_310_golden_gives_the_six_openssl_findings(alpine_db):
     expected = {(p, c) for p in ("libcrypto1.1", "libssl1.1") for c in ("CVE-2019-1547", "CVE-2019-1549", "CVE-2019-1563")}
     assert pairs(found) == expected
     for f in found:
-        assert f["status"] == "fixed" and f["fixed_version"] == "1.1.1d-r0"
-        assert f["package"]["version"] == "1.1.1c-r0"
+        assert f.status == "fixed" and f.fixed_version == "1.1.1d-r0"
+        assert f.package.version == "1.1.1c-r0"
+        # the secdb row is filed under the origin `openssl`, at the package's own apk version
+        (d,) = f.details
+        assert (d.matcher, d.feed, d.advisory_id, d.ecosystem, d.package, d.identity, d.version, d.scheme) == (
+            "apk", "alpine", f.id, "Alpine:v3.10", "openssl", "source", "1.1.1c-r0", "apk")
+        assert (d.constraint, d.status) == (">=0, <1.1.1d-r0", "fixed")  # secdb: fixed in 1.1.1d-r0
 
 
 def test_alpine_34_database_gives_57_findings_and_skips_the_entry_without_version(alpine_db):
@@ -74,24 +86,23 @@ def test_alpine_34_database_gives_57_findings_and_skips_the_entry_without_versio
     assert names == {"busybox", "libcrypto1.0", "libssl1.0", "musl", "musl-utils", "zlib"}
     assert ("zlib", "CVE-2016-9840") in pairs(found)
     # musl 1.1.14-r10 is below the 1.1.14-r13 fix of CVE-2016-8859 (apk -rN ordering)
-    musl = [f for f in found if f["package"]["name"] == "musl" and f["id"] == "CVE-2016-8859"]
-    assert musl and musl[0]["fixed_version"] == "1.1.14-r13"
+    musl = [f for f in found if f.package.name == "musl" and f.id == "CVE-2016-8859"]
+    assert musl and musl[0].fixed_version == "1.1.14-r13"
 
 
 @pytest.mark.parametrize("image", ["alpine-3.10", "alpine-3.11"])
-def test_real_alpine_images_end_to_end_have_no_findings(alpine_db, image, tmp_path):
-    from hullscan.scan.service import ScanOptions, scan_target
+def test_real_alpine_images_end_to_end_have_no_findings(alpine_db_file, image, tmp_path):
+    from hullscan.scan.options import ScanOptions
+    from hullscan.scan.wiring import build_service
 
-    db_path = alpine_db.display
-    result = scan_target(
-        f"docker-archive:{IMAGES}/{image}.docker-save.tar.gz",
-        ScanOptions(scanners=frozenset({"vuln"}), db=db_path, cache_dir=tmp_path),
-    )
-    assert result.inventory.os.ecosystem == ("Alpine:v3.10" if image == "alpine-3.10" else "Alpine:v3.11")
-    musl = [p for p in result.inventory.packages if p.name == "musl"]
+    report = build_service(ScanOptions(scanners=frozenset({"vuln"}), db=str(alpine_db_file), cache_dir=tmp_path)).scan(
+        f"docker-archive:{IMAGES}/{image}.docker-save.tar.gz")
+    assert report.os is not None
+    assert report.os.ecosystem == ("Alpine:v3.10" if image == "alpine-3.10" else "Alpine:v3.11")
+    musl = [p for p in report.packages if p.name == "musl"]
     assert musl and musl[0].layer is not None and musl[0].layer.index == 0
-    assert len(result.inventory.packages) > 10
-    assert result.vulnerabilities == []
+    assert len(report.packages) > 10
+    assert report.vulnerabilities == ()
 
 
 APT_ORACLE = r'''
@@ -136,13 +147,23 @@ def test_debian_buster_golden_against_dsa_dla_lists_agrees_with_apt_pkg(tmp_path
     expected_ids = {a for a, _ in expected}
     assert len(expected_ids) == 28 and len({s for _, s in expected}) == 19  # DATA.md pairing 4
 
-    db = _db(tmp_path, *lists)
+    db = _memory_db(*lists)
     os_info = OSInfo("debian", "Debian GNU/Linux 10", "10.1", "10", "buster", ecosystem="Debian:10")
     inv = inventory_from_golden(golden, os_info)
     found = match_inventory(inv, db).findings
-    got = {(a, f["package"]["source_name"]) for f in found for a in f["advisory_ids"] if re.match(r"^D[SL]A-", a)}
+    got = {(a, f.package.source_name) for f in found for a in f.advisory_ids if re.match(r"^D[SL]A-", a)}
     assert got == expected
     # one finding per vulnerability per package: no (package, id) twice
     assert len(pairs(found)) == len(found)
-    apt = [f for f in found if f["package"]["name"] == "apt" and "DSA-4685-1" in f["advisory_ids"]]
-    assert apt and apt[0]["fixed_version"] == "1.8.2.1"
+    apt = [f for f in found if f.package.name == "apt" and "DSA-4685-1" in f.advisory_ids]
+    assert apt and apt[0].fixed_version == "1.8.2.1"
+    # a DSA is written for the source package and its source version: `libapt-pkg5.0` matches as `apt`
+    libapt = [f for f in found if f.package.name == "libapt-pkg5.0" and "DSA-4685-1" in f.advisory_ids]
+    (d,) = [d for d in libapt[0].details if d.advisory_id == "DSA-4685-1"]
+    assert (d.matcher, d.ecosystem, d.package, d.identity, d.version, d.scheme, d.status) == (
+        "dpkg", "Debian:10", "apt", "source", "1.8.2", "deb", "fixed")
+    assert d.constraint == ">=0, <1.8.2.1"
+    # every record that matched says how, with the source version it compared
+    for f in found:
+        assert {d.advisory_id for d in f.details} == set(f.advisory_ids)
+        assert all(d.version == (f.package.source_version or f.package.version) for d in f.details)

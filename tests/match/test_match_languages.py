@@ -12,9 +12,9 @@ import yaml
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.registry import all_analyzers
-from hullscan.match.matcher import match_inventory
+from hullscan.match.loop import match_inventory
 from hullscan.vulndb import importer
-from hullscan.vulndb.store import VulnDB
+from hullscan.vulndb.memory import MemoryReader
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from testsupport import REPO  # noqa: E402
@@ -24,13 +24,11 @@ PIPFILE_DJANGO = REPO / "tests/inventory/lang/testdata/python/pipenv/trivy-parse
 GOMOD = Path(__file__).resolve().parent / "testdata/trivy-integration/fixtures/repo/gomod"
 
 
-def _db(tmp: Path, *paths: Path) -> VulnDB:
-    db = VulnDB.open(tmp / "vuln.db", create=True)
-    importer.write(db, importer.read(list(paths)))
-    return db
+def _db(*paths: Path) -> MemoryReader:
+    return MemoryReader(importer.read(list(paths)).batches.values())
 
 
-def test_pipfile_django_lock_gets_exactly_the_pysec_records_listing_its_versions(tmp_path):
+def test_pipfile_django_lock_gets_exactly_the_pysec_records_listing_its_versions():
     lock_path = PIPFILE_DJANGO
     lock = json.loads(lock_path.read_text())
     pinned = {name.lower(): spec["version"].lstrip("=") for name, spec in lock["default"].items()}
@@ -50,20 +48,24 @@ def test_pipfile_django_lock_gets_exactly_the_pysec_records_listing_its_versions
                     expected.add((name, rec["id"]))
     assert len(expected) >= 40  # DATA.md pairing 8: about 42 over 8 packages (this oracle finds 42)
 
-    db = _db(tmp_path, archive)
+    db = _db(archive)
     inv = analyze_files(all_analyzers(), [{"/app/Pipfile.lock": lock_path.read_bytes()}])
     found = match_inventory(inv, db).findings
-    got = {(f["package"]["name"], a) for f in found for a in f["advisory_ids"] if a.startswith("PYSEC-")}
+    got = {(f.package.name, a) for f in found for a in f.advisory_ids if a.startswith("PYSEC-")}
     assert got == expected
-    django = [f for f in found if f["package"]["name"] == "django"]
-    assert all(f["package"]["version"] == "2.2" and f["layer"]["index"] == 0 for f in django)
-    assert all(f["status"] == "fixed" and f["fixed_version"] for f in django)
+    django = [f for f in found if f.package.name == "django"]
+    assert all(f.package.version == "2.2" and f.layer is not None and f.layer.index == 0 for f in django)
+    assert all(f.status == "fixed" and f.fixed_version for f in django)
+    # PYSEC-2019-79 (CVE-2019-12308): `introduced 2.2, fixed 2.2.2` in the record, compared under PEP 440
+    (d,) = next(f for f in django if f.id == "CVE-2019-12308").details
+    assert (d.matcher, d.feed, d.advisory_id, d.ecosystem, d.package, d.identity, d.version, d.scheme, d.status) == (
+        "language", "osv", "PYSEC-2019-79", "PyPI", "django", "name", "2.2", "pep440", "fixed")
+    assert d.constraint == ">=2.2, <2.2.2"
 
 
-def test_gomod_old_x_net_is_flagged_known_exploited(tmp_path):
+def test_gomod_old_x_net_is_flagged_known_exploited():
     files = {f"/src/{p.name}": p.read_bytes() for p in GOMOD.iterdir() if p.is_file()}
     db = _db(
-        tmp_path,
         VULNDATA / "osv-go/golang-vulndb-osv.tar.gz",  # every record of the modules this go.mod requires
         VULNDATA / "osv-misc/Go",
         VULNDATA / "kev/known_exploited_vulnerabilities.json",
@@ -72,7 +74,8 @@ def test_gomod_old_x_net_is_flagged_known_exploited(tmp_path):
     xnet = [p for p in inv.packages if p.name == "golang.org/x/net"]
     assert xnet and xnet[0].version == "v0.0.0-20211111083644-e5c967477495"
     found = match_inventory(inv, db).findings
-    rapid = [f for f in found if f["package"]["name"] == "golang.org/x/net" and f["id"] == "CVE-2023-44487"]
-    assert len(rapid) == 1, sorted((f["package"]["name"], f["id"]) for f in found)
-    assert rapid[0]["kev"] is not None and rapid[0]["kev"]["date_added"] == "2023-10-10"
-    assert "GHSA-qppj-fm5r-hxr3" in rapid[0]["aliases"] or "GO-2023-2102" in rapid[0]["aliases"]
+    rapid = [f for f in found if f.package.name == "golang.org/x/net" and f.id == "CVE-2023-44487"]
+    assert len(rapid) == 1, sorted((f.package.name, f.id) for f in found)
+    assert rapid[0].kev is not None and rapid[0].kev.date_added == "2023-10-10"
+    assert rapid[0].kev.ransomware is False  # the catalog's knownRansomwareCampaignUse: Unknown
+    assert "GHSA-qppj-fm5r-hxr3" in rapid[0].aliases or "GO-2023-2102" in rapid[0].aliases

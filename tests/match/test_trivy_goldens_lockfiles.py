@@ -20,10 +20,10 @@ import pytest
 
 from hullscan.inventory.applier import analyze_files
 from hullscan.inventory.registry import all_analyzers
-from hullscan.match.matcher import match_inventory
+from hullscan.match.loop import match_inventory
 
 sys.path.insert(0, str(Path(__file__).parent))
-from trivy_db import build_db  # noqa: E402
+from trivy_db import trivy_reader  # noqa: E402
 
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 TRIVY = TESTDATA / "trivy-integration"
@@ -55,10 +55,8 @@ def _cases() -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def trivy_db(tmp_path_factory):
-    db = build_db(TESTDATA / "trivy-db-fixtures", tmp_path_factory.mktemp("trivydb") / "vuln.db")
-    yield db
-    db.close()
+def trivy_db():
+    return trivy_reader(TESTDATA / "trivy-db-fixtures")
 
 
 def _fixed_agrees(ours: str, theirs: str | None, ecosystem: str) -> bool:
@@ -88,11 +86,11 @@ def test_lockfile_case_reproduces_trivy_golden(trivy_db, case, src, golden, requ
                 for r in doc.get("Results") or [] for v in r.get("Vulnerabilities") or []}
     got = {}
     for f in found:
-        path = (f["package"]["paths"] or [""])[0].removeprefix(prefix)
+        path = (f.package.paths or ("",))[0].removeprefix(prefix)
         # only findings from the lockfiles trivy reports on: our image-mode analyzers also read the
         # installed copies (node_modules/*/package.json), which trivy's fs/repo scan skips
         if path in targets:
-            key = (path, f["id"], f["package"]["name"])
+            key = (path, f.id, f.package.name)
             assert key not in got, f"two findings for {key}"
             got[key] = f
     # PyPI names are PEP 503 normalized in our report (trivy echoes requirements.txt's `Werkzeug`)
@@ -100,8 +98,8 @@ def test_lockfile_case_reproduces_trivy_golden(trivy_db, case, src, golden, requ
     assert {(t, i, n.lower()) for t, i, n in got} == set(want_by_key)
     for (t, i, n), f in got.items():
         want = want_by_key[(t, i, n.lower())]
-        assert f["package"]["version"] == want["InstalledVersion"]
-        assert f["status"] == want["Status"]
-        assert f["severity"] == want["Severity"]
-        assert _fixed_agrees(f["fixed_version"], want.get("FixedVersion"), f["package"]["ecosystem"]), (
-            f["fixed_version"], want.get("FixedVersion"))
+        assert f.package.version == want["InstalledVersion"]
+        assert f.status == want["Status"]
+        assert f.severity == want["Severity"]
+        assert _fixed_agrees(f.fixed_version, want.get("FixedVersion"), f.package.ecosystem), (
+            f.fixed_version, want.get("FixedVersion"))

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from hullscan.match.matcher import match_inventory
+from hullscan.match.loop import match_inventory
 from hullscan.model.inventory import OSInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
-from trivy_db import build_db  # noqa: E402
+from trivy_db import trivy_reader  # noqa: E402
 from trivy_packages import inventory_from_golden  # noqa: E402
 
 TESTDATA = Path(__file__).resolve().parent / "testdata"
@@ -53,10 +53,8 @@ DIFFERENCES = {
 
 
 @pytest.fixture(scope="module")
-def trivy_db(tmp_path_factory):
-    db = build_db(TESTDATA / "trivy-db-fixtures", tmp_path_factory.mktemp("trivydb") / "vuln.db")
-    yield db
-    db.close()
+def trivy_db():
+    return trivy_reader(TESTDATA / "trivy-db-fixtures")
 
 
 def _expected(golden: Path) -> dict[tuple[str, str], dict]:
@@ -75,7 +73,7 @@ def test_os_image_reproduces_trivy_golden(trivy_db, image):
     expected = _expected(goldens / f"trivy-image-vulns/{vulns_name}.json.golden")
     assert expected, "the golden lists findings"
     found = match_inventory(inv, trivy_db).findings
-    got = {(f["id"], f["package"]["name"]): f for f in found}
+    got = {(f.id, f.package.name): f for f in found}
     assert len(got) == len(found), "one finding per vulnerability per package"
     # Trivy asks Amazon/Red Hat/SUSE buckets by BINARY name, and its test DB holds only the `curl`
     # bucket of ALAS advisories that list `libcurl` too; we also ask by source package, so binary
@@ -91,10 +89,46 @@ def test_os_image_reproduces_trivy_golden(trivy_db, image):
     for key, want in expected.items():
         f = got[key]
         want = {**want, **{k.capitalize(): v for k, v in DIFFERENCES.get((image, *key), {}).items()}}
-        assert f["package"]["name"] == key[1]
-        assert f["package"]["version"] == want["InstalledVersion"], key
-        assert (f["fixed_version"] or None) == want.get("FixedVersion"), key
-        assert f["status"] == want["Status"], key
-        assert f["severity"] == want["Severity"], key
+        assert f.package.name == key[1]
+        assert f.package.version == want["InstalledVersion"], key
+        assert (f.fixed_version or None) == want.get("FixedVersion"), key
+        assert f.status == want["Status"], key
+        assert f.severity == want["Severity"], key
         for vendor_id in want.get("VendorIDs") or []:  # DSA / RHSA ids the vendor gave stay attached
-            assert vendor_id in f["aliases"], key
+            assert vendor_id in f.aliases, key
+        # how it matched: every matching record once, the one that decided the status first
+        assert sorted({d.advisory_id for d in f.details}) == list(f.advisory_ids), key
+        decided = f.details[0]
+        assert decided.feed == f.data_source, key
+        assert decided.status == f.status or (decided.status, f.status) == ("fixed", "affected"), key
+
+
+def _details(found, vid, name):
+    (f,) = [f for f in found if (f.id, f.package.name) == (vid, name)]
+    return [(d.matcher, d.feed, d.advisory_id, d.ecosystem, d.package, d.identity, d.version, d.scheme, d.constraint,
+             d.status) for d in f.details]
+
+
+def test_match_details_name_the_identity_that_matched(trivy_db):
+    def found(image):
+        golden = TESTDATA / f"goldens/trivy-image-packages/{image}.json.golden"
+        return match_inventory(inventory_from_golden(golden, IMAGES[image][1]), trivy_db).findings
+
+    # Debian: the tracker's row is filed under the source package (`libidn2` for `libidn2-0`)
+    assert _details(found("debian-buster"), "CVE-2019-18224", "libidn2-0") == [
+        ("dpkg", "debian", "CVE-2019-18224", "Debian:10", "libidn2", "source", "2.0.5-1", "deb",
+         ">=0, <2.0.5-1+deb10u1", "fixed")]
+    # an open Debian issue without a fix: the vendor's status speaks for every version
+    assert _details(found("debian-buster"), "CVE-2019-18276", "bash") == [
+        ("dpkg", "debian", "CVE-2019-18276", "Debian:10", "bash", "source", "5.0-4", "deb", "affected, no range",
+         "affected")]
+    # SUSE lists binary packages: `libopenssl1_1` is matched by its source RPM's row and by its own name's
+    assert _details(found("opensuse-leap-151"), "openSUSE-SU-2020:0062-1", "libopenssl1_1") == [
+        ("rpm", "suse", "openSUSE-SU-2020:0062-1", "openSUSE:Leap 15.1", "openssl-1_1", "source",
+         "1.1.0i-lp151.8.3.1", "rpm", ">=0, <1.1.0i-lp151.8.6.1", "fixed"),
+        ("rpm", "suse", "openSUSE-SU-2020:0062-1", "openSUSE:Leap 15.1", "libopenssl1_1", "binary",
+         "1.1.0i-lp151.8.3.1", "rpm", ">=0, <1.1.0i-lp151.8.6.1", "fixed")]
+    # CentOS has no feed of its own: matched through the Red Hat release it rebuilds (RHSA fix with epoch 0)
+    assert _details(found("centos-6"), "CVE-2019-1559", "openssl") == [
+        ("rpm", "redhat", "RHSA-2019:2471", "Red Hat:6", "openssl", "upstream", "1.0.1e-57.el6", "rpm",
+         ">=0, <0:1.0.1e-58.el6_10", "fixed")]

@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from hullscan.vulndb.feeds._requirements import to_range
+from hullscan.vulndb.memory import MemoryReader
 from hullscan.vulndb.model import AdvisoryIn, AffectedIn, FeedBatch
 
 SEVERITY = {0: None, 1: "LOW", 2: "MEDIUM", 3: "HIGH", 4: "CRITICAL"}
@@ -288,11 +289,7 @@ def convert(directory: Path) -> list[FeedBatch]:
     return list(batches.values())
 
 
-def build_db(directory: Path, path: Path):
-    """A fresh SQLite DB at `path` holding the converted fixtures."""
-    from hullscan.vulndb.store import VulnDB
-
-    db = VulnDB.open(path, create=True)
-    for b in convert(directory):
-        db.write_batch(b)
-    return db
+def trivy_reader(directory: Path) -> MemoryReader:
+    """The converted fixtures as an in-memory advisory store (answers as the SQLite store does:
+    tests/vulndb/test_vulndb_memory.py)."""
+    return MemoryReader(convert(directory))

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
+from hullscan.model.findings import Finding, Risk, SecretFinding
+from hullscan.model.image import BaseImage, ImageConfig, Target
+from hullscan.model.inventory import LayerRef, Package, ScanWarning
+from hullscan.model.report import Report
 from hullscan.report.boxes import cell_width, table, wrap
 from hullscan.report.table import render
 
@@ -70,19 +74,24 @@ def test_a_huge_cell_is_cut_in_linear_time() -> None:
 
 
 def test_the_table_format_renders_a_hostile_report() -> None:
-    report = {
-        "target": {"name": "img[/]", "type": "docker-archive"},
-        "scanners": ["vuln", "secret"],
-        "vulnerabilities": [{
-            "id": "CVE-2024-0001", "severity": "HIGH", "status": "fixed", "fixed_version": "2.0",
-            "package": {"name": "pkg[red]", "version": "1.0", "type": "npm", "paths": ["/app/\x1b[31mnode_modules"]},
-            "layer": {"index": 1}, "risk": {"score": 40.0, "reason": "fix 2.0"},
-        }],
-        "secrets": [{"severity": "HIGH", "rule_id": "aws-access-key-id", "path": "/[/]x", "line": 3, "layer": 0,
-                     "match": "AKIA****"}],
-        "warnings": [{"message": "bad member \x1b[0m", "layer": 2, "path": "/etc/[x"}],
-    }
+    layer = LayerRef(1, "sha256:" + "1" * 64)
+    pkg = Package(type="npm", name="pkg[red]", version="1.0", ecosystem="npm", purl="pkg:npm/pkg%5Bred%5D@1.0",
+                  analyzer="node", paths=("/app/\x1b[31mnode_modules",), layer=layer)
+    report = Report(
+        created_at="2026-01-01T00:00:00Z", target=Target("docker-archive:x.tar", "docker-archive", "img[/]"), layers=(),
+        scanners=("secret", "vuln"), os=None, config=ImageConfig(raw={}), base_image=BaseImage(None), packages=[pkg],
+        vulnerabilities=(Finding(
+            id="CVE-2024-0001", aliases=(), package=pkg, status="fixed", fixed_version="2.0", severity="HIGH",
+            severity_source="", cvss=None, epss=None, kev=None, title="", references=(), data_source="osv",
+            advisory_ids=("CVE-2024-0001",), published=None, risk=Risk(40.0, "fix 2.0")),),
+        secrets=(SecretFinding("aws-access-key-id", "AWS", "HIGH", "AWS key", "/[/]x", 3, 3, "AKIA****", "fp",
+                               layer=LayerRef(0, "")),),
+        warnings=(ScanWarning("bad member \x1b[0m", "/etc/[x", 2),),
+    )
     text = render(report).decode()
     assert "\x1b" not in text
-    for literal in ("img[/]", "pkg[red]", "/app/\\x1b[31mnode_modules", "/[/]x", "Total: 1 (CRITICAL 0, HIGH 1"):
+    for literal in ("img[/]", "pkg[red]", "/app/\\x1b[31mnode_modules", "/[/]x", "Total: 1 (CRITICAL 0, HIGH 1",
+                    "40.0 fix 2.0", "warning [layer 2] /etc/[x bad member \\x1b[0m"):
         assert literal in text, literal
+    secret_row = next(line for line in text.splitlines() if "aws-access-key-id" in line)
+    assert [cell.strip() for cell in secret_row.split("│")[1:-1]] == ["HIGH", "aws-access-key-id", "/[/]x", "3", "0", "AKIA****"]

@@ -73,21 +73,21 @@ def test_alpine_apk_origin_is_source():
 @pytest.mark.parametrize("fmt", ["cyclonedx", "cyclonedx-xml", "spdx-json", "spdx"])
 def test_real_image_round_trip_keeps_layer(tmp_path, fmt):
     from hullscan.report.formats import writer
-    from hullscan.report.json_report import build_report
-    from hullscan.scan.service import ScanOptions, scan_target
+    from hullscan.scan.options import ScanOptions
+    from hullscan.scan.wiring import build_service
 
     image = ALPINE_DOCKER_SAVE
-    report = build_report(scan_target(f"docker-archive:{image}", ScanOptions(scanners=frozenset({"license"}), use_cache=False)))
+    report = build_service(ScanOptions(scanners=frozenset({"license"}), use_cache=False)).scan(f"docker-archive:{image}")
     path = tmp_path / "sbom"
     path.write_bytes(writer(fmt)(report))
     inv, target = load_sbom(path)
     assert sorted((p.purl, p.source_name, p.layer.index, p.layer.diff_id) for p in inv.packages) == sorted(
-        (p["purl"], p["source_name"], p["layer"]["index"], p["layer"]["diff_id"]) for p in report["packages"])
-    assert inv.os.ecosystem == report["os"]["ecosystem"] == "Alpine:v3.10"
+        (p.purl, p.source_name, p.layer.index, p.layer.diff_id) for p in report.packages)
+    assert inv.os.ecosystem == report.os.ecosystem == "Alpine:v3.10"
     if fmt.startswith("cyclonedx"):
-        assert target["config_digest"] == report["target"]["config_digest"]
+        assert target["config_digest"] == report.target.config_digest
         assert target["repo_tags"] == ["alpine:3.10"]
-        assert [x["diff_id"] for x in target["layers"]] == [x["diff_id"] for x in report["layers"]]
+        assert [x["diff_id"] for x in target["layers"]] == [x.diff_id for x in report.layers]
 
 
 @pytest.mark.parametrize("content,message", [

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from hullscan.model.report import Report
 from hullscan.sbom_in import load_sbom
 from testsupport import CACHE as TEST_CACHE
 from testsupport import REPO, missing, require_module
@@ -169,25 +170,19 @@ FIELDS = ("type", "name", "version", "purl", "ecosystem", "source_name", "source
 CDX_ONLY = ("kind", "dev", "indirect", "analyzer")
 
 
-def _report_view(pkg: dict, fields) -> tuple:
-    layer = pkg.get("layer") or {}
-    return tuple(pkg[f] for f in fields) + (tuple(pkg["paths"]), tuple(pkg["licenses"]),
-                                            layer.get("index"), layer.get("diff_id"))
-
-
-def _inventory_view(p, fields) -> tuple:
+def _package_view(p, fields) -> tuple:
     return tuple(getattr(p, f) for f in fields) + (p.paths, p.licenses, p.layer.index if p.layer else None,
                                                    p.layer.diff_id if p.layer else None)
 
 
 @pytest.fixture(scope="module")
-def our_report(outputs) -> dict:
+def our_report(outputs) -> Report:
     """hullscan's report of the same tree (not cached: it is what is under test)."""
-    from hullscan.report.json_report import build_report
-    from hullscan.scan.service import ScanOptions, scan_target
+    from hullscan.scan.options import ScanOptions
+    from hullscan.scan.wiring import build_service
 
     options = ScanOptions(scanners=frozenset({"license"}), use_cache=False)
-    return build_report(scan_target("dir:" + str(outputs.parent / "tree"), options))
+    return build_service(options).scan("dir:" + str(outputs.parent / "tree"))
 
 
 @pytest.mark.parametrize("fmt", ["cyclonedx", "cyclonedx-xml", "spdx-json", "spdx"])
@@ -195,16 +190,16 @@ def test_our_sboms_read_back_give_ours(our_report, tmp_path, fmt):
     from hullscan.report.formats import writer
 
     report = our_report
-    assert len(report["packages"]) > 250
+    assert len(report.packages) > 250
     path = tmp_path / f"ours.{fmt}"
     path.write_bytes(writer(fmt)(report))
     inv, target = load_sbom(path)
     fields = FIELDS + (CDX_ONLY if fmt.startswith("cyclonedx") else ())
-    assert sorted(_inventory_view(p, fields) for p in inv.packages) == sorted(
-        _report_view(p, fields) for p in report["packages"])
-    assert target["name"] == report["target"]["name"] and target["sbom_tools"] == ["hullscan"]
+    assert sorted(_package_view(p, fields) for p in inv.packages) == sorted(
+        _package_view(p, fields) for p in report.packages)
+    assert target["name"] == report.target.name and target["sbom_tools"] == ["hullscan"]
     for key in ("family", "version", "release", "codename", "ecosystem", "name"):
-        assert getattr(inv.os, key) == report["os"][key]
+        assert getattr(inv.os, key) == getattr(report.os, key)
     assert not inv.warnings
 
 
@@ -216,13 +211,13 @@ def test_our_go_rust_ruby_php_analyzers_agree_with_syft(outputs, our_report):
         if a.get("locations"):
             syft.setdefault(a["locations"][0]["path"], set()).add((a["name"], a["version"]))
     ours: dict[str, set] = {}
-    for p in our_report["packages"]:
-        ours.setdefault(p["paths"][0], set()).add((p["name"], p["version"]))
+    for p in our_report.packages:
+        ours.setdefault(p.paths[0], set()).add((p.name, p.version))
     for path in ("/srv/go/go.mod", "/srv/rust/Cargo.lock", "/srv/ruby/Gemfile.lock", "/srv/php/composer.lock"):
         assert ours[path] == syft[path], path
     # the Go binary: Syft takes the main module's version from -ldflags; hullscan keeps (devel), the
     # stamped version as evidence only
     main = ("github.com/anchore/syft", "(devel)")
     assert ours["/usr/local/bin/syft"] - {main} == syft["/usr/local/bin/syft"] - {("github.com/anchore/syft", "v1.18.1")}
-    stamped = [p["extra"]["ldflags_version"] for p in our_report["packages"] if p["extra"].get("main_module")]
+    stamped = [p.extra["ldflags_version"] for p in our_report.packages if p.extra.get("main_module")]
     assert stamped == ["1.18.1"]

@@ -74,11 +74,11 @@ def test_size_cap_and_huge_single_line() -> None:
     # bytes beyond the cap are not scanned
     assert scan_bytes("/app/bundle.js", b"a" * 100 + f" {GHP}".encode(), max_size=50) == []
     an = SecretAnalyzer()
-    assert not an.wants("/app/big.json", an.max_size + 1, 0o644)
-    assert not an.wants("/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", 1000, 0o644)
-    assert not an.wants("/app/.git/objects/ab/cdef", 1000, 0o644)
-    assert not an.wants("/usr/share/doc/bash/README", 1000, 0o644)
-    assert an.wants("/app/.env", 1000, 0o644)
+    assert not an.rule_for("/app/big.json", an.max_size + 1, 0o644)
+    assert not an.rule_for("/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", 1000, 0o644)
+    assert not an.rule_for("/app/.git/objects/ab/cdef", 1000, 0o644)
+    assert not an.rule_for("/usr/share/doc/bash/README", 1000, 0o644)
+    assert an.rule_for("/app/.env", 1000, 0o644)
 
 
 def test_masking_and_fingerprint() -> None:

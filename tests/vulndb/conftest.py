@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from vulndb_testdata import TESTDATA, debian_list_text  # noqa: E402
+from vulndb_testdata import ALPINE, KEV, TESTDATA, VUNNEL, debian_list_text, dsa_list_cut  # noqa: E402
 
 from testsupport import missing, require_module  # noqa: E402
 
@@ -54,6 +54,30 @@ def subset_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = importer.read(subset_paths())
     with VulnDB.open(path, create=True) as db:
         importer.write(db, summary)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reader_feeds(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Real feed files of every kind (DSA/list cut after DSA-4685-1 to keep PostgreSQL quick), the
+    vunnel NVD records (enrichment: advisories merged over feeds) and an EPSS file."""
+    tmp = tmp_path_factory.mktemp("readerfeeds")
+    dsa_list_cut(tmp)
+    v = TESTDATA
+    return [tmp / "DSA/list", ALPINE / "v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
+            v / "rustsec/sample/crates", v / "rubysec/sample", VUNNEL, KEV,
+            Path(__file__).resolve().parent / "fixtures/epss_scores-2023-03-20.csv"]
+
+
+@pytest.fixture(scope="session")
+def lite(reader_feeds: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite DB holding `reader_feeds` (tests open it read-only)."""
+    from hullscan.vulndb import importer
+    from hullscan.vulndb.store import VulnDB
+
+    path = tmp_path_factory.mktemp("reader") / "feeds.sqlite"
+    with VulnDB.open(path, create=True) as db:
+        importer.write(db, importer.read(reader_feeds))
     return path
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from vulndb_testdata import ALPINE, OSV_ECOSYSTEMS, TESTDATA
 
 from hullscan.vulndb import importer
+from hullscan.vulndb.read import open_reader
 from hullscan.vulndb.store import VulnDB
 
 FIX = Path(__file__).parent / "fixtures"
@@ -55,8 +56,9 @@ def test_every_osv_ecosystem(tmp_path: Path) -> None:
     s = importer.read([d])
     with VulnDB.open(tmp_path / "db.sqlite", create=True) as db:
         importer.write(db, s)
-        assert db.ecosystems() == set(ecos)
-        got = db.affected_for([(e, f"Pkg_{i}") for i, e in enumerate(ecos)])
+    with open_reader(tmp_path / "db.sqlite") as reader:
+        assert reader.ecosystems() == set(ecos)
+        got = reader.affected_for([(e, f"Pkg_{i}") for i, e in enumerate(ecos)])
     for i, eco in enumerate(ecos):
         (r,) = got[(eco, f"Pkg_{i}")]
         assert r.advisory_id == f"TEST-{i}" and r.fixed_versions == ["2.0"]
@@ -70,10 +72,11 @@ def test_withdrawn_left_out_by_default(tmp_path: Path) -> None:
     p.write_text(json.dumps(rec))
     with VulnDB.open(tmp_path / "db.sqlite", create=True) as db:
         importer.write(db, importer.read([p]))
+    with open_reader(tmp_path / "db.sqlite") as reader:
         key = ("Go", "github.com/gin-gonic/gin")
-        assert db.affected_for([key])[key] == []
-        assert len(db.affected_for([key], include_withdrawn=True)[key]) == 1
-        assert db.advisories(["GO-2020-0001"])["GO-2020-0001"].withdrawn == "2024-01-01T00:00:00Z"
+        assert reader.affected_for([key])[key] == []
+        assert len(reader.affected_for([key], include_withdrawn=True)[key]) == 1
+        assert reader.advisories(["GO-2020-0001"])["GO-2020-0001"].withdrawn == "2024-01-01T00:00:00Z"
 
 
 def test_cli_format_names_match_the_importers() -> None:
@@ -88,7 +91,7 @@ def test_import_upserts_unless_replace(tmp_path: Path, hs) -> None:
     v = ALPINE
     assert hs("db", "import", str(v / "v3.10"), "--db", str(db))[0] == 0
     assert hs("db", "import", str(v / "v3.11"), "--db", str(db))[0] == 0
-    with VulnDB.open(db) as d:
+    with open_reader(db) as d:
         assert {"Alpine:v3.10", "Alpine:v3.11"} <= d.ecosystems()
         # CVE-2019-1547 in openssl: v3.10/main.yaml says 1.1.1d-r0, v3.11/main.yaml 1.1.1d-r1;
         # the second import keeps the first one's row
@@ -97,10 +100,29 @@ def test_import_upserts_unless_replace(tmp_path: Path, hs) -> None:
             assert [r.fixed_versions for r in got[key] if r.advisory_id == "CVE-2019-1547"] == [[fixed]]
     # --replace: the alpine feed is now exactly what this import read
     assert hs("db", "import", "--replace", str(v / "v3.11"), "--db", str(db))[0] == 0
-    with VulnDB.open(db) as d:
+    with open_reader(db) as d:
         assert d.ecosystems() == {"Alpine:v3.11"}
 
 
 def test_unreachable_postgres_is_exit_4_without_rebuild_hint(hs) -> None:
     code, out, err = hs("db", "status", "--db", "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
     assert code == 4 and "cannot connect" in err and "rebuild" not in err
+
+
+def test_a_new_db_and_an_export_are_private_and_a_device_is_never_a_db(tmp_path: Path, hs) -> None:
+    import os
+    import stat
+
+    db = tmp_path / "db.sqlite"
+    assert hs("db", "import", str(FIX / "epss_scores-2023-03-20.csv"), "--db", str(db))[0] == 0
+    assert hs("db", "export", str(tmp_path / "db.bundle"), "--db", str(db))[0] == 0
+    assert stat.S_IMODE(db.stat().st_mode) == stat.S_IMODE((tmp_path / "db.bundle").stat().st_mode) == 0o600
+    if os.geteuid() != 0:
+        return  # creating a character device needs root
+    null = tmp_path / "null"  # /dev/null's numbers, in tmp_path: the real one is never at risk
+    os.mknod(null, stat.S_IFCHR | 0o666, os.stat("/dev/null").st_rdev)
+    for args in (("import", str(FIX / "epss_scores-2023-03-20.csv")), ("import", "--rebuild", str(FIX / "epss_scores-2023-03-20.csv")),
+                 ("status",)):
+        code, out, err = hs("db", *args, "--db", str(null))
+        assert code == 4 and "not a vulnerability DB file" in err, (args, err)
+        assert stat.S_ISCHR(null.lstat().st_mode)

@@ -13,19 +13,21 @@ from vulndb_testdata import DSA_COUNT, DSA_LIST, KEV, KEV_COUNT, OSV_GO, OSV_GO_
 
 from hullscan.vulndb import importer
 from hullscan.vulndb.importer import ImportSummary
+from hullscan.vulndb.read import AdvisoryReader, open_reader
 from hullscan.vulndb.store import VulnDB
 
 FIX = Path(__file__).parent / "fixtures"
 
 
-def _import(tmp: Path, *paths: Path, fmt: str | None = None) -> tuple[VulnDB, ImportSummary]:
+def _import(tmp: Path, *paths: Path, fmt: str | None = None) -> tuple[AdvisoryReader, ImportSummary]:
+    """The paths imported into a new DB, and that DB opened for reading."""
     summary = importer.read(list(paths), fmt=fmt)
-    db = VulnDB.open(tmp / "t.sqlite", create=True)
-    importer.write(db, summary)
-    return db, summary
+    with VulnDB.open(tmp / "t.sqlite", create=True) as db:
+        importer.write(db, summary)
+    return open_reader(tmp / "t.sqlite"), summary
 
 
-def _one(db: VulnDB, eco: str, name: str, adv_id: str):
+def _one(db: AdvisoryReader, eco: str, name: str, adv_id: str):
     recs = [r for r in db.affected_for([(eco, name)])[(eco, name)] if r.advisory_id == adv_id]
     assert len(recs) == 1, recs
     return recs[0]
@@ -243,4 +245,5 @@ def test_streamed_write_parts_dedupe_and_rollback(tmp_path: Path) -> None:
         with pytest.raises(InputError):
             db.write_stream("osv", counted(importer.stream([cut], "osv", chunk=10)), replace=True)
         assert len(written) >= 2  # parts of the cut archive reached the DB before it broke ...
-        assert db.feed("osv").advisories == OSV_GO_COUNT  # ... and were rolled back
+        with db.reader() as r:
+            assert r.feed("osv").advisories == OSV_GO_COUNT  # ... and were rolled back

@@ -12,6 +12,7 @@ from vulndb_testdata import ALPINE, KEV, TESTDATA, dsa_list_cut
 from hullscan.errors import DatabaseError, InputError
 from hullscan.vulndb import bundle, importer
 from hullscan.vulndb.model import AdvisoryIn, AffectedIn, FeedBatch
+from hullscan.vulndb.read import AdvisoryReader, open_reader
 from hullscan.vulndb.store import VulnDB
 from hullscan.vulndb.update import update
 
@@ -19,7 +20,7 @@ PAIRS = [("Debian:10", "apt"), ("Debian:10", "glibc"), ("Alpine:v3.10", "openssl
          ("crates.io", "tokio"), ("RubyGems", "nokogiri"), ("Go", "github.com/gin-gonic/gin"), ("npm", "nothing")]
 
 
-def _snapshot(db: VulnDB) -> dict:
+def _snapshot(db: AdvisoryReader) -> dict:
     got = db.affected_for(PAIRS)
     return {
         "affected": {k: sorted((r.advisory_id, r.status, str(r.ranges), tuple(r.versions)) for r in v)
@@ -51,10 +52,11 @@ def test_import_on_postgres_matches_sqlite(pg_url: str, small: tuple[list[Path],
     paths, lite_path = small
     with VulnDB.open(pg_url, create=True) as pg:
         importer.write(pg, importer.read(paths))
-        got = _snapshot(pg)
+    with open_reader(pg_url) as pg_reader:
+        got = _snapshot(pg_reader)
         (apt,) = [r for r in got["affected"][("Debian:10", "apt")] if r[0] == "DSA-4685-1"]
         assert apt[1] == "fixed" and "1.8.2.1" in apt[2]  # DSA/list: [buster] - apt 1.8.2.1
-    with VulnDB.open(lite_path) as lite:
+    with open_reader(lite_path) as lite:
         assert got == _snapshot(lite)
 
 
@@ -62,43 +64,51 @@ def test_import_on_postgres_matches_sqlite(pg_url: str, small: tuple[list[Path],
 def test_postgres_missing_and_foreign(pg_url: str) -> None:
     with pytest.raises(DatabaseError, match="no vulnerability DB"):
         VulnDB.open(pg_url)
+    with pytest.raises(DatabaseError, match="no vulnerability DB"):
+        open_reader(pg_url)
     eng = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
     with eng.begin() as c:
         c.execute(text("CREATE TABLE hs_advisory (x int)"))
     eng.dispose()
     with pytest.raises(DatabaseError, match="foreign"):
         VulnDB.open(pg_url, create=True)
+    with pytest.raises(DatabaseError, match="foreign"):
+        open_reader(pg_url)
     VulnDB.open(pg_url, create=True, rebuild=True).close()
     VulnDB.open(pg_url).close()
+    open_reader(pg_url).close()
 
 
 @pytest.mark.postgres
 def test_failed_feed_write_rolls_back(pg_url: str) -> None:
     with VulnDB.open(pg_url, create=True) as db:
         importer.write(db, importer.read([ALPINE / "v3.10"]))
-        before = db.feed("alpine")
+        with db.reader() as r:
+            before = r.feed("alpine")
         bad = FeedBatch("alpine")
         bad.advisories["CVE-2019-1547"] = AdvisoryIn("CVE-2019-1547", affected=[AffectedIn("Alpine:v3.10", "openssl")])
         bad.advisories["X" * 300] = AdvisoryIn("X" * 300)  # longer than the id column: PostgreSQL refuses
         with pytest.raises(DatabaseError, match="alpine"):
             db.write_batch(bad, replace=True)
-        assert db.feed("alpine") == before  # the whole feed transaction rolled back
-        recs = db.affected_for([("Alpine:v3.10", "openssl")])[("Alpine:v3.10", "openssl")]
+    with open_reader(pg_url) as reader:
+        assert reader.feed("alpine") == before  # the whole feed transaction rolled back
+        recs = reader.affected_for([("Alpine:v3.10", "openssl")])[("Alpine:v3.10", "openssl")]
         assert "1.1.1d-r0" in {v for r in recs for v in r.fixed_versions}
 
 
 @pytest.mark.postgres
 def test_update_on_postgres(pg_url: str, server, tmp_path: Path) -> None:
-    from hullscan.vulndb.http import Downloader
+    from hullscan.http import RetryPolicy
+    from hullscan.vulndb.download import Downloader
 
     base, feeds = server
     feeds.script["/kev.json"] = ["truncate"] * 2
     r = update(pg_url, ["kev", "alpine"], urls={
         "kev": [f"{base}/kev.json"],
         "alpine": [f"{base}/alpine/v3.10/main.yaml", f"{base}/alpine/v3.10/community.yaml"]},
-        downloader=Downloader(attempts=2, backoff=0, sleep=lambda s: None), cache=tmp_path)
+        downloader=Downloader(policy=RetryPolicy(attempts=2, backoff=0), sleep=lambda s: None), cache=tmp_path)
     assert [o.status for o in r.outcomes] == ["failed", "updated"]
-    with VulnDB.open(pg_url) as db:
+    with open_reader(pg_url) as db:
         assert db.feed("kev").last_error and db.feed("kev").records == 0
         assert db.feed("alpine").advisories > 0
 
@@ -112,13 +122,14 @@ def test_bundle_sqlite_to_postgres(pg_url: str, small: tuple[list[Path], Path], 
     assert bundle.is_bundle(b)
     with VulnDB.open(pg_url, create=True) as pg:
         bundle.load(pg, b)
-        got = _snapshot(pg)
-    with VulnDB.open(subset_db) as lite:
+    with open_reader(pg_url) as pg_reader:
+        got = _snapshot(pg_reader)
+    with open_reader(subset_db) as lite:
         assert got == _snapshot(lite)
     # and back into a fresh SQLite file through the CLI
     code, out, err = hs("db", "import", str(b), "--db", str(tmp_path / "n.sqlite"))
     assert code == 0, err
-    with VulnDB.open(tmp_path / "n.sqlite") as n:
+    with open_reader(tmp_path / "n.sqlite") as n:
         assert _snapshot(n) == got
 
 

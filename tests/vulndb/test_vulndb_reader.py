@@ -1,93 +1,40 @@
-"""The scan's read path (`reader.open_reader`): SQLite through the stdlib `sqlite3`, the same answers
-as `VulnDB` on SQLite and on PostgreSQL, no SQLAlchemy import, and bad DBs as one-line exit-4 errors."""
+"""The read interface on SQL (`read.open_reader`): SQLite through the stdlib `sqlite3` answers as the
+writer's own connection does and as PostgreSQL does, without importing SQLAlchemy, and bad DBs are
+one-line exit-4 errors, the same from the reader as from the writer."""
 
 from __future__ import annotations
 
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from vulndb_testdata import ALPINE, KEV, TESTDATA, VUNNEL, dsa_list_cut
+from vulndb_reads import inputs, snapshot
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb import importer
-from hullscan.vulndb import schema as S
-from hullscan.vulndb import tables as T
-from hullscan.vulndb.reader import DBReader, open_reader
+from hullscan.vulndb.read import AdvisoryReader, open_reader
+from hullscan.vulndb.reader import SQLReader
 from hullscan.vulndb.store import VulnDB
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-#: Asked as a scan would (unnormalized names, release spellings, a pair twice, unknown names).
-PAIRS = [("Debian:10", "apt"), ("Debian:10.3", "apt"), ("Alpine:v3.10", "openssl"), ("Alpine:3.10.4", "openssl"),
-         ("PyPI", "Django"), ("pypi", "django"), ("crates.io", "tokio"), ("RubyGems", "nokogiri"),
-         ("Go", "github.com/gin-gonic/gin"), ("npm", "nothing"), ("Debian:10", "apt")]
-
-
-def test_table_names_are_the_schemas() -> None:
-    assert {t.name for t in S.metadata.sorted_tables} == T.ALL
-    assert (S.SCHEMA_VERSION, S.DB_FORMAT) == (T.SCHEMA_VERSION, T.DB_FORMAT)
+@contextmanager
+def _writers_reader(path: Path | str) -> Iterator[AdvisoryReader]:
+    """The reader on a connection of the writer's engine (SQLAlchemy's driver, VulnDB's validation)."""
+    with VulnDB.open(path) as db, db.reader() as reader:
+        yield reader
 
 
-@pytest.fixture(scope="module")
-def feeds(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Real feed files (DSA/list cut after DSA-4685-1 to keep PostgreSQL quick), the vunnel NVD
-    records (enrichment: advisories merged over feeds) and an EPSS file."""
-    tmp = tmp_path_factory.mktemp("readerfeeds")
-    dsa_list_cut(tmp)
-    v = TESTDATA
-    return [tmp / "DSA/list", ALPINE / "v3.10", v / "osv-pypi/sample", v / "osv-go/sample",
-            v / "rustsec/sample/crates", v / "rubysec/sample", VUNNEL, KEV, FIXTURES / "epss_scores-2023-03-20.csv"]
-
-
-@pytest.fixture(scope="module")
-def lite(feeds: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("reader") / "feeds.sqlite"
-    with VulnDB.open(path, create=True) as db:
-        importer.write(db, importer.read(feeds))
-    return path
-
-
-def _inputs(path: Path) -> dict:
-    """Every stored (ecosystem, package) plus PAIRS; every advisory id and CVE alias; every KEV/EPSS CVE."""
-    with sqlite3.connect(path) as c:
-        pairs = [tuple(r) for r in c.execute("SELECT DISTINCT ecosystem, package FROM hs_affected ORDER BY 1, 2")]
-        ids = [r[0] for r in c.execute("SELECT DISTINCT id FROM hs_advisory ORDER BY 1")]
-        cves = [r[0] for r in c.execute("SELECT alias FROM hs_alias WHERE alias LIKE 'CVE-%' UNION "
-                                         "SELECT cve FROM hs_kev UNION SELECT cve FROM hs_epss ORDER BY 1")]
-    return {"pairs": PAIRS + pairs, "ids": ids + ["NOPE-0000"], "cves": cves + ["CVE-0000-0000"]}
-
-
-def _snapshot(db, inp: dict) -> dict:
-    """What every read method returns for the same inputs (time-dependent values left out)."""
-    feeds = db.feeds()
-    return {
-        "affected": db.affected_for(inp["pairs"]),
-        "affected_withdrawn": db.affected_for(inp["pairs"], include_withdrawn=True),
-        "advisories": db.advisories(inp["ids"]),
-        "cve_advisories": db.advisories(inp["cves"]),
-        "aliases": db.aliases_of(inp["ids"][::7] + inp["cves"][::5] + ["DSA-4685-1", "CVE-2021-44228"]),
-        "kev": db.kev(inp["cves"]),
-        "epss": db.epss(inp["cves"]),
-        "feeds": [(f.feed, f.source, f.etag, f.last_modified, f.fetched_at, f.advisories, f.affected, f.records,
-                   f.skipped, f.last_error) for f in feeds],
-        "feed": (db.feed("kev").records, db.feed("nope")),
-        "ecosystems": db.ecosystems(),
-        "counts": db.counts(),
-        "meta": {k: v for k, v in db.meta().items() if k not in ("created_at", "built_at")},
-        "built": db.built_at is not None and db.age is not None and db.age.total_seconds() >= 0,
-    }
-
-
-def test_sqlite_reader_answers_as_vulndb(lite: Path) -> None:
-    inp = _inputs(lite)
+def test_sqlite_reader_answers_as_the_writers_connection(lite: Path) -> None:
+    inp = inputs(lite)
     reader = open_reader(lite)
-    assert isinstance(reader, DBReader) and reader.display == str(lite)
-    with reader, VulnDB.open(lite) as db:
-        got = _snapshot(reader, inp)
-        assert got == _snapshot(db, inp)
+    assert isinstance(reader, SQLReader) and reader.display == str(lite)
+    with reader, _writers_reader(lite) as db:
+        got = snapshot(reader, inp)
+        assert got == snapshot(db, inp)
         assert (reader.meta(), reader.built_at, [*reader.feeds()]) == (db.meta(), db.built_at, [*db.feeds()])
     # the data is really there: every kind of record, merged advisories, a boolean and floats
     assert got["affected"][("pypi", "django")] == got["affected"][("PyPI", "Django")] != []
@@ -97,19 +44,19 @@ def test_sqlite_reader_answers_as_vulndb(lite: Path) -> None:
     merged = got["advisories"]["CVE-2018-0735"]
     assert merged.feeds == ["alpine", "nvd"] and merged.severities and merged.cwes
     assert "CVE-2020-3810" in got["aliases"]["DSA-4685-1"]
-    assert got["counts"][T.EPSS] == 3 and got["ecosystems"] >= {"Debian:10", "Alpine:v3.10", "PyPI"}
+    assert got["counts"]["hs_epss"] == 3 and got["ecosystems"] >= {"Debian:10", "Alpine:v3.10", "PyPI"}
 
 
 @pytest.mark.postgres
-def test_postgres_vulndb_answers_as_the_sqlite_reader(pg_url: str, feeds: list[Path], lite: Path) -> None:
-    inp = _inputs(lite)
+def test_postgres_reader_answers_as_the_sqlite_reader(pg_url: str, reader_feeds: list[Path], lite: Path) -> None:
+    inp = inputs(lite)
     with VulnDB.open(pg_url, create=True) as pg:
-        importer.write(pg, importer.read(feeds))
-    pg_reader = open_reader(pg_url)  # PostgreSQL stays on VulnDB
-    assert isinstance(pg_reader, VulnDB)
+        importer.write(pg, importer.read(reader_feeds))
+    pg_reader = open_reader(pg_url)
+    assert isinstance(pg_reader, SQLReader) and "postgresql" in pg_reader.display
     with pg_reader, open_reader(lite) as reader:
-        got = _snapshot(pg_reader, inp)
-        want = _snapshot(reader, inp)
+        got = snapshot(pg_reader, inp)
+        want = snapshot(reader, inp)
     for snap in (got, want):  # the order of one pair's rows is the backend's (as it always was)
         for key in ("affected", "affected_withdrawn"):
             snap[key] = {k: sorted(v, key=repr) for k, v in snap[key].items()}
@@ -118,7 +65,7 @@ def test_postgres_vulndb_answers_as_the_sqlite_reader(pg_url: str, feeds: list[P
 
 SCAN_READS = """
 import sys
-from hullscan.vulndb.reader import open_reader
+from hullscan.vulndb.read import open_reader
 db = open_reader(sys.argv[1])
 rows = db.affected_for([("Debian:10", "apt"), ("Alpine:3.10.4", "openssl"), ("PyPI", "django")])
 ids = {r.advisory_id for v in rows.values() for r in v}
@@ -206,7 +153,7 @@ def test_bad_db_is_one_line_database_error(case: str, lite: Path, tmp_path: Path
     msg = _scan_reads(open_reader, p)
     assert words in msg and "\n" not in msg and str(p) in msg and "hullscan db update" in msg, msg  # how to fix it
     assert (p.stat().st_size if p.exists() else None) == size  # nothing created or written
-    assert _scan_reads(VulnDB.open, p) == msg  # what VulnDB says, at the same step
+    assert _scan_reads(_writers_reader, p) == msg  # what the writer says, at the same step
 
 
 @pytest.mark.parametrize("case", ["missing", "another app's SQLite", "table dropped", "truncated to half", "pages zeroed"])

@@ -1,4 +1,5 @@
-"""The store API the matcher uses, on a DB imported from real feed files.
+"""The read interface the matchers use (`read.open_reader`), on a DB imported from real feed files; a
+missing, corrupt or foreign DB refused by the writer (`VulnDB.open`) as by the reader.
 
 Expected values are read off the feed files by hand (quoted in comments), never computed by the importer.
 """
@@ -15,6 +16,7 @@ from vulndb_testdata import DLA_COUNT, DSA_COUNT, KEV_COUNT
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb.model import AffectedRecord
+from hullscan.vulndb.read import open_reader
 from hullscan.vulndb.store import VulnDB
 
 
@@ -25,7 +27,7 @@ def _by_id(recs: list[AffectedRecord], adv_id: str) -> list[AffectedRecord]:
 def test_debian_dsa_fixed_version_by_source_package_and_release(subset_db: Path) -> None:
     # DSA/list: "[14 May 2020] DSA-4685-1 apt - security update / {CVE-2020-3810} /
     #            [stretch] - apt 1.4.10 / [buster] - apt 1.8.2.1"
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         got = db.affected_for([("Debian:10", "apt"), ("Debian:9", "apt")])
         (b,) = _by_id(got[("Debian:10", "apt")], "DSA-4685-1")
         (s,) = _by_id(got[("Debian:9", "apt")], "DSA-4685-1")
@@ -40,7 +42,7 @@ def test_debian_dsa_fixed_version_by_source_package_and_release(subset_db: Path)
 def test_debian_list_statuses(subset_db: Path) -> None:
     # DSA/list: "[lenny] - vlc <not-affected> (Vulnerable code not present)" and
     #           "[jessie] - virtualbox <end-of-life>"
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         vlc = db.affected_for([("Debian:5", "vlc")])[("Debian:5", "vlc")]
         vb = db.affected_for([("Debian:8", "virtualbox")])[("Debian:8", "virtualbox")]
     assert "not_affected" in {r.status for r in vlc}
@@ -49,7 +51,7 @@ def test_debian_list_statuses(subset_db: Path) -> None:
 
 def test_alpine_secdb_origin_package_per_branch(subset_db: Path) -> None:
     # alpine-secdb/v3.10/main.yaml: openssl secfixes 1.1.1d-r0: [CVE-2019-1547, CVE-2019-1549, CVE-2019-1563]
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         recs = db.affected_for([("Alpine:v3.10", "openssl")])[("Alpine:v3.10", "openssl")]
         assert db.affected_for([("Alpine:v3.9", "openssl")])[("Alpine:v3.9", "openssl")] == []
     for cve in ("CVE-2019-1547", "CVE-2019-1549", "CVE-2019-1563"):
@@ -60,7 +62,7 @@ def test_alpine_secdb_origin_package_per_branch(subset_db: Path) -> None:
 def test_pypi_names_are_pep503_and_ranges_kept(subset_db: Path) -> None:
     # osv-pypi/sample/vulns/django/PYSEC-2024-69.yaml: events introduced 5.0, fixed 5.0.8, introduced 4.2,
     # fixed 4.2.15; 23 explicit versions starting "4.2", 4.2.1, 4.2.10
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         got = db.affected_for([("PyPI", "Django"), ("pypi", "DJANGO")])
         adv = db.advisories(["PYSEC-2024-69"])["PYSEC-2024-69"]
     assert got[("PyPI", "Django")] == got[("pypi", "DJANGO")]
@@ -75,7 +77,7 @@ def test_pypi_names_are_pep503_and_ranges_kept(subset_db: Path) -> None:
 def test_rustsec_requirements_become_events(subset_db: Path) -> None:
     # RUSTSEC-2021-0124 (tokio): patched [">= 1.8.4, < 1.9.0", ">= 1.13.1"], unaffected ["< 0.1.14"]
     # -> affected from 0.1.14 until 1.8.4, and from 1.9.0 until 1.13.1
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         (r,) = _by_id(db.affected_for([("crates.io", "tokio")])[("crates.io", "tokio")], "RUSTSEC-2021-0124")
         adv = db.advisories(["RUSTSEC-2021-0124"])["RUSTSEC-2021-0124"]
     assert r.ranges == [{"type": "SEMVER", "events": [
@@ -87,7 +89,7 @@ def test_rustsec_requirements_become_events(subset_db: Path) -> None:
 def test_rubysec_gem_requirements(subset_db: Path) -> None:
     # rubysec/sample/gems/nokogiri/GHSA-xc9x-jj77-9p9j.yml: ghsa xc9x-jj77-9p9j (no cve: key),
     # patched ["~> 1.15.6", ">= 1.16.2"], related.cve [2024-25062]
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         recs = db.affected_for([("RubyGems", "nokogiri")])[("RubyGems", "nokogiri")]
         aliases = db.aliases_of(["CVE-2024-25062"])
     (r,) = _by_id(recs, "GHSA-xc9x-jj77-9p9j")
@@ -98,7 +100,7 @@ def test_rubysec_gem_requirements(subset_db: Path) -> None:
 
 def test_kev_entry(subset_db: Path) -> None:
     # kev: CVE-2021-44228 Apache Log4j2, dateAdded 2021-12-10, dueDate 2021-12-24, ransomware "Known"
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         k = db.kev(["CVE-2021-44228", "CVE-1999-9999"])
     assert set(k) == {"CVE-2021-44228"}
     e = k["CVE-2021-44228"]
@@ -107,7 +109,7 @@ def test_kev_entry(subset_db: Path) -> None:
 
 
 def test_ecosystems_feeds_and_age(subset_db: Path) -> None:
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         ecos = db.ecosystems()
         feeds = {f.feed: f for f in db.feeds()}
         assert db.built_at is not None and db.age is not None and db.age.total_seconds() >= 0
@@ -119,7 +121,7 @@ def test_ecosystems_feeds_and_age(subset_db: Path) -> None:
 
 def test_go_osv_record(subset_db: Path) -> None:
     # osv-go/sample/GO-2020-0001.json: github.com/gin-gonic/gin, fixed 1.6.0 (SEMVER)
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         recs = db.affected_for([("Go", "github.com/gin-gonic/gin")])[("Go", "github.com/gin-gonic/gin")]
     (r,) = _by_id(recs, "GO-2020-0001")
     assert r.fixed_versions == ["1.6.0"] and r.ranges[0]["type"] == "SEMVER"
@@ -165,8 +167,10 @@ def test_truncated_db_file_is_database_error(subset_db: Path, tmp_path: Path) ->
     p = tmp_path / "cut.sqlite"
     p.write_bytes(subset_db.read_bytes()[:8192])
     with pytest.raises(DatabaseError):
-        with VulnDB.open(p) as db:
+        with open_reader(p) as db:
             db.affected_for([("Debian:10", "apt")])
+    with pytest.raises(DatabaseError):
+        VulnDB.open(p, create=True)  # nor does the writer write into it
 
 
 def test_cli_exit_4_with_rebuild_hint(tmp_path: Path) -> None:
@@ -180,7 +184,7 @@ def test_cli_exit_4_with_rebuild_hint(tmp_path: Path) -> None:
 
 def test_release_spellings_and_duplicate_pairs(subset_db: Path) -> None:
     # os-release says VERSION_ID=3.10.4 for Alpine; secdb rows live in Alpine:v3.10
-    with VulnDB.open(subset_db) as db:
+    with open_reader(subset_db) as db:
         got = db.affected_for([("Alpine:3.10.4", "openssl"), ("Alpine:v3.10", "openssl"), ("Alpine:v3.10", "openssl")])
     assert got[("Alpine:3.10.4", "openssl")] == got[("Alpine:v3.10", "openssl")]
     ids = [r.advisory_id for r in got[("Alpine:v3.10", "openssl")]]

@@ -10,8 +10,9 @@ from typing import Any
 
 from vulndb_testdata import DSA_COUNT, KEV_COUNT, OSV_GO_COUNT, VUNNEL
 
-from hullscan.vulndb.http import Downloader
-from hullscan.vulndb.store import VulnDB
+from hullscan.http import RetryPolicy
+from hullscan.vulndb.download import Downloader
+from hullscan.vulndb.read import open_reader
 from hullscan.vulndb.update import update
 
 Feeds = Any  # the local feed server's state (tests/vulndb/conftest.py)
@@ -23,7 +24,7 @@ class Sleeps(list):
 
 
 def _dl(sleeps: Sleeps) -> Downloader:
-    return Downloader(attempts=3, backoff=0.5, sleep=sleeps, timeout=10)
+    return Downloader(policy=RetryPolicy(attempts=3, backoff=0.5, jitter=0), sleep=sleeps, timeout=10)
 
 
 def _urls(base: str) -> dict[str, list[str]]:
@@ -40,7 +41,7 @@ def test_etag_then_304(server: tuple[str, Feeds], tmp_path: Path) -> None:
     db, cache, sleeps = tmp_path / "db.sqlite", tmp_path / "cache", Sleeps()
     r1 = update(str(db), ["kev", "alpine"], urls=_urls(base), downloader=_dl(sleeps), cache=cache)
     assert [o.status for o in r1.outcomes] == ["updated", "updated"]
-    with VulnDB.open(db) as v:
+    with open_reader(db) as v:
         assert v.feed("kev").records == KEV_COUNT
         assert json.loads(v.feed("kev").etag or "{}") == {f"{base}/kev.json": '"v1"'}
         assert v.affected_for([("Alpine:v3.10", "openssl")])[("Alpine:v3.10", "openssl")]
@@ -48,7 +49,7 @@ def test_etag_then_304(server: tuple[str, Feeds], tmp_path: Path) -> None:
     r2 = update(str(db), ["kev", "alpine"], urls=_urls(base), downloader=_dl(sleeps), cache=cache)
     assert [o.status for o in r2.outcomes] == ["unchanged", "unchanged"]
     assert all(h.get("If-None-Match") == '"v1"' for _, h in feeds.log) and len(feeds.log) == 3
-    with VulnDB.open(db) as v:
+    with open_reader(db) as v:
         assert v.feed("kev").records == KEV_COUNT
 
 
@@ -79,12 +80,14 @@ def test_truncated_body_keeps_previous_data_others_update(server: tuple[str, Fee
     kev, deb = r.outcomes
     assert kev.status == "failed" and ("truncated" in kev.message or "incomplete" in kev.message), kev.message
     assert deb.status == "updated"
-    with VulnDB.open(db) as v:
+    with open_reader(db) as v:
         st = v.feed("kev")
         assert st.records == KEV_COUNT and st.last_error  # previous data kept, error recorded
         assert len(v.kev(["CVE-2021-44228"])) == 1
         assert v.feed("debian").advisories == DSA_COUNT  # DSA/list: 5,406 DSAs
     assert not list(tmp_path.glob(".db.sqlite.update-*"))  # staging file renamed or removed
+    private = [p for p in (db, *cache.rglob("*")) if p.is_file()]
+    assert len(private) > 2 and {p.stat().st_mode & 0o777 for p in private} == {0o600}  # the DB and the downloads
 
 
 def test_real_archives_and_cli(server: tuple[str, Feeds], tmp_path: Path, hs, monkeypatch) -> None:
@@ -100,11 +103,11 @@ def test_real_archives_and_cli(server: tuple[str, Feeds], tmp_path: Path, hs, mo
     assert code == 0, err
     assert "db update: osv:" in err and "db update: alpine:" in err and "retrying" in err
     assert (tmp_path / "xdg/hullscan/feeds/osv").is_dir()
-    with VulnDB.open(db) as v:
+    with open_reader(db) as v:
         assert v.feed("osv").advisories == OSV_GO_COUNT  # the GO-* records of the served tarball
     code, out, err = hs("db", "update", "--db", str(db), "--feed", "kev", "--feed-url", f"kev={base}/missing.json")
     assert code == 3 and "HTTP 404" in err
-    with VulnDB.open(db) as v:
+    with open_reader(db) as v:
         assert v.feed("osv").advisories == OSV_GO_COUNT
 
 
@@ -136,7 +139,7 @@ def test_nvd_paging_with_api_key(server: tuple[str, Feeds], tmp_path: Path, monk
     assert [p.split("startIndex=")[1] for p in starts] == ["0", "2"]
     assert all(h.get("apiKey") == "test-key" for _, h in feeds.log)
     assert sleeps == [0.6]  # NVD's pause between requests with an API key
-    with VulnDB.open(tmp_path / "db.sqlite") as db:
+    with open_reader(tmp_path / "db.sqlite") as db:
         assert db.feed("nvd").advisories == 3
         assert db.advisories(["CVE-2024-0727"])["CVE-2024-0727"].cwes == ["CWE-476"]
 
@@ -154,5 +157,5 @@ def test_update_refuses_foreign_file_unless_rebuild(server: tuple[str, Feeds], t
     assert db.read_bytes().startswith(b"not a database")  # untouched
     r = update(str(db), ["kev"], urls=_urls(base), downloader=_dl(Sleeps()), cache=tmp_path / "c", rebuild=True)
     assert r.outcomes[0].status == "updated"
-    with VulnDB.open(db) as v:
+    with open_reader(db) as v:
         assert v.feed("kev").records == KEV_COUNT

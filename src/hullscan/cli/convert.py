@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hullscan.cli.scan import FORMATS_HELP
+from hullscan.cli.options import FORMATS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -11,16 +11,16 @@ if TYPE_CHECKING:
 
 def convert_cmd(*, report: str, format: str, output: str | None, severity: str | None, ignore_unfixed: bool) -> None:
     """Re-render a saved JSON report in another format (losslessly: every format is rendered from it)."""
-    from hullscan.report.convert import load_report
+    from hullscan.report.convert import read_report
     from hullscan.report.filters import apply_display_filters, parse_severities
     from hullscan.report.formats import write_output, writer
 
     render = writer(format)
     shown = parse_severities(severity)
-    data = load_report(report)
+    saved = read_report(report)
     if shown is not None or ignore_unfixed:
-        data = apply_display_filters(data, shown, ignore_unfixed)
-    write_output(render(data), output)
+        saved = apply_display_filters(saved, shown, ignore_unfixed)
+    write_output(render(saved), output)
 
 
 def register(subparsers: Subparsers) -> None:
@@ -29,7 +29,7 @@ def register(subparsers: Subparsers) -> None:
     convert = add_command(subparsers, "convert", convert_cmd)
     add = convert.add_argument
     add("report", help="A JSON report saved with --format json.")
-    add("-f", "--format", required=True, help=f"Output format: {FORMATS_HELP}.")
+    add("-f", "--format", required=True, help=f"Output format: {FORMATS}.")
     add("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
     add("--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN).")
     add("--ignore-unfixed", action="store_true", help="Show only vulnerabilities with a fixed version.")

@@ -76,8 +76,8 @@ def update_cmd(*, feed: list[str] | None, feed_url: list[str] | None, rebuild: b
     urls: dict[str, list[str]] = {}
     for item in feed_url or []:
         name, sep, url = item.partition("=")
-        if not sep or not url or name not in upd.SOURCES:
-            raise UsageError(f"--feed-url wants NAME=URL with NAME one of {', '.join(upd.SOURCES)}, got {item!r}")
+        if not sep or not url or name not in src.SOURCES:
+            raise UsageError(f"--feed-url wants NAME=URL with NAME one of {', '.join(src.SOURCES)}, got {item!r}")
         urls.setdefault(name, []).append(url)
     feeds = list(dict.fromkeys(feed or [])) or upd.default_feeds()
     result = upd.update(db, feeds, urls=urls, rebuild=rebuild, reporter=_Reporter())
@@ -154,17 +154,15 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
     import json
     from datetime import UTC, datetime
 
-    from hullscan.vulndb.store import VulnDB
+    from hullscan.vulndb.read import open_reader
 
     limit = parse_age(max_age)
-    store = VulnDB.open(db)
-    try:
-        feeds = store.feeds()
-        built = store.built_at
-        counts = store.counts()
-        ecos = sorted(store.ecosystems())
-    finally:
-        store.close()
+    with open_reader(db) as reader:
+        display = reader.display
+        feeds = reader.feeds()
+        built = reader.built_at
+        counts = reader.counts()
+        ecos = sorted(reader.ecosystems())
     now = datetime.now(UTC)
     stale: list[str] = []
     rows = []
@@ -176,10 +174,10 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
         rows.append({k: getattr(f, k) for k in f.__dataclass_fields__}
                     | {"age_hours": round(age.total_seconds() / 3600, 1) if age else None})
     if as_json:
-        print(json.dumps({"location": store.display, "built_at": built.isoformat() if built else None,
+        print(json.dumps({"location": display, "built_at": built.isoformat() if built else None,
                           "counts": counts, "ecosystems": ecos, "feeds": rows, "stale": stale}, indent=2))
     else:
-        print(f"DB {store.display}  built {built:%Y-%m-%d %H:%M UTC}" if built else f"DB {store.display}  (empty)")
+        print(f"DB {display}  built {built:%Y-%m-%d %H:%M UTC}" if built else f"DB {display}  (empty)")
         print(f"{counts['hs_advisory']} advisories, {counts['hs_affected']} affected rows, "
               f"{counts['hs_kev']} KEV, {counts['hs_epss']} EPSS; {len(ecos)} ecosystems")
         print(f"{'feed':<11} {'advisories':>10} {'affected':>9} {'records':>8} {'skipped':>7} {'age':>8}  source")

@@ -2,7 +2,7 @@
 
 Only the manifest(s) and the config are fetched here, each checked against its digest. Layer
 blobs are not: each Layer's opener streams the blob off the socket when the walker asks, and the
-walker asks only for layers whose facts the per-layer cache does not already hold (analyze.py
+walker asks only for layers whose facts the per-layer cache does not already hold (walk/layers.py
 consults the cache by diff_id first; `local=False` means cached facts are trusted without a fetch,
 which is sound because the diff_ids come from a config verified against the manifest's digest).
 blobs.py verifies each streamed blob's digest, size and diff_id.

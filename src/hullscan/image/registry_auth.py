@@ -96,7 +96,7 @@ def _load(path: Path) -> dict | None:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        return None
+        return None  # no such file: this source has no credentials
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: unreadable credentials file ({type(err).__name__})") from None
     return data if isinstance(data, dict) else None

@@ -1,45 +1,34 @@
-"""HTTP side of the OCI distribution API: scheme probe, auth (anonymous/basic/bearer tokens),
-bounded retries with backoff, and blob streams that resume after a cut connection.
+"""HTTP side of the OCI distribution API: scheme probe, auth (anonymous/basic/bearer tokens) and blob
+streams that resume after a cut connection, on the one HTTP client (`hullscan.http`: retries on
+transport errors, 429 and 5xx, Retry-After honoured and clamped).
 
-httpx does the HTTP; what is written here is what no library does for us: the registry's token
-dance (`WWW-Authenticate: Bearer realm=…,service=…,scope=…`), Retry-After-aware retries and
-Range-resumed blob streams. Messages name the registry, the repository and the credential source,
-and are scrubbed of every secret we hold before they leave this module.
+What is written here is what no library does for us: the registry's token dance
+(`WWW-Authenticate: Bearer realm=…,service=…,scope=…`) and Range-resumed blob streams. Messages name
+the registry, the repository and the credential source, and are scrubbed of every secret we hold
+before they leave this module.
 """
 
 from __future__ import annotations
 
-import email.utils
-import functools
-import hashlib
+import json
 import queue
-import random
-import ssl
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 
-from hullscan import __version__
+from hullscan.digests import hexdigest
 from hullscan.errors import FetchError, InputError
+from hullscan.http import HttpClient, RetryPolicy, TransferError
 from hullscan.image.registry_auth import ANONYMOUS, Credentials, parse_challenge
 from hullscan.image.registry_ref import is_loopback
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_ATTEMPTS = 5
-"""Tries per request (the first plus 4 retries) on 429/5xx and transport errors."""
-BACKOFF_BASE = 0.25
-"""Seconds before the first retry when the server gives no Retry-After; doubles each time."""
-MAX_RETRY_AFTER = 60.0
-"""A Retry-After above this ends the scan instead of waiting (bounded time)."""
 PREFETCH_CHUNKS = 256
 """Socket reads (up to 64 KiB each) a blob stream keeps ahead of its reader: at most ~16 MiB."""
 MAX_RESUMES = 4
 """Times a blob stream cut mid-way is resumed (Range request) before giving up."""
-USER_AGENT = f"hullscan/{__version__}"
 
 
 class RegistryError(FetchError):
@@ -50,7 +39,8 @@ class RegistryClient:
     """One registry host, one credential source; tokens are cached per scope."""
 
     def __init__(
-        self, host: str, creds: Credentials = ANONYMOUS, *, insecure: bool = False, timeout: float = 60.0, name: str = ""
+        self, host: str, creds: Credentials = ANONYMOUS, *, insecure: bool = False, timeout: float = 60.0, name: str = "",
+        policy: RetryPolicy | None = None, sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.host = host
         """Where the API answers (registry-1.docker.io for docker.io)."""
@@ -58,12 +48,7 @@ class RegistryClient:
         """The registry as users name it, for messages."""
         self.creds = creds
         self.insecure = insecure
-        self.http = httpx.Client(
-            verify=_ssl_context(insecure),
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            follow_redirects=True,  # blob GETs may redirect to storage; httpx drops Authorization off-origin
-            headers={"User-Agent": USER_AGENT},
-        )
+        self.http = HttpClient(policy=policy, sleep=sleep, timeout=timeout, insecure=insecure)
         self.base = ""
         self._challenge: Any = None
         self._tokens: dict[str, str] = {}
@@ -140,36 +125,17 @@ class RegistryClient:
     def _send_retrying(
         self, method: str, url: str, headers: dict[str, str], repo: str, *, stream: bool, **request: Any
     ) -> httpx.Response:
-        """Send with bounded retries on transport errors, 429 and 5xx (Retry-After honoured)."""
-        parsed = urlparse(url)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                req = self.http.build_request(method, url, headers=headers, **request)
-                resp = self.http.send(req, stream=stream)
-            except httpx.TransportError as err:
-                if _is_cert_error(err):
-                    raise self.fail(repo, f"TLS certificate verification failed for {parsed.netloc} ({_short(err)}); "
-                                          "use --insecure for a self-signed registry, or SSL_CERT_FILE for a private CA") from None
-                give_up = attempt == MAX_ATTEMPTS or (
-                    isinstance(err, httpx.ConnectError) and (attempt >= 2 or _is_ssl_error(err))
-                )
-                if give_up:
-                    raise self.fail(repo, f"cannot reach {parsed.scheme}://{parsed.netloc} ({_short(err)})") from None
-                _sleep(_backoff(attempt))
-                continue
-            if resp.status_code not in RETRY_STATUSES:
-                return resp
-            delay = _retry_after(resp.headers.get("retry-after"))
-            status = resp.status_code
-            resp.close()
-            if attempt == MAX_ATTEMPTS:
-                raise self.fail(repo, f"{status} from {parsed.path} after {MAX_ATTEMPTS} tries")
-            if delay is not None and delay > MAX_RETRY_AFTER:
-                raise self.fail(
-                    repo, f"{status} from {parsed.path}: server asks to retry after {delay:.0f}s (more than {MAX_RETRY_AFTER:.0f}s)"
-                )
-            _sleep(delay if delay is not None else _backoff(attempt))
-        raise AssertionError("unreachable")
+        """`HttpClient.send` (retries inside), its failure as one line naming registry and repository."""
+        try:
+            return self.http.send(method, url, headers=headers, stream=stream, **request)
+        except TransferError as err:
+            parsed = urlparse(url)
+            if err.certificate:
+                raise self.fail(repo, f"TLS certificate verification failed for {parsed.netloc} ({err.reason}); "
+                                      "use --insecure for a self-signed registry, or SSL_CERT_FILE for a private CA") from None
+            if err.status is not None:
+                raise self.fail(repo, f"{err.reason} from {parsed.path} after {err.attempts} tries") from None
+            raise self.fail(repo, f"cannot reach {parsed.scheme}://{parsed.netloc} ({err.reason})") from None
 
     # -- auth ----------------------------------------------------------------------
     def _authorization(self, scope: str, repo: str, refresh: bool = False) -> dict[str, str]:
@@ -333,7 +299,8 @@ class BlobStream:
                     self.repo,
                     f"blob {self.digest[:19]}…: transfer cut at byte {self.received} of {self.size}, {MAX_RESUMES} resumes failed",
                 )
-            _sleep(_backoff(self.resumes))
+            client = self.client.http
+            client.sleep(client.policy.wait(self.resumes, None))
             self._open()
 
     def _produce(self) -> None:
@@ -411,16 +378,10 @@ class BlobStream:
         self.close()
 
 
-@functools.lru_cache(maxsize=2)
-def _ssl_context(insecure: bool) -> ssl.SSLContext:
-    """One TLS context per process (loading the CA bundle costs ~0.1 s): certifi's bundle, or
-    SSL_CERT_FILE / SSL_CERT_DIR when set; no verification with --insecure."""
-    return httpx.create_ssl_context(verify=not insecure)
-
-
 def digest_of(data: bytes, like: str) -> str:
+    """The digest of `data` by the algorithm of the digest `like` (sha256 when it names none)."""
     algo = like.split(":", 1)[0] if ":" in like else "sha256"
-    return f"{algo}:{hashlib.new(algo, data).hexdigest()}"
+    return f"{algo}:{hexdigest(algo, data)}"
 
 
 def _basic(user: str, password: str) -> str:
@@ -429,56 +390,12 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _backoff(attempt: int) -> float:
-    return BACKOFF_BASE * (2 ** (attempt - 1)) * (0.75 + random.random() / 2)
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(max(0.0, seconds))
-
-
 def _range_start(content_range: str) -> int:
-    # "bytes START-END/TOTAL"
+    """START of "bytes START-END/TOTAL"; -1 when unreadable, which no resume position equals."""
     try:
         return int(content_range.split()[1].split("-", 1)[0])
     except (IndexError, ValueError):
         return -1
-
-
-def _is_cert_error(err: Exception) -> bool:
-    seen: set[int] = set()
-    cur: BaseException | None = err
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(cur):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return False
-
-
-def _is_ssl_error(err: Exception) -> bool:
-    """A TLS handshake failure (e.g. https spoken to a plain-HTTP port): retrying will not help."""
-    cur: BaseException | None = err
-    for _ in range(8):
-        if cur is None:
-            return False
-        if isinstance(cur, ssl.SSLError) or "SSL" in type(cur).__name__ or "[SSL" in str(cur):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return False
 
 
 def _short(err: Exception) -> str:
@@ -487,13 +404,12 @@ def _short(err: Exception) -> str:
 
 
 def _error_text(resp: httpx.Response) -> str:
-    """The registry's error code/message (OCI error JSON), short; empty when there is none."""
+    """The registry's error code/message (OCI error JSON), short; empty when the body holds none or
+    cannot be read (the status the caller reports says what went wrong)."""
     try:
-        body = resp.read()[:4096]
-        import json
-
-        errors = json.loads(body).get("errors") or []
-        bits = [f"{e.get('code', '')}: {e.get('message', '')}".strip(": ") for e in errors if isinstance(e, dict)]
-        return f" ({'; '.join(bits)[:300]})" if bits else ""
-    except Exception:
+        doc = json.loads(resp.read()[:4096])
+    except (httpx.HTTPError, ValueError):
         return ""
+    errors = doc.get("errors") if isinstance(doc, dict) else None
+    bits = [f"{e.get('code', '')}: {e.get('message', '')}".strip(": ") for e in errors or () if isinstance(e, dict)]
+    return f" ({'; '.join(bits)[:300]})" if bits else ""

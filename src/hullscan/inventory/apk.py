@@ -14,7 +14,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from hullscan.model.inventory import OSInfo, Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
 
 INSTALLED = "/lib/apk/db/installed"
 _KEEP = {"P": "name", "V": "version", "A": "arch", "o": "origin", "L": "license", "m": "maintainer",
@@ -107,18 +107,16 @@ def _os_parts(os: OSInfo | None) -> tuple[str, str, str]:
     return ns, distro, os.ecosystem or os.family.capitalize()
 
 
+def _parse_installed(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"packages": parse_installed(data.decode("utf-8", "replace"), warn)}
+
+
 class ApkAnalyzer(Analyzer):
     """apk `installed` database → `apk` packages with origin, licenses and owned files."""
 
-    hints = PathHints(names=frozenset({INSTALLED.rsplit("/", 1)[1]}))
     name = "apk"
     version = 1
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        return path == INSTALLED
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        return {"packages": parse_installed(data.decode("utf-8", "replace"), warn)}
+    files = (FileRule(paths=(INSTALLED,), parse=_parse_installed),)
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         db = view.files.get(INSTALLED)

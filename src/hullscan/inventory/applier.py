@@ -4,7 +4,8 @@ Layers are applied bottom to top: whiteouts and opaque directories remove what l
 a file written again replaces the lower copy. Each analyzer assembles the squashed state after every
 layer that changed its facts; comparing those states gives each package the layer that introduced
 its current version (the lowest layer from which the same name and version is present continuously
-to the top) and the packages a later layer removed or replaced (`history`).
+to the top) and the packages a later layer removed or replaced (`history`). An analyzer whose
+`assemble` raises is left out with a warning; the others' results stand.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from hullscan.model.inventory import Inventory, LayerRef, Package, RemovedPackage, ScanWarning
 from hullscan.record import replace
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileFact, LayerFacts
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileFact, LayerFacts, parse_guarded
+from hullscan.walk.index import PathIndex
 
 
 def _under(path: str, directory: str) -> bool:
@@ -65,16 +67,12 @@ def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts
         inv.warnings.extend(lf.warnings)
     ordered = sorted(analyzers, key=lambda a: not a.detects_os)  # OS first: the others read view.os
     for analyzer in ordered:
-        squash = _Squash(analyzer.wants_history)
-        states: list[list[Package]] = []  # packages after each layer
-        final: Assembled | None = None
-        for i, lf in enumerate(layer_facts):
-            facts = lf.facts.get(analyzer.name, {})
-            if squash.apply(i, lf, facts) or final is None:
-                final = _assemble(analyzer, squash.view(layers, inv.os), inv, i)
-            states.append(final.packages)
-        if final is None:
-            final = _assemble(analyzer, squash.view(layers, inv.os), inv, None)
+        try:
+            final, states = _states(analyzer, layer_facts, layers, inv)
+        except Exception as err:  # one analyzer's bug costs its own results, never the others' or the scan
+            inv.warnings.append(ScanWarning(
+                message=f"{analyzer.name}: assemble failed: {type(err).__name__}: {err}; its results are left out"))
+            continue
         if analyzer.detects_os and final.os is not None:
             inv.os = final.os
         if final.facts is not None:
@@ -85,6 +83,24 @@ def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts
             inv.history.extend(removed)
     _mark_owned(inv)
     return inv
+
+
+def _states(
+    analyzer: Analyzer, layer_facts: Sequence[LayerFacts], layers: list[LayerRef], inv: Inventory
+) -> tuple[Assembled, list[list[Package]]]:
+    """The analyzer's final result and its packages after each layer (assembled again only after a
+    layer that changed its facts)."""
+    squash = _Squash(analyzer.wants_history)
+    states: list[list[Package]] = []
+    final: Assembled | None = None
+    for i, lf in enumerate(layer_facts):
+        facts = lf.facts.get(analyzer.name, {})
+        if squash.apply(i, lf, facts) or final is None:
+            final = _assemble(analyzer, squash.view(layers, inv.os), inv, i)
+        states.append(final.packages)
+    if final is None:
+        final = _assemble(analyzer, squash.view(layers, inv.os), inv, None)
+    return final, states
 
 
 def _assemble(analyzer: Analyzer, view: AnalyzerView, inv: Inventory, index: int | None) -> Assembled:
@@ -157,22 +173,23 @@ def analyze_files(
 ) -> Inventory:
     """Run analyzers over in-memory layers ({path: bytes}, None = whiteout) — for tests and SBOM-free checks.
 
-    Paths are absolute (`/var/lib/dpkg/status`). No cache, no tar: the same analyze → apply steps.
+    Paths are absolute (`/var/lib/dpkg/status`); every file has mode 0644. No cache, no tar: the
+    walker's path index and parser guard, then the same apply step.
     """
+    index = PathIndex(analyzers)
     facts_per_layer: list[LayerFacts] = []
-    for index, files in enumerate(layers):
-        lf = LayerFacts(ref=LayerRef(index=index, diff_id=""))
+    for i, files in enumerate(layers):
+        lf = LayerFacts(ref=LayerRef(index=i, diff_id=""))
         for path, data in files.items():
             if data is None:
                 lf.deleted.append(path)
                 continue
             lf.written.add(path)
-            for an in analyzers:
-                if len(data) > an.max_size or not an.wants(path, len(data), 0o644):
+            for an, rule in index.match(path, len(data), 0o644):
+                if len(data) > an.max_size:
                     continue
-                problems: list[str] = []
-                fact = an.analyze(path, data, problems.append)
-                lf.warnings.extend(ScanWarning(message=f"{an.name}: {m}", path=path, layer=index) for m in problems)
+                fact, problems = parse_guarded(an, rule, path, data)
+                lf.warnings.extend(ScanWarning(message=m, path=path, layer=i) for m in problems)
                 if fact is not None:
                     lf.facts.setdefault(an.name, {})[path] = fact
         facts_per_layer.append(lf)

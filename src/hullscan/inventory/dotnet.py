@@ -3,6 +3,7 @@ files `packages.lock.json`, `packages.config`, `Directory.Packages.props` (decla
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from packageurl import PackageURL
@@ -14,44 +15,33 @@ from hullscan.inventory.lockfiles.nuget import (
     parse_packages_props,
 )
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, Parser, WarnFn
 
 ECOSYSTEM = "NuGet"
-
-_PARSERS = {
-    "deps.json": (parse_deps_json, "installed"),
-    "packages.lock.json": (parse_packages_lock, "declared"),
-    "packages.config": (parse_packages_config, "declared"),
-    "Directory.Packages.props": (parse_packages_props, "declared"),
-}
 
 
 def nuget_purl(name: str, version: str) -> str:
     return PackageURL(type="nuget", name=name, version=version or None).to_string()
 
 
-def _format(path: str) -> str | None:
-    base = path.rsplit("/", 1)[-1]
-    if base.endswith(".deps.json"):
-        return "deps.json"
-    return base if base in _PARSERS else None
+def _nuget(fmt: str, kind: str, parse: Callable[[bytes, WarnFn], list[dict[str, Any]]]) -> Parser:
+    def parse_file(path: str, data: bytes, warn: WarnFn) -> Any:
+        return {"format": fmt, "kind": kind, "packages": parse(data, warn)}
+
+    return parse_file
 
 
 class DotnetAnalyzer(Analyzer):
-    hints = PathHints(names=frozenset(_PARSERS), extensions=frozenset({"json"}))  # NAME.deps.json
     name = "dotnet"
     version = 1
+    files = (
+        FileRule(globs=("**/*.deps.json",), names=("deps.json",), parse=_nuget("deps.json", "installed", parse_deps_json)),
+        FileRule(names=("packages.lock.json",), parse=_nuget("packages.lock.json", "declared", parse_packages_lock)),
+        FileRule(names=("packages.config",), parse=_nuget("packages.config", "declared", parse_packages_config)),
+        FileRule(names=("Directory.Packages.props",),
+                 parse=_nuget("Directory.Packages.props", "declared", parse_packages_props)),
+    )
     max_size = 32 * MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        return _format(path) is not None
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        fmt = _format(path)
-        if fmt is None:
-            return None
-        parse, kind = _PARSERS[fmt]
-        return {"format": fmt, "kind": kind, "packages": parse(data, warn)}
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []

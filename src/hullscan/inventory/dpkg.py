@@ -20,9 +20,8 @@ from typing import Any
 from packageurl import PackageURL
 
 from hullscan.model.inventory import OSInfo, Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
 
-DPKG_DIR = "/var/lib/dpkg/"
 STATUS = "/var/lib/dpkg/status"
 STATUS_D = "/var/lib/dpkg/status.d/"
 INFO = "/var/lib/dpkg/info/"
@@ -218,40 +217,47 @@ def _ecosystem(os: OSInfo | None) -> str:
     return "Ubuntu" if os.family == "ubuntu" else "Debian"
 
 
+def _parse_status(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"kind": "status", "packages": parse_stanzas(data.decode("utf-8", "replace"), warn)}
+
+
+def _parse_status_d(path: str, data: bytes, warn: WarnFn) -> Any:
+    """A distroless status.d entry: one package's stanza."""
+    return {"kind": "status.d", "packages": parse_stanzas(data.decode("utf-8", "replace"), warn, distroless=True)}
+
+
+def _parse_status_d_files(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"kind": "files", "files": parse_file_list(data.decode("utf-8", "replace"), relative=True)}
+
+
+def _parse_list(path: str, data: bytes, warn: WarnFn) -> Any:
+    files = parse_file_list(data.decode("utf-8", "replace"), relative=False)
+    return {"kind": "files", "files": files} if files else None
+
+
+def _parse_md5sums(path: str, data: bytes, warn: WarnFn) -> Any:
+    files = parse_file_list(data.decode("utf-8", "replace"), relative=True)
+    return {"kind": "files", "files": files} if files else None
+
+
+def _parse_copyright(path: str, data: bytes, warn: WarnFn) -> Any:
+    licenses = parse_copyright(data.decode("utf-8", "replace"))
+    return {"kind": "copyright", "licenses": licenses} if licenses else None
+
+
 class DpkgAnalyzer(Analyzer):
     """dpkg status (and distroless status.d) → `deb` packages with owned files and licenses."""
 
-    hints = PathHints(prefixes=(DPKG_DIR, DOC))
     name = "dpkg"
     version = 1
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if path.startswith(DPKG_DIR):
-            if path == STATUS:
-                return True
-            if path.startswith(STATUS_D):
-                return "/" not in path[len(STATUS_D):]
-            if path.startswith(INFO):
-                return "/" not in path[len(INFO):] and path.endswith((".list", ".md5sums"))
-            return False
-        if path.startswith(DOC) and path.endswith("/copyright"):
-            return path.count("/") == 5  # /usr/share/doc/PKG/copyright
-        return False
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        text = data.decode("utf-8", "replace")
-        if path == STATUS:
-            return {"kind": "status", "packages": parse_stanzas(text, warn)}
-        if path.startswith(STATUS_D):
-            if path.endswith(".md5sums"):
-                return {"kind": "files", "files": parse_file_list(text, relative=True)}
-            pkgs = parse_stanzas(text, warn, distroless=True)
-            return {"kind": "status.d", "packages": pkgs}
-        if path.startswith(INFO):
-            files = parse_file_list(text, relative=path.endswith(".md5sums"))
-            return {"kind": "files", "files": files} if files else None
-        licenses = parse_copyright(text)
-        return {"kind": "copyright", "licenses": licenses} if licenses else None
+    files = (
+        FileRule(paths=(STATUS,), parse=_parse_status),
+        FileRule(globs=(f"{STATUS_D}*.md5sums",), parse=_parse_status_d_files),
+        FileRule(globs=(f"{STATUS_D}*",), parse=_parse_status_d),
+        FileRule(globs=(f"{INFO}*.list",), parse=_parse_list),
+        FileRule(globs=(f"{INFO}*.md5sums",), parse=_parse_md5sums),
+        FileRule(globs=(f"{DOC}*/copyright",), parse=_parse_copyright),
+    )
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         records: list[tuple[str, dict[str, Any]]] = []

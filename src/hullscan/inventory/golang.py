@@ -18,7 +18,7 @@ from packageurl import PackageURL
 from hullscan.inventory.binfmt import BinaryFormatError, Executable, is_executable, open_executable
 from hullscan.inventory.lockfiles.go import parse_go_mod, parse_go_sum, resolve_go_mod
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, Parser, WarnFn
 
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
 _GO_NOTE_LE = b"\x04\x00\x00\x00Go\x00\x00"  # note type 4 (NT_GOBUILDID), name "Go"
@@ -35,11 +35,11 @@ _SCRIPT_SUFFIXES = (".sh", ".py", ".pl", ".rb", ".js", ".txt", ".json", ".yaml",
 BINARY_MAX_SIZE = 256 * MiB
 
 
-def wants_binary(path: str, size: int, mode: int) -> bool:
-    """Executable regular files (or files in typical program directories) that could be compiled programs."""
-    if size < 64 or path.endswith(_SCRIPT_SUFFIXES):
-        return False
-    return bool(mode & 0o111) or path.startswith(BIN_DIRS)
+def binary_rules(parse: Parser) -> tuple[FileRule, ...]:
+    """The file table of a compiled-program analyzer: files with an x bit or in a program directory
+    that could be programs (64 bytes at least, not named like a script)."""
+    scripts = tuple(f"**/*{suffix}" for suffix in _SCRIPT_SUFFIXES)
+    return (FileRule(executable=True, prefixes=BIN_DIRS, min_size=64, exclude=scripts, parse=parse),)
 
 
 def golang_purl(path: str, version: str) -> str:
@@ -186,35 +186,33 @@ def stdlib_version(vers: str) -> str:
     return m.group(1) if m else DEVEL
 
 
+def _parse_binary(path: str, data: bytes, warn: WarnFn) -> Any:
+    if not is_executable(data):
+        return None
+    has_magic = BUILDINFO_MAGIC in data
+    # The ELF note of the Go build ID sits in the first page: a cut-off Go binary still shows it.
+    go_note = _GO_NOTE_LE in data[:65536] or _GO_NOTE_BE in data[:65536]
+    if not has_magic and not go_note:
+        return None  # not a Go program: no need to parse its headers
+    try:
+        found = read_buildinfo(data)
+    except (BinaryFormatError, ValueError) as exc:
+        warn(f"unreadable Go build info: {exc}")
+        return None
+    if found is None:
+        warn("Go binary without readable build info (truncated or stripped)")
+        return None
+    vers, mod = found
+    return parse_modinfo(vers, mod)
+
+
 class GoBinaryAnalyzer(Analyzer):
     """Modules compiled into Go executables (installed packages)."""
 
-    hints = PathHints(prefixes=BIN_DIRS, executable=True)
     name = "go-binary"
     version = 1
+    files = binary_rules(_parse_binary)
     max_size = BINARY_MAX_SIZE
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        return wants_binary(path, size, mode)
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if not is_executable(data):
-            return None
-        has_magic = BUILDINFO_MAGIC in data
-        # The ELF note of the Go build ID sits in the first page: a cut-off Go binary still shows it.
-        go_note = _GO_NOTE_LE in data[:65536] or _GO_NOTE_BE in data[:65536]
-        if not has_magic and not go_note:
-            return None  # not a Go program: no need to parse its headers
-        try:
-            found = read_buildinfo(data)
-        except (BinaryFormatError, ValueError) as exc:
-            warn(f"unreadable Go build info: {exc}")
-            return None
-        if found is None:
-            warn("Go binary without readable build info (truncated or stripped)")
-            return None
-        vers, mod = found
-        return parse_modinfo(vers, mod)
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []
@@ -268,21 +266,28 @@ def binary_packages(path: str, fact: dict[str, Any], analyzer: str) -> list[Pack
 # ---------------------------------------------------------------------------------------- go.mod
 
 
+def _parse_mod_file(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"mod": parse_go_mod(data, warn)}
+
+
+def _parse_sum_file(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"sum": parse_go_sum(data, warn)}
+
+
+# Dependencies' own go.mod files: vendored copies and the module cache.
+_NOT_PROJECTS = ("**/vendor/**", "**/pkg/mod/**")
+
+
 class GoModAnalyzer(Analyzer):
     """Modules declared by go.mod (with go.sum for pre-1.17 modules' transitive dependencies)."""
 
-    hints = PathHints(names=frozenset({"go.mod", "go.sum"}))
     name = "gomod"
     version = 1
+    files = (
+        FileRule(names=("go.mod",), exclude=_NOT_PROJECTS, parse=_parse_mod_file),
+        FileRule(names=("go.sum",), exclude=_NOT_PROJECTS, parse=_parse_sum_file),
+    )
     max_size = 16 * MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        return path.endswith(("/go.mod", "/go.sum")) and "/vendor/" not in path and "/pkg/mod/" not in path
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if path.endswith("/go.mod"):
-            return {"mod": parse_go_mod(data, warn)}
-        return {"sum": parse_go_sum(data, warn)}
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []

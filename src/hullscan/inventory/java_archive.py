@@ -24,7 +24,7 @@ from packageurl import PackageURL
 from hullscan.inventory.lockfiles.maven_pom import read_xml
 from hullscan.inventory.lockfiles.spdx import is_spdx, to_spdx
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
 ARCHIVE_EXTS = (".jar", ".war", ".ear", ".par", ".hpi", ".jpi")
 MAX_DEPTH = 3
@@ -126,124 +126,125 @@ def _manifest_licenses(mf: dict[str, str]) -> list[str]:
     return []
 
 
+def _parse_archive(path: str, data: bytes, warn: WarnFn) -> Any:
+    found: list[dict[str, Any]] = []
+    _archive(data, path, path, 0, _Budget(), warn, found)
+    return found or None
+
+
+def _parse_repo_pom(path: str, data: bytes, warn: WarnFn) -> Any:
+    pom = parse_pom(data, warn)
+    return {"pom": pom} if pom else None
+
+
+def _parse_pom_properties(path: str, data: bytes, warn: WarnFn) -> Any:
+    art = _from_props(parse_properties(data.decode("utf-8", errors="replace")), path, "pom.properties")
+    return [art] if art else None
+
+
+def _archive(
+    data: bytes, real: str, where: str, depth: int, budget: _Budget, warn: WarnFn, found: list[dict[str, Any]]
+) -> None:
+    """The artifacts of one archive (`where`: its path, `outer.jar:inner.jar` when nested in `real`)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError) as exc:
+        warn(f"unreadable Java archive {where}: {exc}")
+        return
+    with zf:
+        slip = [i.filename for i in infos if i.filename.startswith("/") or ".." in i.filename.replace("\\", "/").split("/")]
+        if slip:
+            warn(f"zip-slip member name in {where}: {slip[0]!r} (not extracted)")
+        mf: dict[str, str] = {}
+        poms: list[dict[str, Any]] = []
+        nested: list[zipfile.ZipInfo] = []
+        for info in infos:
+            name = info.filename
+            if name == "META-INF/MANIFEST.MF":
+                text = _read(zf, info, where, budget, warn, MAX_META)
+                if text is not None:
+                    mf = parse_manifest(text.decode("utf-8", errors="replace"))
+            elif name.startswith("META-INF/") and name.endswith("/pom.properties"):
+                text = _read(zf, info, where, budget, warn, MAX_META)
+                if text is not None:
+                    art = _from_props(parse_properties(text.decode("utf-8", errors="replace")), name, "pom.properties")
+                    if art:
+                        poms.append(art)
+            elif name.lower().endswith(ARCHIVE_EXTS) and not info.is_dir():
+                nested.append(info)
+        own = _identity(where, mf, poms)
+        for art in [*poms, *own]:
+            art["paths"] = [where] if where == real else [where, real]
+            found.append(art)
+        for info in nested:
+            inner = f"{where}:{info.filename}"
+            if depth + 1 > MAX_DEPTH:
+                warn(f"nested archive {inner} deeper than {MAX_DEPTH} levels: not opened")
+                continue
+            blob = _read(zf, info, where, budget, warn, MAX_NESTED)
+            if blob is not None:
+                _archive(blob, real, inner, depth + 1, budget, warn, found)
+
+
+def _identity(where: str, mf: dict[str, str], poms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The archive's own artifact when no pom.properties names it (manifest, then file name)."""
+    filename = where.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+    fn_name, fn_version = name_from_filename(filename)
+    group, artifact, version = _manifest_identity(mf)
+    for pom in poms:
+        # One pom.properties matching the manifest/file name *is* this archive: nothing to add.
+        if pom["artifact"] in (artifact, fn_name) or len(poms) == 1:
+            if not pom.get("licenses"):
+                pom["licenses"] = _manifest_licenses(mf)
+            return []
+    if poms and not artifact and not version:
+        return []  # a shaded jar whose own identity is unknown: its pom.properties say it all
+    source = "manifest"
+    if not artifact:
+        artifact = fn_name
+    if not version:
+        version, source = fn_version, "filename"
+    if not artifact or not version:
+        return []
+    return [_artifact(group, artifact, version, source, _manifest_licenses(mf))]
+
+
+def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, budget: _Budget, warn: WarnFn, cap: int) -> bytes | None:
+    if info.file_size > cap:
+        if cap == MAX_META or info.file_size > MAX_NESTED:
+            warn(f"{where}:{info.filename} is {info.file_size} bytes, over the {cap} byte cap: skipped")
+        return None
+    if info.file_size > MiB and info.compress_size and info.file_size / info.compress_size > BOMB_RATIO:
+        warn(f"zip bomb suspected in {where}:{info.filename} (ratio {info.file_size // info.compress_size}:1): skipped")
+        return None
+    if info.file_size > budget.left:
+        warn(f"inflate budget of {MAX_INFLATE} bytes exhausted in {where}: {info.filename} skipped")
+        return None
+    try:
+        with zf.open(info) as fh:
+            blob = fh.read(min(cap, budget.left) + 1)  # never trust the header's size
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError) as exc:
+        warn(f"unreadable member {where}:{info.filename}: {exc}")
+        return None
+    if len(blob) > min(cap, budget.left):
+        warn(f"{where}:{info.filename} inflates beyond its declared size: skipped")
+        return None
+    budget.left -= len(blob)
+    return blob
+
+
 class JavaArchiveAnalyzer(Analyzer):
     """Maven artifacts in Java archives (and exploded pom.properties)."""
 
-    hints = PathHints(
-        names=frozenset({"pom.properties"}), extensions=frozenset({*(e[1:] for e in ARCHIVE_EXTS), "pom"})
-    )
     name = "java-archive"
     version = 1
+    files = (
+        FileRule(extensions=tuple(e[1:] for e in ARCHIVE_EXTS), parse=_parse_archive),
+        FileRule(globs=(f"{MAVEN_REPO}**/*.pom",), max_size=MAX_META, parse=_parse_repo_pom),
+        FileRule(globs=("**/META-INF/**/pom.properties",), max_size=MAX_META, parse=_parse_pom_properties),
+    )
     max_size = 512 * MiB  # application wars/fat jars; only metadata members are inflated
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        low = path.lower()
-        if low.endswith(ARCHIVE_EXTS):
-            return True
-        if path.startswith(MAVEN_REPO) and path.endswith(".pom"):
-            return size <= MAX_META
-        return path.endswith("/pom.properties") and "/META-INF/" in path and size <= MAX_META
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if path.endswith(".pom"):
-            pom = parse_pom(data, warn)
-            return {"pom": pom} if pom else None
-        if path.endswith("/pom.properties"):
-            props = parse_properties(data.decode("utf-8", errors="replace"))
-            art = _from_props(props, path, "pom.properties")
-            return [art] if art else None
-        found: list[dict[str, Any]] = []
-        self._archive(data, path, path, 0, _Budget(), warn, found)
-        return found or None
-
-    def _archive(
-        self, data: bytes, real: str, where: str, depth: int, budget: _Budget, warn: WarnFn, found: list[dict[str, Any]]
-    ) -> None:
-        try:
-            zf = zipfile.ZipFile(io.BytesIO(data))
-            infos = zf.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError) as exc:
-            warn(f"unreadable Java archive {where}: {exc}")
-            return
-        with zf:
-            slip = [i.filename for i in infos if i.filename.startswith("/") or ".." in i.filename.replace("\\", "/").split("/")]
-            if slip:
-                warn(f"zip-slip member name in {where}: {slip[0]!r} (not extracted)")
-            mf: dict[str, str] = {}
-            poms: list[dict[str, Any]] = []
-            nested: list[zipfile.ZipInfo] = []
-            for info in infos:
-                name = info.filename
-                if name == "META-INF/MANIFEST.MF":
-                    text = self._read(zf, info, where, budget, warn, MAX_META)
-                    if text is not None:
-                        mf = parse_manifest(text.decode("utf-8", errors="replace"))
-                elif name.startswith("META-INF/") and name.endswith("/pom.properties"):
-                    text = self._read(zf, info, where, budget, warn, MAX_META)
-                    if text is not None:
-                        art = _from_props(parse_properties(text.decode("utf-8", errors="replace")), name, "pom.properties")
-                        if art:
-                            poms.append(art)
-                elif name.lower().endswith(ARCHIVE_EXTS) and not info.is_dir():
-                    nested.append(info)
-            own = self._identity(where, mf, poms)
-            for art in [*poms, *own]:
-                art["paths"] = [where] if where == real else [where, real]
-                found.append(art)
-            for info in nested:
-                inner = f"{where}:{info.filename}"
-                if depth + 1 > MAX_DEPTH:
-                    warn(f"nested archive {inner} deeper than {MAX_DEPTH} levels: not opened")
-                    continue
-                blob = self._read(zf, info, where, budget, warn, MAX_NESTED)
-                if blob is not None:
-                    self._archive(blob, real, inner, depth + 1, budget, warn, found)
-
-    def _identity(self, where: str, mf: dict[str, str], poms: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The archive's own artifact when no pom.properties names it (manifest, then file name)."""
-        filename = where.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-        fn_name, fn_version = name_from_filename(filename)
-        group, artifact, version = _manifest_identity(mf)
-        for pom in poms:
-            # One pom.properties matching the manifest/file name *is* this archive: nothing to add.
-            if pom["artifact"] in (artifact, fn_name) or len(poms) == 1:
-                if not pom.get("licenses"):
-                    pom["licenses"] = _manifest_licenses(mf)
-                return []
-        if poms and not artifact and not version:
-            return []  # a shaded jar whose own identity is unknown: its pom.properties say it all
-        source = "manifest"
-        if not artifact:
-            artifact = fn_name
-        if not version:
-            version, source = fn_version, "filename"
-        if not artifact or not version:
-            return []
-        return [_artifact(group, artifact, version, source, _manifest_licenses(mf))]
-
-    @staticmethod
-    def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, budget: _Budget, warn: WarnFn, cap: int) -> bytes | None:
-        if info.file_size > cap:
-            if cap == MAX_META or info.file_size > MAX_NESTED:
-                warn(f"{where}:{info.filename} is {info.file_size} bytes, over the {cap} byte cap: skipped")
-            return None
-        if info.file_size > MiB and info.compress_size and info.file_size / info.compress_size > BOMB_RATIO:
-            warn(f"zip bomb suspected in {where}:{info.filename} (ratio {info.file_size // info.compress_size}:1): skipped")
-            return None
-        if info.file_size > budget.left:
-            warn(f"inflate budget of {MAX_INFLATE} bytes exhausted in {where}: {info.filename} skipped")
-            return None
-        try:
-            with zf.open(info) as fh:
-                blob = fh.read(min(cap, budget.left) + 1)  # never trust the header's size
-        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError) as exc:
-            warn(f"unreadable member {where}:{info.filename}: {exc}")
-            return None
-        if len(blob) > min(cap, budget.left):
-            warn(f"{where}:{info.filename} inflates beyond its declared size: skipped")
-            return None
-        budget.left -= len(blob)
-        return blob
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []

@@ -16,39 +16,33 @@ from packageurl import PackageURL
 from hullscan.inventory.lockfiles import gradle_lock, maven_pom
 from hullscan.inventory.lockfiles.spdx import to_spdx
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
 
-def _is_gradle(path: str) -> bool:
-    base = path.rsplit("/", 1)[-1]
-    return base == "gradle.lockfile" or ("/gradle/dependency-locks/" in path and base.endswith(".lockfile"))
+def _parse_gradle(path: str, data: bytes, warn: WarnFn) -> Any:
+    pkgs = gradle_lock.parse(data, warn)
+    return {"format": "gradle", "packages": pkgs} if pkgs else None
+
+
+def _parse_pom(path: str, data: bytes, warn: WarnFn) -> Any:
+    pom = maven_pom.parse(data, warn)
+    return {"pom": pom} if pom else None
+
+
+_NOT_IN_JARS = ("**/META-INF/**",)  # exploded archives: the java-archive analyzer's
 
 
 class JavaDeclaredAnalyzer(Analyzer):
     """Maven dependencies declared by pom.xml and gradle.lockfile."""
 
-    hints = PathHints(
-        names=frozenset({"pom.xml", "gradle.lockfile"}), extensions=frozenset({"pom", "lockfile"})
-    )
     name = "java-declared"
     version = 1
+    files = (
+        FileRule(names=("gradle.lockfile",), globs=("**/gradle/dependency-locks/**/*.lockfile",), exclude=_NOT_IN_JARS,
+                 parse=_parse_gradle),
+        FileRule(globs=("**/pom.xml", "**/*.pom"), exclude=_NOT_IN_JARS, parse=_parse_pom),
+    )
     max_size = 8 * MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if "/META-INF/" in path:
-            return False
-        return path.endswith(("/pom.xml", ".pom")) or _is_gradle(path)
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        try:
-            if _is_gradle(path):
-                pkgs = gradle_lock.parse(data, warn)
-                return {"format": "gradle", "packages": pkgs} if pkgs else None
-            pom = maven_pom.parse(data, warn)
-        except Exception as exc:  # a parser bug on hostile input must not stop the scan
-            warn(f"cannot parse {path.rsplit('/', 1)[-1]}: {type(exc).__name__}: {exc}")
-            return None
-        return {"pom": pom} if pom else None
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         poms = {p: ff.fact["pom"] for p, ff in view.files.items() if isinstance(ff.fact, dict) and "pom" in ff.fact}

@@ -15,46 +15,57 @@ from hullscan.inventory.lockfiles import bun_lock, npm_lock, pnpm_lock, yarn_loc
 from hullscan.inventory.lockfiles.declared import declared_package, flag_by_graph
 from hullscan.inventory.node_package import npm_licenses, npm_purl
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
-
-_LOCKS: dict[str, tuple[str, Callable[[bytes, WarnFn], Any]]] = {
-    "package-lock.json": ("npm", npm_lock.parse),
-    "npm-shrinkwrap.json": ("npm", npm_lock.parse),
-    "yarn.lock": ("yarn", yarn_lock.parse),
-    "pnpm-lock.yaml": ("pnpm", pnpm_lock.parse),
-    "bun.lock": ("bun", bun_lock.parse),
-}
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, Parser, WarnFn
 
 
-class NodeLockAnalyzer(Analyzer):
-    """Declared npm dependencies from lockfiles."""
-
-    hints = PathHints(names=frozenset({*_LOCKS, "package.json"}))
-    name = "node-lock"
-    version = 1
-    max_size = 64 * MiB  # monorepo lockfiles reach tens of MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if "/node_modules/" in path:
-            return False  # installed copies are the node-package analyzer's; .package-lock.json is npm's cache
-        base = path.rsplit("/", 1)[-1]
-        return base in _LOCKS or (base == "package.json" and size <= 4 * MiB)
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        base = path.rsplit("/", 1)[-1]
-        if base == "package.json":
-            return _manifest(data)
-        kind, parse = _LOCKS[base]
-        try:
-            result = parse(data, warn)
-        except Exception as exc:  # a parser bug on hostile input must not stop the scan
-            warn(f"cannot parse {kind} lockfile: {type(exc).__name__}: {exc}")
-            return None
+def _lockfile(kind: str, parse: Callable[[bytes, WarnFn], Any]) -> Parser:
+    def parse_lockfile(path: str, data: bytes, warn: WarnFn) -> Any:
+        result = parse(data, warn)
         if isinstance(result, dict):  # yarn: packages plus the pattern map
             return {"format": kind, **result} if result.get("packages") else None
         for rec in result:
             rec.pop("deps", None)  # edges already used; keep cached facts small
         return {"format": kind, "packages": result} if result else None
+
+    return parse_lockfile
+
+
+def _manifest(path: str, data: bytes, warn: WarnFn) -> Any:
+    """The project's own package.json: its name and declared dependencies."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None  # a broken project manifest only loses flags; the lockfile still counts
+    if not isinstance(doc, dict):
+        return None
+    deps = lambda field: {k: str(v) for k, v in (doc.get(field) or {}).items()} if isinstance(doc.get(field), dict) else {}  # noqa: E731
+    return {
+        "name": doc.get("name") if isinstance(doc.get("name"), str) else "",
+        "version": doc.get("version") if isinstance(doc.get("version"), str) else "",
+        "licenses": npm_licenses(doc),
+        "prod": {**deps("dependencies"), **deps("optionalDependencies"), **deps("peerDependencies")},
+        "dev": deps("devDependencies"),
+    }
+
+
+# Installed copies are the node-package analyzer's; .package-lock.json is npm's cache.
+_NOT_INSTALLED = ("**/node_modules/**",)
+
+
+class NodeLockAnalyzer(Analyzer):
+    """Declared npm dependencies from lockfiles."""
+
+    name = "node-lock"
+    version = 1
+    files = (
+        FileRule(names=("package-lock.json", "npm-shrinkwrap.json"), exclude=_NOT_INSTALLED,
+                 parse=_lockfile("npm", npm_lock.parse)),
+        FileRule(names=("yarn.lock",), exclude=_NOT_INSTALLED, parse=_lockfile("yarn", yarn_lock.parse)),
+        FileRule(names=("pnpm-lock.yaml",), exclude=_NOT_INSTALLED, parse=_lockfile("pnpm", pnpm_lock.parse)),
+        FileRule(names=("bun.lock",), exclude=_NOT_INSTALLED, parse=_lockfile("bun", bun_lock.parse)),
+        FileRule(names=("package.json",), max_size=4 * MiB, exclude=_NOT_INSTALLED, parse=_manifest),
+    )
+    max_size = 64 * MiB  # monorepo lockfiles reach tens of MiB
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []
@@ -83,23 +94,6 @@ class NodeLockAnalyzer(Analyzer):
                 for rec in records
             ]
         return Assembled(packages=pkgs)
-
-
-def _manifest(data: bytes) -> Any:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None  # a broken project manifest only loses flags; the lockfile still counts
-    if not isinstance(doc, dict):
-        return None
-    deps = lambda field: {k: str(v) for k, v in (doc.get(field) or {}).items()} if isinstance(doc.get(field), dict) else {}  # noqa: E731
-    return {
-        "name": doc.get("name") if isinstance(doc.get("name"), str) else "",
-        "version": doc.get("version") if isinstance(doc.get("version"), str) else "",
-        "licenses": npm_licenses(doc),
-        "prod": {**deps("dependencies"), **deps("optionalDependencies"), **deps("peerDependencies")},
-        "dev": deps("devDependencies"),
-    }
 
 
 def _yarn_flags(records: list[dict[str, Any]], patterns: dict[str, str], manifest: dict[str, Any] | None) -> None:

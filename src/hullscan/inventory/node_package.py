@@ -12,7 +12,7 @@ from packageurl import PackageURL
 
 from hullscan.inventory.lockfiles.spdx import to_spdx
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
 _DISTRO_ROOTS = ("/usr/share/nodejs/", "/usr/lib/nodejs/")
 
@@ -38,44 +38,44 @@ def npm_purl(name: str, version: str) -> str:
     return PackageURL(type="npm", namespace=namespace or None, name=short, version=version).to_string()
 
 
+def _parse_manifest(path: str, data: bytes, warn: WarnFn) -> Any:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        warn(f"malformed package.json: {exc}")
+        return None
+    if not isinstance(doc, dict):
+        return None
+    name, version = doc.get("name"), doc.get("version")
+    if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
+        return None  # stubs and partial manifests describe no installable version
+    fact: dict[str, Any] = {"name": name.strip(), "version": version.strip(), "licenses": npm_licenses(doc)}
+    if doc.get("private") is True:
+        fact["private"] = True
+    return fact
+
+
 class NodePackageAnalyzer(Analyzer):
     """npm packages installed under node_modules."""
 
-    hints = PathHints(names=frozenset({"package.json"}))
     name = "node-package"
     version = 1
+    # Only a package's own manifest, <name>/package.json (scoped: @s/<name>/package.json), below the
+    # last node_modules of its path — or, for Debian's node-* packages, below a distro root.
+    files = (
+        FileRule(
+            globs=("**/node_modules/*/package.json", "**/node_modules/@*/*/package.json"),
+            exclude=("**/node_modules/package.json", "**/node_modules/@*/package.json", "**/node_modules/.bin/package.json"),
+            parse=_parse_manifest,
+        ),
+        FileRule(
+            globs=tuple(g for root in _DISTRO_ROOTS for g in (f"{root}*/package.json", f"{root}@*/*/package.json")),
+            exclude=("**/node_modules/**",
+                     *(g for root in _DISTRO_ROOTS for g in (f"{root}@*/package.json", f"{root}.bin/package.json"))),
+            parse=_parse_manifest,
+        ),
+    )
     max_size = 4 * MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if not path.endswith("/package.json"):
-            return False
-        if "/node_modules/" in path:
-            tail = path.rsplit("/node_modules/", 1)[1]
-        else:
-            # Debian's node-* packages install to /usr/share/nodejs/<name>/ (and /usr/lib/nodejs/).
-            root = next((r for r in _DISTRO_ROOTS if path.startswith(r)), None)
-            if root is None:
-                return False
-            tail = path[len(root):]
-        # Only a package's own manifest: <name>/package.json (scoped: @s/<name>/package.json).
-        parts = tail.split("/")
-        return len(parts) == 2 + (1 if parts[0].startswith("@") else 0) and parts[0] != ".bin"
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            warn(f"malformed package.json: {exc}")
-            return None
-        if not isinstance(doc, dict):
-            return None
-        name, version = doc.get("name"), doc.get("version")
-        if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
-            return None  # stubs and partial manifests describe no installable version
-        fact: dict[str, Any] = {"name": name.strip(), "version": version.strip(), "licenses": npm_licenses(doc)}
-        if doc.get("private") is True:
-            fact["private"] = True
-        return fact
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []

@@ -19,7 +19,7 @@ purl qualifier. Files are tiny, so the fact is simply the parsed key/value pairs
 
 Google distroless: its os-release says Debian (often with PRETTY_NAME "Distroless"), and its dpkg
 database is `/var/lib/dpkg/status.d/`. The family stays `debian` (feeds, purls and matching are
-Debian's); the `name` says "distroless" so reports show it. The analyzer therefore also wants the
+Debian's); the `name` says "distroless" so reports show it. The analyzer therefore also reads the
 `status.d` entries, keeping only their presence.
 """  # noqa: E501 (a Markdown table: its rows cannot wrap)
 
@@ -31,7 +31,7 @@ import re
 from typing import Any
 
 from hullscan.model.inventory import OSInfo
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
 
 # Files in order of preference when several are present.
 OS_FILES = (
@@ -45,6 +45,8 @@ OS_FILES = (
     "/etc/system-release-cpe",
     "/etc/lsb-release",
 )
+_KEY_VALUE = tuple(p for p in OS_FILES if p.endswith(("os-release", "lsb-release")))
+"""KEY=value files; the others hold one line (`CentOS release 5.7 (Final)`)."""
 UA_STATUS = "/var/lib/ubuntu-advantage/status.json"
 STATUS_D = "/var/lib/dpkg/status.d/"
 
@@ -118,35 +120,40 @@ def parse_os_release(text: str) -> dict[str, str]:
     return out
 
 
+def _parse_fields(path: str, data: bytes, warn: WarnFn) -> Any:
+    fields = parse_os_release(data.decode("utf-8", "replace"))
+    if not fields:
+        warn("no KEY=value lines")
+        return None
+    return {"fields": fields}
+
+
+def _parse_line(path: str, data: bytes, warn: WarnFn) -> Any:
+    text = data.decode("utf-8", "replace")
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return {"line": line} if line else None
+
+
+def _parse_ua_status(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"esm": _esm_enabled(data.decode("utf-8", "replace"))}
+
+
+def _distroless(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"distroless": True}
+
+
 class OSReleaseAnalyzer(Analyzer):
-    hints = PathHints(
-        names=frozenset(p.rsplit("/", 1)[1] for p in (*OS_FILES, UA_STATUS)), prefixes=(STATUS_D,)
-    )
     name = "os-release"
     version = 2
+    files = (
+        FileRule(paths=_KEY_VALUE, parse=_parse_fields),
+        FileRule(paths=tuple(p for p in OS_FILES if p not in _KEY_VALUE), parse=_parse_line),
+        FileRule(paths=(UA_STATUS,), parse=_parse_ua_status),
+        FileRule(globs=(f"{STATUS_D}*",), exclude=(f"{STATUS_D}*.md5sums",), parse=_distroless),
+    )
     max_size = 64 * 1024
     detects_os = True
     scanners = frozenset({"vuln", "secret", "config", "license"})
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if path in OS_FILES or path == UA_STATUS:
-            return True
-        return path.startswith(STATUS_D) and not path.endswith(".md5sums") and "/" not in path[len(STATUS_D):]
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if path.startswith(STATUS_D):
-            return {"distroless": True}
-        text = data.decode("utf-8", "replace")
-        if path == UA_STATUS:
-            return {"esm": _esm_enabled(text)}
-        if path.endswith("os-release") or path.endswith("lsb-release"):
-            fields = parse_os_release(text)
-            if not fields:
-                warn("no KEY=value lines")
-                return None
-            return {"fields": fields}
-        line = text.strip().splitlines()[0].strip() if text.strip() else ""
-        return {"line": line} if line else None
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         facts = {p: view.files[p].fact for p in (*OS_FILES, UA_STATUS) if p in view.files}

@@ -12,7 +12,7 @@ from packageurl import PackageURL
 
 from hullscan.inventory.lockfiles.composer import parse_composer_json, parse_composer_lock, parse_installed_json
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
 ECOSYSTEM = "Packagist"
 
@@ -22,25 +22,29 @@ def composer_purl(name: str, version: str) -> str:
     return PackageURL(type="composer", namespace=vendor or None, name=project, version=version or None).to_string()
 
 
+def _parse_installed(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"installed": parse_installed_json(data, warn)}
+
+
+def _parse_lock(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"lock": parse_composer_lock(data, warn)}
+
+
+def _parse_manifest(path: str, data: bytes, warn: WarnFn) -> Any:
+    manifest = parse_composer_json(data, warn)
+    return {"manifest": manifest} if manifest else None
+
+
 class ComposerAnalyzer(Analyzer):
-    hints = PathHints(names=frozenset({"installed.json", "composer.lock", "composer.json"}))
     name = "composer"
     version = 1
-    max_size = 32 * MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if path.endswith("/vendor/composer/installed.json"):
-            return True
+    files = (
+        FileRule(globs=("**/vendor/composer/installed.json",), parse=_parse_installed),
         # composer.json of every vendored package is not the project's
-        return path.endswith(("/composer.lock", "/composer.json")) and "/vendor/" not in path
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if path.endswith("/installed.json"):
-            return {"installed": parse_installed_json(data, warn)}
-        if path.endswith("/composer.lock"):
-            return {"lock": parse_composer_lock(data, warn)}
-        manifest = parse_composer_json(data, warn)
-        return {"manifest": manifest} if manifest else None
+        FileRule(names=("composer.lock",), exclude=("**/vendor/**",), parse=_parse_lock),
+        FileRule(names=("composer.json",), exclude=("**/vendor/**",), parse=_parse_manifest),
+    )
+    max_size = 32 * MiB
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []

@@ -18,15 +18,7 @@ from packaging.utils import canonicalize_name
 
 from hullscan.inventory.lockfiles.spdx import from_classifiers, is_spdx, to_spdx
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
-
-_META_FILES = {
-    ".dist-info/METADATA": "metadata",
-    ".dist-info/RECORD": "record",
-    ".egg-info/PKG-INFO": "metadata",
-    ".egg-info/installed-files.txt": "record",
-    ".egg/EGG-INFO/PKG-INFO": "metadata",
-}
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
 
 def pep503(name: str) -> str:
@@ -105,54 +97,45 @@ def parse_metadata(data: bytes) -> dict[str, Any] | None:
     return {"name": name, "version": version, "licenses": [x for x in licenses if x]}
 
 
+def _parse_metadata(path: str, data: bytes, warn: WarnFn) -> Any:
+    meta = parse_metadata(data)
+    if meta is None:
+        warn("Python metadata without Name or Version")
+    return meta
+
+
+def _parse_record(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"record": sum(1 for line in data.splitlines() if line.strip())}
+
+
+def _parse_egg_zip(path: str, data: bytes, warn: WarnFn) -> Any:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("EGG-INFO/PKG-INFO")
+            if info.file_size > MiB:
+                warn("EGG-INFO/PKG-INFO too large")
+                return None
+            return parse_metadata(zf.read(info))
+    except KeyError:
+        return None  # not an egg (or a zipped egg without metadata)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        warn(f"unreadable .egg archive: {exc}")
+        return None
+
+
 class PythonDistAnalyzer(Analyzer):
     """Python packages installed on disk (pip, setuptools, distro python3-* packages)."""
 
-    hints = PathHints(
-        names=frozenset({"METADATA", "RECORD", "PKG-INFO", "installed-files.txt"}), extensions=frozenset({"egg-info", "egg"})
-    )
     name = "python-dist"
     version = 1
+    files = (
+        FileRule(globs=("**/*.dist-info/METADATA", "**/*.egg-info/PKG-INFO", "**/*.egg/EGG-INFO/PKG-INFO"),
+                 parse=_parse_metadata),
+        FileRule(globs=("**/*.dist-info/RECORD", "**/*.egg-info/installed-files.txt"), parse=_parse_record),
+        FileRule(globs=("**/*.egg-info",), max_size=MiB - 1, parse=_parse_metadata),  # single-file (distutils)
+        FileRule(globs=("**/*.egg",), parse=_parse_egg_zip),
+    )
     max_size = 64 * MiB  # .egg zips; metadata files are tiny
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if path.endswith((".dist-info/METADATA", ".dist-info/RECORD", ".egg-info/PKG-INFO",
-                          ".egg-info/installed-files.txt", ".egg/EGG-INFO/PKG-INFO")):
-            return True
-        if path.endswith(".egg-info"):  # single-file egg-info (distutils installs)
-            return size < MiB
-        return path.endswith(".egg")
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if path.endswith(".egg") and not path.endswith(".egg-info"):
-            return self._egg_zip(data, warn)
-        for suffix, kind in _META_FILES.items():
-            if path.endswith(suffix):
-                if kind == "record":
-                    return {"record": _count_lines(data)}
-                break
-        try:
-            meta = parse_metadata(data)
-        except Exception as exc:  # the email parser is lenient; guard odd bytes anyway
-            warn(f"unreadable Python metadata: {exc}")
-            return None
-        if meta is None:
-            warn("Python metadata without Name or Version")
-        return meta
-
-    def _egg_zip(self, data: bytes, warn: WarnFn) -> Any:
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                info = zf.getinfo("EGG-INFO/PKG-INFO")
-                if info.file_size > MiB:
-                    warn("EGG-INFO/PKG-INFO too large")
-                    return None
-                return parse_metadata(zf.read(info))
-        except KeyError:
-            return None  # not an egg (or a zipped egg without metadata)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
-            warn(f"unreadable .egg archive: {exc}")
-            return None
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         packages: list[Package] = []
@@ -196,7 +179,3 @@ class PythonDistAnalyzer(Analyzer):
                 )
             )
         return Assembled(packages=packages)
-
-
-def _count_lines(data: bytes) -> int:
-    return sum(1 for line in data.splitlines() if line.strip())

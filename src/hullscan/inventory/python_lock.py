@@ -1,11 +1,10 @@
 """Python lockfiles found in the image, as *declared* packages (kept apart from installed ones):
 pinned `requirements*.txt`, `poetry.lock`, `Pipfile.lock`, `uv.lock`, `pdm.lock`, `pylock*.toml`.
 
-One analyzer dispatches to one parser module per format (`hullscan.inventory.lockfiles.*`)."""
+One rule of the file table per format, each with its parser module (`hullscan.inventory.lockfiles.*`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,58 +21,36 @@ from hullscan.inventory.lockfiles import (
 from hullscan.inventory.lockfiles.declared import declared_package
 from hullscan.inventory.python_dist import pep503
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, Parser, WarnFn
 
-Parser = Callable[[bytes, WarnFn], list[dict[str, Any]]]
 
-_BY_NAME: dict[str, tuple[str, Parser]] = {
-    "poetry.lock": ("poetry", poetry_lock.parse),
-    "Pipfile.lock": ("pipenv", pipfile_lock.parse),
-    "uv.lock": ("uv", uv_lock.parse),
-    "pdm.lock": ("pdm", pdm_lock.parse),
-    "pylock.toml": ("pylock", pylock_toml.parse),
-}
-_REQUIREMENTS = re.compile(r"^.*requirements.*\.txt$")
-_PYLOCK = re.compile(r"^pylock\.[^/]+\.toml$")
+def _lockfile(kind: str, parse: Callable[[bytes, WarnFn], list[dict[str, Any]]]) -> Parser:
+    def parse_lockfile(path: str, data: bytes, warn: WarnFn) -> Any:
+        pkgs = parse(data, warn)
+        return {"format": kind, "packages": pkgs} if pkgs else None
+
+    return parse_lockfile
+
+
 # Packages ship their own test/docs requirements; those are not the image's declared dependencies.
-_SKIP_DIRS = ("/site-packages/", "/dist-packages/", "/node_modules/")
-
-
-def _format(path: str) -> tuple[str, Parser] | None:
-    base = path.rsplit("/", 1)[-1]
-    if base in _BY_NAME:
-        return _BY_NAME[base]
-    if _PYLOCK.match(base):
-        return ("pylock", pylock_toml.parse)
-    if _REQUIREMENTS.match(base):
-        return ("pip", pip_requirements.parse)
-    return None
+_SKIP_DIRS = ("**/site-packages/**", "**/dist-packages/**", "**/node_modules/**")
 
 
 class PythonLockAnalyzer(Analyzer):
     """Declared Python dependencies from lockfiles."""
 
-    hints = PathHints(names=frozenset(_BY_NAME), extensions=frozenset({"txt", "toml"}))  # requirements*.txt, pylock.*.toml
     name = "python-lock"
     version = 1
+    files = (
+        FileRule(names=("poetry.lock",), exclude=_SKIP_DIRS, parse=_lockfile("poetry", poetry_lock.parse)),
+        FileRule(names=("Pipfile.lock",), exclude=_SKIP_DIRS, parse=_lockfile("pipenv", pipfile_lock.parse)),
+        FileRule(names=("uv.lock",), exclude=_SKIP_DIRS, parse=_lockfile("uv", uv_lock.parse)),
+        FileRule(names=("pdm.lock",), exclude=_SKIP_DIRS, parse=_lockfile("pdm", pdm_lock.parse)),
+        FileRule(names=("pylock.toml",), globs=("**/pylock.?*.toml",), exclude=_SKIP_DIRS,
+                 parse=_lockfile("pylock", pylock_toml.parse)),
+        FileRule(globs=("**/*requirements*.txt",), exclude=_SKIP_DIRS, parse=_lockfile("pip", pip_requirements.parse)),
+    )
     max_size = 16 * MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if any(d in path for d in _SKIP_DIRS):
-            return False
-        return _format(path) is not None
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        fmt = _format(path)
-        if fmt is None:
-            return None
-        kind, parse = fmt
-        try:
-            pkgs = parse(data, warn)
-        except Exception as exc:  # a parser bug on hostile input must not stop the scan
-            warn(f"cannot parse {kind} lockfile: {type(exc).__name__}: {exc}")
-            return None
-        return {"format": kind, "packages": pkgs} if pkgs else None
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         packages: list[Package] = []

@@ -1,7 +1,7 @@
 """Every analyzer hullscan runs, grouped by the scanner that needs it.
 
-Add an analyzer: write its module in `hullscan/inventory/` and append one line below; give it
-`hints` (PathHints) unless it must see every file, and tests/inventory/test_path_hints.py checks them.
+Add an analyzer: write its module in `hullscan/inventory/` (a `walk.analyzer.Analyzer` with its
+`files` table and `assemble`) and append one line below.
 """
 
 from __future__ import annotations

@@ -3,41 +3,40 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from packageurl import PackageURL
 
 from hullscan.inventory.lockfiles.gem import parse_gemfile_lock, parse_gemspec
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
 ECOSYSTEM = "RubyGems"
-_GEMSPEC = re.compile(r"/specifications/(?:default/)?[^/]+\.gemspec$")
 # Lockfiles shipped inside installed gems describe the gem's own development, not the image.
-_INSIDE_GEM = re.compile(r"/gems/[^/]+/gems/|/bundler/gems/")
+_INSIDE_GEMS = ("**/gems/*/gems/**", "**/bundler/gems/**")
 
 
 def gem_purl(name: str, version: str) -> str:
     return PackageURL(type="gem", name=name, version=version or None).to_string()
 
 
+def _parse_gemspec(path: str, data: bytes, warn: WarnFn) -> Any:
+    spec = parse_gemspec(data, warn)
+    return {"gemspec": spec} if spec else None
+
+
+def _parse_lock(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"lock": parse_gemfile_lock(data, warn)}
+
+
 class RubyGemsAnalyzer(Analyzer):
-    hints = PathHints(names=frozenset({"Gemfile.lock", "gems.locked"}), extensions=frozenset({"gemspec"}))
     name = "rubygems"
     version = 1
+    files = (
+        FileRule(globs=("**/specifications/?*.gemspec", "**/specifications/default/?*.gemspec"), parse=_parse_gemspec),
+        FileRule(names=("Gemfile.lock", "gems.locked"), exclude=_INSIDE_GEMS, parse=_parse_lock),
+    )
     max_size = 8 * MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if _GEMSPEC.search(path):
-            return True
-        return path.endswith(("/Gemfile.lock", "/gems.locked")) and not _INSIDE_GEM.search(path)
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if path.endswith(".gemspec"):
-            spec = parse_gemspec(data, warn)
-            return {"gemspec": spec} if spec else None
-        return {"lock": parse_gemfile_lock(data, warn)}
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []

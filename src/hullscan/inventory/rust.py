@@ -12,10 +12,10 @@ from typing import Any
 from packageurl import PackageURL
 
 from hullscan.inventory.binfmt import BinaryFormatError, is_executable, open_executable
-from hullscan.inventory.golang import BIN_DIRS, BINARY_MAX_SIZE, wants_binary
+from hullscan.inventory.golang import BINARY_MAX_SIZE, binary_rules
 from hullscan.inventory.lockfiles.cargo import flag_cargo_graph, parse_auditable, parse_cargo_lock, parse_cargo_toml
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
 ECOSYSTEM = "crates.io"
 
@@ -35,33 +35,31 @@ def _package(rec: dict[str, Any], path: str, analyzer: str, kind: str) -> Packag
                    indirect=bool(rec.get("indirect")), extra=extra)
 
 
+def _parse_binary(path: str, data: bytes, warn: WarnFn) -> Any:
+    if not is_executable(data) or (b".dep-v0" not in data and b"__dep_v0" not in data):
+        return None  # the section name is in the file of every cargo-auditable binary
+    try:
+        exe = open_executable(data)
+        section = exe.section(".dep-v0", "__dep_v0") if exe is not None else None
+    except BinaryFormatError as exc:
+        warn(f"unreadable executable: {exc}")
+        return None
+    if section is None:
+        return None
+    try:
+        return {"crates": parse_auditable(section)}
+    except ValueError as exc:
+        warn(str(exc))
+        return None
+
+
 class RustBinaryAnalyzer(Analyzer):
     """Crates listed by cargo-auditable in Rust executables (installed packages)."""
 
-    hints = PathHints(prefixes=BIN_DIRS, executable=True)
     name = "rust-binary"
     version = 1
+    files = binary_rules(_parse_binary)
     max_size = BINARY_MAX_SIZE
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        return wants_binary(path, size, mode)
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if not is_executable(data) or (b".dep-v0" not in data and b"__dep_v0" not in data):
-            return None  # the section name is in the file of every cargo-auditable binary
-        try:
-            exe = open_executable(data)
-            section = exe.section(".dep-v0", "__dep_v0") if exe is not None else None
-        except BinaryFormatError as exc:
-            warn(f"unreadable executable: {exc}")
-            return None
-        if section is None:
-            return None
-        try:
-            return {"crates": parse_auditable(section)}
-        except ValueError as exc:
-            warn(str(exc))
-            return None
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs = [_package(rec, path, self.name, "installed")
@@ -69,23 +67,29 @@ class RustBinaryAnalyzer(Analyzer):
         return Assembled(packages=pkgs)
 
 
+def _parse_lock(path: str, data: bytes, warn: WarnFn) -> Any:
+    return {"crates": parse_cargo_lock(data, warn)}
+
+
+def _parse_manifest(path: str, data: bytes, warn: WarnFn) -> Any:
+    manifest = parse_cargo_toml(data, warn)
+    return {"manifest": manifest} if manifest else None
+
+
+# Crates unpacked in a cargo registry cache ship their own manifests: not the image's dependencies.
+_NOT_PROJECTS = ("**/registry/src/**",)
+
+
 class CargoLockAnalyzer(Analyzer):
     """Crates declared by Cargo.lock (dev-only ones flagged from the sibling Cargo.toml)."""
 
-    hints = PathHints(names=frozenset({"Cargo.lock", "Cargo.toml"}))
     name = "cargo-lock"
     version = 1
+    files = (
+        FileRule(names=("Cargo.lock",), exclude=_NOT_PROJECTS, parse=_parse_lock),
+        FileRule(names=("Cargo.toml",), exclude=_NOT_PROJECTS, parse=_parse_manifest),
+    )
     max_size = 32 * MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        # crates unpacked in a cargo registry cache ship their own manifests: not the image's dependencies
-        return path.endswith(("/Cargo.lock", "/Cargo.toml")) and "/registry/src/" not in path
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        if path.endswith("/Cargo.toml"):
-            manifest = parse_cargo_toml(data, warn)
-            return {"manifest": manifest} if manifest else None
-        return {"crates": parse_cargo_lock(data, warn)}
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         pkgs: list[Package] = []

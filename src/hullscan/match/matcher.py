@@ -1,336 +1,155 @@
-"""Match an inventory against the vulnerability DB.
+"""The `Matcher` interface, after claircore's matchers: three small steps per package, each testable alone.
 
-Three small steps per package, after claircore's matcher: *filter* (which packages are matched at
-all), *query* (which (ecosystem, name) to ask the DB: the SOURCE package of its own distro release
-for OS packages, the normalized name for language packages), *vulnerable* (the version decision
-with the ecosystem's own rules and the vendor's status). Then the records of one vulnerability are
-merged into one finding per package (aliases), and severity, CVSS, EPSS and KEV are attached.
+1. `handles(pkg)` — the filter: whether this matcher decides for the package (match/registry.py asks
+   the matchers in order; the first that handles a package matches it).
+2. `queries(pkg)` — which (ecosystem, name) pairs to ask the DB, and as which identity of the package.
+3. `vulnerable(pkg, record, query)` — the version decision for one advisory record, with the record's
+   ecosystem scheme and the vendor's status: `MatchDetails` saying what matched, or None.
+
+The decision itself is the same for every family (OSV ranges, listed versions, requirement strings,
+a vendor status without a range): `decide` below. A family says which version of the package the
+advisories speak of (`version`) and how a fixed version is shown (`shown_fix`).
 """
 
 from __future__ import annotations
 
-import functools
-import re
-from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any, ClassVar
 
-from hullscan.match.options import MatchOptions
-from hullscan.match.severity import Cvss, best_cvss, from_score, normalize_word
-from hullscan.model.inventory import OS_PACKAGE_TYPES, Inventory, Package
-from hullscan.report.json_report import layer_ref_dict, package_id
-from hullscan.vulndb.model import Advisory, AffectedRecord
+from hullscan.model.findings import STATUSES, MatchDetails
+from hullscan.model.inventory import Package
+from hullscan.versions import Scheme, scheme_for_ecosystem
+from hullscan.versions.osv import affected
+from hullscan.vulndb.model import AffectedRecord
 
-CVE_RE = re.compile(r"^CVE-\d{4}-\d+$")
-# when one vulnerability is reported by several records, the status that says most wins
-STATUS_RANK = {"fixed": 0, "affected": 1, "fix_deferred": 2, "will_not_fix": 3, "end_of_life": 4, "under_investigation": 5}
-DISTRO_FEEDS = frozenset({"debian", "alpine", "wolfi", "chainguard", "ubuntu", "redhat", "rhel", "suse", "alma", "rocky",
-                          "amazon", "oracle", "photon", "mariner"})
+#: Which name of a package a query asks by (MatchDetails.identity says which one made a record match).
+SOURCE, BINARY, NAME, UPSTREAM = "source", "binary", "name", "upstream"
 
-
-@dataclass
-class MatchResult:
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    matched_packages: int = 0
+Query = tuple[str, str, str]
+"""(ecosystem, name, identity): one pair to ask the DB for a package — the ecosystem as the package's
+release names it (`Debian:12`) or the release a rebuild follows (`Red Hat:7`), the name — and which name
+of the package it is (SOURCE, BINARY, NAME or UPSTREAM). A plain tuple: a scan makes thousands."""
 
 
-# Rebuilds without their own advisory feed are matched against the distro they rebuild, release
-# for release, as their packages carry the same names and versions (Trivy and Grype do the same).
-REBUILT_FROM = {"CentOS": "Red Hat", "Scientific Linux": "Red Hat"}
-# Package types whose vendors' feeds name BINARY packages (Red Hat OVAL/CSAF, ALAS, SUSE CVRF and the
-# OSV records made from them): a source-only query (`openssl`) would miss rows filed under `openssl-libs`.
-BINARY_NAMED_TYPES = frozenset({"rpm"})
+class CannotEvaluate(Exception):
+    """A record the matcher cannot evaluate (a constraint its ecosystem cannot read, an ecosystem without
+    a version scheme): the loop reports it as a warning and goes on with the other records."""
 
 
-def _queries(pkg: Package) -> list[tuple[str, str]]:
-    """(ecosystem, name) pairs to ask the DB for this package, [] when it is never matched.
+class Matcher(ABC):
+    """One ecosystem family's matching rules."""
 
-    Distro packages: the SOURCE package of their own release (plus the binary name for rpm, see
-    BINARY_NAMED_TYPES; a rebuild also asks its upstream's release). Language packages: the normalized
-    name (NuGet ids are case-insensitive, and feeds spell them either way)."""
-    if not pkg.version or pkg.version == "(devel)" or not pkg.ecosystem:
-        return []
-    if pkg.type in OS_PACKAGE_TYPES:
-        if ":" not in pkg.ecosystem and pkg.ecosystem not in ("Wolfi", "Chainguard"):
-            return []  # a distro without its release cannot be matched without guessing
-        names = [pkg.source_name or pkg.name]
-        if pkg.type in BINARY_NAMED_TYPES and pkg.name not in names:
-            names.append(pkg.name)
-        ecos = [pkg.ecosystem]
-        base, _, release = pkg.ecosystem.partition(":")
-        if base in REBUILT_FROM:
-            ecos.append(f"{REBUILT_FROM[base]}:{release}")
-        return [(e, n) for e in ecos for n in names]
-    if pkg.ecosystem == "NuGet" and pkg.name != pkg.name.lower():
-        return [(pkg.ecosystem, pkg.name), (pkg.ecosystem, pkg.name.lower())]
-    return [(pkg.ecosystem, pkg.name)]
+    name: ClassVar[str]
+    """Recorded as `MatchDetails.matcher`."""
 
+    @abstractmethod
+    def handles(self, pkg: Package) -> bool:
+        """Whether this matcher decides for `pkg` (a package it cannot query, e.g. without a version, is
+        still handled when no other matcher should take it: `queries` then returns [])."""
 
-def _installed_version(pkg: Package) -> str:
-    """The version advisories speak of: Debian advisories name source versions; rpm/apk the package's."""
-    if pkg.type == "deb" and pkg.source_version:
-        return pkg.source_version
-    if pkg.type == "golang" and pkg.name == "stdlib" and pkg.version.startswith("go"):
-        return pkg.version[2:]
-    return pkg.version
+    @abstractmethod
+    def queries(self, pkg: Package) -> list[Query]:
+        """The pairs to ask, most specific identity first ([] when the package cannot be matched). The
+        last query's ecosystem is the one whose rows cover the package (the loop warns when the DB lacks it)."""
+
+    def version(self, pkg: Package) -> str:
+        """The version of `pkg` its advisories speak of."""
+        return pkg.version
+
+    def shown_fix(self, fix: str) -> str:
+        """A record's fixed version as the finding shows it."""
+        return fix
+
+    def vulnerable(self, pkg: Package, record: AffectedRecord, query: Query) -> MatchDetails | None:
+        """How `record` matches `pkg`, None when the installed version is not affected. Raises
+        CannotEvaluate when the record cannot be evaluated."""
+        return decide(self.name, self.version(pkg), record, query)
 
 
-def filter_packages(inventory: Inventory, options: MatchOptions) -> list[Package]:
-    out = []
-    for pkg in inventory.packages:
-        is_os = pkg.type in OS_PACKAGE_TYPES
-        if ("os" if is_os else "library") not in options.pkg_types:
-            continue
-        if pkg.owned_by and not options.include_owned:
-            continue
-        out.append(pkg)
-    return out
-
-
-def match_inventory(inventory: Inventory, db: Any, options: MatchOptions | None = None) -> MatchResult:
-    from hullscan.versions import scheme_for_ecosystem
-
-    options = options or MatchOptions()
-    result = MatchResult()
-    packages = filter_packages(inventory, options)
-    queries: dict[int, list[tuple[str, str]]] = {}
-    for i, pkg in enumerate(packages):
-        q = _queries(pkg)
-        if q:
-            queries[i] = q
-    result.matched_packages = len(queries)
-    # a rebuild (CentOS:7) is covered by its upstream's rows (its last query): warn when those are missing
-    _warn_missing_ecosystems(
-        db, {q[-1][0] if q[0][0].partition(":")[0] in REBUILT_FROM else q[0][0] for q in queries.values()}, result)
-    rows = db.affected_for({x for q in queries.values() for x in q})
-    hits: list[tuple[Package, list[AffectedRecord]]] = []
-    for i, q in queries.items():
-        pkg = packages[i]
-        version = _installed_version(pkg)
-        vulnerable = []
-        seen: set[tuple[str, str, str, str]] = set()
-        for rec in (r for x in q for r in rows.get(x, ())):
-            if rec.status == "not_affected":
-                continue
-            ident = (rec.feed, rec.advisory_id, rec.ecosystem, rec.package)
-            if ident in seen:
-                continue
-            seen.add(ident)
-            scheme = scheme_for_ecosystem(rec.ecosystem)
-            if scheme is None:
-                continue
-            try:
-                if _is_vulnerable(version, rec, scheme):
-                    vulnerable.append(rec)
-            except Exception as err:  # one unparsable record must not stop the scan
-                result.warnings.append(f"{rec.advisory_id}: cannot evaluate for {pkg.name} {version}: {err}")
-        if vulnerable:
-            hits.append((pkg, vulnerable))
-    advisory_ids = {rec.advisory_id for _, recs in hits for rec in recs}
-    advisories = db.advisories(advisory_ids)
-    cves = {a for adv in advisories.values() for a in adv.aliases if CVE_RE.match(a)} | {
-        i for i in advisory_ids if CVE_RE.match(i)
-    }
-    cve_advisories = db.advisories(cves - advisory_ids) if cves else {}
-    kev = db.kev(cves) if cves else {}
-    epss = db.epss(cves) if cves else {}
-    all_adv = {**cve_advisories, **advisories}
-    for pkg, recs in hits:
-        scheme = scheme_for_ecosystem(recs[0].ecosystem)
-        for group in _group(recs, advisories):
-            result.findings.append(_finding(pkg, group, all_adv, kev, epss, scheme))
-    result.findings.sort(key=lambda f: (f["package"]["name"], f["package"]["version"], f["id"]))
-    return result
-
-
-def _warn_missing_ecosystems(db: Any, wanted: set[str], result: MatchResult) -> None:
+def decide(matcher: str, version: str, record: AffectedRecord, query: Query) -> MatchDetails | None:
+    """The version decision shared by every family, with the record's own ecosystem scheme: OSV ranges and
+    listed versions; requirement strings (a version satisfying none of the safe requirements is
+    vulnerable); a record without either is the vendor's status for every version (Debian `<unfixed>`).
+    Called for every record of every package asked, most of which do not match: only a match pays for
+    its constraint text."""
+    scheme = _scheme(record.ecosystem)
+    if scheme is None:
+        raise CannotEvaluate(f"no version scheme for ecosystem {record.ecosystem}")
     try:
-        have = db.ecosystems()
-    except Exception:
-        return
-    have_base = {e.partition(":")[0] for e in have}
-    for eco in sorted(wanted):
-        if eco not in have and not (":" not in eco and eco in have_base):
-            result.warnings.append(
-                f"the vulnerability DB holds no advisories for {eco}: its packages were not matched "
-                f"(import the feed that covers it)"
-            )
+        constraint = _constraint(version, record, scheme)
+    except ValueError as err:  # the versions package's word for a constraint its ecosystem cannot read
+        raise CannotEvaluate(str(err)) from err
+    if constraint is None:
+        return None
+    ecosystem, _, identity = query
+    # positional, in MatchDetails' field order: a record's keyword construction costs twice as much
+    return MatchDetails(matcher, record.feed, record.advisory_id, ecosystem, record.package, identity, version,
+                        scheme.name, constraint, record.status)
 
 
-def _is_vulnerable(version: str, rec: AffectedRecord, scheme: Any) -> bool:
-    from hullscan.versions import get_scheme
-    from hullscan.versions.osv import affected
+#: Vendor statuses that, without a range, mean every version is affected.
+_AFFECTING = frozenset(STATUSES) - {"fixed", "not_affected"}
 
-    plain = [r for r in rec.ranges if "requirements" not in r]
-    reqs = [r for r in rec.ranges if "requirements" in r]
-    if not plain and not reqs and not rec.versions:
-        # a row without ranges: the vendor's status speaks for every version (e.g. <unfixed>)
-        return rec.status in STATUS_RANK and rec.status != "fixed"
-    if (plain or rec.versions) and affected(version, plain, rec.versions, scheme):
-        return True
+
+@lru_cache(maxsize=256)
+def _scheme(ecosystem: str) -> Scheme | None:
+    return scheme_for_ecosystem(ecosystem)
+
+
+def _constraint(version: str, record: AffectedRecord, scheme: Scheme) -> str | None:
+    """What `version` fell into (MatchDetails.constraint), None when it is not affected."""
+    if not record.ranges and not record.versions:
+        return f"{record.status}, no range" if record.status in _AFFECTING else None
+    reqs = []
+    for r in record.ranges:
+        if "requirements" in r:
+            reqs.append(r)
+        elif affected(version, (r,), (), scheme):
+            return _range_text(version, r, scheme)
+    if record.versions and affected(version, (), record.versions, scheme):
+        return ", ".join(f"={v}" for v in record.versions if v == version or scheme.compare(version, v) == 0)
     for r in reqs:
-        # the record's own ecosystem rules read its requirement strings (crates.io → cargo: bare
-        # `1.2.3` means ^1.2.3; RubyGems → gem `~>`); the stored dialect only names the syntax family
-        dialect_scheme = scheme if scheme is not None else get_scheme(r.get("dialect") or "semver")
-        safe = list(r["requirements"].get("patched") or []) + list(r["requirements"].get("unaffected") or [])
-        if not any(dialect_scheme.satisfies(version, c, "native") for c in safe):
-            return True
-    return False
+        patched = list(r["requirements"].get("patched") or [])
+        unaffected = list(r["requirements"].get("unaffected") or [])
+        # the record's own ecosystem rules read its requirement strings (crates.io → cargo: bare `1.2.3`
+        # means ^1.2.3; RubyGems → gem `~>`); the stored dialect only names the syntax family
+        if not any(scheme.satisfies(version, c, "native") for c in patched + unaffected):
+            return _requirements_text(patched, unaffected)
+    return None
 
 
-def _cves_of(adv_id: str, advisories: dict[str, Advisory]) -> list[str]:
-    adv = advisories.get(adv_id)
-    ids = {adv_id} | set(adv.aliases if adv else ())
-    return sorted(i for i in ids if CVE_RE.match(i))
+def _requirements_text(patched: list[str], unaffected: list[str]) -> str:
+    """`not patched by >= 3.1.0 or >= 2.1.3, < 3.0.0`: the safe requirements the version satisfies none of."""
+    parts = []
+    if patched:
+        parts.append("not patched by " + " or ".join(patched))
+    if unaffected:
+        parts.append("not unaffected by " + " or ".join(unaffected))
+    return "; ".join(parts) or "no patched or unaffected version"
 
 
-def _group(recs: list[AffectedRecord], advisories: dict[str, Advisory]) -> list[list[tuple[str, AffectedRecord]]]:
-    """Records of one package → groups, one per vulnerability: (vulnerability key, record) lists.
-
-    A record naming one CVE is that CVE; one naming several (a DSA covering three CVEs) is split
-    into one finding per CVE, so distinct vulnerabilities are never merged through an umbrella
-    advisory; a record without a CVE is keyed by its own id (GHSA ↔ PYSEC aliases still merge)."""
-    by_key: dict[str, list[tuple[str, AffectedRecord]]] = defaultdict(list)
-    for rec in recs:
-        cves = _cves_of(rec.advisory_id, advisories)
-        if cves:
-            for cve in cves:
-                by_key[cve].append((cve, rec))
-        else:
-            adv = advisories.get(rec.advisory_id)
-            key = min([rec.advisory_id, *(adv.aliases if adv else [])])
-            by_key[key].append((key, rec))
-    return list(by_key.values())
+_EVENT_TEXT = {"introduced": ">=", "fixed": "<", "last_affected": "<=", "limit": "<"}
 
 
-@functools.lru_cache(maxsize=512)
-def _layer_dict_cached(ref: Any) -> Any:
-    return layer_ref_dict(ref)
+def _range_text(version: str, rng: Mapping[str, Any], scheme: Scheme) -> str:
+    """`>=0, <1.2.3-1`: the interval of an OSV range that holds `version` (a range may hold several:
+    `introduced 0.1.14, fixed 1.8.4, introduced 1.9.0, fixed 1.13.1`), as comparisons."""
+    events: Sequence[Mapping[str, Any]] = rng.get("events") or ()
+    limits = [e for e in events if "limit" in e]
+    intervals: list[list[Mapping[str, Any]]] = []
+    for e in events:
+        if "introduced" in e or not intervals:
+            intervals.append([])
+        if "limit" not in e:
+            intervals[-1].append(e)
+    if len(intervals) > 1:
+        for interval in intervals:
+            if affected(version, [{**rng, "events": interval + limits}], (), scheme):
+                return _events_text(interval + limits)
+    return _events_text(events)
 
 
-def _layer_dict(ref: Any) -> dict[str, Any] | None:
-    """The finding's layer; built once per layer (it redacts secrets from `created_by`, which is not free)."""
-    d = _layer_dict_cached(ref)
-    return dict(d) if d is not None else None
-
-
-def _nearest_fix(version: str, fixes: list[str], scheme: Any) -> str:
-    above = []
-    for f in fixes:
-        try:
-            if scheme.compare(f, version) > 0:
-                above.append(f)
-        except Exception:
-            continue
-    if not above:
-        return ""
-    try:
-        return min(above, key=scheme.key)
-    except Exception:
-        return above[0]
-
-
-def _finding(
-    pkg: Package,
-    group: list[tuple[str, AffectedRecord]],
-    advisories: dict[str, Advisory],
-    kev: dict[str, Any],
-    epss: dict[str, Any],
-    scheme: Any,
-) -> dict[str, Any]:
-    key = group[0][0]
-    recs = [r for _, r in group]
-    ids: list[str] = [key]
-    for rec in recs:
-        for i in [rec.advisory_id, *(advisories[rec.advisory_id].aliases if rec.advisory_id in advisories else [])]:
-            if i not in ids and (not CVE_RE.match(i) or i == key or len(_cves_of(rec.advisory_id, advisories)) == 1):
-                ids.append(i)
-    recs.sort(key=lambda r: (STATUS_RANK.get(r.status, 9), r.feed not in DISTRO_FEEDS, r.advisory_id))
-    primary = recs[0]
-    version = _installed_version(pkg)
-    fixes = [f for r in recs for f in r.fixed_versions]
-    fixed_version = _nearest_fix(version, fixes, scheme) if scheme else ""
-    if pkg.type == "rpm" and fixed_version.startswith("0:"):
-        fixed_version = fixed_version[2:]  # epoch 0 is rpm's default: shown as installed versions are
-    status = primary.status
-    if status == "fixed" and not fixed_version:
-        status = "affected"  # the fix listed is not above what is installed (a range without a usable fix)
-    severity, severity_source, cvss = _severity(key, recs, advisories, pkg)
-    cve = key if CVE_RE.match(key) else None
-    title_adv = advisories.get(primary.advisory_id) or (advisories.get(cve) if cve else None)
-    refs: list[str] = []
-    for i in ids:
-        adv = advisories.get(i)
-        for _, url in adv.references if adv else ():
-            if url not in refs:
-                refs.append(url)
-    kev_entry = kev.get(cve) if cve else None
-    epss_entry = epss.get(cve) if cve else None
-    return {
-        "id": key,
-        "aliases": ids[1:],
-        "package": {
-            "id": package_id(pkg),
-            "name": pkg.name,
-            "version": pkg.version,
-            "type": pkg.type,
-            "ecosystem": pkg.ecosystem,
-            "purl": pkg.purl,
-            "source_name": pkg.source_name,
-            "source_version": pkg.source_version,
-            "paths": list(pkg.paths),
-            "kind": pkg.kind,
-        },
-        "layer": _layer_dict(pkg.layer),
-        "status": status,
-        "fixed_version": fixed_version,
-        "severity": severity,
-        "severity_source": severity_source,
-        "cvss": cvss.as_dict() if cvss else None,
-        "epss": {"score": epss_entry.score, "percentile": epss_entry.percentile, "date": epss_entry.date} if epss_entry else None,
-        "kev": {"date_added": kev_entry.date_added, "due_date": kev_entry.due_date, "ransomware": kev_entry.ransomware}
-        if kev_entry
-        else None,
-        "title": (title_adv.summary or "") if title_adv else "",
-        "references": refs[:20],
-        "data_source": primary.feed,
-        "advisory_ids": sorted({r.advisory_id for r in recs}),
-        "published": title_adv.published if title_adv else None,
-    }
-
-
-def _severity(
-    key: str, recs: list[AffectedRecord], advisories: dict[str, Advisory], pkg: Package
-) -> tuple[str, str, Cvss | None]:
-    """Vendor first, then NVD, then the advisory's own (word, else computed from its CVSS vector)."""
-    nvd_adv = advisories.get(key) if CVE_RE.match(key) else None
-    nvd_cvss = best_cvss(nvd_adv.severities, "nvd") if nvd_adv and "nvd" in (nvd_adv.feeds or [nvd_adv.feed]) else None
-    own_cvss = None
-    for rec in recs:
-        adv = advisories.get(rec.advisory_id)
-        if adv and own_cvss is None:
-            own_cvss = best_cvss(adv.severities, rec.feed)
-    cvss = nvd_cvss or own_cvss
-    if pkg.type in OS_PACKAGE_TYPES:
-        for rec in recs:
-            word = normalize_word(rec.severity)
-            if word is None and rec.feed in DISTRO_FEEDS and rec.advisory_id in advisories:
-                word = normalize_word(advisories[rec.advisory_id].severity)
-            if word and word != "UNKNOWN":
-                return word, rec.feed, cvss
-    else:
-        for rec in recs:
-            word = normalize_word(rec.severity)
-            if word and word != "UNKNOWN":
-                return word, rec.feed, cvss
-    if nvd_cvss and nvd_cvss.score is not None:
-        return from_score(nvd_cvss.score, nvd_cvss.version), "nvd", cvss
-    for rec in recs:
-        adv = advisories.get(rec.advisory_id)
-        word = normalize_word(adv.severity) if adv else None
-        if word and word != "UNKNOWN":
-            return word, rec.feed, cvss
-    if own_cvss and own_cvss.score is not None:
-        return from_score(own_cvss.score, own_cvss.version), recs[0].feed, cvss
-    return "UNKNOWN", "", cvss
+def _events_text(events: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{_EVENT_TEXT[k]}{v}" for e in events for k, v in e.items() if k in _EVENT_TEXT)

@@ -6,10 +6,15 @@ as most OSV records do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from cvss import CVSS2, CVSS3, CVSS4, CVSSError
 
-SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
+from hullscan.model.findings import Cvss
+from hullscan.model.inventory import Package
+from hullscan.vulndb.model import Advisory, AffectedRecord, Severity
+
+#: Feeds written by a distro vendor: their word for their package comes before anyone else's.
+DISTRO_FEEDS = frozenset({"debian", "alpine", "wolfi", "chainguard", "ubuntu", "redhat", "rhel", "suse", "alma", "rocky",
+                          "amazon", "oracle", "photon", "mariner"})
 
 # vendor words → our scale (Debian urgency, Red Hat, Ubuntu priority, GHSA, Alpine…)
 _WORDS = {
@@ -52,35 +57,22 @@ def from_score(score: float | None, version: str = "3") -> str:
     return "UNKNOWN"
 
 
-@dataclass(frozen=True)
-class Cvss:
-    version: str
-    vector: str
-    score: float | None
-    source: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "vector": self.vector, "score": self.score, "source": self.source}
-
-
 def score_vector(vector: str) -> tuple[str, float | None]:
     """(version, base score) of a CVSS vector string; score None when the vector cannot be parsed."""
-    from cvss import CVSS2, CVSS3, CVSS4
-
     try:
         if vector.startswith("CVSS:4"):
             return "4.0", float(CVSS4(vector).base_score)
         if vector.startswith("CVSS:3"):
             return vector[5:8], float(CVSS3(vector).base_score)
         return "2.0", float(CVSS2(vector).base_score)
-    except Exception:  # the cvss library raises its own errors for malformed vectors
+    except CVSSError:  # a malformed vector: its version, no score
         return ("4.0" if vector.startswith("CVSS:4") else "3.1" if vector.startswith("CVSS:3") else "2.0"), None
 
 
 _PREFERENCE = {"CVSS_V3": 0, "CVSS_V4": 1, "CVSS_V2": 2}
 
 
-def best_cvss(severities: list[tuple[str, str | None, float | None]], source: str) -> Cvss | None:
+def best_cvss(severities: list[Severity], source: str) -> Cvss | None:
     """The most useful CVSS of an advisory: v3 first (what most tools and policies speak), then v4, v2."""
     candidates = []
     for typ, vector, score in severities:
@@ -92,3 +84,34 @@ def best_cvss(severities: list[tuple[str, str | None, float | None]], source: st
         return None
     candidates.sort(key=lambda c: c[0])
     return candidates[0][1]
+
+
+def choose(cve: str | None, recs: list[AffectedRecord], advisories: dict[str, Advisory],
+           pkg: Package) -> tuple[str, str, Cvss | None]:
+    """(severity, who said it, CVSS) of one vulnerability of `pkg` from its matched records (deciding
+    record first): the vendor's word first (for OS packages the distro's, for language packages the
+    record's own), then NVD's CVSS of the CVE, then the advisory's own word, else its vector's score."""
+    nvd_adv = advisories.get(cve) if cve else None
+    nvd_cvss = best_cvss(nvd_adv.severities, "nvd") if nvd_adv and "nvd" in (nvd_adv.feeds or [nvd_adv.feed]) else None
+    own_cvss = None
+    for rec in recs:
+        adv = advisories.get(rec.advisory_id)
+        if adv and own_cvss is None:
+            own_cvss = best_cvss(adv.severities, rec.feed)
+    cvss = nvd_cvss or own_cvss
+    for rec in recs:
+        word = normalize_word(rec.severity)
+        if word is None and pkg.is_os and rec.feed in DISTRO_FEEDS and rec.advisory_id in advisories:
+            word = normalize_word(advisories[rec.advisory_id].severity)
+        if word and word != "UNKNOWN":
+            return word, rec.feed, cvss
+    if nvd_cvss and nvd_cvss.score is not None:
+        return from_score(nvd_cvss.score, nvd_cvss.version), "nvd", cvss
+    for rec in recs:
+        adv = advisories.get(rec.advisory_id)
+        word = normalize_word(adv.severity) if adv else None
+        if word and word != "UNKNOWN":
+            return word, rec.feed, cvss
+    if own_cvss and own_cvss.score is not None:
+        return from_score(own_cvss.score, own_cvss.version), recs[0].feed, cvss
+    return "UNKNOWN", "", cvss

@@ -49,8 +49,8 @@ class Kev:
 
     date_added: str
     due_date: str
-    ransomware: str
-    """`Known` or `Unknown`, as CISA says."""
+    ransomware: bool | None
+    """Known use in ransomware campaigns: True for CISA's `Known`, False for `Unknown`, None when unsaid."""
 
 
 @record(frozen=True)
@@ -74,10 +74,10 @@ class MatchDetails:
     version: str
     """The version compared (a Debian package's source version, Go's `1.21.3` for `go1.21.3`)."""
     scheme: str
-    """The version rule that compared it (`deb`, `rpm`, `apk`, `pep440`, `semver`, `go`…)."""
+    """The version rule that compared it (`deb`, `rpm`, `apk`, `pep440`, `semver`, `golang`…)."""
     constraint: str
-    """What the version fell into: `>=0, <1.2.3-1` (a range), `1.0, 1.1` (listed versions), `not
-    patched by >=2.2` (requirement strings), or `affected, no range` (a vendor status for every version)."""
+    """What the version fell into: `>=1.9.0, <1.13.1` (the range holding it), `=2.2` (a listed version),
+    `not patched by >=2.2` (requirement strings), or `affected, no range` (a vendor status for every version)."""
     status: str
     """The record's vendor status (one of STATUSES)."""
 

@@ -1,55 +1,63 @@
 """Licence rules: deny and allow lists of SPDX ids, evaluated on SPDX expressions with `license-expression`.
 
 A package fails `deny` when every choice its expression offers (each alternative of an OR) uses a
-denied licence, and fails `allow` when no choice is made only of allowed licences. Licences that are
-not valid SPDX expressions are left alone (reported by the license scanner, not gated here).
+denied licence, and fails `allow` when no choice is made only of allowed licences. A licence with an
+exception (`GPL-2.0-only WITH Classpath-exception-2.0`) is named by its licence or by the whole `WITH`
+form: the exception only adds permissions. Licences that are not valid SPDX expressions are left
+alone (reported by the license scanner, not gated here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Any
 
-from license_expression import ExpressionError, get_spdx_licensing
+from license_expression import ExpressionError, LicenseSymbol, LicenseWithExceptionSymbol, Licensing, get_spdx_licensing
 
+from hullscan.model.inventory import Package
 from hullscan.policy.model import LicenseRule
+
+Choice = tuple[frozenset[str], ...]
+"""One alternative of an expression: for each licence it needs, the (lower-cased) names it goes by."""
 
 
 @lru_cache(maxsize=1)
-def _licensing():
+def _licensing() -> Licensing:
     return get_spdx_licensing()
 
 
 @lru_cache(maxsize=4096)
-def _choices(expression: str) -> tuple[frozenset[str], ...] | None:
-    """The alternatives of an expression, each the set of licence keys it needs (DNF)."""
+def _choices(expression: str) -> tuple[Choice, ...] | None:
+    """The alternatives of an expression (its disjunctive normal form); None when it is not SPDX."""
     lic = _licensing()
     try:
         parsed = lic.parse(expression, validate=True, strict=False)
-    except (ExpressionError, Exception):
+    # the parser's own bugs on malformed text ("( )", "( AND MIT") surface as IndexError and AssertionError
+    except (ExpressionError, IndexError, AssertionError):
         return None
     if parsed is None:
         return None
     dnf = lic.dnf(parsed)
-    alternatives = dnf.args if type(dnf).__name__ == "OR" else (dnf,)
-    out = []
-    for alt in alternatives:
-        keys = frozenset(s.key for s in alt.symbols)
-        out.append(keys)
-    return tuple(out)
+    alternatives = dnf.args if isinstance(dnf, lic.OR) else (dnf,)
+    return tuple(tuple(_names(symbol) for symbol in alt.symbols) for alt in alternatives)
 
 
-def license_violations(packages: list[dict[str, Any]], rule: LicenseRule) -> Iterator[tuple[dict[str, Any], str, str]]:
+def _names(symbol: LicenseSymbol | LicenseWithExceptionSymbol) -> frozenset[str]:
+    if isinstance(symbol, LicenseWithExceptionSymbol):
+        return frozenset({symbol.license_symbol.key.lower(), str(symbol).lower()})
+    return frozenset({symbol.key.lower()})
+
+
+def license_violations(packages: Iterable[Package], rule: LicenseRule) -> Iterator[tuple[Package, str, str]]:
+    """Each (package, expression, why) that breaks the rule."""
     deny = {d.lower() for d in rule.deny}
     allow = {a.lower() for a in rule.allow}
     for pkg in packages:
-        for expression in pkg.get("licenses") or []:
+        for expression in pkg.licenses:
             choices = _choices(expression)
             if not choices:
                 continue
-            lowered = [frozenset(k.lower() for k in c) for c in choices]
-            if deny and all(c & deny for c in lowered):
+            if deny and all(any(names & deny for names in choice) for choice in choices):
                 yield pkg, expression, "denied"
-            elif allow and not any(c <= allow for c in lowered):
+            elif allow and not any(all(names & allow for names in choice) for choice in choices):
                 yield pkg, expression, "not in the allow list"

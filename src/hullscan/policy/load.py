@@ -7,7 +7,8 @@ import re
 from datetime import date, datetime
 
 from hullscan.errors import InputError
-from hullscan.policy.model import SEVERITY_RANK, Exception_, LicenseRule, Policy, Rules
+from hullscan.model.findings import SEVERITY_RANK
+from hullscan.policy.model import Exception_, LicenseRule, Policy, Rules
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:

@@ -31,8 +31,6 @@ from datetime import date
 
 from hullscan.record import field, record
 
-SEVERITY_RANK = {"UNKNOWN": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
-
 
 @record(frozen=True)
 class LicenseRule:

@@ -15,56 +15,52 @@ application layer + 15 when the file is still present in the final image. Docume
 
 from __future__ import annotations
 
+from hullscan.model.findings import Risk
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
-    from typing import Any
+    from hullscan.model.findings import Finding, SecretFinding
 
 SEVERITY_AS_CVSS = {"CRITICAL": 9.5, "HIGH": 7.5, "MEDIUM": 5.0, "LOW": 2.5, "UNKNOWN": 4.0}
 
 
-def _layer_is_app(layer: Any) -> bool:
-    return isinstance(layer, dict) and layer.get("base") is False
-
-
-def vulnerability_risk(f: dict[str, Any]) -> dict[str, Any]:
-    cvss = f.get("cvss") or {}
-    base = cvss.get("score")
+def vulnerability_risk(f: Finding) -> Risk:
+    base = f.cvss.score if f.cvss is not None else None
     parts: list[str] = []
     if base is None:
-        base = SEVERITY_AS_CVSS.get(f.get("severity") or "UNKNOWN", 4.0)
+        base = SEVERITY_AS_CVSS.get(f.severity or "UNKNOWN", 4.0)
     else:
         parts.append(f"CVSS {base:g}")
-    score = 5.5 * float(base)
-    kev = f.get("kev")
-    if kev:
+    score = 5.5 * base
+    if f.kev is not None:
         score += 15
         parts.insert(0, "KEV")
-    epss = (f.get("epss") or {}).get("score")
-    if epss is not None:
-        score += 20 * float(epss)
-        parts.append(f"EPSS {float(epss):.2f}")
-    if f.get("fixed_version"):
+    if f.epss is not None:
+        score += 20 * f.epss.score
+        parts.append(f"EPSS {f.epss.score:.2f}")
+    if f.fixed_version:
         score += 5
-        parts.append(f"fix {f['fixed_version']}")
+        parts.append(f"fix {f.fixed_version}")
     else:
         parts.append("no fix")
-    if _layer_is_app(f.get("layer")):
+    layer = f.layer
+    if layer is not None and layer.base is False:
         score += 5
         parts.append("app layer")
-    elif isinstance(f.get("layer"), dict) and f["layer"].get("base") is True:
+    elif layer is not None and layer.base is True:
         parts.append("base layer")
-    return {"score": round(min(score, 100.0), 1), "reason": " · ".join(parts)}
+    return Risk(round(min(score, 100.0), 1), " · ".join(parts))
 
 
-def secret_risk(s: dict[str, Any]) -> dict[str, Any]:
-    score = 5.5 * SEVERITY_AS_CVSS.get(s.get("severity") or "UNKNOWN", 4.0)
-    parts = [s.get("severity") or "UNKNOWN"]
-    if s.get("removed_in") is None:
+def secret_risk(s: SecretFinding) -> Risk:
+    score = 5.5 * SEVERITY_AS_CVSS.get(s.severity or "UNKNOWN", 4.0)
+    parts = [s.severity or "UNKNOWN"]
+    if s.removed_in is None:
         score += 15
         parts.append("still in image")
     else:
         parts.append("deleted, still in a layer")
-    if _layer_is_app(s.get("layer")):
+    if s.layer is not None and s.layer.base is False:
         score += 5
         parts.append("app layer")
-    return {"score": round(min(score, 100.0), 1), "reason": " · ".join(parts)}
+    return Risk(round(min(score, 100.0), 1), " · ".join(parts))

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from packageurl import PackageURL
 
+    from hullscan.model.findings import Finding
+
 VEX_STATUSES = ("not_affected", "affected", "fixed", "under_investigation")
 _CDX_STATE = {
     "not_affected": "not_affected", "false_positive": "not_affected", "resolved": "fixed",
@@ -168,11 +170,8 @@ def product_matches(product: str, package_purl: str) -> bool:
     return not want.version or want.version == have.version
 
 
-def statement_applies(st: VexStatement, finding: dict[str, Any]) -> bool:
-    ids = {finding["id"], *finding.get("aliases", ())}
-    if st.vulnerability not in ids:
+def statement_applies(st: VexStatement, finding: Finding) -> bool:
+    """Whether the statement is about this finding: its id or an alias, and its package or the image."""
+    if st.vulnerability != finding.id and st.vulnerability not in finding.aliases:
         return False
-    if not st.products:
-        return True
-    purl = finding.get("package", {}).get("purl", "")
-    return any(product_matches(p, purl) for p in st.products)
+    return not st.products or any(product_matches(p, finding.package.purl) for p in st.products)

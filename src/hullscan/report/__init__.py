@@ -1,1 +1,2 @@
-"""Report writers: the JSON report is built from a scan result; every other format renders that JSON dict."""
+"""Report writers: each renders a `model.report.Report` (formats.py names them); json_report.py writes the
+documented JSON and load.py reads it back into the model."""

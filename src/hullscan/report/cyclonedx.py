@@ -1,4 +1,4 @@
-"""CycloneDX 1.6 (JSON and XML) from the report dict, via cyclonedx-python-lib.
+"""CycloneDX 1.6 (JSON and XML) from a Report, via cyclonedx-python-lib.
 
 Layout (after Syft and Trivy, so CycloneDX consumers find things where they look):
 - `metadata.component`: the image (type `container`), with target and config facts as `hullscan:` properties.
@@ -10,9 +10,9 @@ Layout (after Syft and Trivy, so CycloneDX consumers find things where they look
   layer blob) are components with scope `excluded`, bom-ref `removed-<id>` and `hullscan:history:*` properties.
 - `dependencies`: the image → the OS and every (current) package; the OS → its OS packages.
 - `vulnerabilities` whenever the report has any (the vuln scanner ran): see `vulnerability()`, the one place
-  that maps a report finding: ratings (CVSS with its method, the severity word and its source), source and
+  that maps a finding: ratings (CVSS with its method, the severity word and its source), source and
   alias references with their advisory URLs, advisories (the finding's references), affects → the
-  component's bom-ref (= report package id), cwes, and `analysis` for VEX decisions: findings the policy
+  component's bom-ref (= report package id), and `analysis` for VEX decisions: findings the policy
   suppressed (VEX `not_affected`/`fixed`, exceptions) are included with their analysis, VEX annotations too.
 
 The serial number and timestamp derive from the report (uuid5 of target + created_at), so rendering
@@ -25,8 +25,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
 from cyclonedx.model import Property, XsUri
 from cyclonedx.model.bom import Bom
@@ -51,6 +50,12 @@ from cyclonedx.output.xml import XmlV1Dot6
 from cyclonedx.spdx import fixup_id
 from packageurl import PackageURL
 
+from hullscan import __version__
+from hullscan.model.findings import Finding, VexNote
+from hullscan.model.inventory import OSInfo, Package, RemovedPackage
+from hullscan.model.report import Report
+from hullscan.model.verdict import Suppressed
+
 P = "hullscan:"
 OS_REF = "os"
 IMAGE_REF = "image"
@@ -58,21 +63,22 @@ OS_TYPES = frozenset({"deb", "rpm", "apk", "alpm", "ebuild"})
 _EXPR = re.compile(r"\s(AND|OR|WITH)\s|\(", re.I)
 
 
-def render_json(report: dict[str, Any]) -> bytes:
+def render_json(report: Report) -> bytes:
     return (JsonV1Dot6(build_bom(report)).output_as_string(indent=2) + "\n").encode()
 
 
-def render_xml(report: dict[str, Any]) -> bytes:
+def render_xml(report: Report) -> bytes:
     return (XmlV1Dot6(build_bom(report)).output_as_string(indent=2) + "\n").encode()
 
 
 render = render_json
 
 
-def _props(pairs: Iterable[tuple[str, Any]]) -> list[Property]:
+def _props(pairs: Iterable[tuple[str, str | int | float | bool | None]]) -> list[Property]:
+    """Properties of the values that are set (booleans as `true`/`false`)."""
     out = []
     for name, value in pairs:
-        if value is None or value == "" or value == [] or value == {}:
+        if value is None or value == "":
             continue
         if isinstance(value, bool):
             value = "true" if value else "false"
@@ -80,10 +86,9 @@ def _props(pairs: Iterable[tuple[str, Any]]) -> list[Property]:
     return out
 
 
-def _time(report: dict[str, Any]) -> datetime:
-    raw = report.get("created_at") or ""
+def _time(report: Report) -> datetime:
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return datetime.fromisoformat(report.created_at.replace("Z", "+00:00"))
     except ValueError:
         return datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -107,77 +112,73 @@ def _purl(value: str) -> PackageURL | None:
         return None
 
 
-def package_component(pkg: dict[str, Any], ref: str, removed: dict[str, Any] | None = None) -> Component:
+def package_component(pkg: Package, ref: str, removed: RemovedPackage | None = None) -> Component:
     """A report package; `removed` = its `history` entry when a later layer removed or replaced it."""
-    layer = pkg.get("layer") or {}
-    extra = pkg.get("extra") or {}
-    props = [
-        ("package:type", pkg.get("type")), ("package:ecosystem", pkg.get("ecosystem")),
-        ("package:arch", pkg.get("arch")), ("package:source_name", pkg.get("source_name")),
-        ("package:source_version", pkg.get("source_version")), ("package:kind", pkg.get("kind")),
-        ("package:analyzer", pkg.get("analyzer")), ("package:owned_by", pkg.get("owned_by")),
-        ("package:dev", pkg.get("dev") or None), ("package:indirect", pkg.get("indirect") or None),
-        ("layer:index", layer.get("index")), ("layer:diff_id", layer.get("diff_id")),
+    layer = pkg.layer
+    props: list[tuple[str, str | int | bool | None]] = [
+        ("package:type", pkg.type), ("package:ecosystem", pkg.ecosystem),
+        ("package:arch", pkg.arch), ("package:source_name", pkg.source_name),
+        ("package:source_version", pkg.source_version), ("package:kind", pkg.kind),
+        ("package:analyzer", pkg.analyzer), ("package:owned_by", pkg.owned_by),
+        ("package:dev", pkg.dev or None), ("package:indirect", pkg.indirect or None),
+        ("layer:index", layer.index if layer is not None else None),
+        ("layer:diff_id", layer.diff_id if layer is not None else None),
     ]
-    props += [("package:path", p) for p in pkg.get("paths") or []]
+    props += [("package:path", p) for p in pkg.paths]
     if removed is not None:
-        gone = removed.get("removed_in") or {}
-        props += [("history:removed_in:index", gone.get("index")), ("history:removed_in:diff_id", gone.get("diff_id")),
-                  ("history:replaced_by", removed.get("replaced_by"))]
-    name = pkg.get("name") or "unknown"
+        props += [("history:removed_in:index", removed.removed_in.index),
+                  ("history:removed_in:diff_id", removed.removed_in.diff_id), ("history:replaced_by", removed.replaced_by)]
+    name = pkg.name or "unknown"
     group = None
-    if pkg.get("type") == "maven" and ":" in name:
+    if pkg.type == "maven" and ":" in name:
         group, name = name.split(":", 1)  # CycloneDX keeps groupId apart
     return Component(
-        name=name, group=group, version=pkg.get("version") or None, type=ComponentType.LIBRARY,
-        bom_ref=ref, purl=_purl(pkg.get("purl", "")), licenses=licenses(pkg.get("licenses") or []),
-        publisher=extra.get("maintainer") or None, properties=_props(props),
+        name=name, group=group, version=pkg.version or None, type=ComponentType.LIBRARY,
+        bom_ref=ref, purl=_purl(pkg.purl), licenses=licenses(pkg.licenses),
+        publisher=pkg.extra.get("maintainer") or None, properties=_props(props),
         # a removed/replaced package is not in the final filesystem, but its files still ship in a lower layer
         scope=ComponentScope.EXCLUDED if removed is not None else None,
     )
 
 
-def os_component(os: dict[str, Any]) -> Component:
+def os_component(os: OSInfo) -> Component:
     return Component(
-        name=os.get("family") or "unknown", version=os.get("version") or None, type=ComponentType.OPERATING_SYSTEM,
-        bom_ref=OS_REF, description=os.get("name") or None,
-        properties=_props([("os:name", os.get("name")), ("os:release", os.get("release")),
-                           ("os:codename", os.get("codename")), ("os:ecosystem", os.get("ecosystem")),
-                           ("os:eol", os.get("eol")), ("os:source_path", os.get("source_path"))]),
+        name=os.family or "unknown", version=os.version or None, type=ComponentType.OPERATING_SYSTEM,
+        bom_ref=OS_REF, description=os.name or None,
+        properties=_props([("os:name", os.name), ("os:release", os.release), ("os:codename", os.codename),
+                           ("os:ecosystem", os.ecosystem), ("os:eol", os.eol), ("os:source_path", os.source_path)]),
     )
 
 
-def verdict_properties(report: dict[str, Any]) -> list[tuple[str, Any]]:
+def verdict_properties(report: Report) -> list[tuple[str, str | bool | None]]:
     """The policy verdict as properties: passed, and each failed rule with the findings behind it."""
-    verdict = report.get("verdict") or {}
-    if not verdict.get("gate"):
+    verdict = report.verdict
+    if verdict is None or not verdict.gate:
         return []
-    props: list[tuple[str, Any]] = [("verdict:passed", verdict.get("passed")), ("verdict:policy", verdict.get("policy"))]
-    for rule in verdict.get("failed_rules") or []:
-        props.append((f"verdict:failed:{rule['rule']}", "; ".join(rule.get("findings") or [])))
+    props: list[tuple[str, str | bool | None]] = [("verdict:passed", verdict.passed), ("verdict:policy", verdict.policy)]
+    for rule in verdict.failed_rules:
+        props.append((f"verdict:failed:{rule.rule}", "; ".join(rule.findings)))
     return props
 
 
-def image_component(report: dict[str, Any]) -> Component:
-    target = report.get("target") or {}
-    digest = target.get("manifest_digest") or target.get("config_digest") or ""
-    props: list[tuple[str, Any]] = [
-        ("image:input", target.get("input")), ("image:type", target.get("type")),
-        ("image:manifest_digest", target.get("manifest_digest")),
-        ("image:config_digest", target.get("config_digest")), ("image:architecture", report.get("architecture")),
+def image_component(report: Report) -> Component:
+    target = report.target
+    digest = target.manifest_digest or target.config_digest
+    props: list[tuple[str, str | int | bool | None]] = [
+        ("image:input", target.input), ("image:type", target.type), ("image:manifest_digest", target.manifest_digest),
+        ("image:config_digest", target.config_digest), ("image:architecture", report.architecture),
     ]
-    props += [("image:repo_tag", t) for t in target.get("repo_tags") or []]
-    for layer in report.get("layers") or []:
-        props.append((f"layer:{layer.get('index')}:diff_id", layer.get("diff_id")))
-        props.append((f"layer:{layer.get('index')}:base", layer.get("base")))
-    base = report.get("base_image") or {}
-    props += [("base_image:name", base.get("name")), ("base_image:layer_count", base.get("layer_count")),
-              ("base_image:provisional", base.get("provisional"))]
-    os = report.get("os") or {}
-    props += [("os:family", os.get("family")), ("os:release", os.get("release")),
-              ("os:ecosystem", os.get("ecosystem"))]
+    props += [("image:repo_tag", t) for t in target.repo_tags]
+    for layer in report.layers:
+        props.append((f"layer:{layer.index}:diff_id", layer.diff_id))
+        props.append((f"layer:{layer.index}:base", layer.base))
+    base = report.base_image
+    props += [("base_image:name", base.name), ("base_image:layer_count", base.layer_count),
+              ("base_image:provisional", base.provisional)]
+    if report.os is not None:
+        props += [("os:family", report.os.family), ("os:release", report.os.release), ("os:ecosystem", report.os.ecosystem)]
     props += verdict_properties(report)
-    return Component(name=target.get("name") or target.get("input") or "image", version=digest or None,
+    return Component(name=target.name or target.input or "image", version=digest or None,
                      type=ComponentType.CONTAINER, bom_ref=IMAGE_REF, properties=_props(props))
 
 
@@ -213,23 +214,16 @@ _ADVISORY_URL = (
 
 
 def _score_source(version: str, vector: str) -> VulnerabilityScoreSource:
-    v = f"{version or ''} {(vector or '').split('/')[0]}"
+    v = f"{version} {vector.split('/')[0]}"
     if "4.0" in v or "CVSS:4" in v:
         return VulnerabilityScoreSource.CVSS_V4
     if "3.1" in v:
         return VulnerabilityScoreSource.CVSS_V3_1
     if "3.0" in v or "CVSS:3" in v:
         return VulnerabilityScoreSource.CVSS_V3
-    if (version or "").startswith("2") or (vector and "Au:" in vector):
+    if version.startswith("2") or "Au:" in vector:
         return VulnerabilityScoreSource.CVSS_V2
     return VulnerabilityScoreSource.OTHER
-
-
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None and not isinstance(value, bool) else None
-    except (InvalidOperation, ValueError):
-        return None
 
 
 def _source(advisory_id: str, name: str | None = None) -> VulnerabilitySource:
@@ -241,19 +235,18 @@ def _source(advisory_id: str, name: str | None = None) -> VulnerabilitySource:
     return VulnerabilitySource(name=name)
 
 
-def _ratings(v: dict[str, Any]) -> list[VulnerabilityRating]:
+def _ratings(v: Finding) -> list[VulnerabilityRating]:
     """The CVSS score (method from its version) and the severity word when another source gave it."""
     ratings = []
-    severity = _SEVERITY.get(str(v.get("severity") or "unknown").lower())
-    sev_source = str(v.get("severity_source") or "")
-    cvss = v.get("cvss") or {}
-    if cvss.get("score") is not None or cvss.get("vector"):
-        from_same = not sev_source or sev_source == cvss.get("source")
+    severity = _SEVERITY.get((v.severity or "unknown").lower())
+    sev_source = v.severity_source
+    cvss = v.cvss
+    if cvss is not None and (cvss.score is not None or cvss.vector):
+        from_same = not sev_source or sev_source == cvss.source
         ratings.append(VulnerabilityRating(
-            source=VulnerabilitySource(name=str(cvss.get("source"))) if cvss.get("source") else None,
-            score=_decimal(cvss.get("score")), severity=severity if from_same else None,
-            method=_score_source(str(cvss.get("version") or ""), str(cvss.get("vector") or "")),
-            vector=cvss.get("vector") or None))
+            source=VulnerabilitySource(name=cvss.source) if cvss.source else None,
+            score=Decimal(str(cvss.score)) if cvss.score is not None else None, severity=severity if from_same else None,
+            method=_score_source(cvss.version, cvss.vector), vector=cvss.vector or None))
         if from_same:
             return ratings
     if severity is not None:
@@ -263,140 +256,128 @@ def _ratings(v: dict[str, Any]) -> list[VulnerabilityRating]:
     return ratings
 
 
-def _cwes(v: dict[str, Any]) -> list[int]:
-    out = []
-    for c in v.get("cwes") or []:
-        m = re.fullmatch(r"(?:CWE-)?(\d+)", str(c).strip(), re.I)
-        if m:
-            out.append(int(m.group(1)))
-    return out
-
-
-def _when(text: Any) -> datetime | None:
+def _when(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _analysis(v: dict[str, Any], suppressed: dict[str, Any] | None) -> VulnerabilityAnalysis | None:
+def _analysis(v: Finding, suppressed: Suppressed | None) -> VulnerabilityAnalysis | None:
     """VEX decisions only: a suppression (VEX `not_affected`/`fixed`, a policy exception) or a VEX
     annotation (`affected`, `under_investigation`); else only a vendor's `not_affected` (a statement about
     impact; other vendor statuses are in the properties)."""
-    decision = suppressed or v.get("vex")
-    if not decision:
-        if v.get("status") == "not_affected":  # the vendor's own statement (a distro's "not affected")
+    decision: Suppressed | VexNote | None = suppressed or v.vex
+    if decision is None:
+        if v.status == "not_affected":  # the vendor's own statement (a distro's "not affected")
             return VulnerabilityAnalysis(state=ImpactAnalysisState.NOT_AFFECTED,
-                                         detail=f"vendor status from {v.get('data_source') or 'the advisory'}")
+                                         detail=f"vendor status from {v.data_source or 'the advisory'}")
         return None
-    status = decision.get("status") or ("not_affected" if suppressed else "")
-    just_key = decision.get("vex_justification") or decision.get("justification") or ""
+    status = decision.status or ("not_affected" if suppressed else "")
+    just_key = (suppressed.vex_justification if suppressed else "") or decision.justification
     justification = _JUSTIFICATION.get(just_key)
-    detail_parts = [str(x) for x in (decision.get("impact"), decision.get("justification") if justification is None else None)
-                    if x]
-    if suppressed and suppressed.get("by") == "exception":
-        detail_parts.append(f"policy exception ({suppressed.get('source')})"
-                            + (f", owner {suppressed['owner']}" if suppressed.get("owner") else "")
-                            + (f", expires {suppressed['expires']}" if suppressed.get("expires") else ""))
-    elif decision.get("source"):
-        detail_parts.append(f"VEX: {decision['source']}")
+    detail_parts = [x for x in (decision.impact, decision.justification if justification is None else None) if x]
+    if suppressed and suppressed.by == "exception":
+        detail_parts.append(f"policy exception ({suppressed.source})"
+                            + (f", owner {suppressed.owner}" if suppressed.owner else "")
+                            + (f", expires {suppressed.expires}" if suppressed.expires else ""))
+    elif decision.source:
+        detail_parts.append(f"VEX: {decision.source}")
     responses = [ImpactAnalysisResponse.WILL_NOT_FIX] if suppressed and status == "affected" else None
     return VulnerabilityAnalysis(
         state=_STATE.get(status), justification=justification if status == "not_affected" else None,
         responses=responses, detail="; ".join(detail_parts) or None)
 
 
-def vulnerability(v: dict[str, Any], refs: dict[str, str], index: int,
-                  suppressed: dict[str, Any] | None = None) -> Vulnerability:
-    """One report finding (docs/report.schema.json `vulnerabilities[]`, or a `suppressed[].finding` with
-    its entry) → a CycloneDX vulnerability: ratings, source, alias references, advisories, affects (the
-    component's bom-ref, the installed version affected and the fixed version unaffected), analysis."""
-    pkg = v.get("package") or {}
-    ref = refs.get(pkg.get("id", "")) or refs.get(pkg.get("purl", ""))
-    vid = str(v.get("id") or "")
-    status = v.get("status", "")
-    fixed = v.get("fixed_version") or ""
+def vulnerability(v: Finding, refs: dict[str, str], index: int, suppressed: Suppressed | None = None) -> Vulnerability:
+    """One finding (or a suppressed one with what suppressed it) → a CycloneDX vulnerability: ratings,
+    source, alias references, advisories, affects (the component's bom-ref, the installed version affected
+    and the fixed version unaffected), analysis."""
+    pkg = v.package
+    ref = refs.get(pkg.id) or refs.get(pkg.purl)
+    vid = v.id
+    fixed = v.fixed_version
     affects = []
     if ref:
         versions = []
-        if pkg.get("version"):
+        if pkg.version:
             versions.append(BomTargetVersionRange(
-                version=pkg["version"], status=ImpactAnalysisAffectedStatus.UNAFFECTED if status == "not_affected"
+                version=pkg.version, status=ImpactAnalysisAffectedStatus.UNAFFECTED if v.status == "not_affected"
                 else ImpactAnalysisAffectedStatus.AFFECTED))
-        if fixed and fixed != pkg.get("version"):
+        if fixed and fixed != pkg.version:
             versions.append(BomTargetVersionRange(version=fixed, status=ImpactAnalysisAffectedStatus.UNAFFECTED))
         affects.append(BomTarget(ref=ref, versions=versions or None))
-    urls = [u for u in v.get("references") or [] if isinstance(u, str) and re.match(r"https?://\S+$", u)]
-    layer = v.get("layer") or {}
-    epss = v.get("epss") or {}
-    kev = v.get("kev") or {}
+    urls = [u for u in v.references if re.match(r"https?://\S+$", u)]
+    layer, risk = v.layer, v.risk
     return Vulnerability(
         bom_ref=f"vuln-{index}-{vid}", id=vid or None,
-        source=_source(vid, v.get("data_source") or None),
-        references=[VulnerabilityReference(id=a, source=_source(a)) for a in v.get("aliases") or [] if a and a != vid],
-        ratings=_ratings(v), cwes=_cwes(v) or None,
-        description=v.get("title") or None,
-        recommendation=f"Upgrade {pkg.get('name', '')} to {fixed}" if fixed else None,
+        source=_source(vid, v.data_source or None),
+        references=[VulnerabilityReference(id=a, source=_source(a)) for a in v.aliases if a and a != vid],
+        ratings=_ratings(v),
+        description=v.title or None,
+        recommendation=f"Upgrade {pkg.name} to {fixed}" if fixed else None,
         advisories=[VulnerabilityAdvisory(url=XsUri(u)) for u in urls],
-        published=_when(v.get("published")),
+        published=_when(v.published),
         analysis=_analysis(v, suppressed),
         affects=affects,
         properties=_props([
-            ("status", status), ("fixed_version", fixed), ("severity_source", v.get("severity_source")),
-            ("layer:index", layer.get("index")), ("layer:diff_id", layer.get("diff_id")),
-            ("layer:base", layer.get("base")), ("risk:score", (v.get("risk") or {}).get("score")),
-            ("risk:reason", (v.get("risk") or {}).get("reason")), ("epss:score", epss.get("score")),
-            ("epss:percentile", epss.get("percentile")), ("kev:date_added", kev.get("date_added")),
-            ("suppressed_by", (suppressed or {}).get("by")),
+            ("status", v.status), ("fixed_version", fixed), ("severity_source", v.severity_source),
+            ("layer:index", layer.index if layer is not None else None),
+            ("layer:diff_id", layer.diff_id if layer is not None else None),
+            ("layer:base", layer.base if layer is not None else None),
+            ("risk:score", risk.score if risk is not None else None),
+            ("risk:reason", risk.reason if risk is not None else None),
+            ("epss:score", v.epss.score if v.epss is not None else None),
+            ("epss:percentile", v.epss.percentile if v.epss is not None else None),
+            ("kev:date_added", v.kev.date_added if v.kev is not None else None),
+            ("suppressed_by", suppressed.by if suppressed is not None else None),
         ]),
     )
 
 
-def build_bom(report: dict[str, Any]) -> Bom:
-    target = report.get("target") or {}
-    serial = uuid.uuid5(uuid.NAMESPACE_URL, f"hullscan:{target.get('input', '')}:{report.get('created_at', '')}")
+def build_bom(report: Report) -> Bom:
+    serial = uuid.uuid5(uuid.NAMESPACE_URL, f"hullscan:{report.target.input}:{report.created_at}")
     bom = Bom(serial_number=serial)
     bom.metadata.timestamp = _time(report)
-    tool = report.get("tool") or {}
-    bom.metadata.tools.components.add(Component(
-        type=ComponentType.APPLICATION, name=tool.get("name") or "hullscan", version=tool.get("version") or None))
+    bom.metadata.tools.components.add(Component(type=ComponentType.APPLICATION, name="hullscan", version=__version__))
     image = image_component(report)
     bom.metadata.component = image
-    os_comp = os_component(report["os"]) if report.get("os") else None
+    os_comp = os_component(report.os) if report.os is not None else None
     if os_comp is not None:
         bom.components.add(os_comp)
     refs: dict[str, str] = {}
+    taken = {OS_REF, IMAGE_REF}
     os_deps: list[Component] = []
     all_deps: list[Component] = [os_comp] if os_comp is not None else []
-    for pkg in report.get("packages") or []:
-        ref = str(pkg.get("id") or pkg.get("purl") or f"pkg-{len(refs)}")
-        while ref in refs.values() or ref in (OS_REF, IMAGE_REF):
+    for pkg in report.packages:
+        ref = pkg.id
+        while ref in taken:
             ref += "-dup"
+        taken.add(ref)
         comp = package_component(pkg, ref)
-        refs[str(pkg.get("id", ref))] = ref
-        if pkg.get("purl"):
-            refs.setdefault(pkg["purl"], ref)
+        refs[pkg.id] = ref
+        if pkg.purl:
+            refs.setdefault(pkg.purl, ref)
         bom.components.add(comp)
         all_deps.append(comp)
-        if pkg.get("type") in OS_TYPES:
+        if pkg.type in OS_TYPES:
             os_deps.append(comp)
-    for removed in report.get("history") or []:
-        pkg = removed.get("package") or {}
-        ref = "removed-" + str(pkg.get("id") or pkg.get("purl") or len(refs))
-        while ref in refs.values():
+    for removed in report.history:
+        ref = "removed-" + removed.package.id
+        while ref in taken:
             ref += "-dup"
-        refs[ref] = ref
-        bom.components.add(package_component(pkg, ref, removed))
+        taken.add(ref)
+        bom.components.add(package_component(removed.package, ref, removed))
     bom.register_dependency(image, all_deps)
     if os_comp is not None:
         bom.register_dependency(os_comp, os_deps)
-    for i, v in enumerate(report.get("vulnerabilities") or []):
+    for i, v in enumerate(report.vulnerabilities):
         bom.vulnerabilities.add(vulnerability(v, refs, i))
     # findings the policy suppressed stay in the BOM with their VEX analysis (a VDR/VEX reader wants them)
-    shown = len(report.get("vulnerabilities") or [])
-    for i, s in enumerate(x for x in report.get("suppressed") or [] if x.get("kind") == "vulnerability"):
-        bom.vulnerabilities.add(vulnerability(s.get("finding") or {}, refs, shown + i, suppressed=s))
+    judged = [(s.finding, s) for s in report.suppressed if isinstance(s.finding, Finding)]
+    for i, (f, s) in enumerate(judged, start=len(report.vulnerabilities)):
+        bom.vulnerabilities.add(vulnerability(f, refs, i, suppressed=s))
     return bom

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from hullscan.model.report import DisplayFilters
+from hullscan.record import replace
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
-    from typing import Any
+    from hullscan.model.report import Report
 
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
@@ -21,19 +24,14 @@ def parse_severities(text: str | None) -> frozenset[str] | None:
     return chosen
 
 
-def apply_display_filters(report: dict[str, Any], severities: frozenset[str] | None, ignore_unfixed: bool) -> dict[str, Any]:
+def apply_display_filters(report: Report, severities: frozenset[str] | None, ignore_unfixed: bool) -> Report:
     """A copy of the report whose vulnerabilities and secrets are only those to show."""
-    out = dict(report)
-    vulns = report.get("vulnerabilities") or []
+    vulns = report.vulnerabilities
+    secrets = report.secrets
     if severities is not None:
-        vulns = [v for v in vulns if (v.get("severity") or "UNKNOWN") in severities]
+        vulns = tuple(v for v in vulns if (v.severity or "UNKNOWN") in severities)
+        secrets = tuple(s for s in secrets if (s.severity or "UNKNOWN") in severities)
     if ignore_unfixed:
-        vulns = [v for v in vulns if v.get("fixed_version")]
-    out["vulnerabilities"] = vulns
-    if severities is not None:
-        out["secrets"] = [s for s in report.get("secrets") or [] if (s.get("severity") or "UNKNOWN") in severities]
-    out["display_filters"] = {
-        "severity": sorted(severities) if severities is not None else None,
-        "ignore_unfixed": ignore_unfixed,
-    }
-    return out
+        vulns = tuple(v for v in vulns if v.fixed_version)
+    shown = DisplayFilters(tuple(sorted(severities)) if severities is not None else None, ignore_unfixed)
+    return replace(report, vulnerabilities=vulns, secrets=secrets, display=shown)

@@ -1,17 +1,17 @@
-"""Output formats by name (DESIGN.md "Formats"): each renders the JSON report dict to bytes."""
+"""Output formats by name (DESIGN.md "Formats"): each renders a Report to bytes (report/<format>.py)."""
 
 from __future__ import annotations
 
 import importlib
-import os
-import time
 from collections.abc import Callable
 
 from hullscan.errors import FetchError, UsageError
+from hullscan.fsio import write_atomic
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
-    from typing import Any
+
+    from hullscan.model.report import Report
 
 # name → "module:function"; each module is one writer (report/<format>.py)
 WRITERS: dict[str, str] = {
@@ -28,41 +28,28 @@ WRITERS: dict[str, str] = {
 }
 
 
-def writer(name: str) -> Callable[[dict[str, Any]], bytes]:
+def writer(name: str) -> Callable[[Report], bytes]:
     spec = WRITERS.get(name)
     if spec is None:
         raise UsageError(f"unknown format {name!r}; choose one of: {', '.join(WRITERS)}")
     module, _, func = spec.partition(":")
     try:
-        render: Callable[[dict[str, Any]], bytes] = getattr(importlib.import_module(module), func)
-        return render
+        render: Callable[[Report], bytes] = getattr(importlib.import_module(module), func)
     except (ImportError, AttributeError):
         raise UsageError(f"format {name!r} is not available in this build") from None
+    return render
 
 
 def write_output(data: bytes, path: str | None) -> None:
-    """Write to a file atomically (temp file + rename), or to stdout."""
+    """Write to stdout, or to `path` as `> path` would (fsio.write_atomic: replaced whole, the umask or
+    the existing file's mode; /dev/null, a FIFO or a terminal written in place)."""
     if not path or path == "-":
         import sys
 
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    # tempfile.mkstemp's way (O_EXCL, mode 0600, a name no other writer picks) without importing
-    # tempfile, which loads shutil and random: ~5 ms of a warm scan
-    tmp = os.path.join(directory, f".hullscan-{os.getpid()}-{time.monotonic_ns()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(path, data, private=False)
     except OSError as err:
         raise FetchError(f"cannot write {path}: {err.strerror}") from None

@@ -15,7 +15,10 @@ from collections import Counter
 from html import escape
 from typing import Any
 
-from hullscan.report.findings import SEVERITIES, Item, failed_labels, items, target_name
+from hullscan import __version__
+from hullscan.model.findings import SEVERITIES, ConfigFinding, Finding
+from hullscan.model.report import Report
+from hullscan.report.findings import Item, failed_labels, items, target_name
 
 COLORS = {"CRITICAL": "#b71c1c", "HIGH": "#e65100", "MEDIUM": "#f9a825", "LOW": "#1565c0", "UNKNOWN": "#757575"}
 KIND_LABEL = {"vulnerability": "Vulnerabilities", "secret": "Secrets", "misconfiguration": "Image config"}
@@ -142,24 +145,28 @@ def _sev_badge(sev: str) -> str:
 
 def _row(it: Item, failing: set[str] | None) -> dict[str, Any]:
     f = it.finding
-    pkg = f.get("package") or {}
-    layer = it.layer or {}
-    urls = [u for u in f.get("references") or [] if isinstance(u, str) and u.startswith(("https://", "http://"))]
-    return {
-        "kind": it.kind, "id": it.rule_id, "severity": it.severity, "title": it.title,
-        "package": pkg.get("name") or "", "version": pkg.get("version") or "",
-        "fixed": f.get("fixed_version") or "", "status": f.get("status") or "",
-        "path": (f.get("path") or it.path or "") if it.kind != "vulnerability" else it.path,
-        "layer": layer.get("index"), "base": bool(layer.get("base")),
-        "risk": (f.get("risk") or {}).get("score") or 0, "reason": (f.get("risk") or {}).get("reason") or "",
-        "aliases": ", ".join(f.get("aliases") or []), "url": urls[0] if urls else "",
+    layer = it.layer
+    row: dict[str, Any] = {"kind": it.kind, "id": it.rule_id, "severity": it.severity, "title": it.title}
+    if isinstance(f, Finding):
+        urls = [u for u in f.references if u.startswith(("https://", "http://"))]
+        row.update(package=f.package.name, version=f.package.version, fixed=f.fixed_version, status=f.status,
+                   path=it.path)
+    else:
+        urls = []
+        row.update(package="", version="", fixed="", status="", path=f.path)
+    row.update({
+        "layer": layer.index if layer is not None else None, "base": bool(layer is not None and layer.base),
+        "risk": it.risk.score if it.risk is not None and it.risk.score else 0,
+        "reason": it.risk.reason if it.risk is not None else "",
+        "aliases": ", ".join(f.aliases) if isinstance(f, Finding) else "", "url": urls[0] if urls else "",
         "failed": failing is None or it.label in failing,
-    }
+    })
+    return row
 
 
 def _risk_chart(shown: list[Item], limit: int = 15) -> str:
     """Horizontal bars: the findings to fix first (highest risk), coloured by severity."""
-    top = sorted(shown, key=lambda it: -float((it.finding.get("risk") or {}).get("score") or 0))[:limit]
+    top = sorted(shown, key=lambda it: -_score(it))[:limit]
     if not top:
         return '<p class="muted">No findings.</p>'
     bar_h, gap, label_w, width = 18, 6, 330, 860
@@ -172,12 +179,12 @@ def _risk_chart(shown: list[Item], limit: int = 15) -> str:
         out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 20}" stroke="#eaeef2"/>'
                    f'<text x="{x:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" fill="#57606a">{tick}</text>')
     for i, it in enumerate(top):
-        score = float((it.finding.get("risk") or {}).get("score") or 0)
+        score = _score(it)
         y = i * (bar_h + gap)
-        pkg = it.finding.get("package") or {}
-        label = f"{it.rule_id} · {pkg.get('name')}" if pkg else f"{it.rule_id} · {it.finding.get('path', '')}"
+        f = it.finding
+        label = f"{it.rule_id} · {f.package.name}" if isinstance(f, Finding) else f"{it.rule_id} · {f.path}"
         label = label if len(label) <= 48 else label[:47] + "…"
-        reason = (it.finding.get("risk") or {}).get("reason") or ""
+        reason = it.risk.reason if it.risk is not None else ""
         out.append(f'<g class="bar"><title>{_e(it.label)}: {score:g} ({_e(reason)})</title>'
                    f'<text x="{label_w - 6}" y="{y + 13}" font-size="12" text-anchor="end">{_e(label)}</text>'
                    f'<rect x="{label_w}" y="{y}" width="{plot_w * min(score, 100) / 100:.1f}" height="{bar_h}" '
@@ -187,7 +194,11 @@ def _risk_chart(shown: list[Item], limit: int = 15) -> str:
     return "".join(out)
 
 
-def _counts_table(title_cells: list[str], rows: list[tuple[list[str], Counter]], table_id: str) -> str:
+def _score(it: Item) -> float:
+    return it.risk.score if it.risk is not None else 0.0
+
+
+def _counts_table(title_cells: list[str], rows: list[tuple[list[str], Counter[str]]], table_id: str) -> str:
     head = ("".join(f"<th>{c}</th>" for c in title_cells) + "".join(f'<th class="num">{s}</th>' for s in SEVERITIES)
             + '<th class="num">Total</th>')
     body = []
@@ -198,56 +209,59 @@ def _counts_table(title_cells: list[str], rows: list[tuple[list[str], Counter]],
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
-def _verdict(report: dict[str, Any]) -> str:
-    v = report.get("verdict") or {}
-    if not v.get("gate"):
+def _verdict(report: Report) -> str:
+    v = report.verdict
+    if v is None or not v.gate:
         return ('<div id="verdict" class="verdict none" data-passed="none">No policy gate: findings are listed, '
                 'the build is not judged (use --policy).</div>')
-    if v.get("passed"):
+    if v.passed:
         return '<div id="verdict" class="verdict pass" data-passed="true">Policy passed.</div>'
-    rules = "".join(f"<li><b>{_e(r.get('rule'))}</b> — {_e(r.get('description'))}: {len(r.get('findings') or [])} "
-                    f"finding(s)<div class='small mono'>{_e(', '.join((r.get('findings') or [])[:20]))}"
-                    f"{' …' if len(r.get('findings') or []) > 20 else ''}</div></li>"
-                    for r in v.get("failed_rules") or [])
+    rules = "".join(f"<li><b>{_e(r.rule)}</b> — {_e(r.description)}: {len(r.findings)} "
+                    f"finding(s)<div class='small mono'>{_e(', '.join(r.findings[:20]))}"
+                    f"{' …' if len(r.findings) > 20 else ''}</div></li>"
+                    for r in v.failed_rules)
     return f'<div id="verdict" class="verdict fail" data-passed="false">Policy failed.<ul>{rules}</ul></div>'
 
 
-def _secrets_section(report: dict[str, Any], shown: list[Item]) -> str:
+def _secrets_section(shown: list[Item]) -> str:
     rows = []
     for it in shown:
-        if it.kind == "vulnerability":
-            continue
         f = it.finding
-        layer = it.layer or {}
-        gone = f.get("removed_in")
-        gone_txt = f"deleted in layer {gone.get('index')}, still in layer blobs" if isinstance(gone, dict) else ""
+        if isinstance(f, Finding):
+            continue
+        layer = it.layer
+        gone_txt = f"deleted in layer {f.removed_in.index}, still in layer blobs" if f.removed_in is not None else ""
+        what = f.match or (f.message if isinstance(f, ConfigFinding) else "")
         rows.append(f'<tr class="secret-row" data-kind="{it.kind}"><td>{_sev_badge(it.severity)}</td><td>{_e(it.rule_id)}</td>'
-                    f'<td class="mono">{_e(f.get("path"))}{":" + str(it.line) if it.line else ""}</td>'
-                    f'<td>{_e(layer.get("index")) if layer else "image config"}</td><td class="small">{_e(gone_txt)}</td>'
-                    f'<td class="mono small">{_e(f.get("match") or f.get("message") or "")}</td></tr>')
+                    f'<td class="mono">{_e(f.path)}{":" + str(it.line) if it.line else ""}</td>'
+                    f'<td>{_e(layer.index) if layer is not None else "image config"}</td><td class="small">{_e(gone_txt)}</td>'
+                    f'<td class="mono small">{_e(what)}</td></tr>')
     if not rows:
         return '<p class="muted" id="no-secrets">No secrets or image-config findings.</p>'
     return ('<table id="secrets-table"><thead><tr><th>Severity</th><th>Rule</th><th>Where</th><th>Layer</th>'
             '<th>Removed</th><th>Match (masked)</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
 
 
-def _suppressed_section(report: dict[str, Any]) -> str:
-    sup = [it for it in items(report, with_suppressed=True) if it.suppressed is not None]
-    if not sup:
+def _suppressed_section(report: Report) -> str:
+    rows = []
+    for it in items(report, with_suppressed=True):
+        s = it.suppressed
+        if s is None:
+            continue
+        rows.append(f'<tr class="suppressed-row"><td>{_sev_badge(it.severity)}</td><td>{_e(it.label)}</td><td>{_e(s.by)}</td>'
+                    f'<td>{_e(s.status)}</td><td>{_e(s.justification or s.impact)}</td><td>{_e(s.expires or "")}</td></tr>')
+    if not rows:
         return '<p class="muted">Nothing suppressed.</p>'
-    rows = "".join(
-        f'<tr class="suppressed-row"><td>{_sev_badge(it.severity)}</td><td>{_e(it.label)}</td><td>{_e(it.suppressed.get("by"))}</td>'
-        f'<td>{_e(it.suppressed.get("status"))}</td><td>{_e(it.suppressed.get("justification") or it.suppressed.get("impact"))}</td>'
-        f'<td>{_e(it.suppressed.get("expires") or "")}</td></tr>' for it in sup if it.suppressed is not None)
     return ('<table id="suppressed-table"><thead><tr><th>Severity</th><th>Finding</th><th>By</th><th>Status</th>'
-            f'<th>Justification</th><th>Expires</th></tr></thead><tbody>{rows}</tbody></table>')
+            f'<th>Justification</th><th>Expires</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def _filters_note(report: dict[str, Any]) -> str:
+def _filters_note(report: Report) -> str:
     """The scan's display filters (`--severity`, `--ignore-unfixed`): this page shows a part of the findings."""
-    f = report.get("display_filters") or {}
-    parts = ([f"severity {', '.join(f['severity'])}"] if f.get("severity") else []) + (
-        ["fixable only"] if f.get("ignore_unfixed") else [])
+    f = report.display
+    if f is None:
+        return ""
+    parts = ([f"severity {', '.join(f.severity)}"] if f.severity else []) + (["fixable only"] if f.ignore_unfixed else [])
     return f'<p class="small muted" id="display-filters">Shown: {_e("; ".join(parts))} (display filters of the scan).</p>' if parts else ""
 
 
@@ -257,47 +271,45 @@ def _json_for_script(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render(report: dict[str, Any]) -> bytes:
+def render(report: Report) -> bytes:
     name = target_name(report)
-    target = report.get("target") or {}
+    target = report.target
     shown = list(items(report))
     failing = failed_labels(report)
     by_sev = Counter(it.severity for it in shown)
-    by_kind: dict[str, Counter] = {k: Counter(it.severity for it in shown if it.kind == k) for k in KIND_LABEL}
+    by_kind: dict[str, Counter[str]] = {k: Counter(it.severity for it in shown if it.kind == k) for k in KIND_LABEL}
 
-    layers = report.get("layers") or []
-    per_layer: dict[Any, Counter] = {ly.get("index"): Counter() for ly in layers}
+    layers = report.layers
+    per_layer: dict[int | None, Counter[str]] = {ly.index: Counter() for ly in layers}
     per_layer[None] = Counter()
     for it in shown:
-        per_layer.setdefault((it.layer or {}).get("index"), Counter())[it.severity] += 1
+        per_layer.setdefault(it.layer.index if it.layer is not None else None, Counter())[it.severity] += 1
     layer_rows = []
     for ly in layers:
-        role = "base" if ly.get("base") else ("application" if ly.get("base") is False else "unknown")
-        layer_rows.append(([str(ly.get("index")), role, f'<span class="mono small">{_e((ly.get("created_by") or "")[:120])}</span>'],
-                           per_layer.get(ly.get("index"), Counter())))
+        role = "base" if ly.base else ("application" if ly.base is False else "unknown")
+        layer_rows.append(([str(ly.index), role, f'<span class="mono small">{_e(ly.created_by[:120])}</span>'],
+                           per_layer.get(ly.index, Counter())))
     if per_layer[None]:
         layer_rows.append((["—", "image config", ""], per_layer[None]))
     base_c: Counter[str] = Counter()
     app_c: Counter[str] = Counter()
     other_c: Counter[str] = Counter()
     for it in shown:
-        b = (it.layer or {}).get("base")
+        b = it.layer.base if it.layer is not None else None
         (base_c if b is True else app_c if b is False else other_c)[it.severity] += 1
-    base = report.get("base_image") or {}
-    base_note = (f"Base image: {_e(base.get('name') or 'unnamed')}, {base.get('layer_count')} layer(s), decided by "
-                 f"{_e(base.get('method') or 'n/a')}{' (provisional)' if base.get('provisional') else ''}.")
+    base = report.base_image
+    base_note = (f"Base image: {_e(base.name or 'unnamed')}, {base.layer_count} layer(s), decided by "
+                 f"{_e(base.method or 'n/a')}{' (provisional)' if base.provisional else ''}.")
     bva_rows = [(["Base image layers"], base_c), (["Application layers"], app_c)]
     bva_rows += [(["Image config / unknown"], other_c)] if other_c else []
 
     cards = "".join(f'<div class="card" style="background:{COLORS[s]}" data-severity="{s}">'
                     f'<b id="count-{s}">{by_sev.get(s, 0)}</b>{s}</div>' for s in SEVERITIES)
     kind_rows = [([KIND_LABEL[k]], by_kind[k]) for k in KIND_LABEL]
-    os_info = report.get("os") or {}
     meta = " · ".join(_e(x) for x in (
-        target.get("input"), os_info.get("name"), report.get("architecture"),
-        target.get("manifest_digest") or target.get("config_digest"), f"scanned {report.get('created_at')}",
-        f"{(report.get('tool') or {}).get('name', 'hullscan')} {(report.get('tool') or {}).get('version', '')}") if x)
-    layer_options = "".join(f'<option value="{_e(ly.get("index"))}">{_e(ly.get("index"))}</option>' for ly in layers)
+        target.input, report.os.name if report.os is not None else "", report.architecture,
+        target.manifest_digest or target.config_digest, f"scanned {report.created_at}", f"hullscan {__version__}") if x)
+    layer_options = "".join(f'<option value="{_e(ly.index)}">{_e(ly.index)}</option>' for ly in layers)
     data = {"colors": COLORS, "findings": [_row(it, failing) for it in shown]}
     sev_boxes = "".join(f'<label><input type="checkbox" name="sev" value="{s}"> {s}</label>' for s in SEVERITIES)
 
@@ -325,7 +337,7 @@ def render(report: dict[str, Any]) -> bytes:
 <th class="sortable" data-key="package">Package / path</th><th class="sortable" data-key="fixed">Fixed in</th><th class="sortable" data-key="layer">Layer</th>
 <th class="sortable num" data-key="risk">Risk</th><th class="sortable" data-key="title">Title</th></tr></thead><tbody id="findings-body"></tbody></table>
 <noscript><p>The findings table needs JavaScript; the JSON report has every finding.</p></noscript></section>
-<section id="secrets"><h2>Secrets and image configuration</h2>{_secrets_section(report, shown)}</section>
+<section id="secrets"><h2>Secrets and image configuration</h2>{_secrets_section(shown)}</section>
 <section id="suppressed"><h2>Suppressed by VEX or exceptions</h2>{_suppressed_section(report)}</section>
 </main>
 <script type="application/json" id="hullscan-data">{_json_for_script(data)}</script>

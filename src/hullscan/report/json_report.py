@@ -1,43 +1,40 @@
-"""The documented JSON report (docs/report.schema.json): built from a ScanResult, read by every writer.
+"""The documented JSON report (docs/report.schema.json): the one place the model becomes JSON.
 
-Every other format renders this dict, so `hullscan convert` re-renders a saved report losslessly.
-The schema is versioned and only ever extended.
+Strings reach the model already valid Unicode and, where they echo the image config, redacted
+(scan/service.py): nothing here needs the secret engine (a warm scan never loads it).
+
+`to_dict(report)` is the document; `render` writes it; report/load.py reads it back into the model, so
+`hullscan convert` re-renders a saved report losslessly. The schema is versioned and only ever extended.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from hullscan import __version__
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
-if TYPE_CHECKING:  # a warm scan renders a cached report: it needs none of the model's classes
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
+if TYPE_CHECKING:  # a warm scan renders a cached report: it needs none of these classes at run time
+    from collections.abc import Sequence
     from typing import Any
 
+    from hullscan.model.findings import ConfigFinding, Cvss, Finding, MatchDetails, SecretFinding
+    from hullscan.model.image import ImageConfig, LayerInfo, Target
     from hullscan.model.inventory import LayerRef, OSInfo, Package, RemovedPackage
+    from hullscan.model.report import DbInfo, Report, ScanStats
+    from hullscan.model.verdict import Suppressed, Verdict
 
-SCHEMA_VERSION = "1.0"
-
-
-def package_id(pkg: Package) -> str:
-    """Stable bom-ref: same package at the same place → same id across scans."""
-    import hashlib
-
-    basis = "|".join((pkg.purl, pkg.paths[0] if pkg.paths else "", pkg.arch))
-    return "pkg-" + hashlib.sha256(basis.encode()).hexdigest()[:16]
+SCHEMA_VERSION = "1.1"
+"""1.1: findings carry `match_details` and their package's `arch`; secret and config findings `class`."""
 
 
 def layer_ref_dict(ref: LayerRef | None) -> dict[str, Any] | None:
     if ref is None:
         return None
-    from hullscan.secrets.redact import redact
-
-    return {"index": ref.index, "diff_id": ref.diff_id, "created_by": redact(ref.created_by), "base": ref.base}
+    return {"index": ref.index, "diff_id": ref.diff_id, "created_by": ref.created_by, "base": ref.base}
 
 
 def package_dict(pkg: Package) -> dict[str, Any]:
     return {
-        "id": package_id(pkg),
+        "id": pkg.id,
         "type": pkg.type,
         "name": pkg.name,
         "version": pkg.version,
@@ -59,159 +56,228 @@ def package_dict(pkg: Package) -> dict[str, Any]:
 
 
 def removed_dict(r: RemovedPackage) -> dict[str, Any]:
-    return {
-        "package": package_dict(r.package),
-        "removed_in": layer_ref_dict(r.removed_in),
-        "replaced_by": r.replaced_by,
-    }
+    return {"package": package_dict(r.package), "removed_in": layer_ref_dict(r.removed_in), "replaced_by": r.replaced_by}
 
 
 def os_dict(os_info: OSInfo | None) -> dict[str, Any] | None:
-    from hullscan.record import asdict
-
-    return asdict(os_info) if os_info else None
-
-
-def _jsonable(value: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(value, default=str))
+    if os_info is None:
+        return None
+    return {"family": os_info.family, "name": os_info.name, "version": os_info.version, "release": os_info.release,
+            "codename": os_info.codename, "ecosystem": os_info.ecosystem, "eol": os_info.eol,
+            "source_path": os_info.source_path}
 
 
-def build_report(result: Any) -> dict[str, Any]:
-    """ScanResult → the report dict (see docs/report.schema.json)."""
-    from hullscan.secrets.redact import redact
+def cvss_dict(c: Cvss | None) -> dict[str, Any] | None:
+    return None if c is None else {"version": c.version, "vector": c.vector, "score": c.score, "source": c.source}
 
-    image = result.image
-    cfg = image.config
-    inv = result.inventory
-    base_of = {ref.index: ref.base for ref in result.layers}
-    report: dict[str, Any] = _valid_text({
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "hullscan", "version": __version__},
-        "created_at": _now(),
-        "target": _target(image),
-        "layers": [
-            {"index": layer.index, **_layer_blob(layer), "diff_id": layer.diff_id,
-             "created_by": redact(layer.created_by), "base": base_of.get(layer.index)}
-            for layer in image.layers
-        ],
-        "scanners": sorted(result.scanners),
-        "os": os_dict(inv.os),
-        "architecture": cfg.architecture,
-        "config": {
-            "os": cfg.os,
-            "variant": cfg.variant,
-            "created": cfg.created,
-            "user": cfg.user,
-            "env": [redact(e) for e in cfg.env],
-            "entrypoint": list(cfg.entrypoint),
-            "cmd": list(cfg.cmd),
-            "working_dir": cfg.working_dir,
-            "labels": {k: redact(v) for k, v in cfg.labels.items()},
-            "exposed_ports": list(cfg.exposed_ports),
-            "history": [
-                {"created": h.created, "created_by": redact(h.created_by), "empty_layer": h.empty_layer, "comment": h.comment}
-                for h in cfg.history
-            ],
-        },
-        "base_image": {
-            "layer_count": result.base.layer_count,
-            "name": result.base.name,
-            "digest": result.base.digest,
-            "method": result.base.method,
-            "provisional": result.base.provisional,
-        },
-        "packages": [package_dict(p) for p in sorted(inv.packages, key=_pkg_sort)],
-        "history": [removed_dict(r) for r in inv.history],
-        "vulnerabilities": result.vulnerabilities,
-        "secrets": result.secrets,
-        "misconfigurations": result.misconfigurations,
-        "db": result.db_info,
-        "warnings": [{"message": w.message, "path": w.path, "layer": w.layer} for w in inv.warnings],
-        "stats": result.stats,
+
+def details_dict(d: MatchDetails) -> dict[str, Any]:
+    return {"matcher": d.matcher, "feed": d.feed, "advisory_id": d.advisory_id, "ecosystem": d.ecosystem,
+            "package": d.package, "identity": d.identity, "version": d.version, "scheme": d.scheme,
+            "constraint": d.constraint, "status": d.status}
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    pkg = f.package
+    out: dict[str, Any] = {
+        "id": f.id,
+        "aliases": list(f.aliases),
+        "package": {"id": pkg.id, "name": pkg.name, "version": pkg.version, "type": pkg.type, "arch": pkg.arch,
+                    "ecosystem": pkg.ecosystem, "purl": pkg.purl, "source_name": pkg.source_name,
+                    "source_version": pkg.source_version, "paths": list(pkg.paths), "kind": pkg.kind},
+        "layer": layer_ref_dict(pkg.layer),
+        "status": f.status,
+        "fixed_version": f.fixed_version,
+        "severity": f.severity,
+        "severity_source": f.severity_source,
+        "cvss": cvss_dict(f.cvss),
+        "epss": None if f.epss is None else {"score": f.epss.score, "percentile": f.epss.percentile, "date": f.epss.date},
+        "kev": None if f.kev is None else {"date_added": f.kev.date_added, "due_date": f.kev.due_date,
+                                           "ransomware": f.kev.ransomware},
+        "title": f.title,
+        "references": list(f.references),
+        "data_source": f.data_source,
+        "advisory_ids": list(f.advisory_ids),
+        "published": f.published,
+        "match_details": [details_dict(d) for d in f.details],
+    }
+    if f.risk is not None:
+        out["risk"] = {"score": f.risk.score, "reason": f.risk.reason}
+    if f.vex is not None:
+        out["vex"] = {"status": f.vex.status, "justification": f.vex.justification, "impact": f.vex.impact,
+                      "source": f.vex.source}
+    return out
+
+
+def secret_dict(s: SecretFinding | ConfigFinding) -> dict[str, Any]:
+    is_config = hasattr(s, "message")
+    out: dict[str, Any] = {"class": "config" if is_config else "secret", "rule_id": s.rule_id, "category": s.category,
+                           "severity": s.severity, "title": s.title}
+    if is_config:
+        out["message"] = s.message  # type: ignore[union-attr]  # ConfigFinding
+    out.update({
+        "path": s.path,
+        "line": {"start": s.start_line, "end": s.end_line},
+        "match": s.match,
+        "fingerprint": s.fingerprint,
+        "offset": s.offset,
+        "source": s.source,
+        "layer": layer_ref_dict(s.layer),
+        "removed_in": layer_ref_dict(s.removed_in),
     })
-    return report
+    risk = getattr(s, "risk", None)
+    if risk is not None:
+        out["risk"] = {"score": risk.score, "reason": risk.reason}
+    return out
 
 
-def _target(image: Any) -> dict[str, Any]:
+def suppressed_dict(s: Suppressed) -> dict[str, Any]:
+    f = s.finding
+    out: dict[str, Any] = {"kind": s.kind, "finding": finding_dict(f) if s.kind == "vulnerability" else secret_dict(f),  # type: ignore[arg-type]
+                           "by": s.by, "status": s.status, "justification": s.justification}
+    if s.by == "vex":
+        out.update(impact=s.impact, source=s.source)
+    else:
+        out.update(owner=s.owner, expires=s.expires, source=s.source, vex_justification=s.vex_justification)
+    return out
+
+
+def verdict_dict(v: Verdict) -> dict[str, Any]:
+    ex = v.exceptions
     return {
-        "input": image.input,
-        "type": image.source_type,
-        "name": image.name,
-        "manifest_digest": image.manifest_digest,
-        "config_digest": image.config_digest,
-        "repo_tags": list(image.repo_tags),
-        "repo_digests": list(image.repo_digests),
+        "gate": v.gate,
+        "policy": v.policy,
+        "passed": v.passed,
+        "failed_rules": [{"rule": r.rule, "description": r.description, "findings": list(r.findings)}
+                         for r in v.failed_rules],
+        "exceptions": {
+            "applied": list(ex.applied),
+            "unused": list(ex.unused),
+            "expired": [{"id": e.id, "expires": e.expires, "source": e.source} for e in ex.expired],
+            "expiring": [{"id": e.id, "expires": e.expires, "source": e.source} for e in ex.expiring],
+        },
+        "suppressed": v.suppressed,
     }
 
 
-def _layer_blob(layer: Any) -> dict[str, Any]:
-    """What a layer entry says of the blob as stored (differs between formats of one image)."""
-    return {"digest": layer.digest, "size": layer.size, "media_type": layer.media_type}
+def _config_dict(cfg: ImageConfig) -> dict[str, Any]:
+    return {
+        "os": cfg.os,
+        "variant": cfg.variant,
+        "created": cfg.created,
+        "user": cfg.user,
+        "env": list(cfg.env),
+        "entrypoint": list(cfg.entrypoint),
+        "cmd": list(cfg.cmd),
+        "working_dir": cfg.working_dir,
+        "labels": dict(cfg.labels),
+        "exposed_ports": list(cfg.exposed_ports),
+        "history": [{"created": h.created, "created_by": h.created_by, "empty_layer": h.empty_layer,
+                     "comment": h.comment} for h in cfg.history],
+    }
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _target_dict(t: Target) -> dict[str, Any]:
+    return {"input": t.input, "type": t.type, "name": t.name, "manifest_digest": t.manifest_digest,
+            "config_digest": t.config_digest, "repo_tags": list(t.repo_tags), "repo_digests": list(t.repo_digests)}
 
 
-def refresh_report(cached: dict[str, Any], image: Any, stats: dict[str, Any]) -> dict[str, Any]:
-    """A cached report (same config and diff_ids, so the same findings and layer history) as this
-    scan's: its time, target, blob digests, DB age and stats are this scan's."""
-    report = dict(cached)
-    report["created_at"] = _now()
-    report["target"] = _valid_text(_target(image))
-    report["layers"] = [{**entry, **_layer_blob(layer)} for entry, layer in zip(cached["layers"], image.layers, strict=True)]
-    db = report.get("db")
-    if db and db.get("built_at"):
-        built = datetime.fromisoformat(db["built_at"])  # "…Z" (3.11 reads it; strptime's import costs 2 ms)
-        report["db"] = {**db, "age_days": round((datetime.now(UTC) - built).total_seconds() / 86400, 2)}
-    report["stats"] = stats
-    return report
+def _layer_dict(layer: LayerInfo) -> dict[str, Any]:
+    return {"index": layer.index, "digest": layer.digest, "size": layer.size, "media_type": layer.media_type,
+            "diff_id": layer.diff_id, "created_by": layer.created_by, "base": layer.base}
 
 
-def _valid_text(value: Any) -> Any:
-    """Every string as valid Unicode. Names read from an image keep undecodable bytes as lone
-    surrogates (surrogateescape), which no encoder accepts: one such file name made every format
-    fail with a traceback. They become U+FFFD, as in Trivy's (Go's) JSON."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:
-            try:
-                raw = value.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:
-                raw = value.encode("utf-8", "replace")
-            return raw.decode("utf-8", "replace")
+def _db_dict(db: DbInfo | None) -> dict[str, Any]:
+    if db is None:
+        return {}
+    return {"location": db.location, "built_at": db.built_at, "age_days": db.age_days,
+            "feeds": [{"feed": f.feed, "imported_at": f.imported_at, "fetched_at": f.fetched_at,
+                       "advisories": f.advisories} for f in db.feeds]}
+
+
+def _stats_dict(s: ScanStats) -> dict[str, Any]:
+    out: dict[str, Any] = {"walked": s.walked, "cached": s.cached}
+    if s.result_cached is not None:
+        out["result_cached"] = s.result_cached
+    out["seconds"] = s.seconds
+    if s.sbom_format is not None:
+        out["sbom_format"] = s.sbom_format
+    if s.sbom_tools is not None:
+        out["sbom_tools"] = list(s.sbom_tools)
+    return out
+
+
+def packages_value(packages: Sequence[Package]) -> Any:
+    """The report's `packages`: the rendered JSON a cached result carries (`PackagesJSON`), else dicts."""
+    rendered = getattr(packages, "rendered", None)
+    if rendered is not None:
+        return PackagesJSON(rendered)
+    return [package_dict(p) for p in packages]
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The JSON document of a report (docs/report.schema.json). A cached result's packages stay the
+    rendered JSON it carries (`PackagesJSON`): only `render` below takes that form."""
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "hullscan", "version": __version__},
+        "created_at": report.created_at,
+        "target": _target_dict(report.target),
+        "layers": [_layer_dict(layer) for layer in report.layers],
+        "scanners": list(report.scanners),
+        "os": os_dict(report.os),
+        "architecture": report.config.architecture,
+        "config": _config_dict(report.config),
+        "base_image": {"layer_count": report.base_image.layer_count, "name": report.base_image.name,
+                       "digest": report.base_image.digest, "method": report.base_image.method,
+                       "provisional": report.base_image.provisional},
+        "packages": packages_value(report.packages),
+        "history": [removed_dict(r) for r in report.history],
+        "vulnerabilities": [finding_dict(f) for f in report.vulnerabilities],
+        "secrets": [secret_dict(s) for s in report.secrets],
+        "misconfigurations": [secret_dict(m) for m in report.misconfigurations],
+        "db": _db_dict(report.db),
+        "warnings": [{"message": w.message, "path": w.path, "layer": w.layer} for w in report.warnings],
+        "stats": _stats_dict(report.stats),
+    }
+    if report.verdict is not None:
+        doc["suppressed"] = [suppressed_dict(s) for s in report.suppressed]
+        doc["verdict"] = verdict_dict(report.verdict)
+    if report.display is not None:
+        doc["display_filters"] = {"severity": None if report.display.severity is None else list(report.display.severity),
+                                  "ignore_unfixed": report.display.ignore_unfixed}
+    return doc
+
+
+def _jsonable(value: Any) -> Any:
+    """Analyzer extras as JSON values (tuples become lists; anything else its string)."""
     if isinstance(value, dict):
-        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_valid_text(v) for v in value]
-    return value
-
-
-def _pkg_sort(p: Package) -> tuple[str, str, str, str]:
-    return (p.type, p.name, p.version, p.paths[0] if p.paths else "")
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 class PackagesJSON(bytes):
     """The report's `packages` array as the JSON format renders it (at its indentation in the report),
     standing in for the list on a warm scan printed as JSON: the packages pass through to the output
-    untouched, so 1,000 or more entries are neither unpacked from the cache nor rendered again (~9%
-    of such a scan's instructions; scan_cache.py). Nothing but `render` below ever sees one."""
+    untouched, so 1,000 or more entries are neither decoded from the cache nor rendered again (~9% of
+    such a scan's instructions; cache/results.py). Nothing but `render` below ever sees one."""
 
 
-def render_packages(packages: list[dict[str, Any]]) -> PackagesJSON | None:
+def render_packages(packages: Sequence[Package]) -> bytes | None:
     """The bytes `render` writes for this `packages` value, or None when orjson cannot render it."""
     import orjson
 
     prefix = b'{\n  "packages": '
     try:
-        text = orjson.dumps({"packages": packages}, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+        text = orjson.dumps({"packages": [package_dict(p) for p in packages]},
+                            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
     except TypeError:
         return None
-    return PackagesJSON(text[len(prefix):-2])  # the array as it sits at depth 1, without "\n}"
+    return text[len(prefix):-2]  # the array as it sits at depth 1, without "\n}"
 
 
 def _fragment(value: Any) -> Any:
@@ -222,15 +288,20 @@ def _fragment(value: Any) -> Any:
     raise TypeError
 
 
-def render(report: dict[str, Any]) -> bytes:
+def render_dict(doc: dict[str, Any]) -> bytes:
     import orjson  # the same bytes as json.dumps(indent=2, ensure_ascii=False), 15x faster
 
     try:
-        return orjson.dumps(report, default=_fragment,
+        return orjson.dumps(doc, default=_fragment,
                             option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # an integer beyond 64 bits
         import json
 
-        if isinstance(report.get("packages"), PackagesJSON):
-            report = {**report, "packages": orjson.loads(report["packages"])}
-        return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
+        if isinstance(doc.get("packages"), PackagesJSON):
+            doc = {**doc, "packages": orjson.loads(doc["packages"])}
+        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def render(report: Report) -> bytes:
+    """The JSON format."""
+    return render_dict(to_dict(report))

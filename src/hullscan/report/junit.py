@@ -1,4 +1,4 @@
-"""JUnit XML from the report dict, for CI dashboards (Jenkins, GitLab, Azure DevOps, CircleCI).
+"""JUnit XML from a Report, for CI dashboards (Jenkins, GitLab, Azure DevOps, CircleCI).
 
 - `<testsuites>` holds one `<testsuite>` per target and finding class: `<target> · vulnerabilities`
   (split per ecosystem, as dashboards group them), `· secrets`, `· misconfigurations`, and `· policy`
@@ -16,62 +16,65 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Any
 from xml.etree import ElementTree as ET
 
+from hullscan.model.findings import Finding
+from hullscan.model.report import Report
 from hullscan.report.findings import Item, failed_labels, items, target_name
 
 
 def _details(it: Item) -> str:
     f = it.finding
     lines = [f"{it.rule_id} · severity {it.severity}", it.title]
-    if it.kind == "vulnerability":
-        pkg = f.get("package") or {}
-        lines += [f"package: {pkg.get('name')} {pkg.get('version')} ({pkg.get('purl')})",
-                  f"status: {f.get('status')}; fixed version: {f.get('fixed_version') or 'none yet'}"]
-        if pkg.get("paths"):
-            lines.append("paths: " + ", ".join(pkg["paths"]))
+    if isinstance(f, Finding):
+        pkg = f.package
+        lines += [f"package: {pkg.name} {pkg.version} ({pkg.purl})",
+                  f"status: {f.status}; fixed version: {f.fixed_version or 'none yet'}"]
+        if pkg.paths:
+            lines.append("paths: " + ", ".join(pkg.paths))
     else:
-        lines.append(f"path: {f.get('path')}" + (f" line {it.line}" if it.line else ""))
-        if f.get("match"):
-            lines.append(f"match (masked): {f['match']}")
-    layer = it.layer or {}
-    if layer:
-        lines.append(f"layer {layer.get('index')} ({'base image' if layer.get('base') else 'application'}): "
-                     f"{layer.get('created_by') or ''} {layer.get('diff_id') or ''}".rstrip())
-    if f.get("risk"):
-        lines.append(f"risk {f['risk'].get('score')}: {f['risk'].get('reason')}")
-    lines += [str(u) for u in (f.get("references") or [])[:5]]
+        lines.append(f"path: {f.path}" + (f" line {it.line}" if it.line else ""))
+        if f.match:
+            lines.append(f"match (masked): {f.match}")
+    layer = it.layer
+    if layer is not None:
+        lines.append(f"layer {layer.index} ({'base image' if layer.base else 'application'}): "
+                     f"{layer.created_by} {layer.diff_id}".rstrip())
+    if it.risk is not None:
+        lines.append(f"risk {it.risk.score}: {it.risk.reason}")
+    if isinstance(f, Finding):
+        lines += f.references[:5]
     return "\n".join(x for x in lines if x)
 
 
 def _suite_key(it: Item) -> str:
-    if it.kind == "vulnerability":
-        return "vulnerabilities." + str((it.finding.get("package") or {}).get("ecosystem") or "unknown")
+    f = it.finding
+    if isinstance(f, Finding):
+        return "vulnerabilities." + (f.package.ecosystem or "unknown")
     return {"secret": "secrets", "misconfiguration": "misconfigurations"}[it.kind]
 
 
-def build_junit(report: dict[str, Any]) -> ET.Element:
+def build_junit(report: Report) -> ET.Element:
     target = target_name(report)
     failing = failed_labels(report)
+    failed_rules = report.verdict.failed_rules if report.verdict is not None else ()
     suites: dict[str, list[ET.Element]] = defaultdict(list)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"failures": 0, "skipped": 0})
     all_items = list(items(report, with_suppressed=True))
     repeated = {label for label, n in Counter(it.label for it in all_items).items() if n > 1}
     for it in all_items:
         key = _suite_key(it)
-        where = (it.finding.get("package") or {}).get("name") if it.kind == "vulnerability" else (it.path or "image-config")
+        where = it.finding.package.name if isinstance(it.finding, Finding) else (it.path or "image-config")
         # the same package version found twice (a lockfile and the installed metadata): name the path too
         name = f"{it.label} [{it.path}]" if it.label in repeated and it.path else it.label
         case = ET.Element("testcase", {"name": name, "classname": f"{target}.{key}.{where}", "time": "0"})
         if it.suppressed is not None:
             s = it.suppressed
-            ET.SubElement(case, "skipped", {"message": f"suppressed by {s.get('by')}: "
-                                                       f"{s.get('justification') or s.get('impact') or s.get('status') or ''}".strip()})
+            ET.SubElement(case, "skipped", {"message": f"suppressed by {s.by}: "
+                                                       f"{s.justification or s.impact or s.status}".strip()})
             counts[key]["skipped"] += 1
         elif failing is None or it.label in failing:
-            rules = [r.get("rule") for r in (report.get("verdict") or {}).get("failed_rules") or []
-                     if it.label in (r.get("findings") or [])]
+            rules = [r.rule for r in failed_rules if it.label in r.findings]
             why = f"policy rule {', '.join(rules)}" if rules else "finding present"
             fail = ET.SubElement(case, "failure", {"type": it.severity, "message": f"{it.title} ({why})"})
             fail.text = _details(it)
@@ -82,14 +85,13 @@ def build_junit(report: dict[str, Any]) -> ET.Element:
 
     root = ET.Element("testsuites", {"name": f"hullscan {target}"})
     total = failures = 0
-    verdict = report.get("verdict") or {}
-    labels = {it.label for it in items(report, with_suppressed=True)}
+    labels = {it.label for it in all_items}
     policy_cases = []
-    for rule in verdict.get("failed_rules") or []:
-        loose = [x for x in rule.get("findings") or [] if x not in labels]
+    for rule in failed_rules:
+        loose = [x for x in rule.findings if x not in labels]
         if loose:  # a rule whose items are not findings of this report (licences, DB age)
-            case = ET.Element("testcase", {"name": str(rule.get("rule")), "classname": f"{target}.policy", "time": "0"})
-            fail = ET.SubElement(case, "failure", {"type": "policy", "message": str(rule.get("description") or rule.get("rule"))})
+            case = ET.Element("testcase", {"name": rule.rule, "classname": f"{target}.policy", "time": "0"})
+            fail = ET.SubElement(case, "failure", {"type": "policy", "message": rule.description or rule.rule})
             fail.text = "\n".join(loose)
             policy_cases.append(case)
     if policy_cases:
@@ -100,12 +102,11 @@ def build_junit(report: dict[str, Any]) -> ET.Element:
         suite = ET.SubElement(root, "testsuite", {
             "name": f"{target} · {key}", "tests": str(len(cases)), "failures": str(counts[key]["failures"]),
             "errors": "0", "skipped": str(counts[key]["skipped"]), "time": "0",
-            "timestamp": str(report.get("created_at") or "").rstrip("Z"),
+            "timestamp": report.created_at.rstrip("Z"),
         })
         props = ET.SubElement(suite, "properties")
-        for name, value in (("target", target), ("class", key),
-                            ("gate", "policy" if failed_labels(report) is not None else "none")):
-            ET.SubElement(props, "property", {"name": name, "value": str(value)})
+        for name, value in (("target", target), ("class", key), ("gate", "policy" if failing is not None else "none")):
+            ET.SubElement(props, "property", {"name": name, "value": value})
         suite.extend(cases)
         total += len(cases)
         failures += counts[key]["failures"]
@@ -128,7 +129,7 @@ def _clean(root: ET.Element) -> None:
             el.set(k, _NOT_XML.sub("\ufffd", v))
 
 
-def render(report: dict[str, Any]) -> bytes:
+def render(report: Report) -> bytes:
     root = build_junit(report)
     _clean(root)
     ET.indent(root)

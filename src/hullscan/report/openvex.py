@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from hullscan import __version__
+from hullscan.model.findings import Finding
+from hullscan.model.report import Report
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 JUSTIFICATIONS = {
@@ -16,43 +18,43 @@ JUSTIFICATIONS = {
 }
 
 
-def _product(report: dict[str, Any]) -> str:
-    target = report.get("target") or {}
-    digest = target.get("manifest_digest") or target.get("config_digest") or ""
-    name = (target.get("name") or "image").split("/")[-1].split(":")[0].split("@")[0].lower() or "image"
+def _product(report: Report) -> str:
+    target = report.target
+    digest = target.manifest_digest or target.config_digest
+    name = (target.name or "image").split("/")[-1].split(":")[0].split("@")[0].lower() or "image"
     return f"pkg:oci/{name}@{digest.replace(':', '%3A')}" if digest else f"pkg:oci/{name}"
 
 
-def render(report: dict[str, Any]) -> bytes:
+def render(report: Report) -> bytes:
     statements = []
     image = _product(report)
-    for s in report.get("suppressed") or []:
-        if s.get("kind") != "vulnerability":
+    for s in report.suppressed:
+        f = s.finding
+        if not isinstance(f, Finding):
             continue
-        f = s["finding"]
-        status = s.get("status") if s.get("status") in ("not_affected", "fixed", "affected", "under_investigation") else "not_affected"
+        status = s.status if s.status in ("not_affected", "fixed", "affected", "under_investigation") else "not_affected"
         st: dict[str, Any] = {
-            "vulnerability": {"name": f["id"], **({"aliases": list(f.get("aliases") or [])} if f.get("aliases") else {})},
-            "products": [{"@id": image, "subcomponents": [{"@id": f["package"]["purl"]}]}],
+            "vulnerability": {"name": f.id, **({"aliases": list(f.aliases)} if f.aliases else {})},
+            "products": [{"@id": image, "subcomponents": [{"@id": f.package.purl}]}],
             "status": status,
         }
         if status == "not_affected":
-            just = s.get("vex_justification") or (s.get("justification") if s.get("justification") in JUSTIFICATIONS else "")
+            just = s.vex_justification or (s.justification if s.justification in JUSTIFICATIONS else "")
             if just in JUSTIFICATIONS:
                 st["justification"] = just
-            st["impact_statement"] = s.get("impact") or s.get("justification") or "accepted by policy exception"
+            st["impact_statement"] = s.impact or s.justification or "accepted by policy exception"
         elif status == "affected":
-            st["action_statement"] = s.get("justification") or "accepted by policy exception"
-        if s.get("by") == "exception":
-            st["status_notes"] = f"exception from {s.get('source')}" + (f", owner {s['owner']}" if s.get("owner") else "") + (
-                f", expires {s['expires']}" if s.get("expires") else "")
+            st["action_statement"] = s.justification or "accepted by policy exception"
+        if s.by == "exception":
+            st["status_notes"] = f"exception from {s.source}" + (f", owner {s.owner}" if s.owner else "") + (
+                f", expires {s.expires}" if s.expires else "")
         statements.append(st)
     body = json.dumps(statements, sort_keys=True).encode()
     doc = {
         "@context": CONTEXT,
         "@id": "https://hullscan.invalid/vex/" + hashlib.sha256(body + image.encode()).hexdigest(),
         "author": f"hullscan {__version__}",
-        "timestamp": report.get("created_at") or "1970-01-01T00:00:00Z",
+        "timestamp": report.created_at or "1970-01-01T00:00:00Z",
         "version": 1,
         "tooling": f"hullscan {__version__}",
         "statements": statements,

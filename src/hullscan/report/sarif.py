@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 from the report dict, following GitHub code scanning's conventions.
+"""SARIF 2.1.0 from a Report, following GitHub code scanning's conventions.
 
 - One rule per vulnerability id and per secret / image-config rule: short and full description, help in
   text and markdown, `helpUri`, `properties.security-severity` (the CVSS score, else a score standing for
@@ -19,6 +19,9 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from hullscan import __version__
+from hullscan.model.findings import ConfigFinding, Finding
+from hullscan.model.report import Report
 from hullscan.report.findings import Item, items, target_name
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -32,15 +35,16 @@ def _uri(path: str) -> str:
     return quote(path.lstrip("/"), safe="/-._~+@:")
 
 
-def _image_uri(report: dict[str, Any]) -> str:
+def _image_uri(report: Report) -> str:
     # an image-level finding has no file: point at the image, as a relative reference
     name = target_name(report).split("@")[0]
     return _uri(name.replace(":", "/").lstrip("./") or "image")
 
 
 def _security_severity(it: Item) -> str:
-    score = ((it.finding.get("cvss") or {}) if it.kind == "vulnerability" else {}).get("score")
-    if isinstance(score, (int, float)) and 0 < score <= 10:
+    f = it.finding
+    score = f.cvss.score if isinstance(f, Finding) and f.cvss is not None else None
+    if score is not None and 0 < score <= 10:
         return f"{float(score):.1f}"
     return SEVERITY_SCORE[it.severity]
 
@@ -49,25 +53,24 @@ def _md(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _vuln_help(f: dict[str, Any]) -> tuple[str, str]:
-    pkg = f.get("package") or {}
-    cvss = f.get("cvss") or {}
-    rows = [("Package", f"{pkg.get('name')} {pkg.get('version')}"), ("Fixed version", f.get("fixed_version") or "none yet"),
-            ("Status", f.get("status")), ("Severity", f"{f.get('severity')} (from {f.get('severity_source') or 'n/a'})")]
-    if cvss.get("vector"):
-        rows.append(("CVSS", f"{cvss.get('score')} {cvss.get('vector')}"))
-    if f.get("aliases"):
-        rows.append(("Aliases", ", ".join(f["aliases"])))
-    if f.get("kev"):
-        rows.append(("CISA KEV", f"added {f['kev'].get('date_added')}"))
-    if f.get("epss"):
-        rows.append(("EPSS", f"{f['epss'].get('score')} (percentile {f['epss'].get('percentile')})"))
-    title = f.get("title") or f.get("id")
+def _vuln_help(f: Finding) -> tuple[str, str]:
+    pkg = f.package
+    rows = [("Package", f"{pkg.name} {pkg.version}"), ("Fixed version", f.fixed_version or "none yet"),
+            ("Status", f.status), ("Severity", f"{f.severity} (from {f.severity_source or 'n/a'})")]
+    if f.cvss is not None and f.cvss.vector:
+        rows.append(("CVSS", f"{f.cvss.score} {f.cvss.vector}"))
+    if f.aliases:
+        rows.append(("Aliases", ", ".join(f.aliases)))
+    if f.kev is not None:
+        rows.append(("CISA KEV", f"added {f.kev.date_added}"))
+    if f.epss is not None:
+        rows.append(("EPSS", f"{f.epss.score} (percentile {f.epss.percentile})"))
+    title = f.title or f.id
     text = f"{title}\n" + "\n".join(f"{k}: {v}" for k, v in rows)
-    refs = [u for u in f.get("references") or [] if isinstance(u, str)][:10]
+    refs = f.references[:10]
     if refs:
         text += "\nReferences:\n" + "\n".join(refs)
-    md = f"**{_md(f.get('id'))}** {_md(title) if title != f.get('id') else ''}\n\n| | |\n|---|---|\n"
+    md = f"**{_md(f.id)}** {_md(title) if title != f.id else ''}\n\n| | |\n|---|---|\n"
     md += "\n".join(f"| {k} | {_md(v)} |" for k, v in rows)
     if refs:
         md += "\n\n**References**\n\n" + "\n".join(f"- <{u}>" for u in refs)
@@ -80,22 +83,24 @@ def _other_help(it: Item) -> tuple[str, str]:
     text = f"{it.title} ({what} rule {it.rule_id}, severity {it.severity})."
     if it.kind == "secret":
         text += " Remove the credential from the image (every layer keeps its files) and revoke it."
-    elif f.get("message"):
-        text += f" {f['message']}"
+    elif isinstance(f, ConfigFinding) and f.message:
+        text += f" {f.message}"
     return text, f"**{_md(it.title)}**\n\n{_md(text)}"
 
 
 def _rule(it: Item) -> dict[str, Any]:
     f = it.finding
-    if it.kind == "vulnerability":
-        short = f.get("title") or f"{it.rule_id}"
+    if isinstance(f, Finding):
+        short = f.title or it.rule_id
         text, md = _vuln_help(f)
-        refs = [u for u in f.get("references") or [] if isinstance(u, str) and u.startswith(("http://", "https://"))]
+        refs = [u for u in f.references if u.startswith(("http://", "https://"))]
         help_uri = refs[0] if refs else None
+        tag = f.package.type
     else:
         short = it.title
         text, md = _other_help(it)
         help_uri = None
+        tag = f.category
     rule: dict[str, Any] = {
         "id": it.rule_id,
         "name": "".join(p.capitalize() for p in it.rule_id.replace("_", "-").split("-") if p.isalnum()) or "Finding",
@@ -106,11 +111,9 @@ def _rule(it: Item) -> dict[str, Any]:
         "properties": {
             "security-severity": _security_severity(it),
             "precision": "very-high",
-            "tags": ["security", it.kind, it.severity.lower()] + (
-                [str((f.get("package") or {}).get("type"))] if it.kind == "vulnerability" else [str(f.get("category") or "")]),
+            "tags": [t for t in ("security", it.kind, it.severity.lower(), tag) if t],
         },
     }
-    rule["properties"]["tags"] = [t for t in rule["properties"]["tags"] if t and t != "None"]
     if help_uri:
         rule["helpUri"] = help_uri
     return rule
@@ -118,48 +121,49 @@ def _rule(it: Item) -> dict[str, Any]:
 
 def _fingerprint(it: Item) -> str:
     f = it.finding
-    if it.kind == "secret" and f.get("fingerprint"):
-        return str(f["fingerprint"])
-    pkg = f.get("package") or {}
-    basis = "|".join((it.kind, it.rule_id, str(pkg.get("purl") or ""), it.path or str(f.get("path") or "")))
+    if isinstance(f, Finding):
+        purl, path = f.package.purl, it.path
+    elif it.kind == "secret" and f.fingerprint:
+        return f.fingerprint
+    else:
+        purl, path = "", it.path or f.path
+    basis = "|".join((it.kind, it.rule_id, purl, path))
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
 def _message(it: Item) -> str:
     f = it.finding
-    layer = it.layer or {}
-    where = f" (layer {layer.get('index')}{', base image' if layer.get('base') else ''})" if layer.get("index") is not None else ""
-    if it.kind == "vulnerability":
-        pkg = f.get("package") or {}
-        fix = f"; fixed in {f['fixed_version']}" if f.get("fixed_version") else "; no fix yet"
-        return f"{it.rule_id} ({it.severity}) in {pkg.get('name')} {pkg.get('version')}{fix}{where}"
-    shown = f" {f.get('path')}" if f.get("path") else ""
-    gone = " — deleted by a later layer but still in the image" if f.get("removed_in") else ""
+    layer = it.layer
+    where = f" (layer {layer.index}{', base image' if layer.base else ''})" if layer is not None else ""
+    if isinstance(f, Finding):
+        fix = f"; fixed in {f.fixed_version}" if f.fixed_version else "; no fix yet"
+        return f"{it.rule_id} ({it.severity}) in {f.package.name} {f.package.version}{fix}{where}"
+    shown = f" {f.path}" if f.path else ""
+    gone = " — deleted by a later layer but still in the image" if f.removed_in is not None else ""
     return f"{it.title} ({it.severity}) in{shown}{where}{gone}"
 
 
-def _result(it: Item, rule_index: int, report: dict[str, Any]) -> dict[str, Any]:
+def _result(it: Item, rule_index: int, report: Report) -> dict[str, Any]:
     f = it.finding
     uri = _uri(it.path) if it.path else _image_uri(report)
     physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
     physical["region"] = {"startLine": it.line or 1}
-    layer = it.layer or {}
+    layer = it.layer
     props: dict[str, Any] = {"kind": it.kind, "severity": it.severity}
-    if layer:
-        props.update({"layer.index": layer.get("index"), "layer.diff_id": layer.get("diff_id"),
-                      "layer.created_by": layer.get("created_by"), "layer.base": layer.get("base")})
-    if it.kind == "vulnerability":
-        pkg = f.get("package") or {}
-        props.update({"package.name": pkg.get("name"), "package.version": pkg.get("version"),
-                      "package.purl": pkg.get("purl"), "package.type": pkg.get("type"),
-                      "package.paths": pkg.get("paths") or [], "status": f.get("status"),
-                      "fixed_version": f.get("fixed_version") or None, "aliases": f.get("aliases") or []})
+    if layer is not None:
+        props.update({"layer.index": layer.index, "layer.diff_id": layer.diff_id,
+                      "layer.created_by": layer.created_by, "layer.base": layer.base})
+    if isinstance(f, Finding):
+        pkg = f.package
+        props.update({"package.name": pkg.name, "package.version": pkg.version,
+                      "package.purl": pkg.purl, "package.type": pkg.type,
+                      "package.paths": list(pkg.paths), "status": f.status,
+                      "fixed_version": f.fixed_version or None, "aliases": list(f.aliases)})
     else:
-        props.update({"path": f.get("path"), "removed_in": (f.get("removed_in") or {}).get("index")
-                      if isinstance(f.get("removed_in"), dict) else f.get("removed_in")})
-    if f.get("risk"):
-        props["risk.score"] = f["risk"].get("score")
-        props["risk.reason"] = f["risk"].get("reason")
+        props.update({"path": f.path, "removed_in": f.removed_in.index if f.removed_in is not None else None})
+    if it.risk is not None:
+        props["risk.score"] = it.risk.score
+        props["risk.reason"] = it.risk.reason
     result: dict[str, Any] = {
         "ruleId": it.rule_id,
         "ruleIndex": rule_index,
@@ -172,14 +176,13 @@ def _result(it: Item, rule_index: int, report: dict[str, Any]) -> dict[str, Any]
     }
     if it.suppressed is not None:
         s = it.suppressed
-        why = s.get("justification") or s.get("impact") or s.get("status") or "suppressed"
+        why = s.justification or s.impact or s.status or "suppressed"
         result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                   "justification": f"{s.get('by')}: {why}"[:1000]}]
+                                   "justification": f"{s.by}: {why}"[:1000]}]
     return result
 
 
-def build_sarif(report: dict[str, Any]) -> dict[str, Any]:
-    tool = report.get("tool") or {}
+def build_sarif(report: Report) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     results = []
@@ -188,26 +191,26 @@ def build_sarif(report: dict[str, Any]) -> dict[str, Any]:
             index[it.rule_id] = len(rules)
             rules.append(_rule(it))
         results.append(_result(it, index[it.rule_id], report))
-    target = report.get("target") or {}
-    version = str(tool.get("version") or "0")
+    target, verdict = report.target, report.verdict
+    failed = [{"rule": r.rule, "description": r.description, "findings": list(r.findings)}
+              for r in (verdict.failed_rules if verdict is not None else ())]
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "hullscan", "version": version, "semanticVersion": version,
+        "tool": {"driver": {"name": "hullscan", "version": __version__, "semanticVersion": __version__,
                             "informationUri": INFO_URI, "rules": rules}},
         "automationDetails": {"id": f"hullscan/{_image_uri(report)}/"},
         "columnKind": "utf16CodeUnits",
         "results": results,
         "properties": {k: v for k, v in {
-            "image.name": target.get("name"), "image.input": target.get("input"),
-            "image.manifest_digest": target.get("manifest_digest"), "image.config_digest": target.get("config_digest"),
-            "image.repo_tags": target.get("repo_tags") or None,
-            "os": (report.get("os") or {}).get("name"),
-            "verdict.passed": (report.get("verdict") or {}).get("passed"),
-            "verdict.failed_rules": [{"rule": r["rule"], "description": r.get("description", ""), "findings": r.get("findings", [])}
-                                     for r in (report.get("verdict") or {}).get("failed_rules") or []] or None,
+            "image.name": target.name, "image.input": target.input,
+            "image.manifest_digest": target.manifest_digest, "image.config_digest": target.config_digest,
+            "image.repo_tags": list(target.repo_tags) or None,
+            "os": report.os.name if report.os is not None else None,
+            "verdict.passed": verdict.passed if verdict is not None else None,
+            "verdict.failed_rules": failed or None,
         }.items() if v is not None},
     }
     return {"version": "2.1.0", "$schema": SCHEMA, "runs": [run]}
 
 
-def render(report: dict[str, Any]) -> bytes:
+def render(report: Report) -> bytes:
     return (json.dumps(build_sarif(report), indent=2, ensure_ascii=False) + "\n").encode()

@@ -1,4 +1,4 @@
-"""SPDX 2.3 (JSON and tag-value) from the report dict, via spdx-tools.
+"""SPDX 2.3 (JSON and tag-value) from a Report, via spdx-tools.
 
 Layout: the document DESCRIBES the image (purpose CONTAINER); the image CONTAINS the OS (purpose
 OPERATING_SYSTEM) and every package. Each package: SPDXID from the report package `id`, version, the purl as a
@@ -17,9 +17,8 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
-from license_expression import ExpressionError, get_spdx_licensing
+from license_expression import ExpressionError, LicenseExpression, get_spdx_licensing
 from spdx_tools.spdx.model import (
     Actor,
     ActorType,
@@ -39,28 +38,33 @@ from spdx_tools.spdx.model import (
 from spdx_tools.spdx.writer.json import json_writer
 from spdx_tools.spdx.writer.tagvalue import tagvalue_writer
 
+from hullscan import __version__
+from hullscan.model.findings import Finding
+from hullscan.model.inventory import LayerRef
+from hullscan.model.report import Report
+
 _LICENSING = get_spdx_licensing()
 _BAD_ID = re.compile(r"[^A-Za-z0-9.-]+")
 _MAINTAINER = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
 
 
-def _verdict_lines(report: dict[str, Any]) -> list[str]:
+def _verdict_lines(report: Report) -> list[str]:
     """The policy verdict for the image's comment: passed or failed, each failed rule and its findings."""
-    verdict = report.get("verdict") or {}
-    if not verdict.get("gate"):
+    verdict = report.verdict
+    if verdict is None or not verdict.gate:
         return []
-    lines = [f"policy {'passed' if verdict.get('passed') else 'failed'} ({verdict.get('policy') or 'ignore files'})"]
-    lines += [f"failed {r['rule']}: {', '.join(r.get('findings') or [])}" for r in verdict.get("failed_rules") or []]
+    lines = [f"policy {'passed' if verdict.passed else 'failed'} ({verdict.policy or 'ignore files'})"]
+    lines += [f"failed {r.rule}: {', '.join(r.findings)}" for r in verdict.failed_rules]
     return lines
 
 
-def render_json(report: dict[str, Any]) -> bytes:
+def render_json(report: Report) -> bytes:
     out = io.StringIO()
     json_writer.write_document_to_stream(build_document(report), out, validate=False)
     return (out.getvalue().rstrip("\n") + "\n").encode()
 
 
-def render_tagvalue(report: dict[str, Any]) -> bytes:
+def render_tagvalue(report: Report) -> bytes:
     out = io.StringIO()
     tagvalue_writer.write_document_to_stream(build_document(report), out, validate=False)
     return out.getvalue().encode()
@@ -69,10 +73,9 @@ def render_tagvalue(report: dict[str, Any]) -> bytes:
 render = render_json
 
 
-def _time(report: dict[str, Any]) -> datetime:
-    raw = report.get("created_at") or ""
+def _time(report: Report) -> datetime:
     try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(report.created_at.replace("Z", "+00:00"))
     except ValueError:
         when = datetime(1970, 1, 1, tzinfo=UTC)
     return when.astimezone(UTC).replace(tzinfo=None, microsecond=0)
@@ -97,17 +100,17 @@ class _Licenses:
     def _one(self, value: str) -> str:
         try:
             parsed = _LICENSING.parse(value, validate=True, strict=False)
-            if parsed is not None:
-                return str(parsed)
-        except ExpressionError:
-            pass
+        except ExpressionError:  # not an SPDX expression: declared as is below
+            parsed = None
+        if parsed is not None:
+            return str(parsed)
         ref = "LicenseRef-" + (_BAD_ID.sub("-", value).strip("-") or "unknown")
         self.extracted.setdefault(ref, ExtractedLicensingInfo(
             license_id=ref, extracted_text=value, license_name=value,
             comment="declared by the package, not an SPDX license id"))
         return ref
 
-    def expression(self, values: Iterable[str]) -> Any:
+    def expression(self, values: Iterable[str]) -> LicenseExpression | SpdxNoAssertion:
         parts = [self._one(v.strip()) for v in values if v and v.strip()]
         if not parts:
             return SpdxNoAssertion()
@@ -124,18 +127,18 @@ def _supplier(maintainer: str) -> Actor | None:
     return Actor(ActorType.PERSON, maintainer.strip())
 
 
-def _layer_text(layer: dict[str, Any] | None) -> str:
-    if not layer:
+def _layer_text(layer: LayerRef | None) -> str:
+    if layer is None:
         return ""
-    text = f"layer: index={layer.get('index')}"
-    return f"{text} diff_id={layer['diff_id']}" if layer.get("diff_id") else text
+    text = f"layer: index={layer.index}"
+    return f"{text} diff_id={layer.diff_id}" if layer.diff_id else text
 
 
 _ADVISORY_URL = (("CVE-", "https://nvd.nist.gov/vuln/detail/{}"), ("GHSA-", "https://github.com/advisories/{}"))
 _URL = re.compile(r"^https?://[^\s]+$")
 
 
-def security_refs(vulns: Iterable[dict[str, Any]]) -> list[ExternalPackageRef]:
+def security_refs(vulns: Iterable[Finding]) -> list[ExternalPackageRef]:
     """SECURITY external refs for one package's findings: per finding an `advisory` ref (the id's page:
     NVD for CVEs, GitHub for GHSAs, OSV otherwise) whose comment says id, severity, status and fix;
     then the findings' references, `fix` for commit / patch links and `url` for the rest (deduplicated)."""
@@ -143,16 +146,16 @@ def security_refs(vulns: Iterable[dict[str, Any]]) -> list[ExternalPackageRef]:
     seen: set[str] = set()
     extra: list[ExternalPackageRef] = []
     for v in vulns:
-        vid = str(v.get("id") or "")
+        vid = v.id
         url = next((u.format(vid) for prefix, u in _ADVISORY_URL if vid.startswith(prefix)),
                    f"https://osv.dev/vulnerability/{vid}")
-        fix = f"fixed in {v['fixed_version']}" if v.get("fixed_version") else "no fix yet"
-        aliases = f"; aliases {', '.join(v['aliases'])}" if v.get("aliases") else ""
+        fix = f"fixed in {v.fixed_version}" if v.fixed_version else "no fix yet"
+        aliases = f"; aliases {', '.join(v.aliases)}" if v.aliases else ""
         out.append(ExternalPackageRef(ExternalPackageRefCategory.SECURITY, "advisory", url,
-                                      f"{vid}: severity {v.get('severity') or 'UNKNOWN'}, {v.get('status')}, {fix}{aliases}"))
+                                      f"{vid}: severity {v.severity or 'UNKNOWN'}, {v.status}, {fix}{aliases}"))
         seen.add(url)
-        for ref in v.get("references") or []:
-            if not isinstance(ref, str) or not _URL.match(ref) or ref in seen:
+        for ref in v.references:
+            if not _URL.match(ref) or ref in seen:
                 continue
             seen.add(ref)
             kind = "fix" if re.search(r"/(commit|commits|pull|merge_requests|patch)/|\.patch$|\.diff$", ref) else "url"
@@ -160,13 +163,12 @@ def security_refs(vulns: Iterable[dict[str, Any]]) -> list[ExternalPackageRef]:
     return out + extra
 
 
-def build_document(report: dict[str, Any]) -> Document:
-    target = report.get("target") or {}
-    tool = report.get("tool") or {}
+def build_document(report: Report) -> Document:
+    target = report.target
     created = _time(report)
-    tool_actor = Actor(ActorType.TOOL, f"{tool.get('name') or 'hullscan'}-{tool.get('version') or 'unknown'}")
-    name = target.get("name") or target.get("input") or "image"
-    ns_id = uuid.uuid5(uuid.NAMESPACE_URL, f"hullscan:{target.get('input', '')}:{report.get('created_at', '')}")
+    tool_actor = Actor(ActorType.TOOL, f"hullscan-{__version__}")
+    name = target.name or target.input or "image"
+    ns_id = uuid.uuid5(uuid.NAMESPACE_URL, f"hullscan:{target.input}:{report.created_at}")
     doc = Document(CreationInfo(
         spdx_version="SPDX-2.3", spdx_id="SPDXRef-DOCUMENT", name=name,
         document_namespace=f"https://hullscan.invalid/spdxdocs/{_BAD_ID.sub('-', name).strip('-')}-{ns_id}",
@@ -175,47 +177,44 @@ def build_document(report: dict[str, Any]) -> Document:
     lic = _Licenses()
 
     image_id = _spdx_id("image", taken)
-    digest = target.get("manifest_digest") or target.get("config_digest") or None
+    digest = target.manifest_digest or target.config_digest or None
     doc.packages.append(Package(
         spdx_id=image_id, name=name, download_location=SpdxNoAssertion(), version=digest, files_analyzed=False,
         primary_package_purpose=PackagePurpose.CONTAINER,
-        comment="; ".join([f"layer {ly.get('index')}: {ly.get('diff_id')}" for ly in report.get("layers") or []]
-                          + _verdict_lines(report)) or None))
+        comment="; ".join([f"layer {ly.index}: {ly.diff_id}" for ly in report.layers] + _verdict_lines(report)) or None))
     doc.relationships.append(Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, image_id))
 
-    os = report.get("os")
-    if os:
+    os = report.os
+    if os is not None:
         os_id = _spdx_id("os", taken)
-        facts = ", ".join(f"{k}={os.get(k)}" for k in ("release", "codename", "ecosystem", "eol") if os.get(k))
+        facts = ", ".join(f"{k}={v}" for k, v in (("release", os.release), ("codename", os.codename),
+                                                   ("ecosystem", os.ecosystem), ("eol", os.eol)) if v)
         doc.packages.append(Package(
-            spdx_id=os_id, name=os.get("family") or "os", version=os.get("version") or None,
-            download_location=SpdxNoAssertion(), files_analyzed=False, description=os.get("name") or None,
+            spdx_id=os_id, name=os.family or "os", version=os.version or None,
+            download_location=SpdxNoAssertion(), files_analyzed=False, description=os.name or None,
             primary_package_purpose=PackagePurpose.OPERATING_SYSTEM, comment=facts or None))
         doc.relationships.append(Relationship(image_id, RelationshipType.CONTAINS, os_id))
 
-    vulns_of: dict[str, list[dict[str, Any]]] = {}
-    for v in report.get("vulnerabilities") or []:
-        vulns_of.setdefault(str((v.get("package") or {}).get("id") or ""), []).append(v)
-    for pkg in report.get("packages") or []:
-        sid = _spdx_id(str(pkg.get("id") or pkg.get("name") or "pkg"), taken)
+    vulns_of: dict[str, list[Finding]] = {}
+    for v in report.vulnerabilities:
+        vulns_of.setdefault(v.package.id, []).append(v)
+    for pkg in report.packages:
+        sid = _spdx_id(pkg.id, taken)
         refs = []
-        if pkg.get("purl"):
-            refs.append(ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg["purl"]))
-        refs += security_refs(vulns_of.get(str(pkg.get("id") or ""), []))
+        if pkg.purl:
+            refs.append(ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg.purl))
+        refs += security_refs(vulns_of.get(pkg.id, []))
         source = ""
-        if pkg.get("source_name") and (pkg["source_name"], pkg.get("source_version")) != (
-                pkg.get("name"), pkg.get("version")):
-            source = f"built from source package {pkg['source_name']} {pkg.get('source_version') or ''}".rstrip()
-        layer = _layer_text(pkg.get("layer"))
-        comment = "; ".join(x for x in (layer, f"paths: {', '.join(pkg.get('paths') or [])}"
-                                        if pkg.get("paths") else "",
-                                        f"owned by OS package {pkg['owned_by']}" if pkg.get("owned_by") else "")
-                            if x)
+        if pkg.source_name and (pkg.source_name, pkg.source_version) != (pkg.name, pkg.version):
+            source = f"built from source package {pkg.source_name} {pkg.source_version}".rstrip()
+        layer = _layer_text(pkg.layer)
+        comment = "; ".join(x for x in (layer, f"paths: {', '.join(pkg.paths)}" if pkg.paths else "",
+                                        f"owned by OS package {pkg.owned_by}" if pkg.owned_by else "") if x)
         doc.packages.append(Package(
-            spdx_id=sid, name=pkg.get("name") or "unknown", version=pkg.get("version") or None,
+            spdx_id=sid, name=pkg.name or "unknown", version=pkg.version or None,
             download_location=SpdxNoAssertion(), files_analyzed=False,
-            supplier=_supplier((pkg.get("extra") or {}).get("maintainer", "")) or SpdxNoAssertion(),
-            license_concluded=SpdxNoAssertion(), license_declared=lic.expression(pkg.get("licenses") or []),
+            supplier=_supplier(pkg.extra.get("maintainer", "")) or SpdxNoAssertion(),
+            license_concluded=SpdxNoAssertion(), license_declared=lic.expression(pkg.licenses),
             copyright_text=SpdxNoAssertion(), source_info=source or None, external_references=refs,
             primary_package_purpose=PackagePurpose.LIBRARY, comment=comment or None))
         doc.relationships.append(Relationship(image_id, RelationshipType.CONTAINS, sid))

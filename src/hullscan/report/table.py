@@ -8,100 +8,92 @@ from hullscan.report.boxes import clean, table
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
-    from typing import Any
+    from hullscan.model.findings import Finding
+    from hullscan.model.report import Report
 
 SEVERITY_ORDER = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
 VULN_COLUMNS = ("Package", "Installed", "Vulnerability", "Severity", "Status", "Fixed in", "Layer", "Risk")
 NO_WRAP = ("Vulnerability", "Severity", "Status", "Layer")
 
 
-def render(report: dict[str, Any], width: int = 140) -> bytes:
+def render(report: Report, width: int = 140) -> bytes:
     out: list[str] = []
-    target = report["target"]
-    os_info = report.get("os") or {}
-    out.append(f"{clean(target.get('name') or target.get('input'))} ({target.get('type')})")
-    if target.get("manifest_digest"):
-        out.append(f"manifest {target['manifest_digest']}")
-    out.append(f"OS: {clean(os_info.get('name') or 'unknown')}  arch: {clean(report.get('architecture') or '-')}  "
-               f"layers: {len(report.get('layers', []))}  packages: {len(report.get('packages', []))}")
+    target = report.target
+    out.append(f"{clean(target.name or target.input)} ({target.type})")
+    if target.manifest_digest:
+        out.append(f"manifest {target.manifest_digest}")
+    os_name = report.os.name if report.os is not None else ""
+    out.append(f"OS: {clean(os_name or 'unknown')}  arch: {clean(report.architecture or '-')}  "
+               f"layers: {len(report.layers)}  packages: {len(report.packages)}")
     _vulns(out, report, width)
     _secrets(out, report, width)
-    if not report.get("vulnerabilities") and "vuln" not in report.get("scanners", []):
+    if not report.vulnerabilities and "vuln" not in report.scanners:
         _packages(out, report)
     _verdict(out, report)
-    for w in report.get("warnings", [])[:20]:
-        where = f" [layer {w['layer']}]" if w.get("layer") is not None else ""
-        out.append(clean(f"warning{where} {w.get('path') or ''} {w['message']}".rstrip()))
-    if len(report.get("warnings", [])) > 20:
-        out.append(f"… {len(report['warnings']) - 20} more warnings in the JSON report")
+    for w in report.warnings[:20]:
+        where = f" [layer {w.layer}]" if w.layer is not None else ""
+        out.append(clean(f"warning{where} {w.path} {w.message}".rstrip()))
+    if len(report.warnings) > 20:
+        out.append(f"… {len(report.warnings) - 20} more warnings in the JSON report")
     return ("\n".join(out) + "\n").encode()
 
 
-def _packages(out: list[str], report: dict[str, Any]) -> None:
-    by_type = Counter(p["type"] for p in report.get("packages", []))
+def _packages(out: list[str], report: Report) -> None:
+    by_type = Counter(p.type for p in report.packages)
     if by_type:
         out.append("packages by type: " + ", ".join(f"{t} {n}" for t, n in sorted(by_type.items())))
 
 
-def _vulns(out: list[str], report: dict[str, Any], width: int) -> None:
-    vulns = report.get("vulnerabilities") or []
-    if "vuln" not in report.get("scanners", []):
+def _vulns(out: list[str], report: Report, width: int) -> None:
+    if "vuln" not in report.scanners:
         return
-    groups: dict[str, list[dict[str, Any]]] = {}
+    vulns = report.vulnerabilities
+    groups: dict[str, list[Finding]] = {}
     for v in vulns:
-        pkg = v.get("package", {})
-        target = "OS packages" if pkg.get("type") in ("deb", "rpm", "apk") else (pkg.get("paths") or ["?"])[0]
+        pkg = v.package
+        target = "OS packages" if pkg.type in ("deb", "rpm", "apk") else (pkg.paths[0] if pkg.paths else "?")
         groups.setdefault(target, []).append(v)
     for target, items in groups.items():
-        items.sort(key=lambda v: (-(v.get("risk", {}) or {}).get("score", 0), _sev_rank(v.get("severity")), v["package"]["name"]))
-        rows = []
-        for v in items:
-            layer = v.get("layer") or {}
-            risk = v.get("risk") or {}
-            rows.append((
-                v["package"]["name"], v["package"]["version"], v["id"], v.get("severity") or "UNKNOWN",
-                v.get("status", ""), v.get("fixed_version") or "", layer.get("index", ""),
-                f"{risk.get('score', '')} {risk.get('reason', '')}".strip(),
-            ))
+        items.sort(key=lambda v: (-(v.risk.score if v.risk is not None else 0), _sev_rank(v.severity), v.package.name))
+        rows = [(v.package.name, v.package.version, v.id, v.severity or "UNKNOWN", v.status, v.fixed_version,
+                 v.layer.index if v.layer is not None else "",
+                 f"{v.risk.score} {v.risk.reason}".strip() if v.risk is not None else "")
+                for v in items]
         out.append(table(VULN_COLUMNS, rows, width=width, title=target, no_wrap=NO_WRAP))
-    counts = Counter(v.get("severity") or "UNKNOWN" for v in vulns)
-    fixable = sum(1 for v in vulns if v.get("fixed_version"))
+    counts = Counter(v.severity or "UNKNOWN" for v in vulns)
+    fixable = sum(1 for v in vulns if v.fixed_version)
     out.append(f"Total: {len(vulns)} (" + ", ".join(f"{s} {counts.get(s, 0)}" for s in SEVERITY_ORDER) + f"), fixable {fixable}")
 
 
-def _secrets(out: list[str], report: dict[str, Any], width: int) -> None:
-    secrets = report.get("secrets") or []
-    if not secrets:
+def _secrets(out: list[str], report: Report, width: int) -> None:
+    if not report.secrets:
         return
     rows = []
-    for s in secrets:
-        layer = s.get("layer")
-        where = str(layer.get("index") if isinstance(layer, dict) else layer)
-        if s.get("removed_in") is not None:
-            where += f" (removed in {s['removed_in'] if not isinstance(s['removed_in'], dict) else s['removed_in'].get('index')})"
-        rows.append((s.get("severity", ""), s.get("rule_id", ""), s.get("path", ""), s.get("line", ""), where, s.get("match", "")))
+    for s in report.secrets:
+        where = str(s.layer.index if s.layer is not None else None)
+        if s.removed_in is not None:
+            where += f" (removed in {s.removed_in.index})"
+        rows.append((s.severity, s.rule_id, s.path, s.start_line, where, s.match))
     out.append(table(("Severity", "Rule", "Path", "Line", "Layer", "Match"), rows, width=width, title="Secrets",
                      no_wrap=("Severity", "Line")))
 
 
-def _verdict(out: list[str], report: dict[str, Any]) -> None:
-    verdict = report.get("verdict") or {}
-    if report.get("suppressed"):
-        by: dict[str, int] = {}
-        for s in report["suppressed"]:
-            by[s["by"]] = by.get(s["by"], 0) + 1
+def _verdict(out: list[str], report: Report) -> None:
+    if report.suppressed:
+        by = Counter(s.by for s in report.suppressed)
         out.append("Suppressed: " + ", ".join(f"{n} by {k}" for k, n in sorted(by.items())))
-    if not verdict.get("gate"):
+    verdict = report.verdict
+    if verdict is None or not verdict.gate:
         return
-    if verdict.get("passed"):
-        out.append(f"Policy passed ({clean(verdict.get('policy') or 'ignore files')})")
+    if verdict.passed:
+        out.append(f"Policy passed ({clean(verdict.policy or 'ignore files')})")
         return
-    out.append(f"Policy failed ({clean(verdict.get('policy'))})")
-    for rule in verdict.get("failed_rules", []):
-        items = rule["findings"]
+    out.append(f"Policy failed ({clean(verdict.policy)})")
+    for rule in verdict.failed_rules:
+        items = rule.findings
         shown = ", ".join(items[:5]) + (f", … {len(items) - 5} more" if len(items) > 5 else "")
-        out.append(clean(f"  {rule['rule']}: {rule['description']}: {shown}"))
+        out.append(clean(f"  {rule.rule}: {rule.description}: {shown}"))
 
 
-def _sev_rank(sev: str | None) -> int:
+def _sev_rank(sev: str) -> int:
     return SEVERITY_ORDER.index(sev) if sev in SEVERITY_ORDER else len(SEVERITY_ORDER)

@@ -1,17 +1,14 @@
-"""Whole scan results, cached: a warm scan of an unchanged image against an unchanged DB reads one row.
+"""The key of a whole scan result in the cache: a warm scan of an unchanged image against an unchanged DB
+reads one row (how the row holds the Report: cache/results.py).
 
 The key holds everything a report's findings depend on: the image's content (config digest, manifest
-annotations, diff_ids — each local blob verified first, image/identity.py), the scanners and matching
+annotations, diff_ids — each local blob verified first, cache/blobs.py), the scanners and matching
 options, the secret rules file, the vulnerability DB file's identity, and hullscan's own code (every
 file of the installed package: a changed analyzer, matcher or rule never serves an old result). What
 depends on the moment or on how the image was given (created_at, target, layer digests, DB age,
 stats) is rebuilt on every scan; policy, VEX and display filters apply afterwards, as after a fresh
 scan. A PostgreSQL DB has no file identity (it would take a query and SQLAlchemy's import, the very
 costs this cache saves): scans against one are cached per layer only.
-
-A result is stored in three parts (`pack_result`): the report without its packages, the packages
-marshalled, and the packages rendered as the JSON format writes them. A warm scan printed as JSON
-with no licence rule takes the rendered form and passes it through (most of a report is packages).
 """
 
 from __future__ import annotations
@@ -23,14 +20,13 @@ import time
 from functools import lru_cache
 
 from hullscan.cache.blobs import RACY_NS
+from hullscan.cache.results import FORMAT
 from hullscan.digests import sha256
 from hullscan.image.model import Image
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
     from typing import Any
-
-RESULT_VERSION = 3  # bump when what a cached result holds changes shape
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +104,7 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
     if code is None:
         return None
     parts = {
-        "v": RESULT_VERSION,
+        "v": FORMAT,
         "code": code,
         "db": db,
         "scanners": sorted(options.scanners),
@@ -122,40 +118,3 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
         return None
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return sha256(text.encode()).hexdigest(), settled
-
-
-def pack_result(report: dict[str, Any]) -> tuple[dict[str, Any], bytes, bytes | None]:
-    """What the cache stores of a report: the report without its packages (their key keeps its place),
-    the packages marshalled, and the packages as the JSON format renders them. A warm scan decompresses
-    only the form its output takes; JSON output copies the rendered one (json_report.PackagesJSON)."""
-    import marshal
-    import zlib
-
-    from hullscan.report.json_report import render_packages
-
-    packages = report.get("packages") or []
-    rest = {**report, "packages": None}
-    rendered = render_packages(packages)
-    # each part compressed on its own: a warm scan decompresses only the one it takes
-    return (rest, zlib.compress(marshal.dumps(packages), 1),
-            None if rendered is None else zlib.compress(rendered, 1))
-
-
-def unpack_result(stored: Any, packages_json: bool) -> dict[str, Any] | None:
-    """A stored result as a report: `packages` a list, or its rendered JSON when `packages_json` (only
-    the JSON format takes that form). None for a row of another shape."""
-    import marshal
-    import zlib
-
-    rest: dict[str, Any]
-    try:
-        rest, packages, rendered = stored
-        if packages_json and rendered is not None:
-            from hullscan.report.json_report import PackagesJSON
-
-            rest["packages"] = PackagesJSON(zlib.decompress(rendered))
-        else:
-            rest["packages"] = marshal.loads(zlib.decompress(packages))
-    except (TypeError, ValueError, EOFError, zlib.error):  # another shape, or damaged: scan again
-        return None
-    return rest

@@ -1,121 +1,267 @@
-"""The scan pipeline, left to right: target → Image → per-layer facts → Inventory → findings → report.
+"""The scan pipeline as a service object: target → Image → per-layer facts → Inventory → findings → Report.
 
-`cli.py` only parses options into `ScanOptions` and prints what this returns.
+`ScanService` takes its collaborators as arguments — how images are opened, which analyzers run, the
+layer cache, how the vulnerability DB is opened, the matchers, the clock — so the CLI, a worker and the
+tests each build the one they need (`scan/wiring.py` builds the CLI's). It returns a `model.Report`
+without a verdict; the policy stage judges it, a writer renders it.
+
+A local image whose every blob is verified, scanned again with the same options, code and DB, takes its
+Report from the result cache (scan/result_cache.py): no layer is walked, no DB opened, no analyzer
+imported. Everything else loads only when a scan needs it (docs/warm-path.md).
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
 
-from hullscan.image.target import SourceOptions, open_image
-from hullscan.match.options import MatchOptions
-from hullscan.record import field, record
+from hullscan.model.image import BaseImage, LayerInfo
+from hullscan.model.image import Target as TargetInfo
+from hullscan.model.report import DbInfo, FeedInfo, Report, ScanStats
+from hullscan.model.text import valid_text
+from hullscan.record import record, replace
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
-if TYPE_CHECKING:  # the pipeline's modules load when a scan needs them: a warm scan needs none of them
-    from typing import Any, NoReturn
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+    from typing import Any
 
+    from hullscan.cache.store import LayerCache
     from hullscan.image.model import Image
-    from hullscan.model.image import BaseImage
+    from hullscan.image.target import SourceOptions
+    from hullscan.match.matcher import Matcher
+    from hullscan.model.findings import ConfigFinding, SecretFinding
+    from hullscan.model.image import ImageConfig
     from hullscan.model.inventory import Inventory, LayerRef
-    from hullscan.vulndb.reader import DBReader
-    from hullscan.vulndb.store import VulnDB
+    from hullscan.scan.options import ScanOptions
+    from hullscan.vulndb.read import AdvisoryReader
+    from hullscan.walk.analyzer import Analyzer
 
-SCANNERS = ("vuln", "secret", "config", "license")
-DEFAULT_SCANNERS = frozenset({"vuln", "secret"})
+
+def utc_now() -> datetime:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @record
-class ScanOptions:
-    scanners: frozenset[str] = DEFAULT_SCANNERS
-    source: SourceOptions = field(default_factory=SourceOptions)
-    cache_dir: str | os.PathLike[str] | None = None
-    use_cache: bool = True
-    db: str | None = None
-    """Vulnerability DB location (path or URL); None = HULLSCAN_DB_URL or the default file."""
-    match: MatchOptions = field(default_factory=MatchOptions)
-    secret_config: str | None = None
-    """`--secret-config FILE` (ours or Trivy's format): extra rules, allow rules, disabled rules."""
+class ScanService:
+    """One configured pipeline. Collaborators are callables where building them costs imports a warm
+    scan does not pay (analyzers, the DB)."""
+
+    options: ScanOptions
+    open_image: Callable[[str, SourceOptions], Image]
+    """Opens a target (image/target.py open_image)."""
+    analyzers: Callable[[], Sequence[Analyzer]]
+    """The analyzers to run (called once per cold scan)."""
+    open_db: Callable[[], AdvisoryReader] | None = None
+    """Opens the advisory store for matching; None when the vuln scanner does not run."""
+    check_db: Callable[[], None] | None = None
+    """Fails fast (before any image is read) when the advisory store is missing."""
+    matchers: Callable[[], Sequence[Matcher]] | None = None
+    """The matchers, in the order they are asked (None: match/registry.py's)."""
+    layer_cache: Callable[[], tuple[LayerCache | None, list[str]]] | None = None
+    """Opens the per-layer cache: (cache or None when unusable, warnings saying why)."""
+    clock: Callable[[], datetime] = utc_now
+    result_cache: bool = True
+    """Serve and store whole results (needs the layer cache)."""
     progress: Callable[[str], None] | None = None
 
-
-@record
-class ScanResult:
-    """Everything a report shows: plain data, no open files."""
-
-    image: Image
-    inventory: Inventory
-    layers: list[LayerRef]
-    base: BaseImage
-    scanners: frozenset[str]
-    vulnerabilities: list[dict[str, Any]] = field(default_factory=list)
-    secrets: list[dict[str, Any]] = field(default_factory=list)
-    misconfigurations: list[dict[str, Any]] = field(default_factory=list)
-    db_info: dict[str, Any] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
-def scan_target(target: str, options: ScanOptions) -> ScanResult:
-    """Scan a target and return everything found (no result cache: `scan_report` uses it)."""
-    if target.startswith("sbom:"):
-        return scan_sbom(target[len("sbom:"):], options)
-    _precheck(options)
-    image = open_image(target, options.source)
-    try:
-        cache, warnings = _open_layer_cache(image, options)
+    def scan(self, target: str, *, render_packages: Callable[[Any], bytes | None] | None = None) -> Report:
+        """Scan a target. `render_packages` renders the packages as the JSON writer would, stored beside
+        a cacheable result so a warm scan printed as JSON copies them (cache/results.py)."""
+        if target.startswith("sbom:"):
+            return self.scan_sbom(target[len("sbom:"):])
+        started = time.perf_counter()
+        if self.check_db is not None:
+            self.check_db()
+        image = self.open_image(target, self.options.source)
         try:
-            return _scan_image(image, options, cache, warnings)
+            cache, warnings = self.layer_cache() if self.layer_cache is not None and not image.rootfs_path else (None, [])
+            try:
+                if cache is None or not self.result_cache:
+                    return self._scan_image(image, cache, warnings, started)
+                return self._scan_cached(image, cache, warnings, started, render_packages)
+            finally:
+                if cache is not None:
+                    cache.close()
         finally:
-            if cache is not None:
-                cache.close()
-    finally:
-        image.close()
+            image.close()
 
+    # -- the result cache --------------------------------------------------------------------------
 
-def scan_report(target: str, options: ScanOptions, *, packages_json: bool = False) -> dict[str, Any]:
-    """Scan a target and return its JSON report (before policy and display filters).
+    def _scan_cached(self, image: Image, cache: LayerCache, warnings: list[str], started: float,
+                     render_packages: Callable[[Any], bytes | None] | None) -> Report:
+        from hullscan.cache.results import pack, unpack
+        from hullscan.scan.result_cache import result_key
 
-    A local image whose every blob is verified, scanned again with the same options, code and DB,
-    takes its findings from the result cache (scan_cache.py): no layer is applied, no DB opened.
-    `packages_json`: the caller only renders the report as JSON and never reads its packages, so a
-    cached result may give them as already rendered JSON (json_report.PackagesJSON)."""
-    from hullscan.report.json_report import build_report, refresh_report
+        found = result_key(image, self.options)
+        stored = cache.result(found[0]) if found is not None else None
+        cached = unpack(stored) if stored is not None else None
+        if cached is not None and _blobs_verified(image, cache):
+            stats = ScanStats(walked=0, cached=len(image.layers), seconds=round(time.perf_counter() - started, 3),
+                              result_cached=True)
+            return self._refresh(cached, image, stats)
+        report = self._scan_image(image, cache, warnings, started)
+        if found is not None and found[1]:
+            rendered = render_packages(report.packages) if render_packages is not None else None
+            try:
+                cache.store_result(found[0], pack(report, rendered))
+            except Exception as err:  # a cache that cannot be written only costs time next scan
+                from hullscan.model.inventory import ScanWarning
 
-    if target.startswith("sbom:"):
-        return build_report(scan_sbom(target[len("sbom:"):], options))
-    started = time.perf_counter()
-    _precheck(options)
-    image = open_image(target, options.source)
-    try:
-        cache, warnings = _open_layer_cache(image, options)
-        if cache is None:
-            return build_report(_scan_image(image, options, cache, warnings, started))
+                report = replace(report, warnings=(*report.warnings, ScanWarning(f"result not cached: {err}")))
+        return report
+
+    def _refresh(self, cached: Report, image: Image, stats: ScanStats) -> Report:
+        """A cached report (same config and diff_ids, so the same findings and layer history) as this
+        scan's: its time, target, blob digests, DB age and stats are this scan's."""
+        db = cached.db
+        if db is not None and db.built_at:
+            from datetime import datetime
+
+            built = datetime.fromisoformat(db.built_at)  # "…Z" (3.11 reads it; strptime's import costs 2 ms)
+            db = replace(db, age_days=round((self.clock() - built).total_seconds() / 86400, 2))
+        layers = tuple(replace(info, digest=layer.digest, size=layer.size, media_type=layer.media_type)
+                       for info, layer in zip(cached.layers, image.layers, strict=True))
+        return replace(cached, created_at=iso(self.clock()), target=valid_text(_target(image)), layers=layers, db=db,
+                       stats=stats)
+
+    # -- a scan of an opened image -----------------------------------------------------------------
+
+    def _scan_image(self, image: Image, cache: LayerCache | None, warnings: list[str], started: float) -> Report:
+        """Facts of every layer (through the layer cache), inventory, findings, secrets."""
+        from hullscan.base.identify import identify_base
+        from hullscan.inventory.applier import apply_layers
+        from hullscan.model.inventory import ScanWarning
+        from hullscan.walk.layers import collect_facts
+
+        opened: dict[str, Any] = {}
+
+        def open_db() -> None:  # opening and checking the DB overlaps the layer walks
+            if self.open_db is not None and "db" not in opened:
+                opened["db"] = self.open_db()
+
+        analyzers = list(self.analyzers())
+        facts, counts = collect_facts(image, analyzers, cache, self.progress, while_walking=open_db)
+        base = identify_base(image.config, image.manifest_annotations, len(image.layers))
+        refs = [_reported_ref(lf.ref, base) for lf in facts]
+        for lf, ref in zip(facts, refs, strict=True):
+            lf.ref = ref
+        inventory = apply_layers(analyzers, facts)
+        inventory.warnings[:0] = [ScanWarning(m) for m in warnings]
+        open_db()  # when no layer walk gave it the chance
+        findings, db_info = self._match(inventory, opened.get("db"))
+        secrets, misconfigurations = self._secrets(inventory, image, refs, analyzers)
+        report: Report = valid_text(Report(
+            created_at=iso(self.clock()),
+            target=_target(image),
+            layers=_layers(image, base),
+            scanners=tuple(sorted(self.options.scanners)),
+            os=inventory.os,
+            config=_reported_config(image.config),
+            base_image=base,
+            packages=sorted(inventory.packages, key=_pkg_sort),
+            history=tuple(inventory.history),
+            vulnerabilities=tuple(findings),
+            secrets=tuple(secrets),
+            misconfigurations=tuple(misconfigurations),
+            db=db_info,
+            warnings=tuple(inventory.warnings),
+            stats=ScanStats(walked=counts["walked"], cached=counts["cached"],
+                            seconds=round(time.perf_counter() - started, 3)),
+        ))
+        return report
+
+    def _match(self, inventory: Inventory, db: AdvisoryReader | None) -> tuple[list[Any], DbInfo | None]:
+        """The vuln scanner: findings for the inventory, and what the DB is. Closes the DB."""
+        if db is None:
+            return [], None
+        from hullscan.match.loop import match_inventory
+        from hullscan.model.inventory import ScanWarning
+
         try:
-            from hullscan.scan.result_cache import pack_result, result_key, unpack_result
-
-            found = result_key(image, options)
-            stored = cache.result(found[0]) if found is not None else None
-            cached = unpack_result(stored, packages_json) if stored is not None else None
-            if cached is not None and _blobs_verified(image, cache):
-                stats = {"walked": 0, "cached": len(image.layers), "result_cached": True,
-                         "seconds": round(time.perf_counter() - started, 3)}
-                return refresh_report(cached, image, stats)
-            report = build_report(_scan_image(image, options, cache, warnings, started))
-            if found is not None and found[1]:
-                try:
-                    cache.store_result(found[0], pack_result(report))
-                except Exception:  # a cache that cannot be written only costs time next scan
-                    pass
-            return report
+            if self.matchers is None:
+                matched = match_inventory(inventory, db, self.options.match)
+            else:
+                matched = match_inventory(inventory, db, self.options.match, tuple(self.matchers()))
+            inventory.warnings.extend(ScanWarning(message=m) for m in matched.warnings)
+            built = db.built_at
+            info = DbInfo(
+                location=getattr(db, "display", ""),
+                built_at=iso(built) if built else None,
+                age_days=round(db.age.total_seconds() / 86400, 2) if db.age is not None else None,
+                feeds=tuple(FeedInfo(f.feed, f.imported_at, f.fetched_at, f.advisories) for f in db.feeds()),
+            )
+            return matched.findings, info
         finally:
-            cache.close()
-    finally:
-        image.close()
+            db.close()
+
+    def _secrets(self, inventory: Inventory, image: Image, refs: list[LayerRef],
+                 analyzers: Sequence[Analyzer]) -> tuple[list[SecretFinding], list[ConfigFinding]]:
+        """Secret findings of files (every layer, deleted files too) and of the image config; config findings."""
+        facts = inventory.facts.pop("secret", None) or []
+        scanners = self.options.scanners
+        if not ({"secret", "config"} & scanners):
+            return [], []
+        from hullscan.secrets.config_scan import scan_image_config
+
+        # the secret analyzer's rules (a `--secret-config` one's, when given) judge the config too
+        ruleset = next((getattr(an, "ruleset", None) for an in analyzers if an.name == "secret"), None)
+        config_facts = scan_image_config(image.config.raw, ruleset) if image.config.raw else []
+        secrets: list[SecretFinding] = []
+        misconfigurations: list[ConfigFinding] = []
+        for f in [*facts, *config_facts]:
+            if f.get("class") == "config":
+                if "config" in scanners:
+                    misconfigurations.append(_config_finding(f, refs))
+            elif "secret" in scanners:
+                secrets.append(_secret_finding(f, refs))
+        return secrets, misconfigurations
+
+    # -- SBOM input --------------------------------------------------------------------------------
+
+    def scan_sbom(self, path: str) -> Report:
+        """An SBOM instead of an image: its inventory goes straight to matching (no layers are read)."""
+        from hullscan.model.image import ImageConfig
+        from hullscan.model.inventory import LayerRef
+        from hullscan.sbom_in import load_sbom
+
+        started = time.perf_counter()
+        db = self.open_db() if self.open_db is not None else None
+        inventory, info = load_sbom(path)
+        refs = [LayerRef(index=int(x["index"]), diff_id=str(x.get("diff_id", "")), base=x.get("base"))
+                for x in info.get("layers") or []]
+        base = BaseImage(sum(1 for r in refs if r.base) if any(r.base is not None for r in refs) else None)
+        findings, db_info = self._match(inventory, db)
+        tools = info.get("sbom_tools")
+        report: Report = valid_text(Report(
+            created_at=iso(self.clock()),
+            target=TargetInfo(input=path if path.startswith("sbom:") else f"sbom:{path}", type="sbom",
+                              name=info.get("name") or path, manifest_digest=str(info.get("manifest_digest", "")),
+                              config_digest=str(info.get("config_digest", "")),
+                              repo_tags=tuple(info.get("repo_tags") or ())),
+            layers=tuple(LayerInfo(index=r.index, digest="", size=-1, media_type="", diff_id=r.diff_id, base=r.base)
+                         for r in refs),
+            scanners=tuple(sorted(self.options.scanners)),
+            os=inventory.os,
+            config=ImageConfig(raw={}, architecture=str(info.get("architecture", ""))),
+            base_image=base,
+            packages=sorted(inventory.packages, key=_pkg_sort),
+            vulnerabilities=tuple(findings),
+            db=db_info,
+            warnings=tuple(inventory.warnings),
+            stats=ScanStats(walked=0, cached=0, seconds=round(time.perf_counter() - started, 3),
+                            sbom_format=info.get("sbom_format"), sbom_tools=tuple(tools) if tools is not None else None),
+        ))
+        return report
 
 
-def _blobs_verified(image: Image, cache: Any) -> bool:
+def _blobs_verified(image: Image, cache: LayerCache) -> bool:
     """Every local blob is the one the cache saw: by its unchanged file, else hashed again (a rewritten
     or touched file); False when some blob was never walked. A mismatching blob raises InputError."""
     from hullscan.cache.blobs import verified_by_identity
@@ -127,177 +273,74 @@ def _blobs_verified(image: Image, cache: Any) -> bool:
     return verify_blobs(image, cache)
 
 
-def _precheck(options: ScanOptions) -> None:
-    if "vuln" in options.scanners:
-        from hullscan.vulndb.location import precheck
-
-        precheck(options.db)  # a missing DB fails before any work, without the heavy imports
-
-
-def _open_layer_cache(image: Image, options: ScanOptions) -> tuple[Any, list[str]]:
-    """The per-layer cache (None when unused or unusable) and the warning saying why it is unusable."""
-    from hullscan.cache.store import open_cache
-
-    warnings: list[str] = []
-    if not options.use_cache or image.rootfs_path:
-        return None, warnings
-    return open_cache(options.cache_dir, warnings.append), warnings
+def _target(image: Image) -> TargetInfo:
+    return TargetInfo(input=image.input, type=image.source_type, name=image.name,
+                      manifest_digest=image.manifest_digest, config_digest=image.config_digest,
+                      repo_tags=tuple(image.repo_tags), repo_digests=tuple(image.repo_digests))
 
 
-def _scan_image(
-    image: Image, options: ScanOptions, cache: Any, warnings: list[str], started: float | None = None
-) -> ScanResult:
-    """The pipeline on an opened image: facts of every layer (through the layer cache), inventory,
-    findings, secrets."""
-    from hullscan.base.identify import identify_base
-    from hullscan.inventory.applier import apply_layers
-    from hullscan.inventory.registry import analyzers_for
-    from hullscan.model.inventory import ScanWarning
-    from hullscan.walk.layers import collect_facts
+def _layers(image: Image, base: BaseImage) -> tuple[LayerInfo, ...]:
+    from hullscan.secrets.redact import redact
 
-    started = started if started is not None else time.perf_counter()
-    opened: dict[str, Any] = {}
-
-    def open_db() -> None:  # opening and checking the DB overlaps the layer walks
-        if "vuln" in options.scanners and "db" not in opened:
-            opened["db"] = _open_db(options)
-
-    analyzers = analyzers_for(set(options.scanners))
-    ruleset = None
-    if options.secret_config:
-        from hullscan.secrets.analyzer import SecretAnalyzer
-
-        custom = SecretAnalyzer.with_config(options.secret_config)
-        analyzers = [custom if an.name == custom.name else an for an in analyzers]
-        ruleset = custom.ruleset
-    facts, stats = collect_facts(image, analyzers, cache, options.progress, while_walking=open_db)
-    base = identify_base(image.config, image.manifest_annotations, len(image.layers))
-    layers = [_with_base(lf.ref, base) for lf in facts]
-    for lf, ref in zip(facts, layers, strict=True):
-        lf.ref = ref
-    inventory = apply_layers(analyzers, facts)
-    inventory.warnings[:0] = [ScanWarning(m) for m in warnings]
-    result = ScanResult(image=image, inventory=inventory, layers=layers, base=base, scanners=options.scanners)
-    open_db()  # when no layer walk gave it the chance
-    if "db" in opened:
-        match_into(result, opened["db"], options)
-    _secrets_into(result, image, options, ruleset)
-    result.stats = {**stats, "seconds": round(time.perf_counter() - started, 3)}
-    return result
+    count = base.layer_count
+    return tuple(LayerInfo(index=layer.index, digest=layer.digest, size=layer.size, media_type=layer.media_type,
+                           diff_id=layer.diff_id, created_by=redact(layer.created_by),
+                           base=None if count is None else layer.index < count)
+                 for layer in image.layers)
 
 
-def _layer_dict(layers: list[LayerRef], index: Any) -> dict[str, Any] | None:
-    """A layer index as the report's layer reference (secrets carry bare indexes)."""
-    if not isinstance(index, int) or not 0 <= index < len(layers):
+def _reported_ref(ref: LayerRef, base: BaseImage) -> LayerRef:
+    """A layer as packages and findings name it: base or not, its history line redacted."""
+    from hullscan.secrets.redact import redact
+
+    return replace(ref, base=ref.base if base.layer_count is None else ref.index < base.layer_count,
+                   created_by=redact(ref.created_by))
+
+
+def _reported_config(config: ImageConfig) -> ImageConfig:
+    """The config as reports show it: secrets in Env, Labels and history masked; the raw document (read
+    by the config checks above) left out, so neither reports nor the result cache ever hold it."""
+    from hullscan.model.image import HistoryEntry
+    from hullscan.secrets.redact import redact
+
+    return replace(config, raw={}, env=tuple(redact(e) for e in config.env),
+                   labels={k: redact(v) for k, v in config.labels.items()},
+                   history=tuple(HistoryEntry(h.created, redact(h.created_by), h.empty_layer, h.comment)
+                                 for h in config.history))
+
+
+def _layer_at(refs: list[LayerRef], index: Any) -> LayerRef | None:
+    """A secret fact's bare layer index as the layer it names."""
+    if not isinstance(index, int) or not 0 <= index < len(refs):
         return None
-    from hullscan.report.json_report import layer_ref_dict
-
-    return layer_ref_dict(layers[index])
+    return refs[index]
 
 
-def _secrets_into(result: ScanResult, image: Image, options: ScanOptions, ruleset: Any) -> None:
-    """Secret findings of files (every layer, deleted files too) and of the image config; config findings."""
-    file_findings = result.inventory.facts.pop("secret", None) or []
-    if not ({"secret", "config"} & set(options.scanners)):
-        return
-    from hullscan.secrets.config_scan import scan_image_config
+def _secret_finding(f: dict[str, Any], refs: list[LayerRef]) -> SecretFinding:
+    from hullscan.model.findings import SecretFinding
 
-    config_findings = scan_image_config(image.config.raw, ruleset) if image.config.raw else []
-    for f in [*file_findings, *config_findings]:
-        f = dict(f)
-        f["layer"] = _layer_dict(result.layers, f.get("layer"))
-        f["removed_in"] = _layer_dict(result.layers, f.get("removed_in"))
-        if f.get("class") == "config":
-            if "config" in options.scanners:
-                result.misconfigurations.append(f)
-        elif "secret" in options.scanners:
-            result.secrets.append(f)
-
-
-def _open_db(options: ScanOptions) -> DBReader | VulnDB:
-    from hullscan.vulndb.reader import open_reader  # SQLite through sqlite3: no SQLAlchemy import
-
-    return open_reader(options.db)
-
-
-def match_into(result: ScanResult, db: DBReader | VulnDB, options: ScanOptions) -> None:
-    """The vuln scanner: findings for the inventory, and what the DB is (for reports and gates).
-    Closes the DB."""
-    try:
-        _match(result, db, options)
-    finally:
-        db.close()
-
-
-def _match(result: ScanResult, db: DBReader | VulnDB, options: ScanOptions) -> None:
-    from hullscan.match.matcher import match_inventory
-    from hullscan.model.inventory import ScanWarning
-
-    matched = match_inventory(result.inventory, db, options.match)
-    result.vulnerabilities = matched.findings
-    result.inventory.warnings.extend(ScanWarning(message=m) for m in matched.warnings)
-    built = db.built_at
-    result.db_info = {
-        "location": getattr(db, "display", ""),
-        "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ") if built else None,
-        "age_days": round(db.age.total_seconds() / 86400, 2) if db.age is not None else None,
-        "feeds": [
-            {"feed": f.feed, "imported_at": f.imported_at, "fetched_at": f.fetched_at, "advisories": f.advisories}
-            for f in db.feeds()
-        ],
-    }
-
-
-def scan_sbom(path: str, options: ScanOptions) -> ScanResult:
-    """An SBOM instead of an image: its inventory goes straight to matching (no layers are read)."""
-    from hullscan.image.model import Image, Layer
-    from hullscan.model.image import BaseImage, ImageConfig
-    from hullscan.model.inventory import LayerRef
-    from hullscan.sbom_in import load_sbom
-
-    started = time.perf_counter()
-    db = _open_db(options) if "vuln" in options.scanners else None
-    inventory, info = load_sbom(path)
-    layers = [
-        LayerRef(index=int(layer["index"]), diff_id=str(layer.get("diff_id", "")), base=layer.get("base"))
-        for layer in info.get("layers") or []
-    ]
-    image = Image(
-        input=options_input(path),
-        source_type="sbom",
-        name=info.get("name") or path,
-        config=ImageConfig(raw={}, architecture=str(info.get("architecture", ""))),
-        layers=[
-            Layer(index=r.index, digest="", size=-1, media_type="", diff_id=r.diff_id, opener=_no_blob)
-            for r in layers
-        ],
-        manifest_digest=str(info.get("manifest_digest", "")),
-        config_digest=str(info.get("config_digest", "")),
-        repo_tags=tuple(info.get("repo_tags") or ()),
+    line = f.get("line") or {}
+    return SecretFinding(
+        rule_id=f["rule_id"], category=f.get("category", ""), severity=f.get("severity", "UNKNOWN"),
+        title=f.get("title", ""), path=f.get("path", ""), start_line=line.get("start", 0), end_line=line.get("end", 0),
+        match=f.get("match", ""), fingerprint=f.get("fingerprint", ""), offset=f.get("offset", 0),
+        source=f.get("source", "file"), layer=_layer_at(refs, f.get("layer")),
+        removed_in=_layer_at(refs, f.get("removed_in")),
     )
-    count = sum(1 for r in layers if r.base)
-    base = BaseImage(count if any(r.base is not None for r in layers) else None, method="none")
-    result = ScanResult(image=image, inventory=inventory, layers=layers, base=base, scanners=options.scanners)
-    if db is not None:
-        match_into(result, db, options)
-    result.stats = {"walked": 0, "cached": 0, "seconds": round(time.perf_counter() - started, 3),
-                    "sbom_format": info.get("sbom_format"), "sbom_tools": info.get("sbom_tools")}
-    return result
 
 
-def options_input(path: str) -> str:
-    return path if path.startswith("sbom:") else f"sbom:{path}"
+def _config_finding(f: dict[str, Any], refs: list[LayerRef]) -> ConfigFinding:
+    from hullscan.model.findings import ConfigFinding
+
+    line = f.get("line") or {}
+    return ConfigFinding(
+        rule_id=f["rule_id"], category=f.get("category", ""), severity=f.get("severity", "UNKNOWN"),
+        title=f.get("title", ""), message=f.get("message", ""), path=f.get("path", ""), match=f.get("match", ""),
+        fingerprint=f.get("fingerprint", ""), start_line=line.get("start", 1), end_line=line.get("end", 1),
+        offset=f.get("offset", 0), source=f.get("source", "config"), layer=_layer_at(refs, f.get("layer")),
+        removed_in=_layer_at(refs, f.get("removed_in")),
+    )
 
 
-def _no_blob() -> NoReturn:
-    from hullscan.errors import InputError
-
-    raise InputError("an SBOM holds no layer blobs")
-
-
-def _with_base(ref: LayerRef, base: BaseImage) -> LayerRef:
-    if base.layer_count is None:
-        return ref
-    from hullscan.record import replace
-
-    return replace(ref, base=ref.index < base.layer_count)
+def _pkg_sort(p: Any) -> tuple[str, str, str, str]:
+    return (p.type, p.name, p.version, p.paths[0] if p.paths else "")

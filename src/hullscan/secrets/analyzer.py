@@ -1,6 +1,6 @@
 """The secret scanner as an image analyzer: every regular file of every layer, deleted ones included.
 
-Per layer (cached by diff_id): `analyze` turns one file into its masked findings (or None).
+Per layer (cached by diff_id): its one file rule's parser turns a file into its masked findings (or None).
 Per image: `assemble` reads `view.history` — every fact of every layer, including files a later
 layer deleted or replaced — and stamps each finding with the layer that wrote the file and the
 layer that removed it (`removed_in`, None while the file is still in the image): a key deleted in
@@ -16,16 +16,16 @@ from typing import Any, ClassVar
 
 from hullscan.secrets.engine import MAX_SIZE, path_allowed, scan_bytes
 from hullscan.secrets.rules import Ruleset, build_ruleset, default_ruleset, load_config
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
 
 ENGINE_VERSION = b"hullscan-secret-engine-5"
 """Bump when the engine's facts change; the rules' text feeds the analyzer version too."""
 
-# Formats whose bytes a text regex cannot read (compressed, media, compiled code): skipping them by
-# name means the walker never even reads them out of the layer. `.git/objects` are zlib-compressed
-# loose objects and packs (the working tree files beside them are scanned). Every other file is read
-# and the engine sniffs it (NUL in the first 8 KiB = binary).
-_SKIP_EXT = frozenset(
+# Formats whose bytes a text regex cannot read (compressed, media, compiled code, `libfoo.so.1.2`):
+# skipping them by name means the walker never even reads them out of the layer. `.git/objects` are
+# zlib-compressed loose objects and packs (the working tree files beside them are scanned). Every
+# other file is read and the engine sniffs it (NUL in the first 8 KiB = binary).
+_SKIP_EXT = tuple(
     "png jpg jpeg gif bmp ico icns webp tif tiff psd xcf svgz mp3 mp4 m4a ogg oga opus wav flac avi mkv mov "
     "webm woff woff2 ttf otf eot pfb gz tgz bz2 tbz tbz2 xz txz zst lz4 lzma z zip jar war ear aar whl egg apk "
     "deb udeb rpm 7z rar cab msi iso img qcow2 pyc pyo class o a so dll exe dylib wasm node mo gmo pdf sqlite "
@@ -54,6 +54,13 @@ class SecretAnalyzer(Analyzer):
         self._ruleset = ruleset
         if version is not None:
             self.version = version  # instance value: a custom config keys its own cache entries
+        # Every file but the formats above and what every rule would skip for its path (tests, docs,
+        # examples…, asked of the ruleset only when a file gets this far: it is built on first use).
+        self.files = (FileRule(
+            globs=("**",), min_size=1, max_size=MAX_SIZE, exclude_extensions=_SKIP_EXT,
+            exclude=("**/*.so.*", "**/.git/objects/**"), skip=lambda path: path_allowed(self.ruleset, path),
+            parse=self._scan,
+        ),)
 
     @property
     def ruleset(self) -> Ruleset:
@@ -73,24 +80,8 @@ class SecretAnalyzer(Analyzer):
         raw = Path(path).read_bytes() if Path(path).is_file() else b""
         return cls(build_ruleset(load_config(path)), version=_version(raw))
 
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        if size <= 0 or size > self.max_size:
-            return False
-        name = path[path.rfind("/") + 1 :]
-        dot = name.rfind(".")
-        if dot >= 0 and name[dot + 1 :].lower() in _SKIP_EXT:
-            return False
-        if ".so." in name or "/.git/objects/" in path:  # libfoo.so.1.2; zlib-compressed git objects
-            return False
-        # Files every rule would skip for their path (tests, docs, examples…): not worth reading.
-        return not path_allowed(self.ruleset, path)
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        try:
-            findings = scan_bytes(path, data, self.ruleset, path_checked=True)  # wants() asked path_allowed
-        except (RecursionError, MemoryError):  # pathological input: say so, never crash the scan
-            warn("secret scan gave up on this file")
-            return None
+    def _scan(self, path: str, data: bytes, warn: WarnFn) -> Any:
+        findings = scan_bytes(path, data, self.ruleset, path_checked=True)  # the rule's `skip` asked path_allowed
         return [f.to_dict() for f in findings] or None
 
     def assemble(self, view: AnalyzerView) -> Assembled:

@@ -299,7 +299,7 @@ def scan_bytes(
     path_checked: bool = False,
 ) -> list[Finding]:
     """Secrets in one file's bytes (masked findings, sorted by offset). Binary files give [].
-    `path_checked`: the caller already asked `path_allowed` (the analyzer's `wants` does)."""
+    `path_checked`: the caller already asked `path_allowed` (the secret analyzer's file rule does it, through its `skip`)."""
     ruleset = ruleset or default_ruleset()
     if not data or is_binary(data):
         return []

@@ -1,4 +1,5 @@
-"""The vulnerability DB: a normalized store (SQLite or PostgreSQL), feed importers, update/import/status/export.
+"""The vulnerability DB: one schema (SQLite file or PostgreSQL), feed importers, update/import/status/export.
 
-`hullscan.vulndb.store.VulnDB` is the API the matcher uses; see docs/vulndb.md.
+Readers go through `hullscan.vulndb.read.AdvisoryReader` (`read.open_reader(location)`); writing is
+`hullscan.vulndb.store.VulnDB`'s. See docs/vulndb.md.
 """

@@ -13,9 +13,7 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import tarfile
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -23,8 +21,11 @@ from typing import Any
 
 from hullscan import __version__
 from hullscan.errors import InputError
+from hullscan.fsio import AtomicFile
 from hullscan.vulndb import schema as S
-from hullscan.vulndb.store import VulnDB, now_iso
+from hullscan.vulndb.model import now_iso
+from hullscan.vulndb.reader import SCHEMA_VERSION
+from hullscan.vulndb.store import VulnDB
 
 MANIFEST = "hullscan-bundle.json"
 DATA = "data.jsonl.gz"
@@ -32,7 +33,7 @@ BUNDLE_FORMAT = "hullscan-vulndb-bundle"
 
 
 def export(db: VulnDB, dest: Path) -> dict[str, Any]:
-    """Write the bundle atomically; returns its manifest."""
+    """Write the bundle (whole or not at all, private: fsio); returns its manifest."""
     raw = io.BytesIO()
     counts: Counter[str] = Counter()
     with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
@@ -43,28 +44,26 @@ def export(db: VulnDB, dest: Path) -> dict[str, Any]:
     manifest = {
         "format": BUNDLE_FORMAT,
         "bundle_version": 1,
-        "schema_version": S.SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION,
         "created_at": now_iso(),
-        "built_at": db.meta().get("built_at"),
+        "built_at": _meta(db).get("built_at"),
         "tool": f"hullscan {__version__}",
         "rows": dict(sorted(counts.items())),
         "sha256": {DATA: hashlib.sha256(data).hexdigest()},
     }
     mbytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as tf:
-            for name, blob in ((MANIFEST, mbytes), (DATA, data)):
-                info = tarfile.TarInfo(name)
-                info.size, info.mtime, info.mode = len(blob), int(time.time()), 0o644
-                tf.addfile(info, io.BytesIO(blob))
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with AtomicFile(dest, private=True) as fh, tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, blob in ((MANIFEST, mbytes), (DATA, data)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(blob), int(time.time()), 0o644
+            tf.addfile(info, io.BytesIO(blob))
     return manifest
+
+
+def _meta(db: VulnDB) -> dict[str, str]:
+    with db.reader() as r:
+        return r.meta()
 
 
 def is_bundle(path: Path) -> bool:
@@ -76,7 +75,7 @@ def is_bundle(path: Path) -> bool:
             first = tf.next()
             return first is not None and first.name == MANIFEST
     except (tarfile.TarError, OSError):
-        return False
+        return False  # not a tar we can read: the feed importers look at it (and report it)
 
 
 def load(db: VulnDB, path: Path) -> dict[str, Any]:
@@ -95,9 +94,9 @@ def load(db: VulnDB, path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: unreadable DB bundle: {err}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         raise InputError(f"{path}: not a hullscan DB bundle")
-    if manifest.get("schema_version") != S.SCHEMA_VERSION:
+    if manifest.get("schema_version") != SCHEMA_VERSION:
         raise InputError(f"{path}: bundle has DB schema {manifest.get('schema_version')!r}, this hullscan needs "
-                         f"{S.SCHEMA_VERSION!r}; export it again with a matching hullscan")
+                         f"{SCHEMA_VERSION!r}; export it again with a matching hullscan")
     want = (manifest.get("sha256") or {}).get(DATA)
     got = hashlib.sha256(data).hexdigest()
     if want != got:

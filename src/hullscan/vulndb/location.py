@@ -18,13 +18,6 @@ REBUILD_HINT = (
 )
 
 
-def default_path() -> Path:
-    """The default SQLite file: $XDG_DATA_HOME/hullscan/vulndb.sqlite (~/.local/share when unset)."""
-    from pathlib import Path
-
-    return Path(_default_file())
-
-
 def _default_file() -> str:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return os.path.join(base, "hullscan", "vulndb.sqlite")
@@ -59,6 +52,15 @@ def resolve_file(location: str | os.PathLike[str] | None) -> tuple[str, str | No
     raise DatabaseError(f"unsupported DB URL scheme {scheme!r} (use a file path or postgresql://...)")
 
 
+def redact(url: str) -> str:
+    """A URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if at and ":" in creds:
+        creds = creds.split(":", 1)[0] + ":***"
+    return f"{scheme}{sep}{creds}{at}{host}"
+
+
 def missing_message(display: str) -> str:
     return f"no vulnerability DB at {display}; create it with `hullscan db update` or `hullscan db import PATH...`"
 
@@ -74,6 +76,8 @@ def check_file(path: str | os.PathLike[str]) -> None:
     """Raise DatabaseError for a SQLite DB file that is missing, unreadable or not SQLite."""
     if not os.path.exists(path):
         raise DatabaseError(missing_message(str(path)))
+    if not os.path.isfile(path):  # a directory, or a device that a DB update would replace
+        raise DatabaseError(f"{path} is not a vulnerability DB file; give --db a file path or a postgresql:// URL")
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)

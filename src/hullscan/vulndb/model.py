@@ -6,6 +6,7 @@ Dates are ISO 8601 strings as the feeds give them (backend-neutral, sortable whe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 #: The status enum of DESIGN.md (VEX spelling).
@@ -24,6 +25,11 @@ Severity = tuple[str, "str | None", "float | None"]
 
 Reference = tuple[str, str]
 """(type, url): type is OSV's reference type (`ADVISORY`, `FIX`, `WEB`...)."""
+
+
+def now_iso() -> str:
+    """The current time as the DB records it: ISO 8601, UTC, whole seconds (`2025-09-04T12:00:00Z`)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def fixed_versions_of(ranges: list[dict[str, Any]]) -> list[str]:

@@ -1,133 +1,168 @@
-"""Reading the vulnerability DB: every query the matcher, the report and `db status` make, written once
-as plain SQL over a DBAPI connection (`sqlite3` or psycopg).
+"""`SQLReader`: every read of the vulnerability DB as plain SQL over a DBAPI connection — SQLite through
+the stdlib `sqlite3`, PostgreSQL through psycopg — and the check that a DB is a complete hullscan DB
+of this schema version.
 
-`open_reader(location)` is what a scan uses: a SQLite DB is opened with the stdlib `sqlite3` module
-and validated like `VulnDB.open` does, so a scan never imports SQLAlchemy (~0.25 s of CPU that would
-compete with the layer walkers); a PostgreSQL DB is opened with `VulnDB.open`. `VulnDB`'s read methods
-are these same queries, run on a connection of its engine. Writes stay in `store.py` (SQLAlchemy).
+No SQLAlchemy here: a scan's start-up and its layer walkers do not pay for it. The tables and columns
+named in the SQL are `schema.py`'s (the one definition); tests/vulndb/test_vulndb_schema.py runs every
+query below against a DB created from that schema and checks every name it uses.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import Any
 
 from hullscan.errors import DatabaseError
-from hullscan.vulndb import tables as T
-from hullscan.vulndb.ecosystems import lookup_variants, normalize_name
-from hullscan.vulndb.location import REBUILD_HINT, check_file, missing_message, resolve
+from hullscan.vulndb.location import REBUILD_HINT, check_file, missing_message, redact
 from hullscan.vulndb.model import Advisory, AffectedRecord, EpssEntry, FeedState, KevEntry
+from hullscan.vulndb.read import (
+    AdvisoryParts,
+    AdvisoryRow,
+    Pair,
+    age,
+    alias_closure,
+    built_at,
+    merge_advisory,
+    query_keys,
+)
 
-if TYPE_CHECKING:
-    from hullscan.vulndb.store import VulnDB
-
-_CHUNK = 500
-#: Feeds that only enrich (never the primary record of an advisory when another feed has it).
-ENRICHMENT_FEEDS = ("nvd",)
-_FEED_ORDER = {n: i for i, n in enumerate(
-    ("debian", "alpine", "wolfi", "chainguard", "osv", "rustsec", "rubysec", "nvd"))}
+#: Bump when the tables change; a DB with another value is refused (exit 4) until rebuilt.
+SCHEMA_VERSION = "1"
+#: Marker telling our DB apart from any other SQLite file / PostgreSQL schema.
+DB_FORMAT = "hullscan-vulndb"
+#: The tables of a complete DB (schema.py defines them; a test holds the two equal).
+TABLES = frozenset({"hs_meta", "hs_advisory", "hs_alias", "hs_affected", "hs_severity", "hs_cwe", "hs_reference",
+                    "hs_kev", "hs_epss", "hs_feed"})
+#: Tables `counts()` reports.
+COUNTED = ("hs_advisory", "hs_affected", "hs_alias", "hs_kev", "hs_epss")
 #: SQLite settings of every connection (the writer adds synchronous=NORMAL): lookups touch rows all
 #: over the file, so keep more pages than the 2 MB default.
 SQLITE_PRAGMAS = ("PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536")
 
+_CHUNK = 500
+#: Names per `package IN (...)`: below SQLite's default limit of 999 parameters, with the ecosystem.
+_NAMES_CHUNK = 900
+_META_SQL = 'SELECT "key", value FROM hs_meta'
+_ADVISORY_COLUMNS = "feed, id, summary, details, published, modified, withdrawn, severity"
+_FEED_COLUMNS = "feed, source, etag, last_modified, fetched_at, imported_at, advisories, affected, records, skipped, last_error"
 # the decoder's C scanner (set by JSONDecoder.__init__; typeshed does not declare it): (text, index) → (value, end)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-_AdvRow = namedtuple("_AdvRow", "feed id summary details published modified withdrawn severity")
 
 
-def open_reader(location: str | os.PathLike[str] | None = None) -> DBReader | VulnDB:
-    """The DB at `location` (as `VulnDB.open` takes it) opened for reading: a `DBReader` on a `sqlite3`
-    connection for a SQLite file, a `VulnDB` for PostgreSQL. Both have `display`, `close()` and the
-    read methods. A missing, corrupt or foreign DB raises DatabaseError, with VulnDB.open's messages."""
-    _url, path = resolve(location)
-    if path is None:
-        from hullscan.vulndb.store import VulnDB
-
-        return VulnDB.open(location)
+def open_sqlite(path: str) -> SQLReader:
+    """A SQLite DB file through `sqlite3`, validated (see `read.open_reader`)."""
     import sqlite3
 
-    display = str(path)
+    path = str(Path(path))  # as messages always showed it (`./db.sqlite` is `db.sqlite`)
     check_file(path)
     try:
         # mode=rw: never create a file (check_file saw one; it may vanish in between)
-        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True, check_same_thread=False)
+        conn = sqlite3.connect(f"file:{_uri_path(path)}?mode=rw", uri=True, check_same_thread=False)
     except sqlite3.Error as err:
-        raise open_error(display, err) from None
+        raise open_error(path, err) from None
     try:
         for pragma in SQLITE_PRAGMAS:
             conn.execute(pragma)
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        meta = dict(conn.execute(_META_SQL).fetchall()) if T.META in names else None
-        check_schema(display, names, meta, server=False)
+        meta = dict(conn.execute(_META_SQL).fetchall()) if "hs_meta" in names else None
+        check_schema(path, names, meta, server=False)
     except sqlite3.Error as err:
+        conn.close()
+        raise open_error(path, err) from None
+    except BaseException:
+        conn.close()
+        raise
+    return SQLReader(conn, path, paramstyle=sqlite3.paramstyle, errors=(sqlite3.Error,))
+
+
+def open_postgres(url: str) -> SQLReader:
+    """A PostgreSQL DB through psycopg (autocommit: no transaction held open while a scan runs),
+    validated; `url` is vulndb/location.py's (`postgresql+psycopg://...`, libpq parameters in the query)."""
+    import psycopg
+
+    display = redact(url)
+    try:
+        conn = psycopg.connect("postgresql://" + url.partition("://")[2], autocommit=True)
+    except psycopg.Error as err:  # a server that is down or refuses us: nothing to rebuild
+        raise DatabaseError(f"cannot connect to vulnerability DB {display}: {short(err)}") from None
+    try:
+        names = {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")}
+        meta = {str(k): str(v) for k, v in conn.execute(_META_SQL)} if "hs_meta" in names else None
+        check_schema(display, names, meta, server=True)
+    except psycopg.Error as err:
         conn.close()
         raise open_error(display, err) from None
     except BaseException:
         conn.close()
         raise
-    return DBReader(conn, display, paramstyle=sqlite3.paramstyle, errors=(sqlite3.Error,), path=path, owned=True)
+    return SQLReader(conn, display, paramstyle="pyformat", errors=(psycopg.Error,))
 
 
 def check_schema(display: str, names: set[str], meta: dict[str, str] | None, *, server: bool) -> None:
     """Raise DatabaseError unless a DB with the tables `names` and the hs_meta rows `meta` (None when
     it has no hs_meta) is a complete hullscan DB of this schema version. `server` (PostgreSQL): a
     schema without any of our tables is a missing DB rather than a foreign one."""
-    if meta is None or T.META not in names:
-        if server and not names & T.ALL:
+    if meta is None or "hs_meta" not in names:
+        if server and not names & TABLES:
             raise DatabaseError(missing_message(display))
         raise DatabaseError(f"{display} is not a hullscan vulnerability DB (foreign schema); {REBUILD_HINT}")
-    if meta.get("format") != T.DB_FORMAT:
+    if meta.get("format") != DB_FORMAT:
         raise DatabaseError(f"{display} is not a hullscan vulnerability DB (foreign schema); {REBUILD_HINT}")
-    if meta.get("schema_version") != T.SCHEMA_VERSION:
+    if meta.get("schema_version") != SCHEMA_VERSION:
         raise DatabaseError(
             f"{display} has DB schema version {meta.get('schema_version')!r}, this hullscan "
-            f"needs {T.SCHEMA_VERSION!r}; {REBUILD_HINT}"
+            f"needs {SCHEMA_VERSION!r}; {REBUILD_HINT}"
         )
-    missing = T.ALL - names
+    missing = TABLES - names
     if missing:
         raise DatabaseError(f"{display} is incomplete (missing {', '.join(sorted(missing))}); {REBUILD_HINT}")
 
 
 def open_error(display: str, err: BaseException) -> DatabaseError:
-    """The error of a SQLite DB the driver cannot open or validate (corrupt file)."""
-    return DatabaseError(f"cannot use vulnerability DB {display}: {_short(err)}; {REBUILD_HINT}")
+    """The error of a DB the driver cannot open or validate (a corrupt file)."""
+    return DatabaseError(f"cannot use vulnerability DB {display}: {short(err)}; {REBUILD_HINT}")
 
 
 def read_error(display: str, err: BaseException) -> DatabaseError:
-    """The error of a read that failed in the driver (corrupt file, dropped table...)."""
-    return DatabaseError(f"cannot read vulnerability DB {display}: {_short(err)}; {REBUILD_HINT}")
+    """The error of a read that failed in the driver (a corrupt file, a dropped table...)."""
+    return DatabaseError(f"cannot read vulnerability DB {display}: {short(err)}; {REBUILD_HINT}")
 
 
-_META_SQL = f'SELECT "key", value FROM {T.META}'
+def short(err: BaseException) -> str:
+    """The first line of a driver's error (SQLAlchemy's wrapper unwrapped)."""
+    msg = str(getattr(err, "orig", None) or err).strip().splitlines()
+    return msg[0] if msg else type(err).__name__
 
 
-class DBReader:
-    """The read queries on one DBAPI connection (`paramstyle` is the driver's: `qmark` for sqlite3,
-    `pyformat` for psycopg). The driver's `errors` become DatabaseError. `owned`: `close()` closes the
-    connection (open_reader's); VulnDB lends one of its pool's connections per call instead."""
+class SQLReader:
+    """The `read.AdvisoryReader` of a SQL DB: its read queries on one DBAPI connection (`paramstyle` is
+    the driver's: `qmark` for sqlite3, `pyformat` for psycopg), which `close()` closes. The driver's
+    `errors` become DatabaseError."""
 
-    def __init__(self, conn: Any, display: str, *, paramstyle: str, errors: tuple[type[BaseException], ...],
-                 path: Path | None = None, owned: bool = False) -> None:
+    def __init__(self, conn: Any, display: str, *, paramstyle: str, errors: tuple[type[BaseException], ...]) -> None:
         self.conn = conn
-        self.display = display
-        self.path = path
+        self._display = display
         self._ph = "?" if paramstyle == "qmark" else "%s"
         self._errors = errors
-        self._owned = owned
+
+    @property
+    def display(self) -> str:
+        return self._display
 
     def close(self) -> None:
-        if self._owned:
-            self.conn.close()
+        self.conn.close()
 
-    def __enter__(self) -> DBReader:
+    def __enter__(self) -> SQLReader:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -140,7 +175,7 @@ class DBReader:
             rows: list[Any] = cur.fetchall()
             return rows
         except self._errors as err:
-            raise read_error(self.display, err) from None
+            raise read_error(self._display, err) from None
         finally:
             cur.close()
 
@@ -154,38 +189,19 @@ class DBReader:
 
     @property
     def built_at(self) -> datetime | None:
-        """When data was last written (UTC), None for an empty DB."""
-        raw = self.meta().get("built_at")
-        return _parse_dt(raw) if raw else None
+        return built_at(self.meta())
 
     @property
     def age(self) -> timedelta | None:
-        """Time since `built_at`."""
-        built = self.built_at
-        return None if built is None else datetime.now(UTC) - built
+        return age(self.built_at)
 
     # ------------------------------------------------------------------ lookups
 
-    def affected_for(
-        self, pairs: Iterable[tuple[str, str]], *, include_withdrawn: bool = False
-    ) -> dict[tuple[str, str], list[AffectedRecord]]:
-        """Affected rows for many (ecosystem, package name) pairs, keyed by the pairs as given (every
-        pair is a key, [] when nothing matches). Ecosystem matching is exact after canonical casing
-        (`Debian:10` finds rows stored for `Debian:10`) plus the release spellings of
-        `ecosystems.lookup_variants` (`Ubuntu:22.04` -> `:LTS`, `Alpine:3.19` -> `v3.19`, `Debian:12.4` -> `12`);
-        names are normalized as stored (PyPI PEP 503).
-        Rows of withdrawn advisories are left out unless `include_withdrawn`."""
-        wanted: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-        out: dict[tuple[str, str], list[AffectedRecord]] = {}
-        for eco, name in pairs:
-            if (eco, name) in out:
-                continue  # asked twice: answer once
-            out[(eco, name)] = []
-            for ceco in lookup_variants(eco):
-                wanted[(ceco, normalize_name(ceco, name))].append((eco, name))
-        by_eco: dict[str, list[str]] = defaultdict(list)
-        for ceco, cname in wanted:
-            by_eco[ceco].append(cname)
+    def affected_for(self, pairs: Iterable[Pair], *, include_withdrawn: bool = False) -> dict[Pair, list[AffectedRecord]]:
+        out, wanted = query_keys(pairs)
+        by_eco: dict[str, list[str]] = {}
+        for eco, name in wanted:
+            by_eco.setdefault(eco, []).append(name)
         # The hot path of a scan: one indexed `ecosystem = ? AND package IN (...)` per chunk of names.
         ph = self._ph
         where_live = "" if include_withdrawn else " AND NOT withdrawn"
@@ -202,10 +218,10 @@ class DBReader:
             return v
 
         for eco, names in by_eco.items():
-            for chunk in _chunks(names, 900):
+            for chunk in chunks(names, _NAMES_CHUNK):
                 rows = self._rows(
                     "SELECT advisory_id, ecosystem, package, ranges, versions, fixed, status, severity, feed"
-                    f" FROM {T.AFFECTED} WHERE ecosystem = {ph} AND package IN {self._in(len(chunk))}{where_live}",
+                    f" FROM hs_affected WHERE ecosystem = {ph} AND package IN {self._in(len(chunk))}{where_live}",
                     (eco, *chunk),
                 )
                 for adv_id, reco, pkg, rj, vj, fj, status, sev, feed in rows:
@@ -215,92 +231,45 @@ class DBReader:
         return out
 
     def advisories(self, ids: Iterable[str]) -> dict[str, Advisory]:
-        """Advisories by id; when several feeds hold an id they are merged (the primary feed's text,
-        the union of aliases, CWEs, references, and severities of types the primary lacks)."""
-        idl = sorted(set(ids))
-        heads: dict[str, list[_AdvRow]] = defaultdict(list)
-        kids: dict[tuple[str, str], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        for chunk in _chunks(idl):
+        heads: dict[str, list[AdvisoryRow]] = {}
+        parts: dict[Pair, AdvisoryParts] = {}
+
+        def part(feed: str, adv_id: str) -> AdvisoryParts:
+            p = parts.get((feed, adv_id))
+            if p is None:
+                p = parts[(feed, adv_id)] = AdvisoryParts()
+            return p
+
+        for chunk in chunks(sorted(set(ids))):
             in_ = self._in(len(chunk))
-            for row in self._rows(f"SELECT {', '.join(_AdvRow._fields)} FROM {T.ADVISORY} WHERE id IN {in_}", chunk):
-                heads[row[1]].append(_AdvRow._make(row))
-            for table, cols in ((T.ALIAS, ("alias",)), (T.SEVERITY, ("type", "vector", "score")),
-                                (T.CWE, ("cwe",)), (T.REFERENCE, ("type", "url"))):
-                sql = f"SELECT feed, advisory_id, {', '.join(cols)} FROM {table} WHERE advisory_id IN {in_}"
-                for row in self._rows(sql, chunk):
-                    kids[(row[0], row[1])][table].append(row[2] if len(cols) == 1 else tuple(row[2:]))
-        out: dict[str, Advisory] = {}
-        for adv_id, rows in heads.items():
-            rows.sort(key=lambda r: (r.feed in ENRICHMENT_FEEDS, _FEED_ORDER.get(r.feed, 99), r.feed))
-            p = rows[0]
-            aliases: list[str] = []
-            sevs: list[tuple[str, str | None, float | None]] = []
-            cwes: list[str] = []
-            refs: list[tuple[str, str]] = []
-            seen_urls: set[str] = set()
-            for r in rows:
-                k = kids.get((r.feed, adv_id), {})
-                for al in k.get(T.ALIAS, ()):
-                    if al not in aliases and al != adv_id:
-                        aliases.append(al)
-                have = {s[0] for s in sevs}
-                for s in k.get(T.SEVERITY, ()):
-                    if r is p or s[0] not in have:
-                        sevs.append((s[0], s[1], s[2]))
-                for c in k.get(T.CWE, ()):
-                    if c not in cwes:
-                        cwes.append(c)
-                for ty, url in k.get(T.REFERENCE, ()):
-                    if url not in seen_urls:
-                        seen_urls.add(url)
-                        refs.append((ty, url))
-            out[adv_id] = Advisory(
-                id=adv_id, feed=p.feed, aliases=aliases, summary=p.summary or _first(rows, "summary"),
-                details=p.details or _first(rows, "details"), published=p.published or _first(rows, "published"),
-                modified=p.modified or _first(rows, "modified"), withdrawn=p.withdrawn, severities=sevs, cwes=cwes,
-                references=refs, severity=p.severity or _first(rows, "severity"), feeds=[r.feed for r in rows],
-            )
-        return out
+            for row in self._rows(f"SELECT {_ADVISORY_COLUMNS} FROM hs_advisory WHERE id IN {in_}", chunk):
+                heads.setdefault(row[1], []).append(AdvisoryRow(*row))
+            for feed, adv_id, alias in self._rows(f"SELECT feed, advisory_id, alias FROM hs_alias WHERE advisory_id IN {in_}", chunk):
+                part(feed, adv_id).aliases.append(alias)
+            sql = f"SELECT feed, advisory_id, type, vector, score FROM hs_severity WHERE advisory_id IN {in_}"
+            for feed, adv_id, ty, vector, score in self._rows(sql, chunk):
+                part(feed, adv_id).severities.append((ty, vector, score))
+            for feed, adv_id, cwe in self._rows(f"SELECT feed, advisory_id, cwe FROM hs_cwe WHERE advisory_id IN {in_}", chunk):
+                part(feed, adv_id).cwes.append(cwe)
+            sql = f"SELECT feed, advisory_id, type, url FROM hs_reference WHERE advisory_id IN {in_}"
+            for feed, adv_id, ty, url in self._rows(sql, chunk):
+                part(feed, adv_id).references.append((ty, url))
+        return {adv_id: merge_advisory(adv_id, rows, parts) for adv_id, rows in heads.items()}
 
     def aliases_of(self, ids: Iterable[str]) -> dict[str, set[str]]:
-        """Every id known to name the same vulnerability (transitively: CVE <-> GHSA <-> PYSEC <-> DSA),
-        excluding the id itself."""
-        idl = set(ids)
-        parent: dict[str, str] = {}
-
-        def find(x: str) -> str:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        seen: set[str] = set()
-        frontier = set(idl)
-        for _ in range(4):  # alias chains are short; bound the walk
-            frontier -= seen
-            if not frontier:
-                break
-            seen |= frontier
-            nxt: set[str] = set()
-            for chunk in _chunks(sorted(frontier)):
+        def edges(frontier: list[str]) -> Iterator[Pair]:
+            for chunk in chunks(frontier):
                 in_ = self._in(len(chunk))
-                sql = f"SELECT advisory_id, alias FROM {T.ALIAS} WHERE advisory_id IN {in_} OR alias IN {in_}"
-                for a, b in self._rows(sql, (*chunk, *chunk)):
-                    parent[find(a)] = find(b)
-                    nxt.update((a, b))
-            frontier = nxt
-        groups: dict[str, set[str]] = defaultdict(set)
-        for x in list(parent):
-            groups[find(x)].add(x)
-        return {i: (groups[find(i)] - {i}) if i in parent else set() for i in idl}
+                sql = f"SELECT advisory_id, alias FROM hs_alias WHERE advisory_id IN {in_} OR alias IN {in_}"
+                yield from self._rows(sql, (*chunk, *chunk))
+
+        return alias_closure(ids, edges)
 
     def kev(self, cves: Iterable[str]) -> dict[str, KevEntry]:
-        """KEV entries of the CVEs that are in the catalog."""
         out: dict[str, KevEntry] = {}
-        for chunk in _chunks(sorted(set(cves))):
+        for chunk in chunks(sorted(set(cves))):
             sql = ("SELECT cve, vendor, product, name, date_added, due_date, ransomware, required_action, notes"
-                   f" FROM {T.KEV} WHERE cve IN {self._in(len(chunk))}")
+                   f" FROM hs_kev WHERE cve IN {self._in(len(chunk))}")
             for cve, vendor, product, name, added, due, ransomware, action, notes in self._rows(sql, chunk):
                 # a boolean column: 0/1 in SQLite
                 out[cve] = KevEntry(cve, vendor, product, name, added, due,
@@ -308,47 +277,35 @@ class DBReader:
         return out
 
     def epss(self, cves: Iterable[str]) -> dict[str, EpssEntry]:
-        """EPSS scores of the CVEs that have one."""
         out: dict[str, EpssEntry] = {}
-        for chunk in _chunks(sorted(set(cves))):
-            sql = f"SELECT cve, score, percentile, date FROM {T.EPSS} WHERE cve IN {self._in(len(chunk))}"
+        for chunk in chunks(sorted(set(cves))):
+            sql = f"SELECT cve, score, percentile, date FROM hs_epss WHERE cve IN {self._in(len(chunk))}"
             for row in self._rows(sql, chunk):
                 out[row[0]] = EpssEntry(*row)
         return out
 
     def feeds(self) -> list[FeedState]:
-        """State of every feed the DB holds, by name."""
-        rows = self._rows("SELECT feed, source, etag, last_modified, fetched_at, imported_at, advisories, affected,"
-                          f" records, skipped, last_error FROM {T.FEED} ORDER BY feed")
-        return [FeedState(*r) for r in rows]
+        return [FeedState(*r) for r in self._rows(f"SELECT {_FEED_COLUMNS} FROM hs_feed ORDER BY feed")]
 
     def feed(self, name: str) -> FeedState | None:
-        return next((f for f in self.feeds() if f.feed == name), None)
+        rows = self._rows(f"SELECT {_FEED_COLUMNS} FROM hs_feed WHERE feed = {self._ph}", (name,))
+        return FeedState(*rows[0]) if rows else None
 
     def ecosystems(self) -> set[str]:
-        """Every ecosystem with affected rows (`Debian:10`, `PyPI`...): a scan warns when it lacks one."""
-        return {r[0] for r in self._rows(f"SELECT DISTINCT ecosystem FROM {T.AFFECTED}")}
+        return {r[0] for r in self._rows("SELECT DISTINCT ecosystem FROM hs_affected")}
 
     def counts(self) -> dict[str, int]:
-        """Rows per table (for status output)."""
-        return {t: self._rows(f"SELECT count(*) FROM {t}")[0][0] for t in (T.ADVISORY, T.AFFECTED, T.ALIAS, T.KEV, T.EPSS)}
+        return {t: self._rows(f"SELECT count(*) FROM {t}")[0][0] for t in COUNTED}
 
 
-def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
+def chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    """`seq` in slices of `n`: an IN list stays below the drivers' parameter limits."""
     for i in range(0, len(seq), n):
         yield seq[i : i + n]
 
 
-def _first(rows: list[_AdvRow], attr: str) -> Any:
-    """The first non-empty `attr` of the merged feeds' rows (primary feed first), or None."""
-    return next((getattr(r, attr) for r in rows if getattr(r, attr)), None)
+def _uri_path(path: str) -> str:
+    """`path` as the path of a `file:` URI (absolute, percent-encoded: `?` and `#` are URI syntax)."""
+    from urllib.parse import quote
 
-
-def _parse_dt(raw: str) -> datetime:
-    dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _short(err: BaseException) -> str:
-    msg = str(getattr(err, "orig", None) or err).strip().splitlines()
-    return msg[0] if msg else type(err).__name__
+    return quote(os.path.abspath(path))

@@ -1,4 +1,10 @@
-"""The DB schema: SQLAlchemy Core tables shared by SQLite and PostgreSQL (names in `tables.py`).
+"""The DB schema, defined once: SQLAlchemy Core tables, the same on SQLite and PostgreSQL.
+
+The writer (store.py) creates and fills them through SQLAlchemy. The read path (reader.py) names them
+in plain SQL without importing SQLAlchemy; tests/vulndb/test_vulndb_schema.py runs every one of its
+queries against a DB created from these tables and checks every table and column it names (and that
+reader.TABLES, which recognizes a complete DB, lists exactly these tables). Changing a table means
+bumping reader.SCHEMA_VERSION.
 
 Every child row carries (feed, advisory_id) so a feed can be replaced, or one advisory upserted,
 with plain indexed DELETEs. JSON-shaped values (ranges, version lists) are stored as JSON text:
@@ -19,20 +25,17 @@ from sqlalchemy import (
     Text,
 )
 
-from hullscan.vulndb import tables as T
-from hullscan.vulndb.tables import DB_FORMAT, SCHEMA_VERSION  # noqa: F401  (re-exported)
-
 metadata = MetaData()
 
 meta = Table(
-    T.META,
+    "hs_meta",
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text),
 )
 
 advisory = Table(
-    T.ADVISORY,
+    "hs_advisory",
     metadata,
     Column("feed", String(32), primary_key=True),
     Column("id", String(200), primary_key=True),
@@ -46,7 +49,7 @@ advisory = Table(
 Index("hs_advisory_id", advisory.c.id)
 
 alias = Table(
-    T.ALIAS,
+    "hs_alias",
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -57,7 +60,7 @@ Index("hs_alias_alias", alias.c.alias)
 Index("hs_alias_id", alias.c.advisory_id)
 
 affected = Table(
-    T.AFFECTED,
+    "hs_affected",
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -74,7 +77,7 @@ Index("hs_affected_pkg", affected.c.ecosystem, affected.c.package)
 Index("hs_affected_adv", affected.c.feed, affected.c.advisory_id)
 
 severity = Table(
-    T.SEVERITY,
+    "hs_severity",
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -85,7 +88,7 @@ severity = Table(
 Index("hs_severity_adv", severity.c.feed, severity.c.advisory_id)
 
 cwe = Table(
-    T.CWE,
+    "hs_cwe",
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -94,7 +97,7 @@ cwe = Table(
 Index("hs_cwe_adv", cwe.c.feed, cwe.c.advisory_id)
 
 reference = Table(
-    T.REFERENCE,
+    "hs_reference",
     metadata,
     Column("feed", String(32), nullable=False),
     Column("advisory_id", String(200), nullable=False),
@@ -104,7 +107,7 @@ reference = Table(
 Index("hs_reference_adv", reference.c.feed, reference.c.advisory_id)
 
 kev = Table(
-    T.KEV,
+    "hs_kev",
     metadata,
     Column("cve", String(40), primary_key=True),
     Column("vendor", Text),
@@ -118,7 +121,7 @@ kev = Table(
 )
 
 epss = Table(
-    T.EPSS,
+    "hs_epss",
     metadata,
     Column("cve", String(40), primary_key=True),
     Column("score", Float, nullable=False),
@@ -127,7 +130,7 @@ epss = Table(
 )
 
 feed_state = Table(
-    T.FEED,
+    "hs_feed",
     metadata,
     Column("feed", String(32), primary_key=True),
     Column("source", Text),

@@ -1,45 +1,44 @@
-"""The vulnerability DB: open/validate, batched lookups for the matcher, per-feed transactional writes.
+"""The vulnerability DB's writer: open/create/validate, per-feed transactional writes, bundle rows.
 
 `VulnDB.open(location)` takes None (HULLSCAN_DB_URL, else the default SQLite file under the XDG data
 dir), a filesystem path (SQLite) or a URL (`postgresql://...` is mapped to the psycopg driver; put the
 tables in their own PostgreSQL schema with `?options=-csearch_path%3Dname`). A missing, corrupt or
-foreign DB raises `DatabaseError` (exit 4) with a line saying how to rebuild it.
+foreign DB raises `DatabaseError` (exit 4) with a line saying how to rebuild it. A new SQLite file is
+private (0600), as `db update` leaves it.
+
+Reading is `read.AdvisoryReader`'s: `read.open_reader(location)`, or `VulnDB.reader()` for what the
+writer itself needs to read (a feed's state before an update, the meta rows of an export).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from hullscan.errors import DatabaseError
+from hullscan.fsio import PRIVATE_MODE
 from hullscan.vulndb import schema as S
 from hullscan.vulndb.ecosystems import canonical_ecosystem, normalize_name
-from hullscan.vulndb.location import ENV_URL, REBUILD_HINT, check_file, default_path, missing_message, resolve  # noqa: F401
-from hullscan.vulndb.model import AffectedIn, FeedBatch, FeedState, fixed_versions_of
-from hullscan.vulndb.reader import (  # noqa: F401  (ENRICHMENT_FEEDS re-exported)
-    ENRICHMENT_FEEDS,
+from hullscan.vulndb.location import REBUILD_HINT, check_file, redact, resolve
+from hullscan.vulndb.model import AffectedIn, FeedBatch, FeedState, fixed_versions_of, now_iso
+from hullscan.vulndb.reader import (
+    DB_FORMAT,
+    SCHEMA_VERSION,
     SQLITE_PRAGMAS,
-    DBReader,
-    _chunks,
-    _short,
+    SQLReader,
     check_schema,
+    chunks,
     open_error,
     read_error,
+    short,
 )
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _rec: Any) -> None:
@@ -50,17 +49,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _rec: Any) -> None:
     cur.close()
 
 
-def _delegate(name: str) -> Any:
-    """A VulnDB method running DBReader's `name` on a connection of the engine."""
-    @functools.wraps(getattr(DBReader, name))
-    def method(self: VulnDB, *args: Any, **kwargs: Any) -> Any:
-        with self._reader() as reader:
-            return getattr(reader, name)(*args, **kwargs)
-    return method
-
-
 class VulnDB:
-    """An open vulnerability DB (SQLite file or PostgreSQL)."""
+    """An open vulnerability DB (SQLite file or PostgreSQL), for writing."""
 
     def __init__(self, engine: Engine, display: str, path: Path | None) -> None:
         self.engine = engine
@@ -78,15 +68,16 @@ class VulnDB:
         rebuild: bool = False,
     ) -> VulnDB:
         """Open the DB at `location` (see module docstring). `create` makes an empty DB when there is
-        none; `rebuild` throws away a foreign/corrupt/old one first. Read-only use raises DatabaseError
-        for a missing, corrupt or foreign DB."""
+        none; `rebuild` throws away a foreign/corrupt/old one first. Without them, a missing, corrupt
+        or foreign DB raises DatabaseError."""
         url, path = resolve(location)
-        display = str(path) if path is not None else _redact(url)
+        display = str(path) if path is not None else redact(url)
         if path is not None:
-            if rebuild and path.exists():
+            if rebuild and path.is_file():  # a device or a directory is refused below, never removed
                 path.unlink()
             if create and not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))  # SQLite fills the empty file
             else:
                 check_file(path)  # missing, unreadable, not SQLite
         try:
@@ -104,7 +95,7 @@ class VulnDB:
         except OperationalError as err:
             engine.dispose()
             if path is None:  # a server that is down or refuses us: nothing to rebuild
-                raise DatabaseError(f"cannot connect to vulnerability DB {display}: {_short(err)}") from None
+                raise DatabaseError(f"cannot connect to vulnerability DB {display}: {short(err)}") from None
             raise open_error(display, err) from None
         except SQLAlchemyError as err:
             engine.dispose()
@@ -128,8 +119,8 @@ class VulnDB:
                 conn.execute(
                     S.meta.insert(),
                     [
-                        {"key": "format", "value": S.DB_FORMAT},
-                        {"key": "schema_version", "value": S.SCHEMA_VERSION},
+                        {"key": "format", "value": DB_FORMAT},
+                        {"key": "schema_version", "value": SCHEMA_VERSION},
                         {"key": "created_at", "value": now_iso()},
                     ],
                 )
@@ -152,46 +143,13 @@ class VulnDB:
         err = getattr(dbapi, "Error", None)
         return (SQLAlchemyError, err) if isinstance(err, type) else (SQLAlchemyError,)
 
-    def _read(self) -> Connection:
-        return _Guard(self)  # type: ignore[return-value]  # a context manager giving a Connection
-
-    @contextmanager
-    def _reader(self) -> Iterator[DBReader]:
-        """A DBReader on a connection of the pool (returned afterwards)."""
+    def reader(self) -> SQLReader:
+        """The read interface on one connection of the engine's pool (`close()` gives it back)."""
         try:
             raw = self.engine.raw_connection()
         except SQLAlchemyError as err:
             raise read_error(self.display, err) from None
-        try:
-            yield DBReader(raw, self.display, paramstyle=self.engine.dialect.paramstyle, errors=self._errors(),
-                           path=self.path)
-        finally:
-            raw.close()
-
-    # ------------------------------------------------------------------ reads (one implementation: reader.py)
-
-    meta = _delegate("meta")
-    affected_for = _delegate("affected_for")
-    advisories = _delegate("advisories")
-    aliases_of = _delegate("aliases_of")
-    kev = _delegate("kev")
-    epss = _delegate("epss")
-    feeds = _delegate("feeds")
-    feed = _delegate("feed")
-    ecosystems = _delegate("ecosystems")
-    counts = _delegate("counts")
-
-    @property
-    def built_at(self) -> datetime | None:
-        """When data was last written (UTC), None for an empty DB."""
-        with self._reader() as reader:
-            return reader.built_at
-
-    @property
-    def age(self) -> timedelta | None:
-        """Time since `built_at`."""
-        with self._reader() as reader:
-            return reader.age
+        return SQLReader(raw, self.display, paramstyle=self.engine.dialect.paramstyle, errors=self._errors())
 
     # ------------------------------------------------------------------ writes
 
@@ -223,17 +181,17 @@ class VulnDB:
                     ids = list(batch.advisories)
                     if has_rows is not None and not replace:
                         self._merge_previous(conn, batch, ids)
-                        for chunk in _chunks(ids):
+                        for chunk in chunks(ids):
                             conn.execute(delete(S.advisory).where(S.advisory.c.feed == feed, S.advisory.c.id.in_(chunk)))
                             for t in S.ADVISORY_CHILDREN:
                                 conn.execute(delete(t).where(t.c.feed == feed, t.c.advisory_id.in_(chunk)))
                     self._insert_advisories(conn, batch)
                     if batch.kev or (feed == "kev" and not total.kev):
                         conn.execute(delete(S.kev))
-                        _insert(conn, S.kev, [vars_of(e) for e in batch.kev.values()])
+                        _insert(conn, S.kev, [_vars(e) for e in batch.kev.values()])
                     if batch.epss or (feed == "epss" and not total.epss):
                         conn.execute(delete(S.epss))
-                        _insert(conn, S.epss, [vars_of(e) for e in batch.epss.values()])
+                        _insert(conn, S.epss, [_vars(e) for e in batch.epss.values()])
                     total.kev.update(batch.kev)
                     total.epss.update(batch.epss)
                     total.skipped += batch.skipped
@@ -246,12 +204,12 @@ class VulnDB:
                 _set_meta(conn, "built_at", now_iso())
             return state
         except self._errors() as err:
-            raise DatabaseError(f"writing feed {feed} to {self.display} failed: {_short(err)}") from None
+            raise DatabaseError(f"writing feed {feed} to {self.display} failed: {short(err)}") from None
 
     def _merge_previous(self, conn: Connection, batch: FeedBatch, ids: list[str]) -> None:
         """Fold the stored rows of the batch's advisories into it (see write_batch)."""
         feed = batch.feed
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for r in conn.execute(select(S.advisory).where(S.advisory.c.feed == feed, S.advisory.c.id.in_(chunk))):
                 adv = batch.advisories[r.id]
                 for attr in ("summary", "details", "published", "modified", "severity"):
@@ -349,18 +307,20 @@ class VulnDB:
                 conn.execute(delete(f).where(f.c.feed == feed))
                 conn.execute(f.insert(), [row])
         except SQLAlchemyError as err:
-            raise DatabaseError(f"writing feed state to {self.display} failed: {_short(err)}") from None
+            raise DatabaseError(f"writing feed state to {self.display} failed: {short(err)}") from None
 
     # bundle support -------------------------------------------------------
 
     def dump_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(table name, row) for every row of every data table (for `db export`)."""
-        with self._read() as conn:
-            for t in S.metadata.sorted_tables:
-                if t is S.meta:
-                    continue
-                for r in conn.execute(select(t)):
-                    yield t.name, dict(r._mapping)
+        try:
+            with self.engine.connect() as conn:
+                for t in S.metadata.sorted_tables:
+                    if t is not S.meta:
+                        for r in conn.execute(select(t)):
+                            yield t.name, dict(r._mapping)
+        except self._errors() as err:  # a corrupt file, a dropped table
+            raise read_error(self.display, err) from None
 
     def load_rows(self, tables: dict[str, list[dict[str, Any]]]) -> None:
         """Replace the feeds present in `tables` (from a bundle) in one transaction."""
@@ -368,7 +328,7 @@ class VulnDB:
         try:
             with self.engine.begin() as conn:
                 for t in (S.advisory, *S.ADVISORY_CHILDREN, S.feed_state):
-                    for chunk in _chunks(sorted(feeds)):
+                    for chunk in chunks(sorted(feeds)):
                         conn.execute(delete(t).where(t.c.feed.in_(chunk)))
                 if tables.get(S.kev.name) is not None and "kev" in feeds:
                     conn.execute(delete(S.kev))
@@ -379,10 +339,10 @@ class VulnDB:
                         _insert(conn, t, tables.get(t.name) or [])
                 _set_meta(conn, "built_at", now_iso())
         except self._errors() as err:
-            raise DatabaseError(f"loading bundle into {self.display} failed: {_short(err)}") from None
+            raise DatabaseError(f"loading bundle into {self.display} failed: {short(err)}") from None
 
 
-def vars_of(obj: Any) -> dict[str, Any]:
+def _vars(obj: Any) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
 
 
@@ -398,41 +358,10 @@ def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
                 for r in rows:
                     cp.write_row(tuple(r.get(c) for c in cols))
         return
-    for chunk in _chunks(rows, 20000):
+    for chunk in chunks(rows, 20000):
         conn.execute(table.insert(), list(chunk))
 
 
 def _set_meta(conn: Connection, key: str, value: str) -> None:
     conn.execute(delete(S.meta).where(S.meta.c.key == key))
     conn.execute(S.meta.insert(), [{"key": key, "value": value}])
-
-
-def _redact(url: str) -> str:
-    """A URL without its password, for messages."""
-    scheme, sep, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if at and ":" in creds:
-        creds = creds.split(":", 1)[0] + ":***"
-    return f"{scheme}{sep}{creds}{at}{host}"
-
-
-class _Guard:
-    """A read connection whose SQL errors become DatabaseError (corrupt file, dropped table...)."""
-
-    def __init__(self, db: VulnDB) -> None:
-        self.db = db
-        self.conn: Connection | None = None
-
-    def __enter__(self) -> Connection:
-        try:
-            self.conn = self.db.engine.connect()
-        except SQLAlchemyError as err:
-            raise read_error(self.db.display, err) from None
-        return self.conn
-
-    def __exit__(self, et: Any, ev: Any, tb: Any) -> Literal[False]:
-        assert self.conn is not None
-        self.conn.close()
-        if ev is not None and isinstance(ev, self.db._errors()):
-            raise read_error(self.db.display, ev) from None
-        return False

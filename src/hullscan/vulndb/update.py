@@ -17,19 +17,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hullscan.errors import DatabaseError, HullscanError, InputError
+from hullscan.fsio import install
 from hullscan.vulndb import importer
-from hullscan.vulndb.http import Downloader, Fetched
-from hullscan.vulndb.model import FeedBatch
-from hullscan.vulndb.sources import (  # noqa: F401  (re-exported)
-    ALPINE_BASE,
-    ALPINE_BRANCHES,
-    DEFAULT_FEEDS,
-    NVD_URL,
-    OSV_BASE,
-    OSV_ECOSYSTEMS,
-    SOURCES,
-)
-from hullscan.vulndb.store import VulnDB, now_iso, resolve
+from hullscan.vulndb.download import Downloader, Fetched
+from hullscan.vulndb.location import resolve
+from hullscan.vulndb.model import FeedBatch, now_iso
+from hullscan.vulndb.sources import ALPINE_BASE, DEFAULT_FEEDS, NVD_URL, OSV_BASE, SOURCES
+from hullscan.vulndb.store import VulnDB
 
 NVD_PAGE = 2000
 
@@ -126,7 +120,7 @@ def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]]
         raise InputError(f"unknown feed(s) {', '.join(unknown)} (known: {', '.join(SOURCES)})")
     url, path = resolve(location)
     cache = cache or cache_dir()
-    dl = downloader or Downloader(backoff=float(os.environ.get("HULLSCAN_HTTP_BACKOFF", "1")))
+    dl = downloader or Downloader()
     result = UpdateResult()
     staging: Path | None = None
     try:
@@ -150,7 +144,7 @@ def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]]
         finally:
             db.close()
         if staging is not None and path is not None:
-            os.replace(staging, path)
+            install(staging, path, private=True)
             staging = None
     finally:
         if downloader is None:
@@ -162,7 +156,8 @@ def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]]
 
 def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader, cache: Path,
               rep: Reporter, nvd_delay: float | None) -> FeedOutcome:
-    state = db.feed(feed)
+    with db.reader() as r:
+        state = r.feed(feed)
     try:
         if feed == "nvd":
             return _nvd(db, overrides, dl, cache, rep, state, nvd_delay)
@@ -302,5 +297,5 @@ def _load_map(raw: str | None) -> dict[str, str]:
     try:
         val = json.loads(raw)
     except ValueError:
-        return {}
+        return {}  # not the JSON we store: the next download is unconditional, which repairs it
     return {str(k): str(v) for k, v in val.items()} if isinstance(val, dict) else {}

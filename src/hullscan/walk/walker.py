@@ -1,9 +1,12 @@
-"""Walk one layer (or a root filesystem) once and hand each analyzer only the files it wants.
+"""Walk one layer (or a root filesystem) once and hand each analyzer only the files its table names.
 
-Produces `LayerFacts` for the applier. Hostile members are neutralized with a warning naming the
-layer and the member, never with an exception: names escaping the root, links to nothing, device
-nodes and FIFOs where analyzers look, whiteouts pointing outside, oversized files. Nothing is read
-from or written to the host but the image's own bytes.
+Produces `LayerFacts` for the applier. Each regular file goes through the path index (`index.py`)
+built from every analyzer's file table, is read once if any rule covers it, and goes to each rule's
+parser inside one guard (`analyzer.parse_guarded`): a parser that raises costs a warning naming the
+analyzer, layer and path, and the file's other analyzers still run. Hostile members are neutralized
+with a warning naming the layer and the member, never with an exception: names escaping the root,
+links to nothing, device nodes and FIFOs where analyzers look, whiteouts pointing outside, oversized
+files. Nothing is read from or written to the host but the image's own bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from hullscan.image.blobs import layer_label, stream_layer
 from hullscan.image.model import Layer
 from hullscan.image.tarstream import DEVICE, DIRECTORY, FIFO, HARDLINK, REGULAR, SYMLINK, TarError, TarReader
 from hullscan.model.inventory import LayerRef, ScanWarning
-from hullscan.walk.analyzer import Analyzer, LayerFacts
+from hullscan.walk.analyzer import Analyzer, FileRule, LayerFacts, parse_guarded
+from hullscan.walk.index import PathIndex
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -40,6 +44,10 @@ PATH_MAX = 4096  # Linux's limit on a path: longer member names cannot exist in 
 MAX_PATH_CHARS = 32 * 1024 * 1024
 OVER_BUDGET = (f"more than {MAX_PATH_CHARS} characters of paths in this layer; from here on its files and "
                "whiteouts are analyzed but not tracked for the squashed image")
+
+
+Parse = tuple[Analyzer, FileRule]
+"""An analyzer and the rule of its file table that parses a file."""
 
 
 def normalize(name: str) -> str | None:
@@ -72,35 +80,14 @@ class AnalyzerRun:
 
 
 class _Dispatcher:
-    """Decides, per member, which analyzers get it, and collects facts and warnings."""
+    """Decides, per member, which analyzers parse it (the path index), and collects facts and warnings."""
 
-    def __init__(self, analyzers: Sequence[Analyzer], label: str) -> None:
-        self.analyzers = list(analyzers)
-        self.label = label
+    def __init__(self, analyzers: Sequence[Analyzer]) -> None:
         self.runs = {an.name: AnalyzerRun() for an in analyzers}
-        self._predicates = [(an, an.wants) for an in self.analyzers]
+        self.wanting = PathIndex(analyzers).match
+        """`wanting(path, size, mode)`: the (analyzer, rule) pairs that parse a regular file."""
         self.walk_warnings: list[tuple[str, str]] = []
         self._dropped = 0
-        # The analyzers' PathHints, indexed: which analyzers a basename, an extension, a path prefix
-        # or an x bit may concern (by position, so `wanting` keeps the analyzers' order).
-        self._always = [i for i, an in enumerate(self.analyzers) if an.hints is None]
-        self._by_name: dict[str, list[int]] = {}
-        self._by_ext: dict[str, list[int]] = {}
-        self._prefixed: list[tuple[tuple[str, ...], int]] = []
-        self._executable: list[int] = []
-        for i, an in enumerate(self.analyzers):
-            h = an.hints
-            if h is None:
-                continue
-            for name in h.names:
-                self._by_name.setdefault(name, []).append(i)
-            for ext in h.extensions:
-                self._by_ext.setdefault(ext, []).append(i)
-            if h.prefixes:
-                self._prefixed.append((h.prefixes, i))
-            if h.executable:
-                self._executable.append(i)
-        self._all_prefixes = tuple(p for prefixes, _ in self._prefixed for p in prefixes)
 
     def warn(self, path: str, message: str) -> None:
         if len(self.walk_warnings) < MAX_WARNINGS_PER_LAYER:
@@ -108,47 +95,9 @@ class _Dispatcher:
         else:
             self._dropped += 1
 
-    def candidates(self, path: str, mode: int) -> list[int]:
-        """Positions of the analyzers whose hints match the file (or that have none), in order."""
-        base = path[path.rfind("/") + 1 :]
-        found = self._by_name.get(base)
-        picked = list(found) if found else []
-        dot = base.rfind(".")
-        if dot >= 0:
-            found = self._by_ext.get(base[dot + 1 :].lower())
-            if found:
-                picked += found
-        if self._all_prefixes and path.startswith(self._all_prefixes):
-            picked += [i for prefixes, i in self._prefixed if path.startswith(prefixes)]
-        if mode & 0o111 and self._executable:
-            picked += self._executable
-        if not picked:
-            return self._always
-        picked += self._always
-        return sorted(set(picked))
-
-    def wanting(self, path: str, size: int, mode: int) -> list[Analyzer]:
-        # called for every regular file: `wants` is asked only of the analyzers the file's name,
-        # extension, place or x bit may concern, in one comprehension over bound methods in the
-        # common case; the careful loop only when some predicate raised
-        predicates = self._predicates
-        chosen = [predicates[i] for i in self.candidates(path, mode)]
-        try:
-            return [an for an, wants in chosen if wants(path, size, mode)]
-        except Exception:
-            pass
-        out = []
-        for an, wants in chosen:
-            try:
-                if wants(path, size, mode):
-                    out.append(an)
-            except Exception as err:  # a buggy predicate must not stop the scan
-                self.warn(path, f"{an.name}: wants() failed: {err!r}")
-        return out
-
-    def feed(self, analyzers: list[Analyzer], path: str, size: int, read: Callable[[int], bytes]) -> None:
-        fits = [an for an in analyzers if size <= min(an.max_size, MAX_FILE_READ)]
-        for an in analyzers:
+    def feed(self, wanting: list[Parse], path: str, size: int, read: Callable[[int], bytes]) -> None:
+        fits = [(an, rule) for an, rule in wanting if size <= min(an.max_size, MAX_FILE_READ)]
+        for an, _rule in wanting:
             limit = min(an.max_size, MAX_FILE_READ)
             if size > limit:
                 self.runs[an.name].warnings.append((path, f"{an.name}: skipped, {size} bytes exceeds its {limit} limit"))
@@ -160,17 +109,12 @@ class _Dispatcher:
         else:
             self._run(fits, path, read)
 
-    def _run(self, fits: list[Analyzer], path: str, read: Callable[[int], bytes]) -> None:
-        data = read(max(min(an.max_size, MAX_FILE_READ) for an in fits))
-        for an in fits:
+    def _run(self, fits: list[Parse], path: str, read: Callable[[int], bytes]) -> None:
+        data = read(max(min(an.max_size, MAX_FILE_READ) for an, _rule in fits))
+        for an, rule in fits:
             run = self.runs[an.name]
-            problems: list[str] = []
-            try:
-                fact = an.analyze(path, data, problems.append)
-            except Exception as err:  # an analyzer bug on hostile content is a warning, not a crash
-                problems.append(f"failed: {type(err).__name__}: {err}")
-                fact = None
-            run.warnings.extend((path, f"{an.name}: {p}") for p in problems[:20])
+            fact, problems = parse_guarded(an, rule, path, data)
+            run.warnings.extend((path, p) for p in problems)
             if fact is not None:
                 run.facts[path] = fact
 
@@ -185,13 +129,13 @@ def walk_tar_layer(
     """Stream one layer blob; return its facts, per-analyzer runs (for the cache) and walker warnings.
     `seen` receives the blob's digest and size as read."""
     label = layer_label(layer)
-    d = _Dispatcher(analyzers, label)
+    d = _Dispatcher(analyzers)
     notes: list[str] = []
     written: set[str] = set()
     sizes: dict[str, int] = {}
     deleted: list[str] = []
     opaque: list[str] = []
-    pending_links: list[tuple[str, str, list[Analyzer]]] = []
+    pending_links: list[tuple[str, str, list[Parse]]] = []
     kept, over = 0, False  # characters of paths held in written/sizes/deleted; budget exceeded
     reader = TarReader(stream_layer(layer, notes, seen=seen))
     try:
@@ -274,9 +218,9 @@ def walk_tar_layer(
     return lf, d.runs, d.walk_warnings
 
 
-def _read_hard_links(layer: Layer, links: list[tuple[str, str, list[Analyzer]]], sizes: dict[str, int], d: _Dispatcher) -> None:
-    """Second pass, only when an analyzer wants a hard link: read the targets' bytes."""
-    by_target: dict[str, list[tuple[str, list[Analyzer]]]] = {}
+def _read_hard_links(layer: Layer, links: list[tuple[str, str, list[Parse]]], sizes: dict[str, int], d: _Dispatcher) -> None:
+    """Second pass, only when a rule covers a hard link: read the targets' bytes."""
+    by_target: dict[str, list[tuple[str, list[Parse]]]] = {}
     for path, target, wanting in links:
         by_target.setdefault(target, []).append((path, wanting))
     reader = TarReader(stream_layer(layer, verify=False))
@@ -286,7 +230,7 @@ def _read_hard_links(layer: Layer, links: list[tuple[str, str, list[Analyzer]]],
                 continue
             member = normalize(m.name)
             if member is not None and member in by_target:
-                data = reader.read(max(an.max_size for _, ws in by_target[member] for an in ws))
+                data = reader.read(max(an.max_size for _, ws in by_target[member] for an, _rule in ws))
                 for link_path, wanting in by_target.pop(member):
                     d.feed(wanting, link_path, len(data), _prefix_reader(data))
                 if not by_target:
@@ -302,7 +246,7 @@ def _prefix_reader(data: bytes) -> Callable[[int], bytes]:
 
 def walk_rootfs(root: str, analyzers: Sequence[Analyzer]) -> tuple[LayerFacts, list[tuple[str, str]]]:
     """A plain directory as one layer: lstat only, never follow a symlink, open regular files only."""
-    d = _Dispatcher(analyzers, root)
+    d = _Dispatcher(analyzers)
     written: set[str] = set()
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     for path, st in _scan(root, d):

@@ -179,16 +179,22 @@ def test_truncated_elf_and_bad_buildinfo_warn():
 def test_not_go_files_bail_fast():
     an = GoBinaryAnalyzer()
     warnings: list[str] = []
-    assert an.analyze("/usr/bin/script", b"#!/bin/sh\necho hi\n" * 10, warnings.append) is None
-    assert an.analyze("/usr/bin/elfish", b"\x7fELF" + b"\0" * 60, warnings.append) is None or warnings
+
+    def parse(path: str, data: bytes) -> object:
+        rule = an.rule_for(path, len(data), 0o755)
+        assert rule is not None, path
+        return rule.parse(path, data, warnings.append)
+
+    assert parse("/usr/bin/script", b"#!/bin/sh\necho hi\n" * 10) is None
+    assert parse("/usr/bin/elfish", b"\x7fELF" + b"\0" * 60) is None or warnings
     true = Path(shutil.which("true") or "/bin/true").read_bytes()  # a C program: bail out silently
-    assert an.analyze("/bin/true", true, warnings.append) is None
-    assert an.analyze("/bin/true", true[:3000], warnings.append) is None
+    assert parse("/bin/true", true) is None
+    assert parse("/bin/true", true[:3000]) is None
     assert warnings == []
-    assert an.wants("/usr/bin/anything", 10_000, 0o644)
-    assert an.wants("/srv/tool", 10_000, 0o755)
-    assert not an.wants("/srv/data.bin", 10_000, 0o644)
-    assert not an.wants("/usr/bin/tool.py", 10_000, 0o755)
+    assert an.rule_for("/usr/bin/anything", 10_000, 0o644)
+    assert an.rule_for("/srv/tool", 10_000, 0o755)
+    assert not an.rule_for("/srv/data.bin", 10_000, 0o644)
+    assert not an.rule_for("/usr/bin/tool.py", 10_000, 0o755)
 
 
 def test_modinfo_with_versioned_replace_hand_checked():
@@ -242,8 +248,9 @@ def _docker_archive(path: Path, layers: list[list[tuple[str, bytes, int]]]) -> N
 
 def test_syft_in_a_built_image_equals_go_version_m():
     """End to end: the binary in a layer of a docker-archive, found by its executable bit (not a bin dir)."""
-    from hullscan.report.json_report import build_report
-    from hullscan.scan.service import ScanOptions, scan_target
+    from hullscan.report.json_report import to_dict
+    from hullscan.scan.options import ScanOptions
+    from hullscan.scan.wiring import build_service
 
     binary = syft_binary()
     expected = go_version_m(binary)
@@ -258,8 +265,8 @@ def test_syft_in_a_built_image_equals_go_version_m():
                                    ("srv/tools/notes.bin", b"\x7fELF" + b"\0" * 200, 0o644)],
                                   [("srv/app/hello", hello.read_bytes(), 0o755)]])
             os.replace(tmp, archive)
-    report = build_report(scan_target(f"docker-archive:{archive}",
-                                      ScanOptions(scanners=frozenset({"license"}), use_cache=False)))
+    report = to_dict(build_service(ScanOptions(scanners=frozenset({"license"}), use_cache=False)).scan(
+        f"docker-archive:{archive}"))
     syft_pkgs = [p for p in report["packages"] if p["paths"] == ["/srv/tools/syft"]]
     deps = {(p["name"], p["version"]) for p in syft_pkgs
             if not p["extra"].get("main_module") and p["name"] != "stdlib"}

@@ -70,4 +70,4 @@ def test_malformed_composer_files_warn_and_go_on():
                                                 "/c/vendor/composer/installed.json": b"42"}])
     assert {w.path for w in inv.warnings} == {"/a/composer.lock", "/c/vendor/composer/installed.json"}
     assert len(inv.packages) == 4 and all(p.paths == ("/b/composer.lock",) for p in inv.packages)
-    assert not ComposerAnalyzer().wants("/b/vendor/monolog/monolog/composer.json", 100, 0o644)
+    assert not ComposerAnalyzer().rule_for("/b/vendor/monolog/monolog/composer.json", 100, 0o644)

@@ -38,11 +38,12 @@ def real():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def packages(real) -> list[Package]:  # type: ignore[no-untyped-def]
-    from hullscan.scan.service import ScanOptions, scan_target
+    from hullscan.scan.options import ScanOptions
+    from hullscan.scan.wiring import build_service
 
-    result = scan_target(f"docker-archive:{real.image()}", ScanOptions(scanners=frozenset({"license"}), use_cache=False))
-    assert not result.inventory.warnings, result.inventory.warnings
-    return result.inventory.packages
+    report = build_service(ScanOptions(scanners=frozenset({"license"}), use_cache=False)).scan(f"docker-archive:{real.image()}")
+    assert not report.warnings, report.warnings
+    return list(report.packages)
 
 
 def test_pip_list_agrees(real, packages: list[Package]) -> None:  # type: ignore[no-untyped-def]

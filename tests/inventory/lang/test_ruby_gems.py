@@ -70,4 +70,4 @@ def test_malformed_ruby_files_warn_and_go_on():
                                                 "/x/Gemfile.lock": b"    only (1.0)\n"}])
     assert {w.path for w in inv.warnings} == {"/g/specifications/bad-1.0.gemspec", "/x/Gemfile.lock"}
     assert [p.name for p in inv.packages] == ["formatador"]
-    assert not RubyGemsAnalyzer().wants("/usr/lib/ruby/gems/3.1.0/gems/rack-2.2.3/Gemfile.lock", 10, 0o644)
+    assert not RubyGemsAnalyzer().rule_for("/usr/lib/ruby/gems/3.1.0/gems/rack-2.2.3/Gemfile.lock", 10, 0o644)

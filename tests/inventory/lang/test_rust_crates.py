@@ -107,5 +107,5 @@ def test_bad_auditable_section_warns(tmp_path):
 
 def test_registry_sources_are_not_the_images_lockfiles():
     an = CargoLockAnalyzer()
-    assert an.wants("/src/app/Cargo.lock", 100, 0o644)
-    assert not an.wants("/usr/local/cargo/registry/src/index.crates.io-6f17d22bba15001f/serde-1.0.0/Cargo.toml", 100, 0o644)
+    assert an.rule_for("/src/app/Cargo.lock", 100, 0o644)
+    assert not an.rule_for("/usr/local/cargo/registry/src/index.crates.io-6f17d22bba15001f/serde-1.0.0/Cargo.toml", 100, 0o644)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hullscan.inventory.applier import analyze_files
-from hullscan.inventory.rpm.analyzer import RpmAnalyzer
+from hullscan.inventory.rpm.analyzer import RpmAnalyzer, parse_database
 from hullscan.inventory.rpm.bdb import P_HASH, P_OVERFLOW, read_hash_db
 from hullscan.inventory.rpm.header import HeaderError, parse_header
 from hullscan.inventory.rpm.ndb import read_ndb
@@ -35,7 +35,7 @@ CASES = [
 
 def _analyze(path: str, data: bytes) -> tuple[list | None, list[str]]:
     warnings: list[str] = []
-    fact = RpmAnalyzer().analyze(path, data, warnings.append)
+    fact = parse_database(path, data, warnings.append)
     return fact, warnings
 
 

@@ -1,6 +1,6 @@
 """The rpm analyzer: every rpmdb format (BerkeleyDB, SQLite, NDB) and the Mariner distroless manifest.
 
-`analyze` turns one database file into a JSON list of package dicts (gpg-pubkey pseudo-packages
+`parse_database` turns one database file into a JSON list of package dicts (gpg-pubkey pseudo-packages
 left out); `assemble` picks the image's live database (rpm reads only one: the newest format
 present wins) and names its packages for matching.
 """
@@ -16,7 +16,7 @@ from hullscan.inventory.rpm.distro import RELEASE_PACKAGES, describe, os_from_re
 from hullscan.inventory.rpm.header import HeaderError, RpmHeader, parse_header
 from hullscan.inventory.rpm.mariner import MANIFEST_PATHS, parse_manifest
 from hullscan.model.inventory import Package
-from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, MiB, PathHints, WarnFn
+from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
 # In order of preference when an image holds several (rpm ≥ 4.16 migrates BDB → SQLite and the
 # sysimage location is where Fedora ≥ 36 / openSUSE keep the live one; /var/lib/rpm may be a symlink).
@@ -28,7 +28,6 @@ DB_PATHS = (
     "/var/lib/rpm/Packages",
     *MANIFEST_PATHS,
 )
-_WANTED = frozenset(DB_PATHS)
 _MAX_PROBLEMS = 20  # per file: a wrecked database should not flood the report
 
 NOT_PACKAGES = frozenset({"gpg-pubkey"})
@@ -85,6 +84,14 @@ def read_database(path: str, data: bytes, warn: WarnFn) -> list[RpmHeader] | Non
     return headers
 
 
+def parse_database(path: str, data: bytes, warn: WarnFn) -> Any:
+    """One database or manifest → its packages as facts (None when the whole file is unreadable)."""
+    headers = read_database(path, data, warn)
+    if headers is None:
+        return None
+    return [_fact(h) for h in headers if h.name not in NOT_PACKAGES]
+
+
 def _version(epoch: int | None, version: str, release: str) -> str:
     evr = f"{version}-{release}"
     return f"{epoch}:{evr}" if epoch is not None else evr
@@ -102,19 +109,10 @@ def split_sourcerpm(srpm: str) -> tuple[str, str, str]:
 
 
 class RpmAnalyzer(Analyzer):
-    hints = PathHints(names=frozenset(p.rsplit("/", 1)[1] for p in DB_PATHS))
     name = "rpm"
     version = 1
+    files = (FileRule(paths=DB_PATHS, parse=parse_database),)
     max_size = 512 * MiB  # a full Fedora/RHEL BerkeleyDB Packages runs to a few hundred MiB
-
-    def wants(self, path: str, size: int, mode: int) -> bool:
-        return path in _WANTED
-
-    def analyze(self, path: str, data: bytes, warn: WarnFn) -> Any:
-        headers = read_database(path, data, warn)
-        if headers is None:
-            return None
-        return [_fact(h) for h in headers if h.name not in NOT_PACKAGES]
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         chosen = next((p for p in DB_PATHS if p in view.files and view.files[p].fact is not None), None)

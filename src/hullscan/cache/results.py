@@ -1,0 +1,86 @@
+"""How a whole scan result (a `model.Report`) is stored in the cache, and read back.
+
+Three parts, each compressed on its own so that a warm scan decompresses only what its output needs:
+the report without its packages, the packages, and the packages as the JSON writer renders them
+(rendered by the caller: the cache knows no format). Most of a report is packages; a warm scan printed
+as a table needs only their count, one printed as JSON copies the rendered bytes (`LazyPackages`).
+"""
+
+from __future__ import annotations
+
+import marshal
+import zlib
+from collections.abc import Sequence
+
+from hullscan.cache.codec import decode, encode
+from hullscan.record import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hullscan.model.inventory import Package
+    from hullscan.model.report import Report
+
+FORMAT = 4
+"""Bump when what a stored result holds changes shape (it is part of the result key)."""
+
+
+class LazyPackages(Sequence["Package"]):
+    """A cached report's packages: decoded on first use; `rendered` is the JSON writer's rendering of the
+    same list (None when it could not render it)."""
+
+    def __init__(self, count: int, packed: bytes, rendered: bytes | None) -> None:
+        self._count = count
+        self._packed = packed
+        self._rendered = rendered
+        self._items: list[Package] | None = None
+
+    @property
+    def rendered(self) -> bytes | None:
+        return None if self._rendered is None else zlib.decompress(self._rendered)
+
+    @property
+    def items(self) -> list[Package]:
+        if self._items is None:
+            items = decode(marshal.loads(zlib.decompress(self._packed)))
+            if not isinstance(items, list) or len(items) != self._count:
+                raise ValueError("damaged package list")
+            self._items = items
+        return self._items
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[index]
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # a list's equality, a list's unhashability
+
+
+def pack(report: Report, rendered_packages: bytes | None) -> tuple[Any, bytes, bytes | None, int]:
+    """What the cache stores of a report (moment fields included; `unpack`'s caller replaces them)."""
+    packages = list(report.packages)
+    rest = encode(replace(report, packages=()))
+    return (rest, zlib.compress(marshal.dumps(encode(packages)), 1),
+            None if rendered_packages is None else zlib.compress(rendered_packages, 1), len(packages))
+
+
+def unpack(stored: Any) -> Report | None:
+    """A stored result as a Report whose packages decode on first use; None for a row of another shape
+    or a damaged one (the caller scans again)."""
+    try:
+        rest, packed, rendered, count = stored
+        report = decode(rest)
+        if type(report).__name__ != "Report" or not isinstance(packed, bytes) or not isinstance(count, int):
+            return None
+        full: Report = replace(report, packages=LazyPackages(count, packed, rendered))
+        return full
+    except (TypeError, ValueError, EOFError, zlib.error):
+        return None
