@@ -1,6 +1,6 @@
 """Helpers for the image tests (imported by name; fixtures are in conftest.py): run the real CLI in a subprocess
-(exit code, stderr, peak memory),
-and a recording analyzer that shows exactly which file contents the walker handed over."""
+(exit code, stderr, peak memory, or the modules it loaded), a vulnerability DB of the example feeds for warm
+scans, and a recording analyzer that shows exactly which file contents the walker handed over."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hullscan.cache.blobs import RACY_NS
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule
 from testsupport import require_tool  # noqa: F401  (re-exported for the image tests)
 
 REPO = Path(__file__).resolve().parents[2]
 HULLSCAN = [sys.executable, "-m", "hullscan"]
 """The CLI as a subprocess: this interpreter (the venv running the tests) with `-m hullscan`."""
+FEEDS = REPO / "examples" / "feeds"
 
 
 @dataclass
@@ -80,6 +83,31 @@ def _in_process(args: tuple[str, ...], env: dict[str, str]) -> Run:
         os.environ.update(saved_env)
     out.flush()
     return Run(code, out.buffer.getvalue().decode(), err.getvalue(), 0.0)
+
+
+def modules_loaded(*args: str) -> set[str]:
+    """The modules `hullscan ARGS` has loaded when it is done (it must exit 0), in a fresh process. Read
+    from `sys.modules`: `-X importtime` does not list the modules loaded by `importlib.import_module`
+    (cli/main.py's commands, report/formats.py's writers)."""
+    code = ("import sys\nfrom hullscan.cli.main import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as ex:\n    assert not ex.code, ex.code\n"
+            "print('modules:', *sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return set(p.stdout.rpartition("modules: ")[2].split())
+
+
+def settle() -> None:
+    """Files written just now are not remembered (their timestamps could hide a write in the same tick)."""
+    time.sleep(RACY_NS / 1e9 + 0.2)
+
+
+def example_db(db: Path) -> Path:
+    """`db`: a vulnerability DB of examples/feeds (Alpine 3.10, PyPI, KEV); settled, as is what was written before."""
+    r = run_cli("db", "import", str(FEEDS), "--db", str(db))
+    assert r.code == 0, r.stderr
+    settle()
+    return db
 
 
 def scan_json(target: str | Path, *extra: str, cache: Path | None = None, fresh: bool = False) -> Run:

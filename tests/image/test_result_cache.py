@@ -9,21 +9,12 @@ import json
 import os
 import shutil
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
-from imagehelp import REPO, run_cli, validate_report
-
-from hullscan.cache.blobs import RACY_NS
+from imagehelp import FEEDS, REPO, example_db, modules_loaded, run_cli, settle, validate_report
 
 EXAMPLE = REPO / "examples" / "alpine-3.10-django"
-FEEDS = REPO / "examples" / "feeds"
-
-
-def _settle() -> None:
-    """Files written just now are not remembered (their timestamps could hide a write in the same tick)."""
-    time.sleep(RACY_NS / 1e9 + 0.2)
 
 
 def _scan(target: Path, db: Path, cache: Path | None, *extra: str):
@@ -50,11 +41,7 @@ def _blob_files(cache: Path) -> int:
 def setup(tmp_path):
     image = tmp_path / "image"
     shutil.copytree(EXAMPLE, image)
-    db = tmp_path / "vuln.db"
-    r = run_cli("db", "import", str(FEEDS), "--db", str(db))
-    assert r.code == 0, r.stderr
-    _settle()
-    return image, db, tmp_path / "cache"
+    return image, example_db(tmp_path / "vuln.db"), tmp_path / "cache"
 
 
 def test_warm_scan_reuses_the_result_and_rehashes_nothing(setup):
@@ -96,7 +83,7 @@ def test_another_db_gives_new_findings_not_the_cached_ones(setup, tmp_path):
     db = tmp_path / "alpine-only.db"
     r = run_cli("db", "import", str(FEEDS / "alpine-secdb"), str(FEEDS / "kev"), "--db", str(db))
     assert r.code == 0, r.stderr
-    _settle()
+    settle()
     first = _scan(image, db, cache)
     assert _scan(image, db, cache).report["stats"]["result_cached"] is True
     assert not any(v["package"]["ecosystem"] == "PyPI" for v in first.report["vulnerabilities"])
@@ -112,7 +99,7 @@ def test_another_db_gives_new_findings_not_the_cached_ones(setup, tmp_path):
 def test_options_that_change_findings_are_part_of_the_key(setup, extra):
     image, db, cache = setup
     _scan(image, db, cache)  # the default options' result is cached
-    _settle()
+    settle()
     first = _scan(image, db, cache, *extra)
     assert not first.report["stats"].get("result_cached")
     again = _scan(image, db, cache, *extra)
@@ -164,7 +151,7 @@ def test_a_touched_blob_is_hashed_again_and_the_result_reused(setup):
     assert _scan(image, db, cache).report["stats"]["result_cached"] is True
     blob = max((image / "blobs" / "sha256").iterdir(), key=lambda p: p.stat().st_size)
     os.utime(blob)  # new mtime and ctime, same bytes
-    _settle()
+    settle()
     again = _scan(image, db, cache)  # its identity changed: hashed again, then the same result
     assert again.code == 0 and again.report["stats"]["result_cached"] is True
     assert _blob_files(cache) == 2  # one row per blob location: the new identity replaced the old
@@ -175,23 +162,15 @@ def test_a_warm_scan_loads_no_heavy_module(setup):
     """What a warm scan costs is mostly imports (bench/README.md "Full scan"): printed as a table it
     loads no JSON library, no dataclasses, no OpenSSL, no pathlib, no typing; as JSON only orjson
     (which brings dataclasses and inspect along)."""
-    import subprocess
-    import sys
-
     image, db, cache = setup
     assert _scan(image, db, cache).code == 0
     heavy = {"dataclasses", "inspect", "orjson", "hashlib", "_hashlib", "pathlib", "typing", "tempfile", "shutil",
              "yaml", "rich", "sqlalchemy", "httpx", "packageurl", "hullscan.walk.walker", "hullscan.vulndb.reader"}
     for fmt, allowed in (("table", set()), ("json", {"orjson", "dataclasses", "inspect"})):
-        p = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "hullscan", "image", str(image), "--format", fmt, "--quiet",
-             "--db", str(db), "--cache-dir", str(cache), "--output", str(cache / f"report.{fmt}")],
-            capture_output=True, text=True, timeout=120,
-        )
-        assert p.returncode == 0, p.stderr[-2000:]
-        imported = {line.rsplit("|", 1)[1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
-        assert "hullscan.scan.result_cache" in imported, "the importtime listing was read"
-        assert heavy & imported == allowed, (fmt, sorted(heavy & imported))
+        loaded = modules_loaded("image", str(image), "--format", fmt, "--quiet", "--db", str(db), "--cache-dir", str(cache),
+                                "--output", str(cache / f"report.{fmt}"))
+        assert "hullscan.scan.result_cache" in loaded, "the module list was read"
+        assert heavy & loaded == allowed, (fmt, sorted(heavy & loaded))
     assert json.loads((cache / "report.json").read_text())["stats"]["result_cached"] is True
 
 

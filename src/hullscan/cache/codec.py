@@ -72,7 +72,8 @@ def decode(value: Any) -> Any:
             raise ValueError(f"{value[0]}: {len(value) - 1} values for {len(names)} fields")
         obj: Any = object.__new__(cls)
         values = value[1:]
-        obj.__dict__.update(zip(names, [decode(v) if n else v for v, n in zip(values, nested, strict=True)], strict=True))
+        fields = [v if v is None or not n else decode(v) for v, n in zip(values, nested, strict=True)]
+        obj.__dict__.update(zip(names, fields, strict=True))
         return obj
     if type(value) is tuple:
         return tuple(decode(v) for v in value)

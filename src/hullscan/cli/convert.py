@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from hullscan.cli.main import add_command
 from hullscan.cli.options import FORMATS
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from hullscan.cli.main import Subparsers
 
 
 def convert_cmd(*, report: str, format: str, output: str | None, severity: str | None, ignore_unfixed: bool) -> None:
     """Re-render a saved JSON report in another format (losslessly: every format is rendered from it)."""
+    # the stages load here: `hullscan --help` imports this module to register `convert`
     from hullscan.report.convert import read_report
     from hullscan.report.filters import apply_display_filters, parse_severities
     from hullscan.report.formats import write_output, writer
@@ -24,8 +27,6 @@ def convert_cmd(*, report: str, format: str, output: str | None, severity: str |
 
 
 def register(subparsers: Subparsers) -> None:
-    from hullscan.cli.main import add_command
-
     convert = add_command(subparsers, "convert", convert_cmd)
     add = convert.add_argument
     add("report", help="A JSON report saved with --format json.")

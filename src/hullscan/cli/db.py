@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import sys
+import time
+from typing import TYPE_CHECKING
 
+from hullscan.cli.main import add_command, add_group, path_arg
 from hullscan.errors import DatabaseError, FetchError, InputError, UsageError
 from hullscan.vulndb import sources as src
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from datetime import timedelta
     from pathlib import Path
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from hullscan.cli.main import Subparsers
 
 # Everything else (SQLAlchemy, httpx, the importers, json, datetime) loads inside the commands:
-# every `hullscan` invocation imports this module to register `db`.
+# `hullscan --help` imports this module to register `db`.
 FORMATS = ("osv", "nvd", "kev", "epss", "debian-json", "debian-list", "alpine", "wolfi", "rustsec", "rubysec")
 
 DESCRIPTION = (
@@ -46,8 +48,6 @@ class _Reporter:
     def download(self, feed: str, url: str, got: int, total: int | None) -> None:
         if not self.tty:
             return
-        import time
-
         now = time.monotonic()
         if now - self._last < 0.1 and (total is None or got < total):
             return
@@ -206,8 +206,6 @@ def export_cmd(*, file: Path, db: str | None) -> None:
 
 
 def register(subparsers: Subparsers) -> None:
-    from hullscan.cli.main import add_command, add_group, path_arg
-
     db = add_group(subparsers, "db", DESCRIPTION)
 
     update = add_command(db, "update", update_cmd)

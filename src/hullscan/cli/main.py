@@ -4,9 +4,10 @@ Exit codes (DESIGN.md): 0 scan done and gate passed; 1 gate failed (--exit-code 
 2 bad usage or unreadable input; 3 I/O, network or registry failure; 4 vulnerability DB missing,
 corrupt or of a foreign schema.
 
-Start-up time matters (a warm scan is ~50 ms, most of it start-up): this module and the CLI modules import
-only argparse, sys, os and hullscan.errors at module level, so `--help` and parsing stay cheap;
-every command imports what it needs when it runs. COMMANDS names the function adding each command's parser.
+Start-up time matters (a warm scan is ~50 ms, most of it start-up): this module imports only argparse,
+sys, os and hullscan.errors at module level, and a command's module when building its parser (COMMANDS
+names the function adding each command's parser); the stages a command runs (the DB, HTTP, the scan
+service) are imported when it runs, so `--help` and parsing stay cheap.
 """
 
 from __future__ import annotations
@@ -132,10 +133,11 @@ def _show_help(parser: argparse.ArgumentParser, file: Any, code: int) -> int:
     return code
 
 
-# Each command and the function adding its parser (it imports this module's helpers inside, so there
-# is no import cycle). A known command given on the command line gets only its own module imported and
-# its own parser built: every parser costs argparse a few gettext lookups and a help formatter per
-# option (all of them were ~7% of a warm scan's instructions).
+# Each command and the function adding its parser (its module may import this module's helpers: this
+# module imports it only when building the parser, so there is no import cycle). A known command given
+# on the command line gets only its own module imported and its own parser built: every parser costs
+# argparse a few gettext lookups and a help formatter per option (all of them were ~7% of a warm scan's
+# instructions).
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("image", "hullscan.cli.scan:register_image"),
     ("fs", "hullscan.cli.scan:register_fs"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from hullscan.cli import options as opt
+from hullscan.cli.main import add_command, add_group, path_arg
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -26,8 +27,6 @@ def _parallel(text: str) -> int:
 
 
 def register(subparsers: Subparsers) -> None:
-    from hullscan.cli.main import add_command, add_group, path_arg
-
     registry = add_group(subparsers, "registry", "Scan whole registries.")
     scan = add_command(registry, "scan", scan_cmd)
     add = scan.add_argument
@@ -49,6 +48,7 @@ def scan_cmd(*, host: str, repo: list[str] | None, tag: list[str] | None, parall
     Exit code: 0 every image scanned (and passed the policy, when one is given); 1 an image failed the
     policy; otherwise the code of the first image that could not be scanned (2 unreadable, 3 registry
     failure, 4 vulnerability DB)."""
+    # the stages load here: `hullscan --help` imports this module to register `registry`
     from hullscan.policy.load import load_policy
     from hullscan.scan.registry_scan import scan_registry
     from hullscan.scan.wiring import build_service
@@ -66,7 +66,7 @@ def scan_cmd(*, host: str, repo: list[str] | None, tag: list[str] | None, parall
 
 
 def _print_summary(result: RegistryScan) -> None:
-    import shutil
+    import shutil  # these two with the command too, not with `hullscan --help`
 
     from hullscan.report.boxes import table
 

@@ -10,6 +10,7 @@ before they leave this module.
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import threading
@@ -385,8 +386,6 @@ def digest_of(data: bytes, like: str) -> str:
 
 
 def _basic(user: str, password: str) -> str:
-    import base64
-
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 

@@ -97,7 +97,7 @@ def open_executable(data: bytes) -> Executable | None:
 
 
 def _elf(data: bytes) -> Executable:
-    from elftools.elf.elffile import ELFFile
+    from elftools.elf.elffile import ELFFile  # slow to import; only Go and Rust programs get here
 
     elf = ELFFile(io.BytesIO(data))
     hdr = elf.header

@@ -1,51 +1,53 @@
 """Every analyzer hullscan runs, grouped by the scanner that needs it.
 
 Add an analyzer: write its module in `hullscan/inventory/` (a `walk.analyzer.Analyzer` with its
-`files` table and `assemble`) and append one line below.
+`files` table and `assemble`), import it and add one line below.
 """
 
 from __future__ import annotations
 
+from hullscan.inventory.apk import ApkAnalyzer
+from hullscan.inventory.dotnet import DotnetAnalyzer
+from hullscan.inventory.dpkg import DpkgAnalyzer
+from hullscan.inventory.golang import GoBinaryAnalyzer, GoModAnalyzer
+from hullscan.inventory.java_archive import JavaArchiveAnalyzer
+from hullscan.inventory.java_declared import JavaDeclaredAnalyzer
+from hullscan.inventory.node_lock import NodeLockAnalyzer
+from hullscan.inventory.node_package import NodePackageAnalyzer
+from hullscan.inventory.os_release import OSReleaseAnalyzer
+from hullscan.inventory.php import ComposerAnalyzer
+from hullscan.inventory.python_dist import PythonDistAnalyzer
+from hullscan.inventory.python_lock import PythonLockAnalyzer
+from hullscan.inventory.rpm.analyzer import RpmAnalyzer
+from hullscan.inventory.ruby import RubyGemsAnalyzer
+from hullscan.inventory.rust import CargoLockAnalyzer, RustBinaryAnalyzer
+from hullscan.secrets.analyzer import SecretAnalyzer
 from hullscan.walk.analyzer import Analyzer
 
 
 def all_analyzers() -> list[Analyzer]:
     """One instance of each analyzer, OS detection first."""
-    from hullscan.inventory.os_release import OSReleaseAnalyzer
-
-    found: list[Analyzer] = [OSReleaseAnalyzer()]
-    # -- package analyzers (one import + append each) --
-    from hullscan.inventory.rpm.analyzer import RpmAnalyzer
-    found.append(RpmAnalyzer())
-    from hullscan.inventory.dpkg import DpkgAnalyzer
-    found.append(DpkgAnalyzer())
-    from hullscan.inventory.apk import ApkAnalyzer
-    found.append(ApkAnalyzer())
-    from hullscan.inventory.java_archive import JavaArchiveAnalyzer
-    found.append(JavaArchiveAnalyzer())
-    from hullscan.inventory.java_declared import JavaDeclaredAnalyzer
-    found.append(JavaDeclaredAnalyzer())
-    from hullscan.inventory.node_lock import NodeLockAnalyzer
-    found.append(NodeLockAnalyzer())
-    from hullscan.inventory.node_package import NodePackageAnalyzer
-    found.append(NodePackageAnalyzer())
-    from hullscan.inventory.python_dist import PythonDistAnalyzer
-    found.append(PythonDistAnalyzer())
-    from hullscan.inventory.python_lock import PythonLockAnalyzer
-    found.append(PythonLockAnalyzer())
-    from hullscan.inventory.golang import GoBinaryAnalyzer, GoModAnalyzer
-    found += [GoBinaryAnalyzer(), GoModAnalyzer()]
-    from hullscan.inventory.rust import CargoLockAnalyzer, RustBinaryAnalyzer
-    found += [RustBinaryAnalyzer(), CargoLockAnalyzer()]
-    from hullscan.inventory.ruby import RubyGemsAnalyzer
-    found.append(RubyGemsAnalyzer())
-    from hullscan.inventory.php import ComposerAnalyzer
-    found.append(ComposerAnalyzer())
-    from hullscan.inventory.dotnet import DotnetAnalyzer
-    found.append(DotnetAnalyzer())
-    from hullscan.secrets.analyzer import SecretAnalyzer
-    found.append(SecretAnalyzer())
-    return found
+    return [
+        OSReleaseAnalyzer(),
+        # -- package analyzers (one line each) --
+        RpmAnalyzer(),
+        DpkgAnalyzer(),
+        ApkAnalyzer(),
+        JavaArchiveAnalyzer(),
+        JavaDeclaredAnalyzer(),
+        NodeLockAnalyzer(),
+        NodePackageAnalyzer(),
+        PythonDistAnalyzer(),
+        PythonLockAnalyzer(),
+        GoBinaryAnalyzer(),
+        GoModAnalyzer(),
+        RustBinaryAnalyzer(),
+        CargoLockAnalyzer(),
+        RubyGemsAnalyzer(),
+        ComposerAnalyzer(),
+        DotnetAnalyzer(),
+        SecretAnalyzer(),
+    ]
 
 
 def analyzers_for(scanners: set[str]) -> list[Analyzer]:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from hullscan.errors import InputError
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without the import
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import Any
 
     from packageurl import PackageURL
 

@@ -109,9 +109,11 @@ class ScanService:
         report = self._scan_image(image, cache, warnings, started)
         if found is not None and found[1]:
             rendered = render_packages(report.packages) if render_packages is not None else None
+            import sqlite3
+
             try:
                 cache.store_result(found[0], pack(report, rendered))
-            except Exception as err:  # a cache that cannot be written only costs time next scan
+            except (sqlite3.Error, OSError) as err:  # a cache that cannot be written only costs time next scan
                 from hullscan.model.inventory import ScanWarning
 
                 report = replace(report, warnings=(*report.warnings, ScanWarning(f"result not cached: {err}")))

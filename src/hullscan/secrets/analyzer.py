@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hullscan.secrets.engine import MAX_SIZE, path_allowed, scan_bytes
+from hullscan.secrets.engine import MAX_SIZE, compile_ruleset, path_allowed, scan_bytes
 from hullscan.secrets.rules import Ruleset, build_ruleset, default_ruleset, load_config
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
 
@@ -70,8 +70,6 @@ class SecretAnalyzer(Analyzer):
 
     def prepare(self) -> None:
         """Compile the rules now: called before layer walkers fork, so they inherit them."""
-        from hullscan.secrets import compile_ruleset
-
         compile_ruleset(self.ruleset)
 
     @classmethod

@@ -12,10 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 try:  # pragma: no cover - depends on the platform's wheels
     import hyperscan as _hs
@@ -51,7 +48,7 @@ class Prefilter:
             self._hs_db = db
             self._local = threading.local()  # a Hyperscan scratch serves one thread at a time
         else:  # pragma: no cover
-            import ahocorasick
+            import ahocorasick  # the fallback, only where Hyperscan is missing
 
             self.backend = "pyahocorasick"
             ac = ahocorasick.Automaton()

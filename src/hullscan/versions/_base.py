@@ -13,6 +13,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from hullscan.versions import constraints
+
 
 class Scheme:
     """One ecosystem's version ordering plus its constraint syntax."""
@@ -45,14 +47,10 @@ class Scheme:
         Dialects: "cmp" (the comparison-term syntax of tests/versions/testdata/vectors/README.md, evaluated with
         this scheme), "native" or "trivy-<scheme>" (the ecosystem's own range syntax), "pep440".
         """
-        from hullscan.versions import constraints
-
         return constraints.satisfies(self, version, constraint, dialect)
 
     def satisfies_native(self, version: str, constraint: str) -> bool:
         """The ecosystem's own range syntax; by default the `cmp` terms."""
-        from hullscan.versions import constraints
-
         return constraints.satisfies_cmp(self, version, constraint)
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from hullscan.versions import npm
 from hullscan.versions._base import Scheme, cached
 from hullscan.versions.semver import SemVer, semver_key
 
@@ -58,6 +59,4 @@ class Bitnami(SemVer):
         return (ka > kb) - (ka < kb)
 
     def satisfies_native(self, version: str, constraint: str) -> bool:
-        from hullscan.versions import npm
-
         return npm.satisfies_range(_WITH_REVISION, version, constraint)

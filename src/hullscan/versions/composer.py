@@ -23,6 +23,7 @@ import functools
 import re
 
 from hullscan.versions._base import Scheme, cached
+from hullscan.versions.constraints import check_term
 
 _SPECIAL = (("dev", 0), ("alpha", 1), ("a", 1), ("beta", 2), ("b", 2), ("RC", 3), ("rc", 3),
             ("#", 4), ("pl", 5), ("p", 5))
@@ -176,8 +177,6 @@ class Composer(Scheme):
     def satisfies_native(self, version: str, constraint: str) -> bool:
         """Composer constraints: `||` (or `|`) alternatives; `,` or space for AND; `^`, `~`,
         `1.2.*`, hyphen ranges `1.0 - 2.0`, and comparison operators."""
-        from hullscan.versions.constraints import check_term
-
         for alt in re.split(r"\|\|?", constraint):
             alt = alt.strip()
             h = _HYPHEN.match(alt)

@@ -70,7 +70,7 @@ def satisfies(scheme: Scheme, version: str, constraint: str, dialect: str = "cmp
     if dialect == "cmp":
         return satisfies_cmp(scheme, version, constraint)
     if dialect == "pep440":
-        from hullscan.versions import get_scheme
+        from hullscan.versions import get_scheme  # the registry imports this module (through _base.py)
 
         return get_scheme("pep440").satisfies_native(version, constraint)
     if dialect == "native" or dialect.startswith("trivy-"):

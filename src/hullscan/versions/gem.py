@@ -18,6 +18,7 @@ import functools
 import re
 
 from hullscan.versions._base import Scheme, cached
+from hullscan.versions.constraints import satisfies_cmp
 
 _VALID = re.compile(r"^\s*[0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\s*$")
 _SEGMENT = re.compile(r"[0-9]+|[a-zA-Z]+")
@@ -122,8 +123,6 @@ class Gem(Scheme):
     def _term(self, version: str, term: str) -> bool:
         m = _REQUIREMENT.match(term)
         if not m:  # not one requirement (e.g. ">= 1.0 < 2"): read it as cmp terms
-            from hullscan.versions.constraints import satisfies_cmp
-
             return satisfies_cmp(self, version, term)
         op, req = m.group(1) or "=", m.group(2)
         if not _VALID.match(req):

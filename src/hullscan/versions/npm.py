@@ -21,6 +21,7 @@ import functools
 import re
 from typing import TYPE_CHECKING
 
+from hullscan.versions.constraints import check_term
 from hullscan.versions.semver import SemVer
 
 if TYPE_CHECKING:
@@ -139,8 +140,6 @@ def parse_range(rng: str) -> tuple[tuple[Comparator, ...], ...]:
 
 
 def satisfies_range(scheme: Scheme, version: str, rng: str) -> bool:
-    from hullscan.versions.constraints import check_term
-
     for comps in parse_range(rng.strip()):
         if all(check_term(scheme, version, op, v) for op, v in comps):
             return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from hullscan.versions._base import Scheme, cached
+from hullscan.versions.maven import satisfies_interval
 
 _VALID = re.compile(r"^v?\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-.]+)?$")
 _NUMS = re.compile(r"^\d+(?:\.\d+)*")
@@ -50,8 +51,6 @@ class NuGet(Scheme):
 
     def satisfies_native(self, version: str, constraint: str) -> bool:
         """NuGet ranges (`[1.0,2.0)`) like Maven's, otherwise the cmp terms."""
-        from hullscan.versions.maven import satisfies_interval
-
         c = constraint.strip()
         if c.startswith(("[", "(")):
             return satisfies_interval(self, version, c)

@@ -18,6 +18,7 @@ import re
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from hullscan.versions import constraints
 from hullscan.versions._base import Scheme, cached
 
 _LEGACY_COMPONENT = re.compile(r"(\d+|[a-z]+|\.|-)")
@@ -101,8 +102,6 @@ class Pep440(Scheme):
         matches everything, and spaces may separate specifiers as commas do. A version that is
         not PEP 440 matches no specifier (as `packaging` decides); bounds that are not PEP 440
         fall back to the cmp terms under this scheme's ordering."""
-        from hullscan.versions import constraints
-
         pv = parse(version)
         for alt in constraint.split("||"):
             alt = alt.strip()

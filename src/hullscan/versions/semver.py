@@ -73,6 +73,6 @@ class SemVer(Scheme):
 
     def satisfies_native(self, version: str, constraint: str) -> bool:
         """npm/Cargo-style ranges (`^`, `~`, x-ranges, hyphen ranges, `||`), see npm.py."""
-        from hullscan.versions import npm
+        from hullscan.versions import npm  # npm.py builds on SemVer: a cycle at import time
 
         return npm.satisfies_range(self, version, constraint)

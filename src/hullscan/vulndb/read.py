@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Protocol
 
 from hullscan.vulndb.ecosystems import lookup_variants, normalize_name
+from hullscan.vulndb.location import resolve_file
 from hullscan.vulndb.model import Advisory, AffectedRecord, EpssEntry, FeedState, KevEntry, Reference, Severity
 
 Pair = tuple[str, str]
@@ -108,7 +109,6 @@ def open_reader(location: str | os.PathLike[str] | None = None) -> AdvisoryReade
     a SQLite file path or a `postgresql://` URL (vulndb/location.py). A missing, corrupt or foreign DB
     raises DatabaseError with one line saying how to rebuild it."""
     from hullscan.vulndb import reader  # here: reader.py builds on this module's shared code
-    from hullscan.vulndb.location import resolve_file
 
     url, path = resolve_file(location)
     return reader.open_sqlite(path) if path is not None else reader.open_postgres(url)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb.location import REBUILD_HINT, check_file, missing_message, redact
@@ -56,8 +58,6 @@ _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 
 def open_sqlite(path: str) -> SQLReader:
     """A SQLite DB file through `sqlite3`, validated (see `read.open_reader`)."""
-    import sqlite3
-
     path = str(Path(path))  # as messages always showed it (`./db.sqlite` is `db.sqlite`)
     check_file(path)
     try:
@@ -83,7 +83,7 @@ def open_sqlite(path: str) -> SQLReader:
 def open_postgres(url: str) -> SQLReader:
     """A PostgreSQL DB through psycopg (autocommit: no transaction held open while a scan runs),
     validated; `url` is vulndb/location.py's (`postgresql+psycopg://...`, libpq parameters in the query)."""
-    import psycopg
+    import psycopg  # only for PostgreSQL
 
     display = redact(url)
     try:
@@ -306,6 +306,4 @@ def chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
 
 def _uri_path(path: str) -> str:
     """`path` as the path of a `file:` URI (absolute, percent-encoded: `?` and `#` are URI syntax)."""
-    from urllib.parse import quote
-
     return quote(os.path.abspath(path))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -27,6 +28,7 @@ from hullscan.errors import InputError
 from hullscan.image.blobs import hash_blob, layer_label
 from hullscan.image.model import Image, Layer
 from hullscan.model.inventory import LayerRef, ScanWarning
+from hullscan.walk import walker
 from hullscan.walk.analyzer import Analyzer, LayerFacts
 from hullscan.walk.walker import AnalyzerRun, walk_rootfs, walk_tar_layer
 
@@ -144,8 +146,6 @@ def _walk_many(todo: list[_Plan], workers: int, while_walking: Callable[[], None
             while_walking()
         return [_walk_one(todo[0])]
     global _FORK_STATE
-    from hullscan.walk import walker
-
     _FORK_STATE = todo
     for an in {id(a): a for plan in todo for a in plan.missing}.values():
         prepare = getattr(an, "prepare", None)  # optional hook: build once here, inherited by the workers
@@ -210,6 +210,7 @@ def _finish(
         "blob_size": seen.get("size", layer.size),
     }
     fresh = {an.name: {"facts": runs[an.name].facts, "warnings": runs[an.name].warnings} for an in plan.missing}
+    unstored = ""
     if cache is not None and layer.diff_id:
         try:
             cache.store_layer(
@@ -219,9 +220,12 @@ def _finish(
                 {(an.name, an.version): fresh[an.name] for an in plan.missing},
             )
             _remember(layer, plan.identity, str(meta["blob_digest"]), cache)
-        except Exception:  # a cache that cannot be written only costs time next scan
-            pass
-    return _from_cache(_ref(layer), meta, {**plan.cached, **fresh})
+        except (sqlite3.Error, OSError) as err:  # a cache that cannot be written only costs time next scan
+            unstored = f"layer facts not cached: {err}"
+    facts = _from_cache(_ref(layer), meta, {**plan.cached, **fresh})
+    if unstored:
+        facts.warnings.append(ScanWarning(message=unstored, layer=layer.index))
+    return facts
 
 
 def _ref(layer: Layer) -> LayerRef:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import yaml
+
 from hullscan.model.inventory import Package
 
 
@@ -104,7 +106,5 @@ def _reach(by_id: dict[str, dict[str, Any]], roots: Iterable[str]) -> set[str]:
 def yaml_documents(text: str) -> list[Any]:
     """All YAML documents of a text, with libyaml's C loader when PyYAML has it (≈6× faster on
     large pnpm/yarn lockfiles). Safe loaders only: no Python objects from the document."""
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return list(yaml.load_all(text, Loader=loader))

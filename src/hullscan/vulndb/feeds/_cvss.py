@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import cvss
+
 
 @lru_cache(maxsize=8192)
 def score(kind: str, vector: str | None) -> float | None:
@@ -11,8 +13,6 @@ def score(kind: str, vector: str | None) -> float | None:
     if not vector:
         return None
     try:
-        import cvss
-
         if kind == "CVSS_V4" or vector.startswith("CVSS:4"):
             return float(cvss.CVSS4(vector).base_score)
         if kind == "CVSS_V3" or vector.startswith("CVSS:3"):

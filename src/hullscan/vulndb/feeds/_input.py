@@ -12,6 +12,7 @@ import json
 import os
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -89,7 +90,7 @@ def archive_members(fh: Any, name: str) -> Iterator[tuple[str, bytes]]:
                 if f is None:
                     continue
                 yield from _nested(f"{name}!{m.name}", f.read())
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib_error()) as err:
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as err:
         raise InputError(f"{name}: corrupt or truncated archive: {err}") from None
 
 
@@ -98,12 +99,6 @@ def _nested(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
         yield from archive_members(io.BytesIO(data), name)
     else:
         yield from plain_members(name, data)
-
-
-def zlib_error() -> type[BaseException]:
-    import zlib
-
-    return zlib.error
 
 
 # ---------------------------------------------------------------- decoding helpers
