@@ -9,10 +9,16 @@
 - examples/feeds/ : real advisory records the demo DB is built from: PyPA advisory-database records
   (CC-BY-4.0) for the packages of that lockfile, Alpine secdb v3.10 (main, community), and the CISA KEV
   catalog entries for the CVEs those records name.
+- examples/feeds/ghsa-pypi/ is not rebuilt here (it has no copy under tests/): GitHub's reviewed advisories
+  (github/advisory-database, CC-BY-4.0) for exactly the CVEs of the demo's PyPI findings, fetched once;
+  they give those findings GitHub's severity and CVSS vector (the PyPA records carry none). Their upstream
+  paths and commits are listed in examples/PROVENANCE.md. This script leaves that folder as it is and
+  fails if a GHSA record names a CVE that no PyPA record of the demo names.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -23,7 +29,6 @@ import zipfile
 from pathlib import Path
 
 import yaml
-import gzip
 
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent / "tests"
@@ -31,6 +36,17 @@ TESTS = HERE.parent / "tests"
 IMAGE = TESTS / "image/testdata/alpine-3.10.docker-save.tar.gz"
 PIPFILE = TESTS / "inventory/lang/testdata/python/pipenv/trivy-parser/Pipfile_django.lock"
 VULNDATA = TESTS / "vulndb/testdata"
+DIST_INFO_FILES = ("METADATA", "RECORD", "WHEEL", "LICENSE", "top_level.txt")
+# rebuilt from the tests' copies; feeds/ghsa-pypi is kept (see the docstring)
+REBUILT = ("osv-pypi", "alpine-secdb", "kev")
+
+
+def member(tf: tarfile.TarFile, name: str | tarfile.TarInfo) -> bytes:
+    """A regular file of the tar, read whole (these inputs are known; anything else is a broken input)."""
+    f = tf.extractfile(name)
+    if f is None:
+        sys.exit(f"{name}: not a regular file in the tar")
+    return f.read()
 
 
 def blob(out: Path, data: bytes, media_type: str) -> dict:
@@ -59,19 +75,20 @@ def build_image(wheel: Path) -> None:
     out = HERE / "alpine-3.10-django"
     shutil.rmtree(out, ignore_errors=True)
     with tarfile.open(IMAGE) as tf:
-        manifest = json.load(tf.extractfile("manifest.json"))[0]
-        config = json.load(tf.extractfile(manifest["Config"]))
-        base_tar = tf.extractfile(manifest["Layers"][0]).read()
+        manifest = json.loads(member(tf, "manifest.json"))[0]
+        config = json.loads(member(tf, manifest["Config"]))
+        base_tar = member(tf, manifest["Layers"][0])
     app: dict[str, bytes] = {}
     with zipfile.ZipFile(wheel) as zf:
         for name in zf.namelist():
-            if name.startswith("Django-2.2.dist-info/") and name.rsplit("/", 1)[1] in ("METADATA", "RECORD", "WHEEL", "LICENSE", "top_level.txt"):
+            if name.startswith("Django-2.2.dist-info/") and name.rsplit("/", 1)[1] in DIST_INFO_FILES:
                 app["usr/lib/python3.7/site-packages/" + name] = zf.read(name)
     app["app/Pipfile.lock"] = PIPFILE.read_bytes()
     app_tar = tar_of(app)
     layers = [blob(out, gzip.compress(t, 9, mtime=0), "application/vnd.oci.image.layer.v1.tar+gzip") for t in (base_tar, app_tar)]
     config["rootfs"]["diff_ids"] = ["sha256:" + hashlib.sha256(t).hexdigest() for t in (base_tar, app_tar)]
-    config["history"].append({"created": "2020-01-24T00:00:00Z", "created_by": "COPY Django-2.2.dist-info Pipfile.lock /  # hullscan example"})
+    config["history"].append({"created": "2020-01-24T00:00:00Z",
+                              "created_by": "COPY Django-2.2.dist-info Pipfile.lock /  # hullscan example"})
     cfg = blob(out, json.dumps(config).encode(), "application/vnd.oci.image.config.v1+json")
     man = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": cfg, "layers": layers}
     mdesc = blob(out, json.dumps(man).encode(), "application/vnd.oci.image.manifest.v1+json")
@@ -82,7 +99,8 @@ def build_image(wheel: Path) -> None:
 
 def build_feeds() -> None:
     out = HERE / "feeds"
-    shutil.rmtree(out, ignore_errors=True)
+    for name in REBUILT:
+        shutil.rmtree(out / name, ignore_errors=True)
     lock = json.loads(PIPFILE.read_text())
     wanted = {n.lower().replace("_", "-") for n in lock["default"]}
     cves: set[str] = set()
@@ -90,13 +108,17 @@ def build_feeds() -> None:
         for m in tf.getmembers():
             parts = m.name.split("/")
             if m.isfile() and len(parts) == 3 and parts[0] == "vulns" and parts[1].lower() in wanted and parts[2].endswith(".yaml"):
-                data = tf.extractfile(m).read()
+                data = member(tf, m)
                 dest = out / "osv-pypi" / parts[1] / parts[2]
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(data)
                 rec = yaml.safe_load(data)
                 cves.update(a for a in rec.get("aliases") or [] if a.startswith("CVE-"))
     shutil.copy(VULNDATA / "osv-pypi/LICENSE", out / "osv-pypi" / "LICENSE")
+    for path in sorted((out / "ghsa-pypi").glob("*/GHSA-*.json")):
+        named = {a for a in json.loads(path.read_text())["aliases"] if a.startswith("CVE-")}
+        if not named <= cves:
+            sys.exit(f"{path}: names {sorted(named - cves)}, which no PyPA record of the demo names")
     for name in ("main.yaml", "community.yaml"):
         dest = out / "alpine-secdb" / "v3.10" / name
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,8 @@ SRC = REPO / "src" / "hullscan"
 
 # Left to right. One rank may hold several packages that do not import each other.
 LAYERS: list[set[str]] = [
-    {"errors", "record", "digests", "__init__"},
-    {"fsio", "http"},
+    {"errors", "record", "digests", "schemas", "__init__"},
+    {"fsio", "http", "userfile"},
     {"model"},
     {"versions"},
     {"vulndb"},

@@ -4,6 +4,7 @@ failing write: renames only over regular files or new paths, modes as a shell re
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -176,3 +177,61 @@ def test_install_renames_over_a_regular_file_and_copies_into_a_device(tmp_path: 
     after = null.lstat()
     assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
     assert not staged.exists()
+
+
+# -- end to end: `hullscan image … -o TARGET` --------------------------------------------------------
+
+
+def _scan_to(target: Path, tmp_path: Path, *, umask: int = 0o022) -> subprocess.CompletedProcess[str]:
+    """`hullscan image -o target` of a one-file root filesystem (no DB: the secret scanner only)."""
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc").mkdir(parents=True, exist_ok=True)
+    (rootfs / "etc" / "hostname").write_text("box\n")
+    p = subprocess.run([sys.executable, "-m", "hullscan", "image", f"dir:{rootfs}", "--scanners", "secret",
+                        "--format", "json", "--no-cache", "--quiet", "-o", str(target)],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path, umask=umask)
+    assert p.returncode == 0 and p.stdout == "" and "Traceback" not in p.stderr, p.stderr
+    return p
+
+
+@pytest.mark.parametrize(("mask", "want"), [(0o022, 0o644), (0o077, 0o600)])
+def test_cli_creates_a_report_with_the_umask(tmp_path: Path, mask: int, want: int) -> None:
+    """A new report file: 0666 less the scanner's umask, as `hullscan … > FILE` would make it."""
+    report = tmp_path / "report.json"
+    _scan_to(report, tmp_path, umask=mask)
+    assert _mode(report) == want and stat.S_ISREG(report.lstat().st_mode)
+    assert "packages" in json.loads(report.read_text())
+    assert _leftovers(tmp_path) == []
+
+
+def test_cli_output_to_a_character_device_keeps_the_device(tmp_path: Path) -> None:
+    """`-o` naming a character device (1,3: a null device made in tmp_path; the real /dev/null is never
+    the target): written in place, still the same device node afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("creating a character device needs root")
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    before = null.lstat()
+    _scan_to(null, tmp_path)
+    after = null.lstat()
+    assert stat.S_ISCHR(after.st_mode) and os.major(after.st_rdev) == 1 and os.minor(after.st_rdev) == 3
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert _leftovers(tmp_path) == []
+
+
+def test_cli_output_to_a_fifo_is_written_in_place(tmp_path: Path) -> None:
+    """`-o` naming a FIFO: the report goes through the pipe to its reader; the FIFO stays a FIFO."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        _scan_to(fifo, tmp_path)
+    finally:
+        reader.join(timeout=30)
+        if reader.is_alive():  # the scan never opened the pipe: release the reader blocked in open()
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            reader.join(timeout=30)
+    assert len(got) == 1 and "packages" in json.loads(got[0])
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and _leftovers(tmp_path) == []

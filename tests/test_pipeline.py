@@ -88,9 +88,9 @@ def test_demo_findings_and_exit_codes(tmp_path, demo_db):
     assert "CVE-2019-12308" in django
     assert all(v["layer"]["index"] == 1 and v["layer"]["base"] is False for v in report["vulnerabilities"])
     # --exit-code without a policy: findings left after the display filters fail the gate
-    assert run("image", image, "--db", demo_db, "-q", "-f", "json", "--no-cache", "--exit-code", "5").returncode == 5
-    assert run("image", image, "--db", demo_db, "-q", "-f", "json", "--no-cache", "--exit-code", "5",
-               "--severity", "CRITICAL").returncode == 0
+    assert run("image", image, "--db", demo_db, "-q", "-f", "json", "--no-cache", "--exit-code", "9").returncode == 9
+    assert run("image", image, "--db", demo_db, "-q", "-f", "json", "--no-cache", "--exit-code", "9",
+               "--severity", "LOW").returncode == 0  # no LOW findings
     # a missing DB is exit 4, a bad target exit 2, with one line
     missing = run("image", image, "--db", str(tmp_path / "none.db"), "-q")
     assert missing.returncode == 4 and missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr

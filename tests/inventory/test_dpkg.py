@@ -119,18 +119,22 @@ def test_purl_and_ecosystem_follow_the_os() -> None:
 def test_license_from_copyright() -> None:
     inv = analyze_files(ANALYZERS, [read_tree(DPKG / "distroless-deb__syft")])
     (sqlite,) = inv.packages
-    assert sqlite.licenses == ("public-domain", "GPL-2.0-or-later")
+    assert sqlite.licenses == ("LicenseRef-public-domain", "GPL-2.0-or-later")
+    assert sqlite.extra["declared_licenses"] == ["public-domain", "GPL-2+"]
+    assert sqlite.extra["license_refs"] == {"LicenseRef-public-domain": "public-domain"}
 
 
 def test_copyright_samples() -> None:
-    """Hand-read: DEP-5 `License:` names in order (SPDX ids where unambiguous), else common-licenses refs."""
+    """Hand-read: DEP-5 `License:` values in order as SPDX (`A or B` stays one expression; names SPDX
+    lacks become LicenseRefs), else common-licenses refs."""
     samples = DPKG / "copyright-samples"
     assert parse_copyright((samples / "libc6.copyright").read_text()) == ["LGPL-2.1-only", "GPL-2.0-only"]
     assert parse_copyright((samples / "trilicense.copyright").read_text()) == [
-        "MPL-1.1", "GPL-2.0-only", "LGPL-2.1-only"]
+        "MPL-1.1 OR GPL-2.0-only OR LGPL-2.1-only", "MPL-1.1", "GPL-2.0-only", "LGPL-2.1-only"]
     assert parse_copyright((samples / "liblzma5.copyright").read_text()) == [
-        "PD", "probably-PD", "GPL-2.0-or-later", "LGPL-2.1-or-later", "permissive-fsf", "Autoconf",
-        "GPL-2.0-only", "permissive-nowarranty", "config-h", "noderivs", "PD-debian"]
+        "LicenseRef-PD", "LicenseRef-probably-PD", "GPL-2.0-or-later", "LGPL-2.1-or-later",
+        "LicenseRef-permissive-fsf", "LicenseRef-Autoconf", "GPL-2.0-only", "LicenseRef-permissive-nowarranty",
+        "LicenseRef-config-h", "LicenseRef-noderivs", "LicenseRef-PD-debian"]
 
 
 def _status(*pkgs: tuple[str, str]) -> bytes:

@@ -244,10 +244,10 @@ def test_policy_file_validation(tmp_path):
     p.write_text("settings: {allow_permanent_exceptions: true}\nexceptions:\n  - id: CVE-1\n    justification: ok\n")
     assert load_policy(str(p)).exceptions[0].expires is None
     p.write_text("fail_on: {severity: SEVERE}\n")
-    with pytest.raises(InputError, match="unknown severity"):
+    with pytest.raises(InputError, match=r"fail_on.severity: expected one of CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN, got 'SEVERE'$"):
         load_policy(str(p))
     p.write_text("fail_on: {sevrity: HIGH}\n")
-    with pytest.raises(InputError, match="unknown fail_on rule"):
+    with pytest.raises(InputError, match=r"fail_on: unknown key 'sevrity' \(did you mean 'severity'\?\)$"):
         load_policy(str(p))
 
 

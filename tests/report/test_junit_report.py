@@ -62,9 +62,9 @@ def test_with_a_policy_failures_are_the_verdicts(docs: dict) -> None:
     skipped = {_label(c) for c in cases if c.find("skipped") is not None}
     verdict_labels = {x for r in report["verdict"]["failed_rules"] for x in r["findings"]}
     assert failed == verdict_labels
-    # by hand: the policy fails on HIGH+ vulnerabilities (urllib3's CVE-2023-43804; idna's CVE-2024-3651 has an
-    # exception) and on HIGH+ secrets (the planted GitHub token and AWS key id)
-    assert "CVE-2023-43804 (urllib3 1.24.2)" in failed
+    # by hand: the policy fails on HIGH+ vulnerabilities (certifi's CVE-2023-37920, HIGH in GitHub's record; idna's
+    # CVE-2024-3651 has an exception) and on HIGH+ secrets (the planted GitHub token and AWS key id)
+    assert "CVE-2023-37920 (certifi 2019.3.9)" in failed
     assert any(n.startswith("github-pat (/app/.env") for n in failed)
     assert any(n.startswith("aws-access-key-id (/root/.aws/credentials") for n in failed)
     assert skipped == {"CVE-2024-3651 (idna 2.8)", "CVE-2019-11236 (urllib3 1.24.2)"}

@@ -96,10 +96,11 @@ def test_one_result_per_finding_located_in_the_image(sarifs: dict) -> None:
     vuln_uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results
                  if r["properties"]["kind"] == "vulnerability"}
     assert vuln_uris == {v["package"]["paths"][0].lstrip("/") for v in report["vulnerabilities"]}
-    # CVE-2023-43804: CVSS 3.1 score 8.1 in the PyPA record → security-severity 8.1, level error (HIGH)
-    cve = next(r for r in results if r["ruleId"] == "CVE-2023-43804")
-    assert cve["level"] == "error" and rules[cve["ruleIndex"]]["properties"]["security-severity"] == "8.1"
-    assert cve["properties"]["package.name"] == "urllib3" and cve["properties"]["layer.index"] == 1
+    # CVE-2023-37920: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N (7.5) and HIGH in GitHub's record
+    # (examples/feeds/ghsa-pypi/certifi/GHSA-xqr8-7jwr-rhp7.json) → security-severity 7.5, level error
+    cve = next(r for r in results if r["ruleId"] == "CVE-2023-37920")
+    assert cve["level"] == "error" and rules[cve["ruleIndex"]]["properties"]["security-severity"] == "7.5"
+    assert cve["properties"]["package.name"] == "certifi" and cve["properties"]["layer.index"] == 1
     assert rules[cve["ruleIndex"]]["helpUri"].startswith("https://")
 
 

@@ -129,9 +129,8 @@ def test_cyclonedx_licenses_and_vulnerabilities(reports: dict[str, Report]) -> N
     report = reports["debian"]
     bom = json.loads(cyclonedx.render_json(report))
     bash = next(c for c in bom["components"] if c["name"] == "bash" and "scope" not in c)
-    assert sorted(json.dumps(x, sort_keys=True) for x in bash["licenses"]) == sorted(json.dumps(x, sort_keys=True) for x in [
-        {"license": {"id": "GPL-3.0-or-later"}}, {"license": {"id": "BSD-3-Clause"}},
-        {"license": {"name": "Custom weird (c)"}}])
+    # the copyright's `GPL-3+ or BSD-3-clause` and `Custom weird (c)`: one expression (CycloneDX allows it alone)
+    assert bash["licenses"] == [{"expression": "(GPL-3.0-or-later OR BSD-3-Clause) AND LicenseRef-Custom-weird-c"}]
     vulns = {v["id"]: v for v in bom["vulnerabilities"]}
     assert len(vulns) == 7
     fixed = vulns["CVE-2024-0000"]
@@ -172,9 +171,10 @@ def test_spdx_validates_and_round_trips(reports: dict[str, Report], tmp_path: Pa
 def test_spdx_license_refs_are_declared(reports: dict[str, Report]) -> None:
     doc = json.loads(spdx.render_json(reports["debian"]))
     bash = next(p for p in doc["packages"] if p["name"] == "bash")
-    assert bash["licenseDeclared"] == "GPL-3.0-or-later AND BSD-3-Clause AND LicenseRef-Custom-weird-c"
-    refs = {e["licenseId"] for e in doc["hasExtractedLicensingInfos"]}
-    assert "LicenseRef-Custom-weird-c" in refs
+    # the copyright's `GPL-3+ or BSD-3-clause` stays a choice; the LicenseRef carries the declared text
+    assert bash["licenseDeclared"] == "(GPL-3.0-or-later OR BSD-3-Clause) AND LicenseRef-Custom-weird-c"
+    refs = {e["licenseId"]: e["extractedText"] for e in doc["hasExtractedLicensingInfos"]}
+    assert refs["LicenseRef-Custom-weird-c"] == "Custom weird (c)"
     upgraded = next(p for p in doc["packages"] if p["name"] == "libc6")
     assert upgraded["supplier"].startswith("Person: ")
 

@@ -12,7 +12,8 @@ import marshal
 import zlib
 from collections.abc import Sequence
 
-from hullscan.cache.codec import decode, encode
+from hullscan.cache.codec import CLASSES, decode, encode
+from hullscan.cache.store import WARNING_PREFIX
 from hullscan.record import replace
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
@@ -65,22 +66,56 @@ class LazyPackages(Sequence["Package"]):
 
 
 def pack(report: Report, rendered_packages: bytes | None) -> tuple[Any, bytes, bytes | None, int]:
-    """What the cache stores of a report (moment fields included; `unpack`'s caller replaces them)."""
+    """What the cache stores of a report (moment fields included; `unpack`'s caller replaces them). The
+    warnings about the cache itself are left out: they tell of the scan that stored it, not of the image."""
     packages = list(report.packages)
-    rest = encode(replace(report, packages=()))
+    warnings = tuple(w for w in report.warnings if not w.message.startswith(WARNING_PREFIX))
+    rest = encode(replace(report, packages=(), warnings=warnings))
     return (rest, zlib.compress(marshal.dumps(encode(packages)), 1),
             None if rendered_packages is None else zlib.compress(rendered_packages, 1), len(packages))
 
 
+#: The Report's fields as `pack` stores them: (field, record class or str, a tuple of them?, may be None).
+#: A stored result is checked against it before use (cheap: a type test per field and per element).
+_SHAPE = (
+    ("created_at", "str", False, False), ("target", "Target", False, False), ("layers", "LayerInfo", True, False),
+    ("scanners", "str", True, False), ("os", "OSInfo", False, True), ("config", "ImageConfig", False, False),
+    ("base_image", "BaseImage", False, False), ("history", "RemovedPackage", True, False),
+    ("vulnerabilities", "Finding", True, False), ("secrets", "SecretFinding", True, False),
+    ("misconfigurations", "ConfigFinding", True, False), ("db", "DbInfo", False, True),
+    ("warnings", "ScanWarning", True, False), ("stats", "ScanStats", False, False),
+)
+
+
+def _shaped(report: Any) -> bool:
+    """Whether a decoded report has the types the warm path and the writers read at its top level."""
+    if type(report) is not CLASSES["Report"] or getattr(report, "packages", None) != ():
+        return False
+    for name, kind, many, optional in _SHAPE:
+        cls = str if kind == "str" else CLASSES[kind]
+        value = getattr(report, name)
+        if many:
+            if type(value) is not tuple or not all(type(v) is cls for v in value):
+                return False
+        elif not (type(value) is cls or (optional and value is None)):
+            return False
+    return True
+
+
 def unpack(stored: Any) -> Report | None:
     """A stored result as a Report whose packages decode on first use; None for a row of another shape
-    or a damaged one (the caller scans again)."""
+    or a damaged one (the caller scans again and overwrites it). The packages' bytes are decoded only
+    when used: the row's zlib checksum (cache/store.py) has already vouched for them."""
     try:
+        if type(stored) is not tuple or len(stored) != 4:
+            return None
         rest, packed, rendered, count = stored
+        if type(packed) is not bytes or not (rendered is None or type(rendered) is bytes) or type(count) is not int or count < 0:
+            return None
         report = decode(rest)
-        if type(report).__name__ != "Report" or not isinstance(packed, bytes) or not isinstance(count, int):
+        if not _shaped(report):
             return None
         full: Report = replace(report, packages=LazyPackages(count, packed, rendered))
         return full
-    except (TypeError, ValueError, EOFError, zlib.error):
+    except (TypeError, ValueError, EOFError, zlib.error, RecursionError):
         return None

@@ -2,7 +2,8 @@
 
 Exit codes (DESIGN.md): 0 scan done and gate passed; 1 gate failed (--exit-code N replaces 1);
 2 bad usage or unreadable input; 3 I/O, network or registry failure; 4 vulnerability DB missing,
-corrupt or of a foreign schema.
+corrupt or of a foreign schema; 5 internal error — any other exception is a bug, reported in one line
+(the traceback with --debug or HULLSCAN_DEBUG=1), so that no crash ever reads as "gate failed".
 
 Start-up time matters (a warm scan is ~50 ms, most of it start-up): this module imports only argparse,
 sys, os and hullscan.errors at module level, and a command's module when building its parser (COMMANDS
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from importlib import import_module
 
 from hullscan import __version__
-from hullscan.errors import EXIT_CODES_HELP, HullscanError
+from hullscan.errors import EXIT_CODES_HELP, ExitCode, HullscanError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms)
 if TYPE_CHECKING:
@@ -112,18 +113,27 @@ def path_arg(text: str) -> Path:
     return Path(text)
 
 
-def add_command(subparsers: Subparsers, name: str, func: Handler, *, epilog: str | None = None) -> argparse.ArgumentParser:
+def add_debug(parser: argparse.ArgumentParser) -> None:
+    """`--debug`, accepted before and after the command (`hullscan --debug image X`, `hullscan image X
+    --debug`). SUPPRESS as the default: a sub-parser's default would overwrite the top level's value."""
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="Debug logging on stderr, and the traceback of an error (also HULLSCAN_DEBUG=1).")
+
+
+def add_command(subparsers: Subparsers, name: str, func: Handler, *, epilog: str | None = EXIT_CODES_HELP) -> argparse.ArgumentParser:
     """A sub-command running `func(**options)`: its docstring is the description, the first paragraph
-    the line in the parent's list of commands."""
+    the line in the parent's list of commands; the exit codes are its epilog."""
     doc = func.__doc__ or ""
     parser = subparsers.add_parser(name, help=doc.split("\n\n")[0], description=doc, epilog=epilog)
     parser.set_defaults(func=func)
+    add_debug(parser)
     return parser
 
 
 def add_group(subparsers: Subparsers, name: str, description: str) -> Subparsers:
     """A command with sub-commands (`hullscan db ...`); without one it prints its help and exits 2."""
-    parser = subparsers.add_parser(name, help=description.split("\n\n")[0], description=description)
+    parser = subparsers.add_parser(name, help=description.split("\n\n")[0], description=description,
+                                   epilog=EXIT_CODES_HELP)
     parser.set_defaults(func=lambda: _show_help(parser, sys.stderr, 2))
     return parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -152,6 +162,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 def build_parser(argv: Sequence[str] | None = None) -> Parser:
     parser = Parser(prog="hullscan", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"hullscan {__version__}", help="Print the version and exit.")
+    add_debug(parser)
     parser.set_defaults(func=lambda: _show_help(parser, sys.stdout, 0))  # bare `hullscan`
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     words = sys.argv[1:] if argv is None else list(argv)
@@ -180,7 +191,8 @@ def entry() -> None:
         main()
         code = 0
     except SystemExit as ex:
-        code = ex.code if isinstance(ex.code, int) else (0 if ex.code is None else 1)
+        # `sys.exit("message")` (hullscan never does; a library might) is no verdict: not 1, "gate failed"
+        code = ex.code if isinstance(ex.code, int) else (0 if ex.code is None else ExitCode.INTERNAL)
         if not isinstance(ex.code, int) and ex.code is not None:
             print(ex.code, file=sys.stderr)
     try:
@@ -192,16 +204,69 @@ def entry() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point: one line and a documented exit code for every expected error
-    (argparse prints the usage line and its error line and exits 2 itself)."""
+    """Console entry point: one line and a documented exit code for every error (argparse prints the
+    usage line and its error line and exits 2 itself); anything unexpected is an internal error (5)."""
+    debug = env_debug()
     try:
         options = vars(build_parser(argv).parse_args(argv))
         func = options.pop("func")
+        if options.pop("debug", False) or debug:
+            debug = True
+            debug_logging()
         code = func(**options)
     except HullscanError as err:
+        if debug:
+            _traceback()
         print(f"hullscan: error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         print("hullscan: interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:  # the reader of our output went away (`| head`): the report is lost
+        _say("hullscan: error: output closed by its reader before the report was written (broken pipe)")
+        sys.exit(ExitCode.IO_FAILURE)
+    except Exception as err:  # noqa: BLE001  # a bug: exit 5, never 1 ("gate failed")
+        if debug:
+            _traceback()
+        _say(internal_error_line(err, debug))
+        sys.exit(ExitCode.INTERNAL)
     sys.exit(code or 0)
+
+
+def env_debug() -> bool:
+    """HULLSCAN_DEBUG set to anything but empty, 0, false, no or off."""
+    return os.environ.get("HULLSCAN_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def debug_logging() -> None:
+    """Every logger's DEBUG records on stderr (logging is imported only when asked for)."""
+    import logging
+
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="hullscan: debug: %(name)s: %(message)s")
+    logging.getLogger("hullscan").debug("hullscan %s on Python %s (%s)", __version__, sys.version.split()[0], sys.platform)
+
+
+def internal_error_line(err: BaseException, debug: bool) -> str:
+    """The one line of an internal error: the exception's type and the first line of its message."""
+    lines = str(err).strip().splitlines()
+    text = " ".join(lines[0].split()) if lines else ""
+    if len(text) > 200:
+        text = text[:199] + "…"
+    what = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    hint = "with the command line and the traceback above" if debug else \
+        "with the command line; rerun with --debug for the traceback"
+    return f"hullscan: internal error ({what}) — this is a bug; please report it {hint}"
+
+
+def _traceback() -> None:
+    import traceback
+
+    traceback.print_exc(file=sys.stderr)
+
+
+def _say(line: str) -> None:
+    """A line on stderr, which may be a closed pipe too."""
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError):
+        pass

@@ -76,8 +76,10 @@ def add_gate(parser: Options) -> None:
     group.add_argument("--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,"
                                           "UNKNOWN). Display only: the policy decides the exit code.")
     group.add_argument("--ignore-unfixed", action="store_true", help="Show only vulnerabilities with a fixed version.")
-    group.add_argument("--exit-code", type=int, default=0, metavar="N", help="Exit with this code when findings remain "
-                                                                             "after the display filters (default 0: the gate never fails).")
+    group.add_argument("--exit-code", type=exit_code_value, default=0, metavar="N",
+                       help="Exit with this code (0-255) when findings remain after the display filters, or when the "
+                            "policy fails (default 0: the gate never fails without a policy). 2-5 collide with the "
+                            "documented error codes.")
     add_policy(group)
     group.add_argument("--ignorefile", metavar="FILE",
                        help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")
@@ -86,6 +88,33 @@ def add_gate(parser: Options) -> None:
 
 
 # -- what the groups turn into ---------------------------------------------------------------------
+
+def exit_code_value(text: str) -> int:
+    """`type=` for --exit-code: an exit status is one byte, so -1 or 300 would wrap (to 255, 44)."""
+    from argparse import ArgumentTypeError
+
+    try:
+        code = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 0 <= code <= 255:
+        raise ArgumentTypeError(f"{code} is not in the range 0..255 (an exit status is one byte)")
+    return code
+
+
+# what 2..5 already mean (errors.ExitCode, DESIGN.md "Exit codes")
+_RESERVED = {2: "bad usage or an unreadable input", 3: "an I/O, network or registry failure",
+             4: "a vulnerability DB problem", 5: "an internal error"}
+
+
+def exit_code_collision(code: int) -> str | None:
+    """The warning for an --exit-code that a CI job could not tell from an error (DESIGN.md "Gates")."""
+    meaning = _RESERVED.get(code)
+    if meaning is None:
+        return None
+    return (f"--exit-code {code} is also the exit code of {meaning}: a failed gate cannot be told from it "
+            "(use 1 or a value above 5)")
+
 
 def scanners(text: str) -> frozenset[str]:
     from hullscan.scan.options import SCANNERS

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from hullscan.cli import options as opt
-from hullscan.errors import EXIT_CODES_HELP
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
 if TYPE_CHECKING:
@@ -35,6 +34,9 @@ def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str 
 
         width = max(60, terminal_width())
         render = lambda report: render_table(report, width=width)  # noqa: E731
+    collision = opt.exit_code_collision(exit_code)
+    if collision and not quiet:
+        print(f"hullscan: warning: {collision}", file=sys.stderr)
     shown = parse_severities(severity)
     gate_policy = load_policy(policy, ignorefile=ignorefile, vex=vex)  # a bad policy fails before the scan
     progress = opt.progress(quiet)
@@ -86,7 +88,7 @@ def cache_clean_cmd(*, cache_dir: str | None) -> None:
 def register_image(subparsers: Subparsers) -> None:
     from hullscan.cli.main import add_command
 
-    image = add_command(subparsers, "image", image_cmd, epilog=EXIT_CODES_HELP)
+    image = add_command(subparsers, "image", image_cmd)
     image.add_argument("target", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, "
                                       "registry:REF, or a path / reference to detect.")
     for add in (opt.add_scanners, opt.add_source, opt.add_cache, opt.add_db, opt.add_output, opt.add_gate):
@@ -96,7 +98,7 @@ def register_image(subparsers: Subparsers) -> None:
 def register_fs(subparsers: Subparsers) -> None:
     from hullscan.cli.main import add_command
 
-    fs = add_command(subparsers, "fs", fs_cmd, epilog=EXIT_CODES_HELP)
+    fs = add_command(subparsers, "fs", fs_cmd)
     fs.add_argument("directory", help="A root filesystem or project directory.")
     for add in (opt.add_scanners, opt.add_db, opt.add_output, opt.add_gate):
         add(fs)
@@ -105,7 +107,7 @@ def register_fs(subparsers: Subparsers) -> None:
 def register_sbom(subparsers: Subparsers) -> None:
     from hullscan.cli.main import add_command
 
-    sbom = add_command(subparsers, "sbom", sbom_cmd, epilog=EXIT_CODES_HELP)
+    sbom = add_command(subparsers, "sbom", sbom_cmd)
     sbom.add_argument("path", help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…")
     for add in (opt.add_db, opt.add_output, opt.add_gate):
         add(sbom)

@@ -53,6 +53,8 @@ def _open(archive: ImageArchive, input_ref: str, tag: str, platform: Platform | 
     config_data = archive.read(config_name)
     config_digest = "sha256:" + hexdigest("sha256", config_data)
     config = parse_config(config_data, f"{path}: {config_name}")
+    if platform is not None:  # docker save holds one platform, named only in the config
+        platform.check_config(config, path)
     if len(layer_names) != len(config.diff_ids):
         raise InputError(f"{path}: manifest.json lists {len(layer_names)} layers but the config has {len(config.diff_ids)} diff_ids")
     created = layer_created_by(config)
@@ -88,6 +90,10 @@ def _entries(archive: ImageArchive) -> list[dict[str, Any]]:
     doc = load_json(archive.read("manifest.json"), f"{archive.path}: manifest.json")
     if not isinstance(doc, list) or not doc or not all(isinstance(e, dict) for e in doc):
         raise InputError(f"{archive.path}: manifest.json is not a list of images")
+    for i, e in enumerate(doc):
+        tags = e.get("RepoTags")
+        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            raise InputError(f"{archive.path}: manifest.json[{i}].RepoTags is not a list of strings")
     return doc
 
 

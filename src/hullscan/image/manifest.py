@@ -66,7 +66,8 @@ def parse_config(data: bytes, what: str) -> ImageConfig:
     for d in diff_ids:
         check_digest(d, f"{what}: rootfs.diff_ids")
     history = []
-    for h in raw.get("history") or []:
+    raw_history = raw.get("history")
+    for h in raw_history if isinstance(raw_history, list) else []:
         if isinstance(h, dict):
             history.append(
                 HistoryEntry(
@@ -102,10 +103,40 @@ def layer_created_by(config: ImageConfig) -> list[str]:
     return [h.created_by for h in config.history if not h.empty_layer]
 
 
+_PLATFORM_KEYS = ("os", "architecture", "variant")
+
+
+def check_index(doc: Any, what: str) -> list[dict[str, Any]]:
+    """An image index's `manifests`, each a descriptor with a digest, and `platform` and `annotations`
+    objects when present (OCI image-spec descriptor and index): everything later steps read of an entry."""
+    entries = doc.get("manifests") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise InputError(f"{what}: has no manifests list")
+    for i, entry in enumerate(entries):
+        where = f"{what}: manifests[{i}]"
+        if not isinstance(entry, dict):
+            raise InputError(f"{where} is not an object")
+        if "digest" not in entry:
+            raise InputError(f"{where} has no digest")
+        check_digest(entry["digest"], where)
+        plat = entry.get("platform")
+        if plat is not None and not (isinstance(plat, dict) and all(isinstance(plat.get(k, ""), str) for k in _PLATFORM_KEYS)):
+            raise InputError(f"{where}: platform is not an object with string os, architecture and variant")
+        check_annotations(entry, where)
+    return entries
+
+
+def check_annotations(desc: dict[str, Any], what: str) -> None:
+    value = desc.get("annotations")
+    if value is not None and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+        raise InputError(f"{what}: annotations is not an object of strings")
+
+
 def check_manifest(doc: Any, what: str) -> dict[str, Any]:
     """Validate an image manifest (OCI or Docker v2s2); schema 1 is refused clearly."""
     if not isinstance(doc, dict):
         raise InputError(f"{what}: manifest is not a JSON object")
+    check_annotations(doc, what)
     mt = doc.get("mediaType", "")
     if mt in DOCKER_SCHEMA1 or doc.get("schemaVersion") == 1:
         raise InputError(f"{what}: Docker schema 1 manifests are unsupported")
@@ -120,8 +151,9 @@ def check_manifest(doc: Any, what: str) -> dict[str, Any]:
         if not isinstance(layer, dict):
             raise InputError(f"{what}: layer {i} is not an object")
         check_digest(layer.get("digest"), f"{what}: layer {i}")
+        check_annotations(layer, f"{what}: layer {i}")
         lmt = layer.get("mediaType", "")
-        if lmt not in LAYER_TYPES:
+        if not isinstance(lmt, str) or lmt not in LAYER_TYPES:  # a list is not even hashable
             raise InputError(f"{what}: layer {i} has unknown media type {lmt!r}")
     return doc
 

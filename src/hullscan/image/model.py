@@ -58,6 +58,19 @@ class Platform:
             raise UsageError(f"--platform must be os/arch[/variant], not {text!r}")
         return cls(parts[0], parts[1], parts[2] if len(parts) > 2 else "")
 
+    def check_config(self, config: ImageConfig, what: str) -> None:
+        """The image chosen for this --platform must be of it: a single-platform image (a docker save,
+        an OCI layout or registry manifest with no index) says its platform only in its config. A field
+        the config leaves empty is not held against it (the variant often is: arm64 without `v8`)."""
+        have = (config.os, config.architecture, config.variant)
+        want = (self.os, self.architecture, self.variant)
+        if all(not h or not w or h == w for h, w in zip(have, want, strict=True)):
+            return
+        from hullscan.errors import InputError
+
+        image = Platform(config.os or "?", config.architecture or "?", config.variant)
+        raise InputError(f"{what}: no image for --platform {self}: image has {image} only")
+
     def matches(self, other: dict[str, Any]) -> bool:
         """Whether an index entry's `platform` object is this platform (variant only when asked)."""
         if other.get("os") != self.os or other.get("architecture") != self.architecture:

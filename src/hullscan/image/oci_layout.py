@@ -11,6 +11,7 @@ from hullscan.errors import InputError
 from hullscan.image.archive import ImageArchive
 from hullscan.image.manifest import (
     check_digest,
+    check_index,
     check_manifest,
     layer_created_by,
     load_json,
@@ -123,10 +124,8 @@ def open_layout(
     digest: str = "",
     platform: Platform | None = None,
 ) -> Image:
-    index = load_json(index_data, f"{store.label}: index.json")
-    if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
-        raise InputError(f"{store.label}: index.json has no manifests list")
-    entry = select_manifest(index["manifests"], f"{store.label}", tag=tag, digest=digest, platform=platform)
+    entries = check_index(load_json(index_data, f"{store.label}: index.json"), f"{store.label}: index.json")
+    entry = select_manifest(entries, f"{store.label}", tag=tag, digest=digest, platform=platform)
     name = (entry.get("annotations") or {}).get("org.opencontainers.image.ref.name", "") or tag
     entry = _descend(store, entry, platform, depth=0)
     manifest_digest = entry["digest"]
@@ -134,6 +133,8 @@ def open_layout(
                               f"{store.label}: manifest {manifest_digest[:19]}")
     config_digest = manifest["config"]["digest"]
     config = parse_config(store.document(config_digest, "config"), f"{store.label}: config {config_digest[:19]}")
+    if platform is not None:
+        platform.check_config(config, store.label)
     return build_image(
         store, manifest, config, config_digest, manifest_digest,
         input_ref=input_ref, source_type=source_type, name=name or store.label,
@@ -146,10 +147,8 @@ def _descend(store: _Store, entry: dict[str, Any], platform: Platform | None, de
         depth += 1
         if depth > MAX_INDEX_DEPTH:
             raise InputError(f"{store.label}: indexes nested more than {MAX_INDEX_DEPTH} deep")
-        nested = load_json(store.document(entry["digest"], "index"), f"{store.label}: index {entry['digest'][:19]}")
-        if not isinstance(nested, dict) or not isinstance(nested.get("manifests"), list):
-            raise InputError(f"{store.label}: index {entry['digest'][:19]} has no manifests")
-        entries = [e for e in nested["manifests"] if isinstance(e, dict)]
+        what = f"{store.label}: index {entry['digest'][:19]}"
+        entries = check_index(load_json(store.document(entry["digest"], "index"), what), what)
         real = [e for e in entries if (e.get("platform") or {}).get("os") != "unknown"]  # drop attestations
         entry = select_manifest(real or entries, f"{store.label}", platform=platform or _host_platform(real or entries))
     return entry

@@ -18,7 +18,7 @@ from typing import IO, Any
 from urllib.parse import urlparse
 
 from hullscan.errors import InputError
-from hullscan.image.manifest import MAX_DOCUMENT, check_manifest, load_json, parse_config, select_manifest
+from hullscan.image.manifest import MAX_DOCUMENT, check_index, check_manifest, load_json, parse_config, select_manifest
 from hullscan.image.model import DOCKER_SCHEMA1, INDEX_TYPES, OCI_INDEX, Image, Platform
 from hullscan.image.oci_layout import build_image
 from hullscan.image.registry_auth import resolve_credentials
@@ -79,10 +79,8 @@ def fetch_image(client: RegistryClient, ref: Reference, *, input_ref: str, platf
         depth += 1
         if depth > MAX_INDEX_DEPTH:
             raise client.fail(repo, f"image indexes nested more than {MAX_INDEX_DEPTH} deep", input_error=True)
-        entries = doc.get("manifests") if isinstance(doc, dict) else None
-        if not isinstance(entries, list):
-            raise client.fail(repo, "image index has no manifests list", input_error=True)
-        real = [e for e in entries if isinstance(e, dict) and (e.get("platform") or {}).get("os") != "unknown"]  # attestations
+        entries = check_index(doc, client.scrub(f"{client.where(repo)}: image index {ref.reference}"))
+        real = [e for e in entries if (e.get("platform") or {}).get("os") != "unknown"]  # attestations
         want = platform or host_platform()
         try:
             entry = select_manifest(real or entries, client.where(repo), platform=want)
@@ -90,7 +88,7 @@ def fetch_image(client: RegistryClient, ref: Reference, *, input_ref: str, platf
             if platform is None:
                 raise InputError(f"{err} (default platform {want}; choose with --platform)") from None
             raise
-        digest = entry.get("digest", "")
+        digest = entry["digest"]
         data, ctype, _ = _manifest(client, repo, digest, f"manifest {digest[:19]}…", expect_size=entry.get("size"))
         doc = load_json(data, client.where(repo) + f": manifest {digest[:19]}")
     manifest_digest = digest_of(data, "sha256:")
@@ -107,9 +105,8 @@ def fetch_image(client: RegistryClient, ref: Reference, *, input_ref: str, platf
     if isinstance(cdesc.get("size"), int) and cdesc["size"] != len(cfg_bytes):
         raise client.fail(repo, f"config is {len(cfg_bytes)} bytes, manifest says {cdesc['size']}", input_error=True)
     config = parse_config(cfg_bytes, f"{label}: config {config_digest[:19]}")
-    if platform is not None and not platform.matches({"os": config.os, "architecture": config.architecture, "variant": config.variant}):
-        have = Platform(config.os or "?", config.architecture or "?", config.variant)
-        raise client.fail(repo, f"{ref} is a single-platform image for {have}, not {platform}", input_error=True)
+    if platform is not None:
+        platform.check_config(config, client.scrub(f"{label}: {ref}"))
     store = _RemoteStore(client, repo, label)
     store.sizes = {d["digest"]: d["size"] for d in manifest["layers"] if isinstance(d.get("size"), int) and d["size"] >= 0}
     image = build_image(

@@ -3,6 +3,7 @@
 The format (apk-tools `database.c`): stanzas separated by a blank line, each line `X:value` with a one-letter
 key. Kept: P name, V version, A arch, o origin (the source package advisories are keyed by), L license,
 m maintainer, t build time, c aports commit, and F (directory) / R (file in the last F) for ownership.
+Licences become SPDX expressions (`inventory/spdx_license.py`), the declared `L:` kept in `extra`.
 Hand-written because it is a dozen lines and no maintained PyPI library reads it.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from hullscan.inventory.spdx_license import normalize_all, record_extra
 from hullscan.model.inventory import OSInfo, Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
 
@@ -83,7 +85,8 @@ def parse_installed(text: str, warn: WarnFn) -> list[dict[str, Any]]:
 
 
 def split_licenses(value: str) -> tuple[str, ...]:
-    """`L:` holds an SPDX expression (`MIT OR Apache-2.0`) or, in older packages, space-separated names."""
+    """`L:` holds an SPDX expression (`MIT OR Apache-2.0`) or, in older packages, space-separated names;
+    returned as declared (`normalize_all` turns them into SPDX)."""
     value = value.strip()
     if not value:
         return ()
@@ -137,9 +140,12 @@ class ApkAnalyzer(Analyzer):
             purl = PackageURL(type="apk", namespace=namespace, name=name, version=version,
                               qualifiers=qualifiers).to_string()
             extra = {k: rec[k] for k in ("maintainer", "build_time", "commit") if rec.get(k)}
+            declared = split_licenses(rec.get("license", ""))
+            licenses, refs = normalize_all(declared)
+            extra.update(record_extra(declared, refs))
             packages.append(Package(
                 type="apk", name=name, version=version, ecosystem=ecosystem, purl=purl, analyzer=self.name,
                 paths=(INSTALLED,), arch=arch, source_name=rec.get("origin") or name, source_version=version,
-                licenses=split_licenses(rec.get("license", "")), files=tuple(rec["files"]), extra=extra,
+                licenses=licenses, files=tuple(rec["files"]), extra=extra,
             ))
         return Assembled(packages=packages)

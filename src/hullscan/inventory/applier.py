@@ -4,8 +4,13 @@ Layers are applied bottom to top: whiteouts and opaque directories remove what l
 a file written again replaces the lower copy. Each analyzer assembles the squashed state after every
 layer that changed its facts; comparing those states gives each package the layer that introduced
 its current version (the lowest layer from which the same name and version is present continuously
-to the top) and the packages a later layer removed or replaced (`history`). An analyzer whose
-`assemble` raises is left out with a warning; the others' results stand.
+to the top) and the packages a later layer removed or replaced (`history`).
+
+A hostile file costs only itself: a package whose name or version makes no valid purl
+(`inventory/purl.py`) is left out with a warning naming its file; when `assemble` raises, each file
+is assembled alone to find the ones it raises on, which are left out with a warning each, and the
+analyzer's other files stand. Only an `assemble` that raises on no single file (or on every one: a
+bug, not a file) costs the analyzer's results, with one warning; the other analyzers' results stand.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from hullscan.model.inventory import Inventory, LayerRef, Package, RemovedPackag
 from hullscan.record import replace
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileFact, LayerFacts, parse_guarded
 from hullscan.walk.index import PathIndex
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(f"{type(err).__name__}: {err}".split())
 
 
 def _under(path: str, directory: str) -> bool:
@@ -54,9 +63,14 @@ class _Squash:
             changed = True
         return changed
 
-    def view(self, layers: list[LayerRef], os: Any) -> AnalyzerView:
-        history = (self.history + list(self.files.values())) if self.keep_history else []
-        return AnalyzerView(files=dict(self.files), layers=layers, os=os, history=history)
+    def view(self, layers: list[LayerRef], os: Any, left_out: set[tuple[str, int]]) -> AnalyzerView:
+        """The squashed state, without the files (path, layer) an earlier `assemble` raised on."""
+        def keep(ff: FileFact) -> bool:
+            return (ff.path, ff.layer) not in left_out
+
+        history = [ff for ff in (*self.history, *self.files.values()) if keep(ff)] if self.keep_history else []
+        return AnalyzerView(files={p: ff for p, ff in self.files.items() if keep(ff)}, layers=layers, os=os,
+                            history=history)
 
 
 def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts]) -> Inventory:
@@ -71,7 +85,7 @@ def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts
             final, states = _states(analyzer, layer_facts, layers, inv)
         except Exception as err:  # one analyzer's bug costs its own results, never the others' or the scan
             inv.warnings.append(ScanWarning(
-                message=f"{analyzer.name}: assemble failed: {type(err).__name__}: {err}; its results are left out"))
+                message=f"{analyzer.name}: assemble failed: {_one_line(err)}; its results are left out"))
             continue
         if analyzer.detects_os and final.os is not None:
             inv.os = final.os
@@ -85,29 +99,81 @@ def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts
     return inv
 
 
+class _Assembler:
+    """One analyzer's `assemble` over successive squashed states, with its warnings said once each
+    (a state is assembled again after every layer that changes the analyzer's facts)."""
+
+    def __init__(self, analyzer: Analyzer, layers: list[LayerRef], inv: Inventory) -> None:
+        self.analyzer, self.layers, self.inv = analyzer, layers, inv
+        self.left_out: set[tuple[str, int]] = set()
+        """(path, layer) of the files `assemble` raised on."""
+        self.said: set[tuple[str, str]] = set()
+
+    def warn(self, path: str, message: str, layer: int | None) -> None:
+        if (path, message) not in self.said:
+            self.said.add((path, message))
+            self.inv.warnings.append(ScanWarning(message=f"{self.analyzer.name}: {message}", path=path, layer=layer))
+
+    def __call__(self, squash: _Squash, index: int | None) -> Assembled:
+        view = squash.view(self.layers, self.inv.os, self.left_out)
+        try:
+            out = self.analyzer.assemble(view)
+        except Exception:
+            if not self._isolate(view):
+                raise  # apply_layers leaves the analyzer out with one warning
+            view = squash.view(self.layers, self.inv.os, self.left_out)
+            out = self.analyzer.assemble(view)
+        for path, message in view.warnings:
+            self.warn(path, message, index)
+        if all(p.purl for p in out.packages):
+            return out
+        return replace_fact(out, packages=[p for p in out.packages if self._valid(p, view, index)])
+
+    def _isolate(self, view: AnalyzerView) -> bool:
+        """Assemble each file of a view that raised alone; leave out those that raise. True when some
+        but not all do: when every file raises, the bug is the analyzer's, not a file's."""
+        raising: list[tuple[FileFact, Exception]] = []
+        for path, ff in view.files.items():
+            alone = AnalyzerView(files={path: ff}, layers=view.layers, os=view.os,
+                                 history=[h for h in view.history if h.path == path])
+            try:
+                self.analyzer.assemble(alone)
+            except Exception as err:  # hostile content in this file: it alone is left out
+                raising.append((ff, err))
+        if not raising or len(raising) == len(view.files):
+            return False
+        for ff, exc in raising:
+            self.left_out.add((ff.path, ff.layer))
+            self.warn(ff.path, f"left out, assemble failed on it: {_one_line(exc)}", ff.layer)
+        return True
+
+    def _valid(self, pkg: Package, view: AnalyzerView, index: int | None) -> bool:
+        if pkg.purl:
+            return True
+        path = pkg.paths[0] if pkg.paths else ""
+        ff = view.files.get(path)
+        self.warn(path, f"package {pkg.name!r} {pkg.version!r} left out: its name or version makes no valid package URL",
+                  ff.layer if ff is not None else index)
+        return False
+
+
 def _states(
     analyzer: Analyzer, layer_facts: Sequence[LayerFacts], layers: list[LayerRef], inv: Inventory
 ) -> tuple[Assembled, list[list[Package]]]:
     """The analyzer's final result and its packages after each layer (assembled again only after a
     layer that changed its facts)."""
     squash = _Squash(analyzer.wants_history)
+    assemble = _Assembler(analyzer, layers, inv)
     states: list[list[Package]] = []
     final: Assembled | None = None
     for i, lf in enumerate(layer_facts):
         facts = lf.facts.get(analyzer.name, {})
         if squash.apply(i, lf, facts) or final is None:
-            final = _assemble(analyzer, squash.view(layers, inv.os), inv, i)
+            final = assemble(squash, i)
         states.append(final.packages)
     if final is None:
-        final = _assemble(analyzer, squash.view(layers, inv.os), inv, None)
+        final = assemble(squash, None)
     return final, states
-
-
-def _assemble(analyzer: Analyzer, view: AnalyzerView, inv: Inventory, index: int | None) -> Assembled:
-    out = analyzer.assemble(view)
-    for path, message in view.warnings:
-        inv.warnings.append(ScanWarning(message=f"{analyzer.name}: {message}", path=path, layer=index))
-    return out
 
 
 def _attribute(

@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from packageurl import PackageURL
-
 from hullscan.inventory.lockfiles.nuget import (
     parse_deps_json,
     parse_packages_config,
     parse_packages_lock,
     parse_packages_props,
 )
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, Parser, WarnFn
 
@@ -21,7 +20,7 @@ ECOSYSTEM = "NuGet"
 
 
 def nuget_purl(name: str, version: str) -> str:
-    return PackageURL(type="nuget", name=name, version=version or None).to_string()
+    return purl("nuget", name, version)
 
 
 def _nuget(fmt: str, kind: str, parse: Callable[[bytes, WarnFn], list[dict[str, Any]]]) -> Parser:
@@ -33,7 +32,7 @@ def _nuget(fmt: str, kind: str, parse: Callable[[bytes, WarnFn], list[dict[str, 
 
 class DotnetAnalyzer(Analyzer):
     name = "dotnet"
-    version = 1
+    version = 2  # 2: a bad entry of a file no longer loses the file's other entries (issue 20)
     files = (
         FileRule(globs=("**/*.deps.json",), names=("deps.json",), parse=_nuget("deps.json", "installed", parse_deps_json)),
         FileRule(names=("packages.lock.json",), parse=_nuget("packages.lock.json", "declared", parse_packages_lock)),

@@ -5,7 +5,8 @@ Files read (everything else under /var/lib/dpkg — `available`, `status-old`, `
 - `/var/lib/dpkg/status.d/NAME`: Google distroless writes one stanza per file there and no `Status:` field
   (the file's presence means installed); `NAME.md5sums` beside it lists the package's files.
 - `/var/lib/dpkg/info/NAME[:ARCH].list` (and `.md5sums` when no `.list` is shipped): files each package owns.
-- `/usr/share/doc/NAME/copyright`: licenses, read from DEP-5 `License:` fields (best effort).
+- `/usr/share/doc/NAME/copyright`: licenses, read from DEP-5 `License:` fields (best effort) and turned into
+  SPDX expressions by `inventory/spdx_license.py`.
 
 The stanza parser is hand-written on purpose: generic deb822 parsers (python-debian) keep every field
 and multi-line value, which is several times slower than the 50 ms budget for a 2,000-package status;
@@ -19,6 +20,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from hullscan.inventory.spdx_license import normalize_all, record_extra
 from hullscan.model.inventory import OSInfo, Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
 
@@ -154,52 +156,23 @@ def parse_file_list(text: str, relative: bool) -> list[str]:
     return out
 
 
-# DEP-5 short names (copyright-format 1.0, "License specification") → SPDX ids, where unambiguous.
-_DEP5_SPDX = {
-    "apache-2.0": "Apache-2.0", "artistic": "Artistic-1.0", "artistic-2.0": "Artistic-2.0",
-    "bsd-2-clause": "BSD-2-Clause", "bsd-3-clause": "BSD-3-Clause", "bsd-4-clause": "BSD-4-Clause",
-    "isc": "ISC", "mit": "MIT", "expat": "MIT", "zlib": "Zlib", "cc0-1.0": "CC0-1.0",
-    "mpl-1.1": "MPL-1.1", "mpl-2.0": "MPL-2.0", "python-2.0": "Python-2.0", "openssl": "OpenSSL",
-    "gfdl-1.2": "GFDL-1.2-only", "gfdl-1.3": "GFDL-1.3-only", "gfdl-1.2+": "GFDL-1.2-or-later",
-    "gfdl-1.3+": "GFDL-1.3-or-later",
-}
-for _v in ("1", "2", "3"):
-    _DEP5_SPDX[f"gpl-{_v}"] = f"GPL-{_v}.0-only"
-    _DEP5_SPDX[f"gpl-{_v}+"] = f"GPL-{_v}.0-or-later"
-    _DEP5_SPDX[f"gpl-{_v}.0"] = f"GPL-{_v}.0-only"
-    _DEP5_SPDX[f"gpl-{_v}.0+"] = f"GPL-{_v}.0-or-later"
-for _v in ("2", "2.1", "3"):
-    _DEP5_SPDX[f"lgpl-{_v}"] = f"LGPL-{_v}-only" if "." in _v else f"LGPL-{_v}.0-only"
-    _DEP5_SPDX[f"lgpl-{_v}+"] = f"LGPL-{_v}-or-later" if "." in _v else f"LGPL-{_v}.0-or-later"
-_DEP5_SPDX["lgpl-3.0"] = "LGPL-3.0-only"
-_DEP5_SPDX["lgpl-3.0+"] = "LGPL-3.0-or-later"
 _COMMON = re.compile(r"/usr/share/common-licenses/([A-Za-z0-9.+-]+?)[.,'’\"`)]*(?:\s|$)")
 _LICENSE_FIELD = re.compile(r"^License:[ \t]*(\S.*?)[ \t\r]*$", re.M)
-_OR_AND = re.compile(r"\s+(or|and)\s+", re.I)
 
 
-def dep5_to_spdx(name: str) -> str:
-    """One DEP-5 short name as an SPDX id where the mapping is unambiguous, else unchanged."""
-    return _DEP5_SPDX.get(name.strip().lower(), name.strip())
+def declared_licenses(text: str) -> list[str]:
+    """Licences a `/usr/share/doc/PKG/copyright` declares, as written: the first line of each DEP-5
+    `License:` field (`GPL-2+`, `LGPL-3+ or GPL-2+`), else the `/usr/share/common-licenses/X` files the
+    text points to (`GPL-2`). Distinct, first seen first; `normalize_all` turns them into SPDX."""
+    names = _LICENSE_FIELD.findall(text)
+    if not names:
+        names = [m.rstrip(".") for m in _COMMON.findall(text)]
+    return list(dict.fromkeys(n.strip() for n in names if n.strip()))
 
 
 def parse_copyright(text: str) -> list[str]:
-    """Licenses of a `/usr/share/doc/PKG/copyright`: DEP-5 `License:` names (each alternative of
-    `A or B` separately), else the `/usr/share/common-licenses/X` files it points to. First seen first."""
-    names: list[str] = []
-    if text.lstrip().startswith("Format:") or _LICENSE_FIELD.search(text):
-        for value in _LICENSE_FIELD.findall(text):
-            for part in _OR_AND.split(value):
-                if part.lower() in ("or", "and") or not part.strip():
-                    continue
-                names.append(part.strip().rstrip(","))
-    if not names:
-        names = [m.rstrip(".") for m in _COMMON.findall(text)]
-    seen: dict[str, None] = {}
-    for n in names:
-        if n.lower() not in ("none", "unknown", "other"):
-            seen.setdefault(dep5_to_spdx(n), None)
-    return list(seen)
+    """The SPDX expressions of a copyright file's licences (`declared_licenses`, normalized)."""
+    return list(normalize_all(declared_licenses(text))[0])
 
 
 def distro_qualifier(os: OSInfo | None) -> str:
@@ -241,15 +214,17 @@ def _parse_md5sums(path: str, data: bytes, warn: WarnFn) -> Any:
 
 
 def _parse_copyright(path: str, data: bytes, warn: WarnFn) -> Any:
-    licenses = parse_copyright(data.decode("utf-8", "replace"))
-    return {"kind": "copyright", "licenses": licenses} if licenses else None
+    # The fact keeps the names as declared; they become SPDX in assemble, so a better normalizer never
+    # needs the layers walked again.
+    declared = declared_licenses(data.decode("utf-8", "replace"))
+    return {"kind": "copyright", "declared": declared} if declared else None
 
 
 class DpkgAnalyzer(Analyzer):
     """dpkg status (and distroless status.d) → `deb` packages with owned files and licenses."""
 
     name = "dpkg"
-    version = 1
+    version = 2  # 2: copyright facts hold the declared names (were SPDX-mapped names)
     files = (
         FileRule(paths=(STATUS,), parse=_parse_status),
         FileRule(globs=(f"{STATUS_D}*.md5sums",), parse=_parse_status_d_files),
@@ -281,7 +256,8 @@ class DpkgAnalyzer(Analyzer):
             seen.add((name, arch))
             files = self._owned(view, db, name, arch)
             copyright_ = view.files.get(f"{DOC}{name}/copyright")
-            licenses = tuple(copyright_.fact["licenses"]) if copyright_ is not None else ()
+            declared = copyright_.fact.get("declared", []) if copyright_ is not None else []
+            licenses, refs = normalize_all(declared)
             qualifiers = {"arch": arch} if arch else {}
             if distro:
                 qualifiers["distro"] = distro
@@ -294,6 +270,7 @@ class DpkgAnalyzer(Analyzer):
                 extra["status"] = rec["status"]
             if db != STATUS:
                 extra["distroless"] = True
+            extra.update(record_extra(declared, refs))
             packages.append(Package(
                 type="deb", name=name, version=rec["version"], ecosystem=ecosystem, purl=purl,
                 analyzer=self.name, paths=(db,), arch=arch, source_name=rec["source_name"],

@@ -13,10 +13,9 @@ import re
 import shlex
 from typing import Any, Literal
 
-from packageurl import PackageURL
-
 from hullscan.inventory.binfmt import BinaryFormatError, Executable, is_executable, open_executable
 from hullscan.inventory.lockfiles.go import parse_go_mod, parse_go_sum, resolve_go_mod
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, Parser, WarnFn
 
@@ -44,7 +43,7 @@ def binary_rules(parse: Parser) -> tuple[FileRule, ...]:
 
 def golang_purl(path: str, version: str) -> str:
     namespace, _, name = path.rpartition("/")
-    return PackageURL(type="golang", namespace=namespace or None, name=name, version=version or None).to_string()
+    return purl("golang", name, version, namespace)  # "" for `github.com/a/`: the applier leaves it out
 
 
 # ---------------------------------------------------------------------------------------- buildinfo

@@ -16,13 +16,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from packageurl import PackageURL
-
 from hullscan.inventory.lockfiles.maven_pom import read_xml
 from hullscan.inventory.lockfiles.spdx import is_spdx, to_spdx
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
@@ -224,7 +224,8 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, budget: _Budge
     try:
         with zf.open(info) as fh:
             blob = fh.read(min(cap, budget.left) + 1)  # never trust the header's size
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, RuntimeError, NotImplementedError, EOFError) as exc:
+        # one corrupt member (a damaged deflate stream: zlib.error) costs itself, not the archive's other members
         warn(f"unreadable member {where}:{info.filename}: {exc}")
         return None
     if len(blob) > min(cap, budget.left):
@@ -238,7 +239,7 @@ class JavaArchiveAnalyzer(Analyzer):
     """Maven artifacts in Java archives (and exploded pom.properties)."""
 
     name = "java-archive"
-    version = 1
+    version = 2  # 2: a bad entry of a file no longer loses the file's other entries (issue 20)
     files = (
         FileRule(extensions=tuple(e[1:] for e in ARCHIVE_EXTS), parse=_parse_archive),
         FileRule(globs=(f"{MAVEN_REPO}**/*.pom",), max_size=MAX_META, parse=_parse_repo_pom),
@@ -269,7 +270,7 @@ class JavaArchiveAnalyzer(Analyzer):
                         name=name,
                         version=version,
                         ecosystem="Maven",
-                        purl=PackageURL(type="maven", namespace=group or None, name=artifact, version=version).to_string(),
+                        purl=purl("maven", artifact, version, group),
                         analyzer=self.name,
                         paths=paths,
                         licenses=tuple(art.get("licenses") or ()),

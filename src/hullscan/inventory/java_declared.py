@@ -11,10 +11,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from packageurl import PackageURL
-
 from hullscan.inventory.lockfiles import gradle_lock, maven_pom
 from hullscan.inventory.lockfiles.spdx import to_spdx
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
@@ -97,7 +96,7 @@ def _package(analyzer: str, path: str, group: str, artifact: str, version: str, 
         name=f"{group}:{artifact}",
         version=version,
         ecosystem="Maven",
-        purl=PackageURL(type="maven", namespace=group, name=artifact, version=version).to_string(),
+        purl=purl("maven", artifact, version, group),
         analyzer=analyzer,
         paths=(path,),
         licenses=tuple(x for x in licenses or () if x),

@@ -7,12 +7,12 @@ dependencies/devDependencies are the roots from which dev and indirect flags are
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from hullscan.inventory.lockfiles import bun_lock, npm_lock, pnpm_lock, yarn_lock
 from hullscan.inventory.lockfiles.declared import declared_package, flag_by_graph
+from hullscan.inventory.lockfiles.load import load_json
 from hullscan.inventory.node_package import npm_licenses, npm_purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, Parser, WarnFn
@@ -32,10 +32,8 @@ def _lockfile(kind: str, parse: Callable[[bytes, WarnFn], Any]) -> Parser:
 
 def _manifest(path: str, data: bytes, warn: WarnFn) -> Any:
     """The project's own package.json: its name and declared dependencies."""
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None  # a broken project manifest only loses flags; the lockfile still counts
+    # a broken project manifest only loses flags, without a warning: the lockfile still counts
+    doc = load_json(data, "package.json", lambda message: None)
     if not isinstance(doc, dict):
         return None
     deps = lambda field: {k: str(v) for k, v in (doc.get(field) or {}).items()} if isinstance(doc.get(field), dict) else {}  # noqa: E731
@@ -56,7 +54,7 @@ class NodeLockAnalyzer(Analyzer):
     """Declared npm dependencies from lockfiles."""
 
     name = "node-lock"
-    version = 1
+    version = 2  # 2: a bad entry of a file no longer loses the file's other entries (issue 20)
     files = (
         FileRule(names=("package-lock.json", "npm-shrinkwrap.json"), exclude=_NOT_INSTALLED,
                  parse=_lockfile("npm", npm_lock.parse)),

@@ -5,12 +5,11 @@ under /usr/share/nodejs/ and /usr/lib/nodejs/ (owned by dpkg, so marked `owned_b
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from packageurl import PackageURL
-
+from hullscan.inventory.lockfiles.load import load_json
 from hullscan.inventory.lockfiles.spdx import to_spdx
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
@@ -35,15 +34,11 @@ def npm_licenses(manifest: dict[str, Any]) -> list[str]:
 
 def npm_purl(name: str, version: str) -> str:
     namespace, _, short = name.rpartition("/")
-    return PackageURL(type="npm", namespace=namespace or None, name=short, version=version).to_string()
+    return purl("npm", short, version, namespace)
 
 
 def _parse_manifest(path: str, data: bytes, warn: WarnFn) -> Any:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        warn(f"malformed package.json: {exc}")
-        return None
+    doc = load_json(data, "package.json", warn)
     if not isinstance(doc, dict):
         return None
     name, version = doc.get("name"), doc.get("version")
@@ -59,7 +54,7 @@ class NodePackageAnalyzer(Analyzer):
     """npm packages installed under node_modules."""
 
     name = "node-package"
-    version = 1
+    version = 2  # 2: a bad entry of a file no longer loses the file's other entries (issue 20)
     # Only a package's own manifest, <name>/package.json (scoped: @s/<name>/package.json), below the
     # last node_modules of its path — or, for Debian's node-* packages, below a distro root.
     files = (

@@ -166,7 +166,7 @@ def _esm_enabled(text: str) -> bool:
     """Ubuntu Pro status file: is an ESM service (esm-infra / esm-apps) enabled?"""
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested too deeply for the reader
         return False
     services = doc.get("services") if isinstance(doc, dict) else None
     return any(

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from packageurl import PackageURL
-
 from hullscan.inventory.lockfiles.composer import parse_composer_json, parse_composer_lock, parse_installed_json
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
@@ -19,7 +18,7 @@ ECOSYSTEM = "Packagist"
 
 def composer_purl(name: str, version: str) -> str:
     vendor, _, project = name.rpartition("/")
-    return PackageURL(type="composer", namespace=vendor or None, name=project, version=version or None).to_string()
+    return purl("composer", project, version, vendor)
 
 
 def _parse_installed(path: str, data: bytes, warn: WarnFn) -> Any:
@@ -37,7 +36,7 @@ def _parse_manifest(path: str, data: bytes, warn: WarnFn) -> Any:
 
 class ComposerAnalyzer(Analyzer):
     name = "composer"
-    version = 1
+    version = 2  # 2: a bad entry of a file no longer loses the file's other entries (issue 20)
     files = (
         FileRule(globs=("**/vendor/composer/installed.json",), parse=_parse_installed),
         # composer.json of every vendored package is not the project's

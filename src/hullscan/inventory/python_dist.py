@@ -13,10 +13,10 @@ import re
 import zipfile
 from typing import Any
 
-from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from hullscan.inventory.lockfiles.spdx import from_classifiers, is_spdx, to_spdx
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
@@ -170,7 +170,7 @@ class PythonDistAnalyzer(Analyzer):
                     name=name,
                     version=fact["version"],
                     ecosystem="PyPI",
-                    purl=PackageURL(type="pypi", name=name, version=fact["version"]).to_string(),
+                    purl=purl("pypi", name, fact["version"]),
                     analyzer=self.name,
                     paths=(home, *paths),
                     licenses=tuple(fact.get("licenses") or ()),

@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from packageurl import PackageURL
-
 from hullscan.inventory.lockfiles import (
     pdm_lock,
     pip_requirements,
@@ -19,6 +17,7 @@ from hullscan.inventory.lockfiles import (
     uv_lock,
 )
 from hullscan.inventory.lockfiles.declared import declared_package
+from hullscan.inventory.purl import purl as package_url
 from hullscan.inventory.python_dist import pep503
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, Parser, WarnFn
@@ -40,7 +39,7 @@ class PythonLockAnalyzer(Analyzer):
     """Declared Python dependencies from lockfiles."""
 
     name = "python-lock"
-    version = 1
+    version = 2  # 2: a bad entry of a file no longer loses the file's other entries (issue 20)
     files = (
         FileRule(names=("poetry.lock",), exclude=_SKIP_DIRS, parse=_lockfile("poetry", poetry_lock.parse)),
         FileRule(names=("Pipfile.lock",), exclude=_SKIP_DIRS, parse=_lockfile("pipenv", pipfile_lock.parse)),
@@ -58,7 +57,7 @@ class PythonLockAnalyzer(Analyzer):
             fact = ff.fact
             for rec in fact.get("packages", []):
                 name = pep503(rec["name"])
-                purl = PackageURL(type="pypi", name=name, version=rec["version"]).to_string()
+                purl = package_url("pypi", name, rec["version"])
                 packages.append(declared_package(rec, type="pypi", ecosystem="PyPI", name=name, purl=purl,
                                                  analyzer=self.name, path=path, lockfile=fact["format"]))
         return Assembled(packages=packages)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from packageurl import PackageURL
-
 from hullscan.inventory.lockfiles.gem import parse_gemfile_lock, parse_gemspec
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
@@ -17,7 +16,7 @@ _INSIDE_GEMS = ("**/gems/*/gems/**", "**/bundler/gems/**")
 
 
 def gem_purl(name: str, version: str) -> str:
-    return PackageURL(type="gem", name=name, version=version or None).to_string()
+    return purl("gem", name, version)
 
 
 def _parse_gemspec(path: str, data: bytes, warn: WarnFn) -> Any:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from packageurl import PackageURL
-
 from hullscan.inventory.binfmt import BinaryFormatError, is_executable, open_executable
 from hullscan.inventory.golang import BINARY_MAX_SIZE, binary_rules
 from hullscan.inventory.lockfiles.cargo import flag_cargo_graph, parse_auditable, parse_cargo_lock, parse_cargo_toml
+from hullscan.inventory.purl import purl
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
@@ -21,7 +20,7 @@ ECOSYSTEM = "crates.io"
 
 
 def cargo_purl(name: str, version: str) -> str:
-    return PackageURL(type="cargo", name=name, version=version or None).to_string()
+    return purl("cargo", name, version)
 
 
 def _package(rec: dict[str, Any], path: str, analyzer: str, kind: str) -> Package:
@@ -84,7 +83,7 @@ class CargoLockAnalyzer(Analyzer):
     """Crates declared by Cargo.lock (dev-only ones flagged from the sibling Cargo.toml)."""
 
     name = "cargo-lock"
-    version = 1
+    version = 2  # 2: a bad entry of a file no longer loses the file's other entries (issue 20)
     files = (
         FileRule(names=("Cargo.lock",), exclude=_NOT_PROJECTS, parse=_parse_lock),
         FileRule(names=("Cargo.toml",), exclude=_NOT_PROJECTS, parse=_parse_manifest),

@@ -61,14 +61,17 @@ def match_inventory(inventory: Inventory, db: AdvisoryReader, options: MatchOpti
     matched: list[tuple[Package, Matcher, list[merge.Hit]]] = []
     for pkg, matcher, queries in asked:
         hits: list[merge.Hit] = []
-        seen: set[tuple[str, str, str, str]] = set()
+        asked_keys: set[tuple[str, str]] = set()
+        decided: set[tuple[str, str, str, str]] = set()
         for query in queries:
             ecosystem, name, _ = query
+            if (ecosystem, name) in asked_keys:
+                continue  # the same rows through a second identity: decided by the first
+            asked_keys.add((ecosystem, name))
             for rec in rows[(ecosystem, name)]:
                 ident = (rec.feed, rec.advisory_id, rec.ecosystem, rec.package)
-                if rec.status == "not_affected" or ident in seen:
+                if rec.status == "not_affected" or ident in decided:
                     continue
-                seen.add(ident)  # a row found through two queries is decided once, by the first
                 try:
                     details = matcher.vulnerable(pkg, rec, query)
                 except CannotEvaluate as err:
@@ -76,6 +79,9 @@ def match_inventory(inventory: Inventory, db: AdvisoryReader, options: MatchOpti
                         f"{rec.advisory_id}: cannot evaluate for {pkg.name} {matcher.version(pkg)}: {err}")
                     continue
                 if details is not None:
+                    # one hit per advisory and package; every row is tried until one holds the version,
+                    # because an OSV record may give each branch its own `affected` entry (GHSA does)
+                    decided.add(ident)
                     hits.append((rec, details))
         if hits:
             matched.append((pkg, matcher, hits))

@@ -21,10 +21,11 @@ class HistoryEntry:
 
 @record(frozen=True)
 class ImageConfig:
-    """The parts of the image config JSON that hullscan reports and reasons about."""
+    """The parts of the image config JSON that hullscan reports and reasons about. In a `Report` every
+    string here has its secrets masked and `raw` is empty (scan service, secrets/config_scan.py)."""
 
     raw: dict[str, Any]
-    """The whole config document, as parsed (secret and config checks read it; never reported as is)."""
+    """The whole config document, as parsed (empty in a report: never reported, never cached)."""
     architecture: str = ""
     os: str = ""
     variant: str = ""
@@ -68,7 +69,7 @@ class LayerInfo:
     media_type: str
     diff_id: str
     created_by: str = ""
-    """The history line that made it (secrets redacted by the writer)."""
+    """The history line that made it (secrets masked by the scan service, as in the config's history)."""
     base: bool | None = None
     """True for base-image layers, False for application layers, None when unknown."""
 

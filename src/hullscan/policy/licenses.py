@@ -4,7 +4,8 @@ A package fails `deny` when every choice its expression offers (each alternative
 denied licence, and fails `allow` when no choice is made only of allowed licences. A licence with an
 exception (`GPL-2.0-only WITH Classpath-exception-2.0`) is named by its licence or by the whole `WITH`
 form: the exception only adds permissions. Licences that are not valid SPDX expressions are left
-alone (reported by the license scanner, not gated here).
+alone (reported by the license scanner, not gated here). A rule's entries are names the same way
+(`GPL-2.0` is `GPL-2.0-only`): the policy loader refuses an entry that is not one SPDX licence.
 """
 
 from __future__ import annotations
@@ -42,6 +43,46 @@ def _choices(expression: str) -> tuple[Choice, ...] | None:
     return tuple(tuple(_names(symbol) for symbol in alt.symbols) for alt in alternatives)
 
 
+def _entry(entry: str) -> LicenseSymbol | LicenseWithExceptionSymbol:
+    """A rule entry parsed: one licence, optionally WITH an exception; ExpressionError otherwise."""
+    try:
+        parsed = _licensing().parse(entry, validate=True, strict=True)
+    # the parser's own bugs on malformed text ("( )") surface as IndexError and AssertionError
+    except (IndexError, AssertionError) as err:
+        raise ExpressionError("Invalid expression") from err
+    if not isinstance(parsed, LicenseSymbol | LicenseWithExceptionSymbol):
+        raise _NotOne(entry)
+    return parsed
+
+
+class _NotOne(ExpressionError):
+    """An entry that parses but names no licence, or several (`MIT OR Apache-2.0`)."""
+
+
+def rule_entry_error(entry: str) -> str | None:
+    """Why a deny/allow entry names no SPDX licence, or None when it does."""
+    try:
+        _entry(entry)
+    except _NotOne:
+        return "is not one SPDX licence (give one licence per entry, optionally WITH an exception)"
+    except ExpressionError as err:
+        return f"is not an SPDX licence id ({str(err).splitlines()[0][:160]})"
+    return None
+
+
+def _rule_names(entries: tuple[str, ...]) -> frozenset[str]:
+    """The lower-cased names a rule's entries go by, as package licences are named (aliases resolved)."""
+    out: set[str] = set()
+    for entry in entries:
+        out.add(entry.lower())
+        try:
+            symbol = _entry(entry)
+        except ExpressionError:
+            continue  # the loader refused it already; a hand-built rule keeps its text
+        out.add(str(symbol).lower() if isinstance(symbol, LicenseWithExceptionSymbol) else symbol.key.lower())
+    return frozenset(out)
+
+
 def _names(symbol: LicenseSymbol | LicenseWithExceptionSymbol) -> frozenset[str]:
     if isinstance(symbol, LicenseWithExceptionSymbol):
         return frozenset({symbol.license_symbol.key.lower(), str(symbol).lower()})
@@ -50,8 +91,8 @@ def _names(symbol: LicenseSymbol | LicenseWithExceptionSymbol) -> frozenset[str]
 
 def license_violations(packages: Iterable[Package], rule: LicenseRule) -> Iterator[tuple[Package, str, str]]:
     """Each (package, expression, why) that breaks the rule."""
-    deny = {d.lower() for d in rule.deny}
-    allow = {a.lower() for a in rule.allow}
+    deny = _rule_names(rule.deny)
+    allow = _rule_names(rule.allow)
     for pkg in packages:
         for expression in pkg.licenses:
             choices = _choices(expression)

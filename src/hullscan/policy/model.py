@@ -1,4 +1,5 @@
 """The policy file (`--policy FILE`, default `.hullscan.yaml`): rules that fail the build, exceptions, VEX.
+Its schema is `docs/policy.schema.json` (docs/policy.md "Strict files"):
 
     version: 1
     fail_on:

@@ -9,15 +9,12 @@ ignored) — or names the scanned image itself (`pkg:oci/…`), which covers eve
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hullscan.errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from packageurl import PackageURL
 
     from hullscan.model.findings import Finding
@@ -46,102 +43,162 @@ class VexStatement:
 
 
 def load_vex(path: str) -> list[VexStatement]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.loads(fh.read())
-    except FileNotFoundError:
-        raise InputError(f"{path}: VEX document not found") from None
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: not a readable JSON VEX document ({err})") from None
+    from hullscan import userfile
+
+    doc = userfile.load_json(userfile.read_text(path, "VEX document"), path)
     if not isinstance(doc, dict):
-        raise InputError(f"{path}: not a VEX document")
+        raise InputError(f"{path}: not a VEX document (expected a JSON object, got {userfile.describe_value(doc)})")
     if "statements" in doc and "@context" in doc:
-        return _openvex(doc, path)
+        return _openvex(_Doc(path), doc)
     if doc.get("bomFormat") == "CycloneDX":
-        return _cyclonedx(doc, path)
+        return _cyclonedx(_Doc(path), doc)
     if isinstance(doc.get("document"), dict) and str(doc["document"].get("category", "")).startswith("csaf"):
-        return _csaf(doc, path)
+        return _csaf(_Doc(path), doc)
     raise InputError(f"{path}: neither OpenVEX, CycloneDX VEX nor CSAF VEX")
 
 
-def _openvex(doc: dict[str, Any], path: str) -> list[VexStatement]:
+class _Doc:
+    """Typed reads of the parts of a VEX document we use: a part of the wrong type is one line naming
+    its key path (no full schemas: each format has more fields than we read, and we read only these)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _wrong(self, at: str, expected: str, value: object) -> InputError:
+        from hullscan.userfile import describe_value
+
+        return InputError(f"{self.path}: {at}: expected {expected}, got {describe_value(value)}")
+
+    def obj(self, parent: dict[str, Any], key: str, at: str) -> dict[str, Any]:
+        """parent[key] as a mapping ({} when absent or null)."""
+        value = parent.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self._wrong(_at(at, key), "a mapping", value)
+        return value
+
+    def objs(self, parent: dict[str, Any], key: str, at: str) -> list[tuple[str, dict[str, Any]]]:
+        """parent[key] as a list of mappings, each with its key path."""
+        value = parent.get(key)
+        if value is None:
+            return []
+        where = _at(at, key)
+        if not isinstance(value, list):
+            raise self._wrong(where, "a list of mappings", value)
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise self._wrong(f"{where}[{i}]", "a mapping", item)
+        return [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+
+    def text(self, parent: dict[str, Any], key: str, at: str) -> str:
+        """parent[key] as a string ("" when absent or null)."""
+        value = parent.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self._wrong(_at(at, key), "a string", value)
+        return value
+
+    def texts(self, parent: dict[str, Any], key: str, at: str) -> list[str]:
+        """parent[key] as a list of strings."""
+        value = parent.get(key)
+        if value is None:
+            return []
+        where = _at(at, key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._wrong(where, "a list of strings", value)
+        return value
+
+
+def _at(at: str, key: str) -> str:
+    return f"{at}.{key}" if at else key
+
+
+def _openvex(d: _Doc, doc: dict[str, Any]) -> list[VexStatement]:
     out = []
-    for i, st in enumerate(doc.get("statements") or []):
+    for at, st in d.objs(doc, "statements", ""):
         vuln = st.get("vulnerability")
-        vid = vuln.get("name") or vuln.get("@id") if isinstance(vuln, dict) else vuln
+        if isinstance(vuln, dict):
+            vid = d.text(vuln, "name", f"{at}.vulnerability") or d.text(vuln, "@id", f"{at}.vulnerability")
+            ids = [vid, *d.texts(vuln, "aliases", f"{at}.vulnerability")]
+        else:
+            vid = d.text(st, "vulnerability", at)  # v0.0.x: the id as a string
+            ids = [vid]
         status = st.get("status")
         if not vid or status not in VEX_STATUSES:
-            raise InputError(f"{path}: statements[{i}] lacks a vulnerability or a valid status")
-        products: list[str | None] = []
-        for p in st.get("products") or []:
-            pid = p.get("@id") if isinstance(p, dict) else p
-            subs = [s.get("@id") for s in (p.get("subcomponents") or []) if isinstance(s, dict)] if isinstance(p, dict) else []
-            products.extend(s for s in subs if s) if subs else products.append(pid)
-        ids = [str(vid)] + [str(a) for a in (vuln.get("aliases") or [])] if isinstance(vuln, dict) else [str(vid)]
+            raise InputError(f"{d.path}: {at} lacks a vulnerability or a valid status ({', '.join(VEX_STATUSES)})")
+        products: list[str] = []
+        raw_products = st.get("products")
+        if isinstance(raw_products, list) and all(isinstance(p, str) for p in raw_products):
+            products = list(raw_products)  # v0.0.x: plain ids
+        else:
+            for pat, p in d.objs(st, "products", at):
+                subs = [d.text(s, "@id", sat) for sat, s in d.objs(p, "subcomponents", pat)]
+                products.extend(s for s in subs if s) if any(subs) else products.append(d.text(p, "@id", pat))
+        justification, impact = d.text(st, "justification", at), d.text(st, "impact_statement", at)
         for v in ids:
-            out.append(VexStatement(v, tuple(p for p in products if p), status, st.get("justification", ""),
-                                    st.get("impact_statement", ""), path, "openvex"))
+            out.append(VexStatement(v, tuple(p for p in products if p), status, justification, impact, d.path, "openvex"))
     return out
 
 
-def _cyclonedx(doc: dict[str, Any], path: str) -> list[VexStatement]:
+def _cyclonedx(d: _Doc, doc: dict[str, Any]) -> list[VexStatement]:
     refs: dict[str, str] = {}
-    for comp in _walk_components(doc.get("components") or []):
-        if comp.get("bom-ref"):
-            refs[comp["bom-ref"]] = comp.get("purl") or comp["bom-ref"]
-    meta = (doc.get("metadata") or {}).get("component") or {}
-    if meta.get("bom-ref"):
-        refs[meta["bom-ref"]] = meta.get("purl") or meta["bom-ref"]
+    meta = d.obj(d.obj(doc, "metadata", ""), "component", "metadata")
+    # nested components, walked without recursion (a document may nest them deeply)
+    todo = [*reversed(d.objs(doc, "components", "")), ("metadata.component", meta)]
+    while todo:
+        at, comp = todo.pop()
+        ref = d.text(comp, "bom-ref", at)
+        if ref:
+            refs[ref] = d.text(comp, "purl", at) or ref
+        todo.extend(reversed(d.objs(comp, "components", at)))
     out = []
-    for v in doc.get("vulnerabilities") or []:
-        analysis = v.get("analysis") or {}
-        status = _CDX_STATE.get(analysis.get("state", ""))
-        if not v.get("id") or status is None:
+    for at, v in d.objs(doc, "vulnerabilities", ""):
+        analysis = d.obj(v, "analysis", at)
+        status = _CDX_STATE.get(d.text(analysis, "state", f"{at}.analysis"))
+        vid = d.text(v, "id", at)
+        if not vid or status is None:
             continue
-        products = tuple(refs.get(a.get("ref", ""), a.get("ref", "")) for a in v.get("affects") or [])
-        out.append(VexStatement(v["id"], products, status, analysis.get("justification", ""),
-                                analysis.get("detail", ""), path, "cyclonedx"))
+        products = tuple(refs.get(ref, ref) for aat, a in d.objs(v, "affects", at) if (ref := d.text(a, "ref", aat)))
+        out.append(VexStatement(vid, products, status, d.text(analysis, "justification", f"{at}.analysis"),
+                                d.text(analysis, "detail", f"{at}.analysis"), d.path, "cyclonedx"))
     return out
 
 
-def _walk_components(comps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for c in comps:
-        yield c
-        yield from _walk_components(c.get("components") or [])
-
-
-def _csaf(doc: dict[str, Any], path: str) -> list[VexStatement]:
+def _csaf(d: _Doc, doc: dict[str, Any]) -> list[VexStatement]:
     purls: dict[str, str] = {}
-
-    def branches(nodes: list[dict[str, Any]]) -> None:
-        for b in nodes:
-            prod = b.get("product") or {}
-            helper = prod.get("product_identification_helper") or {}
-            if prod.get("product_id") and helper.get("purl"):
-                purls[prod["product_id"]] = helper["purl"]
-            branches(b.get("branches") or [])
-
-    tree = doc.get("product_tree") or {}
-    branches(tree.get("branches") or [])
-    for rel in tree.get("relationships") or []:
-        full = (rel.get("full_product_name") or {}).get("product_id")
-        if full and rel.get("product_reference") in purls:
-            purls[full] = purls[rel["product_reference"]]
+    tree = d.obj(doc, "product_tree", "")
+    todo = list(reversed(d.objs(tree, "branches", "product_tree")))  # without recursion, as above
+    while todo:
+        at, b = todo.pop()
+        prod = d.obj(b, "product", at)
+        helper = d.obj(prod, "product_identification_helper", f"{at}.product")
+        pid, purl = d.text(prod, "product_id", f"{at}.product"), d.text(helper, "purl", f"{at}.product.product_identification_helper")
+        if pid and purl:
+            purls[pid] = purl
+        todo.extend(reversed(d.objs(b, "branches", at)))
+    for at, rel in d.objs(tree, "relationships", "product_tree"):
+        full = d.text(d.obj(rel, "full_product_name", at), "product_id", f"{at}.full_product_name")
+        ref = d.text(rel, "product_reference", at)
+        if full and ref in purls:
+            purls[full] = purls[ref]
     out = []
-    for v in doc.get("vulnerabilities") or []:
-        vid = v.get("cve") or next((i.get("text") for i in v.get("ids") or [] if i.get("text")), None)
+    for at, v in d.objs(doc, "vulnerabilities", ""):
+        vid = d.text(v, "cve", at) or next((t for iat, i in d.objs(v, "ids", at) if (t := d.text(i, "text", iat))), "")
         if not vid:
             continue
-        justification = {pid: f.get("label", "") for f in v.get("flags") or [] for pid in f.get("product_ids") or []}
-        impacts = {pid: t.get("details", "") for t in v.get("threats") or [] if t.get("category") == "impact"
-                   for pid in t.get("product_ids") or []}
-        for key, ids in (v.get("product_status") or {}).items():
+        justification = {pid: d.text(f, "label", fat) for fat, f in d.objs(v, "flags", at) for pid in d.texts(f, "product_ids", fat)}
+        impacts = {pid: d.text(t, "details", tat) for tat, t in d.objs(v, "threats", at) if d.text(t, "category", tat) == "impact"
+                   for pid in d.texts(t, "product_ids", tat)}
+        statuses = d.obj(v, "product_status", at)
+        for key in statuses:
             status = _CSAF_STATUS.get(key)
             if status is None:
                 continue
-            for pid in ids:
+            for pid in d.texts(statuses, key, f"{at}.product_status"):
                 out.append(VexStatement(vid, (purls.get(pid, pid),), status, justification.get(pid, ""),
-                                        impacts.get(pid, ""), path, "csaf"))
+                                        impacts.get(pid, ""), d.path, "csaf"))
     return out
 
 

@@ -21,11 +21,13 @@ the same report twice gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from cyclonedx.model import Property, XsUri
 from cyclonedx.model.bom import Bom
@@ -98,11 +100,31 @@ def licenses(values: Iterable[str]) -> list[DisjunctiveLicense | LicenseExpressi
     vals = [v.strip() for v in values if v and v.strip()]
     if len(vals) == 1 and _EXPR.search(vals[0]):
         return [LicenseExpression(vals[0])]
+    if any(_EXPR.search(v) for v in vals) and all(_is_expression(v) for v in vals):
+        # CycloneDX allows an expression only alone: several licences, one compound, are their AND
+        return [LicenseExpression(" AND ".join(f"({v})" if _EXPR.search(v) else v for v in vals))]
     out: list[DisjunctiveLicense | LicenseExpression] = []
     for v in vals:
         spdx = fixup_id(v)
         out.append(DisjunctiveLicense(id=spdx) if spdx else DisjunctiveLicense(name=v))
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _spdx_licensing() -> Any:  # license_expression.Licensing; imported here, off the warm path
+    from license_expression import get_spdx_licensing
+
+    return get_spdx_licensing()
+
+
+def _is_expression(value: str) -> bool:
+    """An SPDX expression of list ids and LicenseRefs (what the OS analyzers emit), not free text."""
+    lic = _spdx_licensing()
+    try:
+        parsed = lic.parse(value, validate=False)
+    except Exception:  # the parser raises several types on free text
+        return False
+    return parsed is not None and all(str(k).startswith("LicenseRef-") for k in lic.unknown_license_keys(parsed))
 
 
 def _purl(value: str) -> PackageURL | None:

@@ -97,12 +97,18 @@ class _Licenses:
     def __init__(self) -> None:
         self.extracted: dict[str, ExtractedLicensingInfo] = {}
 
-    def _one(self, value: str) -> str:
+    def _one(self, value: str, texts: dict[str, str]) -> str:
         try:
-            parsed = _LICENSING.parse(value, validate=True, strict=False)
+            parsed = _LICENSING.parse(value, validate=False)
         except ExpressionError:  # not an SPDX expression: declared as is below
             parsed = None
-        if parsed is not None:
+        unknown = _LICENSING.unknown_license_keys(parsed) if parsed is not None else ["?"]
+        if all(k.startswith("LicenseRef-") for k in unknown):
+            # list ids, and LicenseRefs the analyzers made (their declared text is in extra.license_refs)
+            for ref in unknown:
+                self.extracted.setdefault(ref, ExtractedLicensingInfo(
+                    license_id=ref, extracted_text=texts.get(ref, ref), license_name=texts.get(ref, ref),
+                    comment="declared by the package, not an SPDX license id"))
             return str(parsed)
         ref = "LicenseRef-" + (_BAD_ID.sub("-", value).strip("-") or "unknown")
         self.extracted.setdefault(ref, ExtractedLicensingInfo(
@@ -110,8 +116,8 @@ class _Licenses:
             comment="declared by the package, not an SPDX license id"))
         return ref
 
-    def expression(self, values: Iterable[str]) -> LicenseExpression | SpdxNoAssertion:
-        parts = [self._one(v.strip()) for v in values if v and v.strip()]
+    def expression(self, values: Iterable[str], texts: dict[str, str] | None = None) -> LicenseExpression | SpdxNoAssertion:
+        parts = [self._one(v.strip(), texts or {}) for v in values if v and v.strip()]
         if not parts:
             return SpdxNoAssertion()
         text = parts[0] if len(parts) == 1 else " AND ".join(f"({p})" if " " in p else p for p in parts)
@@ -214,7 +220,7 @@ def build_document(report: Report) -> Document:
             spdx_id=sid, name=pkg.name or "unknown", version=pkg.version or None,
             download_location=SpdxNoAssertion(), files_analyzed=False,
             supplier=_supplier(pkg.extra.get("maintainer", "")) or SpdxNoAssertion(),
-            license_concluded=SpdxNoAssertion(), license_declared=lic.expression(pkg.licenses),
+            license_concluded=SpdxNoAssertion(), license_declared=lic.expression(pkg.licenses, pkg.extra.get("license_refs")),
             copyright_text=SpdxNoAssertion(), source_info=source or None, external_references=refs,
             primary_package_purpose=PackagePurpose.LIBRARY, comment=comment or None))
         doc.relationships.append(Relationship(image_id, RelationshipType.CONTAINS, sid))

@@ -18,7 +18,7 @@ from hullscan.errors import InputError
 from hullscan.model.inventory import Inventory
 from hullscan.sbom_in import cyclonedx, spdx
 from hullscan.sbom_in.document import SbomDocument
-from hullscan.sbom_in.packages import TRIVY, H, packages_of
+from hullscan.sbom_in.packages import TRIVY, H, is_index, packages_of
 
 MAX_SBOM_BYTES = 1024 * 1024 * 1024
 
@@ -26,27 +26,37 @@ __all__ = ["load_sbom", "parse_sbom"]
 
 
 def parse_sbom(data: bytes, source: str = "SBOM") -> SbomDocument:
-    """Sniff and parse; InputError when the bytes are no SBOM this reader knows."""
+    """Sniff and parse; InputError when the bytes are no SBOM this reader knows, or one nested too deep
+    to read (the readers walk components with explicit stacks; RecursionError is the last guard)."""
+    try:
+        return _parse(data, source)
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to read") from None
+
+
+def _parse(data: bytes, source: str) -> SbomDocument:
     text = data.decode("utf-8-sig", "replace").lstrip()
     if text.startswith("{"):
         try:
             doc = json.loads(text)
+        except RecursionError:
+            raise InputError(f"{source}: JSON nested too deeply") from None
         except ValueError as exc:
-            raise InputError(f"{source}: not valid JSON: {exc}") from exc
+            raise InputError(f"{source}: not valid JSON: {exc}") from None
         if not isinstance(doc, dict):
             raise InputError(f"{source}: JSON is not an SBOM object")
         if doc.get("bomFormat") == "CycloneDX" or ("specVersion" in doc and "components" in doc):
-            return cyclonedx.parse_json(doc)
+            return cyclonedx.parse_json(doc, source)
         if "spdxVersion" in doc or "SPDXID" in doc:
-            return spdx.parse_json(doc)
+            return spdx.parse_json(doc, source)
         raise InputError(f"{source}: JSON is neither CycloneDX (bomFormat) nor SPDX (spdxVersion)")
     if text.startswith("<"):
         try:
             root = SafeET.fromstring(text.encode())
         except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
-            raise InputError(f"{source}: not readable XML: {exc}") from exc
+            raise InputError(f"{source}: not readable XML: {exc}") from None
         if root.tag.startswith("{http://cyclonedx.org/schema/bom/") or root.tag == "bom":
-            return cyclonedx.parse_xml(root)
+            return cyclonedx.parse_xml(root, source)
         if "rdf" in root.tag.lower():
             raise InputError(f"{source}: SPDX RDF/XML is not supported (use SPDX JSON or tag-value)")
         raise InputError(f"{source}: XML is not a CycloneDX BOM (root element {root.tag!r})")
@@ -75,7 +85,7 @@ def target_info(doc: SbomDocument, source: str) -> dict[str, Any]:
         layers = []
         for k, v in s.properties:
             parts = k[len(H):].split(":") if k.startswith(H + "layer:") else []
-            if len(parts) == 3 and parts[1].isdigit() and parts[2] == "diff_id":
+            if len(parts) == 3 and is_index(parts[1]) and parts[2] == "diff_id":
                 base = s.prop(f"{H}layer:{parts[1]}:base")
                 layers.append({"index": int(parts[1]), "diff_id": v,
                                "base": None if base == "" else base == "true"})

@@ -125,7 +125,13 @@ def _layer(c: SbomComponent) -> LayerRef | None:
         m = _SPDX_LAYER.search(c.comment)
         if m:
             index, diff_id = m.group(1), m.group(2) or ""
-    return LayerRef(index=int(index), diff_id=diff_id) if index.isdigit() else None
+    return LayerRef(index=int(index), diff_id=diff_id) if is_index(index) else None
+
+
+def is_index(value: str) -> bool:
+    """A layer index as written: ASCII digits, not absurdly long (`str.isdigit` accepts `²`, which
+    `int` refuses, and `int` refuses more than 4,300 digits)."""
+    return value.isascii() and value.isdigit() and len(value) <= 9
 
 
 def _paths(c: SbomComponent) -> tuple[str, ...]:

@@ -2,14 +2,18 @@
 
 Read by hand rather than with spdx-tools' parsers: those reject a whole document for one field that
 does not conform (common in SBOMs of other tools, and slow on large tag-value files); here each
-package stands alone and the rest of the document is still read."""
+package stands alone and the rest of the document is still read. JSON values are type-checked: a
+document-level list of the wrong type (`documentDescribes: 5`) is an InputError naming it; a wrong
+field inside one package is a problem (a warning) and is ignored."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from hullscan.sbom_in.document import SbomComponent, SbomDocument
+from hullscan.sbom_in.fields import doc_list, text
 
 _NONE = {"", "NOASSERTION", "NONE"}
 
@@ -18,9 +22,9 @@ def _purpose(value: str) -> str:
     return value.strip().lower().replace("_", "-") or "library"
 
 
-def _tools(creators: Any) -> tuple[str, ...]:
+def _tools(creators: list[Any]) -> tuple[str, ...]:
     out = []
-    for c in creators or []:
+    for c in creators:
         if isinstance(c, str) and c.startswith("Tool:"):
             name = c[5:].strip()
             out.append(re.sub(r"[-\s]v?\d[\w.+-]*$", "", name).lower())  # `syft-1.18.1` → `syft`
@@ -68,42 +72,55 @@ def _subject(comps: list[SbomComponent], described: list[str]) -> tuple[list[Sbo
 
 
 def _declared_or_concluded(p: dict[str, Any]) -> str:
-    declared = str(p.get("licenseDeclared") or "")
-    return declared if declared not in _NONE else str(p.get("licenseConcluded") or "")
+    declared = text(p.get("licenseDeclared"))
+    return declared if declared not in _NONE else text(p.get("licenseConcluded"))
 
 
-def parse_json(doc: dict[str, Any]) -> SbomDocument:
+def _field_list(p: dict[str, Any], key: str, name: str, problems: list[str]) -> list[Any]:
+    """A list inside one package; another type is that package's problem, and ignored."""
+    value = p.get(key)
+    if isinstance(value, list):
+        return value
+    if value is not None:
+        problems.append(f"package {name!r}: {key} is not a list (ignored)")
+    return []
+
+
+def parse_json(doc: dict[str, Any], source: str = "SBOM") -> SbomDocument:
     comps: list[SbomComponent] = []
     problems: list[str] = []
-    for p in doc.get("packages") or []:
+    for p in doc_list(doc, "packages", source):
         if not isinstance(p, dict):
             problems.append("a package that is not an object was skipped")
             continue
-        refs = [(str(r.get("referenceCategory", "")), str(r.get("referenceType", "")), str(r.get("referenceLocator", "")))
-                for r in p.get("externalRefs") or [] if isinstance(r, dict)]
+        name = text(p.get("name"))
+        refs = [(text(r.get("referenceCategory")), text(r.get("referenceType")), text(r.get("referenceLocator")))
+                for r in _field_list(p, "externalRefs", name, problems) if isinstance(r, dict)]
         comps.append(_component(
-            str(p.get("name") or ""), str(p.get("versionInfo") or ""), refs, str(p.get("SPDXID") or ""),
-            [_declared_or_concluded(p)],
-            str(p.get("primaryPackagePurpose") or ""), str(p.get("sourceInfo") or ""), str(p.get("comment") or ""),
-            [str(t) for t in p.get("attributionTexts") or []], str(p.get("description") or "")))
-    described = [str(x) for x in doc.get("documentDescribes") or []]
-    for rel in doc.get("relationships") or []:
+            name, text(p.get("versionInfo")), refs, text(p.get("SPDXID")), [_declared_or_concluded(p)],
+            text(p.get("primaryPackagePurpose")), text(p.get("sourceInfo")), text(p.get("comment")),
+            [text(t) for t in _field_list(p, "attributionTexts", name, problems)], text(p.get("description"))))
+    described = [text(x) for x in doc_list(doc, "documentDescribes", source)]
+    for rel in doc_list(doc, "relationships", source):
         if isinstance(rel, dict) and rel.get("relationshipType") == "DESCRIBES" and \
                 rel.get("spdxElementId") == "SPDXRef-DOCUMENT":
-            described.append(str(rel.get("relatedSpdxElement")))
-    comps, subject = _subject(comps, described)
+            described.append(text(rel.get("relatedSpdxElement")))
+    comps, subject = _subject(comps, [d for d in described if d])
     creation = c if isinstance(c := doc.get("creationInfo"), dict) else {}
-    return SbomDocument("spdx-json", str(doc.get("spdxVersion") or ""), tuple(comps), subject,
-                        _tools(creation.get("creators")), str(doc.get("name") or ""), tuple(problems))
+    creators = creation.get("creators")
+    if creators is not None and not isinstance(creators, list):
+        problems.append("creationInfo.creators is not a list (ignored)")
+    return SbomDocument("spdx-json", text(doc.get("spdxVersion")), tuple(comps), subject,
+                        _tools(creators if isinstance(creators, list) else []), text(doc.get("name")), tuple(problems))
 
 
 _TEXT_OPEN = "<text>"
 _TEXT_CLOSE = "</text>"
 
 
-def _tag_lines(text: str):
+def _tag_lines(content: str) -> Iterator[tuple[str, str]]:
     """(tag, value) pairs; `<text>…</text>` values may span lines."""
-    lines = text.splitlines()
+    lines = content.splitlines()
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -121,7 +138,7 @@ def _tag_lines(text: str):
         yield tag.strip(), value
 
 
-def parse_tagvalue(text: str) -> SbomDocument:
+def parse_tagvalue(content: str) -> SbomDocument:
     comps: list[SbomComponent] = []
     described: list[str] = []
     creators: list[str] = []
@@ -134,7 +151,7 @@ def parse_tagvalue(text: str) -> SbomDocument:
                                     cur["licenses"], cur.get("purpose", ""), cur.get("source", ""),
                                     cur.get("comment", ""), cur["attrib"], cur.get("description", "")))
 
-    for tag, value in _tag_lines(text):
+    for tag, value in _tag_lines(content):
         if tag == "PackageName":
             flush()
             cur = {"name": value, "refs": [], "licenses": [], "attrib": []}

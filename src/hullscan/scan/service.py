@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from hullscan.model.image import ImageConfig
     from hullscan.model.inventory import Inventory, LayerRef
     from hullscan.scan.options import ScanOptions
+    from hullscan.secrets.config_scan import ConfigScan
     from hullscan.vulndb.read import AdvisoryReader
     from hullscan.walk.analyzer import Analyzer
 
@@ -74,11 +75,11 @@ class ScanService:
     def scan(self, target: str, *, render_packages: Callable[[Any], bytes | None] | None = None) -> Report:
         """Scan a target. `render_packages` renders the packages as the JSON writer would, stored beside
         a cacheable result so a warm scan printed as JSON copies them (cache/results.py)."""
+        if self.check_db is not None:
+            self.check_db()
         if target.startswith("sbom:"):
             return self.scan_sbom(target[len("sbom:"):])
         started = time.perf_counter()
-        if self.check_db is not None:
-            self.check_db()
         image = self.open_image(target, self.options.source)
         try:
             cache, warnings = self.layer_cache() if self.layer_cache is not None and not image.rootfs_path else (None, [])
@@ -150,22 +151,24 @@ class ScanService:
 
         analyzers = list(self.analyzers())
         facts, counts = collect_facts(image, analyzers, cache, self.progress, while_walking=open_db)
-        base = identify_base(image.config, image.manifest_annotations, len(image.layers))
-        refs = [_reported_ref(lf.ref, base) for lf in facts]
+        scanned = _scan_config(image, analyzers)
+        base = _masked_base(identify_base(image.config, image.manifest_annotations, len(image.layers)),
+                            image.config, scanned.config)
+        refs = [_reported_ref(lf.ref, base, scanned) for lf in facts]
         for lf, ref in zip(facts, refs, strict=True):
             lf.ref = ref
         inventory = apply_layers(analyzers, facts)
         inventory.warnings[:0] = [ScanWarning(m) for m in warnings]
         open_db()  # when no layer walk gave it the chance
         findings, db_info = self._match(inventory, opened.get("db"))
-        secrets, misconfigurations = self._secrets(inventory, image, refs, analyzers)
+        secrets, misconfigurations = self._secrets(inventory, scanned.findings if image.config.raw else [], refs)
         report: Report = valid_text(Report(
             created_at=iso(self.clock()),
             target=_target(image),
-            layers=_layers(image, base),
+            layers=_layers(image, base, scanned),
             scanners=tuple(sorted(self.options.scanners)),
             os=inventory.os,
-            config=_reported_config(image.config),
+            config=scanned.config,
             base_image=base,
             packages=sorted(inventory.packages, key=_pkg_sort),
             history=tuple(inventory.history),
@@ -203,18 +206,13 @@ class ScanService:
         finally:
             db.close()
 
-    def _secrets(self, inventory: Inventory, image: Image, refs: list[LayerRef],
-                 analyzers: Sequence[Analyzer]) -> tuple[list[SecretFinding], list[ConfigFinding]]:
+    def _secrets(self, inventory: Inventory, config_facts: list[dict[str, Any]],
+                 refs: list[LayerRef]) -> tuple[list[SecretFinding], list[ConfigFinding]]:
         """Secret findings of files (every layer, deleted files too) and of the image config; config findings."""
         facts = inventory.facts.pop("secret", None) or []
         scanners = self.options.scanners
         if not ({"secret", "config"} & scanners):
             return [], []
-        from hullscan.secrets.config_scan import scan_image_config
-
-        # the secret analyzer's rules (a `--secret-config` one's, when given) judge the config too
-        ruleset = next((getattr(an, "ruleset", None) for an in analyzers if an.name == "secret"), None)
-        config_facts = scan_image_config(image.config.raw, ruleset) if image.config.raw else []
         secrets: list[SecretFinding] = []
         misconfigurations: list[ConfigFinding] = []
         for f in [*facts, *config_facts]:
@@ -281,34 +279,39 @@ def _target(image: Image) -> TargetInfo:
                       repo_tags=tuple(image.repo_tags), repo_digests=tuple(image.repo_digests))
 
 
-def _layers(image: Image, base: BaseImage) -> tuple[LayerInfo, ...]:
-    from hullscan.secrets.redact import redact
+def _scan_config(image: Image, analyzers: Sequence[Analyzer]) -> ConfigScan:
+    """The image config's findings and the config as reports show it: every echoed field with the
+    secrets those findings name masked, and no raw document — so neither a writer nor the result cache
+    ever sees a secret of the config, whichever scanners ran (secrets/config_scan.py)."""
+    from hullscan.secrets.config_scan import scan_config
 
+    # the secret analyzer's rules (a `--secret-config` one's, when given) judge and mask the config
+    ruleset = next((getattr(an, "ruleset", None) for an in analyzers if an.name == "secret"), None)
+    return scan_config(image.config, ruleset)
+
+
+def _masked_base(base: BaseImage, raw: ImageConfig, masked: ImageConfig) -> BaseImage:
+    """The base image's name and digest as the masked config shows them when they come from its labels."""
+    from hullscan.base.identify import BASE_DIGEST, BASE_NAME
+
+    name = masked.labels.get(BASE_NAME, base.name) if base.name and base.name == raw.labels.get(BASE_NAME) else base.name
+    digest = (masked.labels.get(BASE_DIGEST, base.digest) if base.digest and base.digest == raw.labels.get(BASE_DIGEST)
+              else base.digest)
+    return base if (name, digest) == (base.name, base.digest) else replace(base, name=name, digest=digest)
+
+
+def _layers(image: Image, base: BaseImage, scanned: ConfigScan) -> tuple[LayerInfo, ...]:
     count = base.layer_count
     return tuple(LayerInfo(index=layer.index, digest=layer.digest, size=layer.size, media_type=layer.media_type,
-                           diff_id=layer.diff_id, created_by=redact(layer.created_by),
+                           diff_id=layer.diff_id, created_by=scanned.mask_created_by(layer.created_by),
                            base=None if count is None else layer.index < count)
                  for layer in image.layers)
 
 
-def _reported_ref(ref: LayerRef, base: BaseImage) -> LayerRef:
-    """A layer as packages and findings name it: base or not, its history line redacted."""
-    from hullscan.secrets.redact import redact
-
+def _reported_ref(ref: LayerRef, base: BaseImage, scanned: ConfigScan) -> LayerRef:
+    """A layer as packages and findings name it: base or not, its history line masked."""
     return replace(ref, base=ref.base if base.layer_count is None else ref.index < base.layer_count,
-                   created_by=redact(ref.created_by))
-
-
-def _reported_config(config: ImageConfig) -> ImageConfig:
-    """The config as reports show it: secrets in Env, Labels and history masked; the raw document (read
-    by the config checks above) left out, so neither reports nor the result cache ever hold it."""
-    from hullscan.model.image import HistoryEntry
-    from hullscan.secrets.redact import redact
-
-    return replace(config, raw={}, env=tuple(redact(e) for e in config.env),
-                   labels={k: redact(v) for k, v in config.labels.items()},
-                   history=tuple(HistoryEntry(h.created, redact(h.created_by), h.empty_layer, h.comment)
-                                 for h in config.history))
+                   created_by=scanned.mask_created_by(ref.created_by))
 
 
 def _layer_at(refs: list[LayerRef], index: Any) -> LayerRef | None:

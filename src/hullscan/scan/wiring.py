@@ -36,7 +36,9 @@ def build_service(options: ScanOptions, progress: Callable[[str], None] | None =
     def check_db() -> None:
         from hullscan.vulndb.location import precheck
 
-        precheck(options.db)  # a missing DB fails before any work, without the heavy imports
+        # a missing or empty DB (no advisories: nothing could match) fails before any work, without
+        # the heavy imports: one `SELECT 1 ... LIMIT 1` (vulndb/location.py)
+        precheck(options.db)
 
     def layer_cache() -> tuple[LayerCache | None, list[str]]:
         from hullscan.cache.store import open_cache

@@ -289,6 +289,12 @@ def _line_text(data: bytes, s: int, e: int, secrets: list[tuple[int, int]]) -> s
     return text.replace("\r", "")
 
 
+def masked_line(data: bytes, start: int, end: int, secrets: list[tuple[int, int]]) -> str:
+    """A finding's `match` for the secret at [start, end) of `data`, every span of `secrets` masked
+    (for a caller that knows more secrets than the engine found: the image config's build arguments)."""
+    return _line_text(data, start, end, _merge(list(secrets)))
+
+
 def scan_bytes(
     path: str,
     data: bytes,
@@ -300,14 +306,28 @@ def scan_bytes(
 ) -> list[Finding]:
     """Secrets in one file's bytes (masked findings, sorted by offset). Binary files give [].
     `path_checked`: the caller already asked `path_allowed` (the secret analyzer's file rule does it, through its `skip`)."""
+    return scan_spans(path, data, ruleset, source=source, max_size=max_size, path_checked=path_checked)[0]
+
+
+def scan_spans(
+    path: str,
+    data: bytes,
+    ruleset: Ruleset | None = None,
+    *,
+    source: str = "file",
+    max_size: int = MAX_SIZE,
+    path_checked: bool = False,
+) -> tuple[list[Finding], list[tuple[int, int]]]:
+    """`scan_bytes`, with the byte span of each finding's secret in `data` (same order): what a caller
+    echoing the scanned text masks (the image config, secrets/config_scan.py)."""
     ruleset = ruleset or default_ruleset()
     if not data or is_binary(data):
-        return []
+        return [], []
     if len(data) > max_size:
         data = data[:max_size]
     comp = _compiled(ruleset)
     if source == "file" and not path_checked and comp.path_allow.search(path):  # image-config text has no file path
-        return []
+        return [], []
     windows: dict[Rule, list[tuple[int, int]]] = defaultdict(list)
     anchors: dict[Rule, set[int]] = defaultdict(set)
     klens: dict[int, int] = {}
@@ -326,7 +346,7 @@ def scan_bytes(
         for rule in windowed:
             windows[rule].append((max(0, pos - rule.window), min(n, pos + klen + rule.window)))
     if not windows and not whole and not anchors:
-        return []
+        return [], []
 
     found: dict[tuple[str, int, int], _Candidate] = {}
     blocks = _Blocks(data)
@@ -348,7 +368,7 @@ def scan_bytes(
             if key not in found and _accept(ruleset, rule, path, data, c, blocks):
                 found[key] = c
     if not found:
-        return []
+        return [], []
     accepted = _drop_overlaps(list(found.values()), comp.order)
     accepted = accepted[:MAX_FINDINGS]
     secret_spans = [(c.start, c.end) for c in accepted]
@@ -374,4 +394,4 @@ def scan_bytes(
                 source=source,
             )
         )
-    return out
+    return out, secret_spans

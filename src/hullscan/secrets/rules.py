@@ -1,9 +1,11 @@
 """Secret rules as data: load the built-in `rules.yaml` and merge a `--secret-config` file.
 
 The file format is Trivy's secret-config YAML (`rules`, `allow-rules`, `exclude-block`,
-`disable-rules`, `enable-builtin-rules`, `disable-allow-rules`) plus a few fields of ours
-(`entropy`, `min-charsets`, `allow`, `window`, `generic`, `value` allow rules), so a team's
-Trivy config works unchanged. Regexes are compiled once, as bytes patterns.
+`disable-rules`, `enable-builtin-rules`, `disable-allow-rules`, `skip-patterns`) plus a few fields of
+ours (`keywords-exact`, `entropy`, `min-charsets`, `allow`, `window`, `generic`, `anchor`, `follows`,
+`value` allow rules), so a team's Trivy config works unchanged. A config file is checked against
+`hullscan/schemas/secret-config.schema.json` (shipped as `docs/secret-config.schema.json`): an unknown
+key or a wrong type is one line, exit 2. Regexes are compiled once, as bytes patterns.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 import yaml
 
+from hullscan import userfile
 from hullscan.errors import InputError
+from hullscan.walk.globs import glob_regex
 
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 DEFAULT_WINDOW = 256
@@ -263,18 +267,32 @@ def build_ruleset(config: dict[str, Any] | None = None) -> Ruleset:
     ]
     allow += [_allow_rule(a, "secret config allow-rules") for a in config.get("allow-rules") or []]
     generic_allow = tuple(_compile_bytes(p, "generic-allow") for p in base.get("generic-allow", []))
+    allow += [_skip_rule(p, i) for i, p in enumerate(config.get("skip-patterns") or [])]
     blocks = _exclude_blocks(config.get("exclude-block"), "secret config exclude-block")
     return Ruleset(rules=tuple(rules), allow=tuple(allow), generic_allow=generic_allow, exclude_blocks=blocks,
                    custom_paths=bool(config.get("allow-rules")))
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
-    """Read a `--secret-config` file (ours or Trivy's secret-config YAML)."""
+def _skip_rule(pattern: str, i: int) -> AllowRule:
+    """Trivy's `skip-patterns` (doublestar globs over the path relative to the scan root) as a path
+    allow rule: the file is not read. Added to our path allow rules (`disable-allow-rules` drops those)."""
+    where = f"secret config skip-patterns[{i}]"
+    if any(c in pattern for c in "{}[]"):
+        raise InputError(f"{where}: {pattern!r}: brace and bracket globs are not supported (use one pattern per entry)")
+    glob = pattern if pattern.startswith(("/", "**")) else "/" + pattern
     try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read secret config {path}: {exc.__class__.__name__}") from None
-    return _load_yaml(text, str(path))
+        regex = glob_regex(glob)
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    return AllowRule(id=f"skip-patterns[{i}]", description=f"skip {pattern}", path=re.compile(f"^{regex.pattern}$"))
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a `--secret-config` file (ours or Trivy's secret-config YAML), checked against its schema."""
+    where = str(path)
+    doc = userfile.load_yaml(userfile.read_text(where, "secret config"), where)
+    userfile.validate(doc, "secret-config", where)
+    return doc or {}
 
 
 def load_ruleset(path: str | Path | None = None) -> Ruleset:

@@ -64,3 +64,30 @@ def cached(fn: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def sign(x: int) -> int:
     return (x > 0) - (x < 0)
+
+
+_CHUNK = 4000
+
+
+def num(digits: str) -> int:
+    """`int()` of a run of decimal digits of any length. Python refuses str → int conversions past
+    4300 digits (`sys.int_info.str_digits_check_threshold`, a ValueError), and a hostile version
+    string is easily that long; arithmetic has no such limit, so long runs are read in chunks."""
+    if len(digits) <= _CHUNK:
+        return int(digits)
+    value = 0
+    for i in range(0, len(digits), _CHUNK):
+        chunk = digits[i : i + _CHUNK]
+        value = value * 10 ** len(chunk) + int(chunk)
+    return value
+
+
+def incr(digits: str) -> str:
+    """`str(int(digits) + 1)` for a run of decimal digits of any length (str() has the same limit)."""
+    s = digits.lstrip("0") or "0"
+    if len(s) <= _CHUNK:
+        return str(int(s) + 1)
+    head = s.rstrip("9")  # 1299 + 1 = 1300: the last digit that is not a 9 goes up, the 9s after it become 0s
+    nines = len(s) - len(head)
+    bumped = head[:-1] + str(int(head[-1]) + 1) if head else "1"
+    return bumped + "0" * nines

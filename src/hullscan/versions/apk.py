@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 
 _NUMBERS = re.compile(r"^(?:\d+\.?)*")
 _SUFFIX = re.compile(r"_(alpha|beta|pre|rc|cvs|svn|git|hg|p)(\d*)")
@@ -40,18 +40,18 @@ _STRICT = re.compile(
 def parse(v: str) -> tuple[tuple, bool]:
     """(key, invalid)."""
     s = v.strip()
-    if s[:1] in ("v", "V") and s[1:2].isdigit():
+    if s[:1] in ("v", "V") and s[1:2].isdecimal():
         s = s[1:]  # a tag-style "v1.5.0" (seen in scanner data) means 1.5.0
     sub = _NUMBERS.match(s).group(0)  # type: ignore[union-attr]  # the pattern matches the empty string
     s = s[len(sub):]
     comps: list[tuple] = []
     for i, d in enumerate(sub.split(".")):
         if i == 0:
-            comps.append((1, int(d) if d else 0))
+            comps.append((1, num(d) if d else 0))
         elif d.startswith("0") or not d:
-            comps.append((0, d, int(d) if d else 0))
+            comps.append((0, d, num(d) if d else 0))
         else:
-            comps.append((1, int(d)))
+            comps.append((1, num(d)))
     # missing components pad as 0 and compare numerically, so zero-valued tails vanish
     while len(comps) > 1 and comps[-1][-1] == 0:
         comps.pop()
@@ -63,7 +63,7 @@ def parse(v: str) -> tuple[tuple, bool]:
 
     suffixes: list[tuple[int, int]] = []
     for m in _SUFFIX.finditer(s):
-        suffixes.append((_WEIGHT[m.group(1)], int(m.group(2) or 0)))
+        suffixes.append((_WEIGHT[m.group(1)], num(m.group(2) or "0")))
         if s.startswith(m.group(0)):
             s = s[len(m.group(0)):]
     suffixes.append(_NO_SUFFIX)
@@ -78,7 +78,7 @@ def parse(v: str) -> tuple[tuple, bool]:
         if b is None:
             invalid = True
         else:
-            build = int(b.group(1) or 0)
+            build = num(b.group(1) or "0")
             s = s[b.end():]
     return (comps_key, letter, tuple(suffixes), build, 0 if s else 1), invalid
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from hullscan.versions import npm
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 from hullscan.versions.semver import SemVer, semver_key
 
 _REVISION = re.compile(r"^(.*\d)-r?(\d+)$")
@@ -21,7 +21,7 @@ def split(v: str) -> tuple[str, int]:
     s = v.strip()
     m = _REVISION.match(s)
     if m:
-        return m.group(1), int(m.group(2))
+        return m.group(1), num(m.group(2))
     return s, 0
 
 

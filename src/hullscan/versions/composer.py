@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 from hullscan.versions.constraints import check_term
 
 _SPECIAL = (("dev", 0), ("alpha", 1), ("a", 1), ("beta", 2), ("b", 2), ("RC", 3), ("rc", 3),
@@ -46,7 +46,7 @@ def canonicalize(v: str) -> str:
         if c in "-_+":
             if lq != ".":
                 out.append(".")
-        elif (not lp.isdigit() and lp != "." and c.isdigit()) or (lp.isdigit() and not c.isdigit() and c != "."):
+        elif (not lp.isdecimal() and lp != "." and c.isdecimal()) or (lp.isdecimal() and not c.isdecimal() and c != "."):
             if lq != ".":
                 out.append(".")
             out.append(c)
@@ -57,13 +57,13 @@ def canonicalize(v: str) -> str:
 
 
 def _isdigit(s: str) -> bool:
-    return s[:1].isdigit()
+    return s[:1].isdecimal()
 
 
 def _strtol(s: str) -> int:
     n = 0
     for c in s:
-        if not c.isdigit():
+        if not c.isdecimal():
             break
         n = n * 10 + ord(c) - 48
     return n
@@ -72,7 +72,7 @@ def _strtol(s: str) -> int:
 @cached
 def _parts(v: str) -> tuple[str, ...]:
     s = v.strip()
-    if s[:1] in ("v", "V") and s[1:2].isdigit():
+    if s[:1] in ("v", "V") and s[1:2].isdecimal():
         s = s[1:]
     c = canonicalize(s)
     return tuple(c.split("."))
@@ -131,7 +131,7 @@ def _pad4(v: str) -> str:
 
 
 def _bump(nums: list[str], index: int) -> str:
-    head = [int(n) for n in nums[: index + 1]]
+    head = [num(n) for n in nums[: index + 1]]
     head[-1] += 1
     return ".".join(str(n) for n in head + [0] * max(0, 3 - len(head))) + "-dev"
 
@@ -152,7 +152,7 @@ def _composer_terms(tok: str) -> list[tuple[str, str]]:
     wildcard = rest.endswith((".*", ".x", ".X"))
     if op == "^" and m:
         nums = m.group(1).split(".")
-        idx = next((i for i, n in enumerate(nums) if int(n) != 0), len(nums) - 1)
+        idx = next((i for i, n in enumerate(nums) if num(n) != 0), len(nums) - 1)
         return [(">=", rest), ("<", _bump(nums, idx))]
     if op == "~" and m:
         nums = m.group(1).split(".")

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 
 _VALID = re.compile(r"^\d+(?:[.-]\d+)+$")
 
 
 @cached
 def cran_key(v: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else -1 for p in re.split(r"[.-]", v.strip()) if p != "")
+    return tuple(num(p) if p.isdecimal() else -1 for p in re.split(r"[.-]", v.strip()) if p != "")
 
 
 class Cran(Scheme):

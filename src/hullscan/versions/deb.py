@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 
 _RUN = re.compile(r"(\D*)(\d*)")
 _VALID = re.compile(r"^(?:\d+:)?\d[A-Za-z0-9.+~:-]*$")
@@ -39,7 +39,7 @@ def _part_key(s: str) -> tuple[int, ...]:
             continue
         out.extend(_weight(c) for c in nondigit)
         out.append(0)
-        out.append(int(digit) if digit else 0)
+        out.append(num(digit) if digit else 0)
     out.append(0)
     return tuple(out)
 
@@ -50,8 +50,8 @@ def split(v: str) -> tuple[int, str, str]:
     epoch = 0
     if ":" in v:
         e, rest = v.split(":", 1)
-        if e.isdigit():
-            epoch = int(e)
+        if e.isdecimal():
+            epoch = num(e)
             v = rest
     if "-" in v:
         upstream, revision = v.rsplit("-", 1)

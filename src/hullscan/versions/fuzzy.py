@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme
+from hullscan.versions._base import Scheme, num
 from hullscan.versions.semver import semver_key
 
 _PSEUDO_SEMVER = re.compile(
@@ -30,7 +30,7 @@ _LETTER_NUMBER = re.compile(r"^(.*?[A-Za-z])(\d+)$")
 def _part(s: str) -> tuple[int, int, int]:
     """(length of leading digits, end of the part, start of the next part)."""
     num = 0
-    while num < len(s) and s[num].isdigit() and s[num].isascii():
+    while num < len(s) and s[num].isdecimal() and s[num].isascii():
         num += 1
     if num == len(s):
         return num, num, num
@@ -45,7 +45,7 @@ def _text_cmp(a: str, b: str) -> int:
     if ma and mb:
         if ma.group(1) != mb.group(1):
             return (ma.group(1) > mb.group(1)) - (ma.group(1) < mb.group(1))
-        x, y = int(ma.group(2)), int(mb.group(2))
+        x, y = num(ma.group(2)), num(mb.group(2))
         if x != y:
             return (x > y) - (x < y)
     return (a > b) - (a < b)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 from hullscan.versions.constraints import satisfies_cmp
 
 _VALID = re.compile(r"^\s*[0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\s*$")
@@ -36,7 +36,7 @@ def canonical_segments(v: str) -> tuple:
     if not s:
         s = "0"
     s = s.replace("-", ".pre.")
-    segs: list = [int(x) if x.isdigit() else x for x in _SEGMENT.findall(s)]
+    segs: list = [num(x) if x.isdecimal() else x for x in _SEGMENT.findall(s)]
     string_start = next((i for i, x in enumerate(segs) if isinstance(x, str)), len(segs))
     numeric, strings = segs[:string_start], segs[string_start:]
     while numeric and numeric[-1] == 0:
@@ -79,7 +79,7 @@ def release(v: str) -> str:
 
 def bump(v: str) -> str:
     """`~>`'s upper bound: drop pre-release segments and the last segment, bump the new last."""
-    segs = [int(x) if x.isdigit() else x for x in _SEGMENT.findall(v.strip().replace("-", ".pre."))]
+    segs = [num(x) if x.isdecimal() else x for x in _SEGMENT.findall(v.strip().replace("-", ".pre."))]
     while any(isinstance(x, str) for x in segs):
         segs.pop()
     if len(segs) > 1:

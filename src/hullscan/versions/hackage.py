@@ -3,12 +3,12 @@ lexicographically, a longer list newer when the shorter is its prefix (`1.0` < `
 
 from __future__ import annotations
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 
 
 @cached
 def hackage_key(v: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else -1 for p in v.strip().split(".") if p != "")
+    return tuple(num(p) if p.isdecimal() else -1 for p in v.strip().split(".") if p != "")
 
 
 class Hackage(Scheme):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 from hullscan.versions.semver import semver_key
 
 _LEGACY = re.compile(
@@ -33,9 +33,9 @@ def jvm_key(v: str) -> tuple:
         if not m:
             return semver_key(s)
         M, mi, p, pre = m.group("M"), m.group("m") or "0", m.group("p") or "0", m.group("pre")
-        if int(p) == 0 and m.group("u"):
+        if num(p) == 0 and m.group("u"):
             p = m.group("u")
-    return semver_key(f"{int(M)}.{int(mi)}.{int(p)}" + (f"-{pre}" if pre else ""))
+    return semver_key(f"{_digits(M)}.{_digits(mi)}.{_digits(p)}" + (f"-{pre}" if pre else ""))
 
 
 class Jvm(Scheme):
@@ -49,3 +49,8 @@ class Jvm(Scheme):
     def compare(self, a: str, b: str) -> int:
         ka, kb = jvm_key(a), jvm_key(b)
         return (ka > kb) - (ka < kb)
+
+
+def _digits(run: str) -> str:
+    """`str(int(run))` without the 4300-digit limit of int <-> str conversions."""
+    return run.lstrip("0") or "0"

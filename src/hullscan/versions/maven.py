@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-from hullscan.versions._base import Scheme
+from hullscan.versions._base import Scheme, num
 
 _QUALIFIERS = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"]
 _ALIASES = {"ga": "", "final": "", "release": "", "cr": "rc"}
@@ -42,7 +42,7 @@ def _string_item(value: str, followed_by_digit: bool) -> tuple:
 
 
 def _digit_item(buf: str) -> tuple:
-    return (INT, int(buf))
+    return (INT, num(buf))
 
 
 def _is_null(item: tuple) -> bool:
@@ -65,6 +65,11 @@ def _normalize(items: list) -> None:
         i -= 1
 
 
+_MAX_DEPTH = 64
+"""Sub-lists nest once per `-` or digit/letter switch; `_freeze` and `_cmp` recurse over them, so a
+hostile "1-1-1-…" thousands long would overflow the stack. No real version nests this deep."""
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def parse(version: str) -> tuple:
     """The item tree of a version, as nested (kind, value) tuples."""
@@ -76,6 +81,8 @@ def parse(version: str) -> tuple:
     start = 0
 
     def new_sublist() -> list:
+        if len(stack) > _MAX_DEPTH:  # past any real version: the rest stays flat, and compare stays within the stack
+            return lst
         sub: list = []
         lst.append((LIST, sub))
         stack.append(sub)
@@ -95,7 +102,7 @@ def parse(version: str) -> tuple:
                 lst.append(_digit_item(version[start:i]) if is_digit else _string_item(version[start:i], False))
             start = i + 1
             lst = new_sublist()
-        elif c.isdigit():
+        elif c.isdecimal():
             if not is_digit and i > start:
                 lst.append(_string_item(version[start:i], True))
                 start = i

@@ -21,6 +21,7 @@ import functools
 import re
 from typing import TYPE_CHECKING
 
+from hullscan.versions._base import incr, num
 from hullscan.versions.constraints import check_term
 from hullscan.versions.semver import SemVer
 
@@ -77,20 +78,20 @@ def _desugar(tok: str) -> list[Comparator]:
         if M is None:
             return []
         if m is None:
-            return [(">=", _ver(M, "0", "0")), ("<", _ver(str(int(M) + 1), "0", "0", "0"))]
-        return [(">=", _ver(M, m, p or "0", pre)), ("<", _ver(M, str(int(m) + 1), "0", "0"))]
+            return [(">=", _ver(M, "0", "0")), ("<", _ver(incr(M), "0", "0", "0"))]
+        return [(">=", _ver(M, m, p or "0", pre)), ("<", _ver(M, incr(m), "0", "0"))]
     if op == "^":
         if M is None:
             return []
         if m is None:
-            return [(">=", _ver(M, "0", "0")), ("<", _ver(str(int(M) + 1), "0", "0", "0"))]
+            return [(">=", _ver(M, "0", "0")), ("<", _ver(incr(M), "0", "0", "0"))]
         lo = (">=", _ver(M, m, p or "0", pre))
-        if int(M) != 0:
-            hi = _ver(str(int(M) + 1), "0", "0", "0")
-        elif p is None or int(m) != 0:
-            hi = _ver("0", str(int(m) + 1), "0", "0")
+        if num(M) != 0:
+            hi = _ver(incr(M), "0", "0", "0")
+        elif p is None or num(m) != 0:
+            hi = _ver("0", incr(m), "0", "0")
         else:
-            hi = _ver("0", "0", str(int(p) + 1), "0")
+            hi = _ver("0", "0", incr(p), "0")
         return [lo, ("<", hi)]
     if M is None:  # `*`, `x`: anything; `<*` and `>*` match nothing, as in node-semver
         return [] if op in ("", "=", ">=", "<=") else [("<", "0.0.0-0")]
@@ -98,16 +99,16 @@ def _desugar(tok: str) -> list[Comparator]:
         # x-range with an operator
         if op in ("", "="):
             if m is None:
-                return [(">=", _ver(M, "0", "0")), ("<", _ver(str(int(M) + 1), "0", "0", "0"))]
-            return [(">=", _ver(M, m, "0")), ("<", _ver(M, str(int(m) + 1), "0", "0"))]
+                return [(">=", _ver(M, "0", "0")), ("<", _ver(incr(M), "0", "0", "0"))]
+            return [(">=", _ver(M, m, "0")), ("<", _ver(M, incr(m), "0", "0"))]
         if op == ">":
-            return [(">=", _ver(str(int(M) + 1), "0", "0"))] if m is None else [(">=", _ver(M, str(int(m) + 1), "0"))]
+            return [(">=", _ver(incr(M), "0", "0"))] if m is None else [(">=", _ver(M, incr(m), "0"))]
         if op == ">=":
             return [(">=", _ver(M, m or "0", "0"))]
         if op == "<":
             return [("<", _ver(M, m or "0", "0", "0"))]
         if op == "<=":
-            return [("<", _ver(str(int(M) + 1), "0", "0", "0"))] if m is None else [("<", _ver(M, str(int(m) + 1), "0", "0"))]
+            return [("<", _ver(incr(M), "0", "0", "0"))] if m is None else [("<", _ver(M, incr(m), "0", "0"))]
     return [("==" if op in ("", "=") else op, _ver(M, m, p, pre))]  # type: ignore[arg-type]  # m and p are set past the x-range cases
 
 
@@ -125,9 +126,9 @@ def parse_range(rng: str) -> tuple[tuple[Comparator, ...], ...]:
             M, m, p, pre = _partial(h.group(2))
             if M is not None:
                 if m is None:
-                    comps.append(("<", _ver(str(int(M) + 1), "0", "0", "0")))
+                    comps.append(("<", _ver(incr(M), "0", "0", "0")))
                 elif p is None:
-                    comps.append(("<", _ver(M, str(int(m) + 1), "0", "0")))
+                    comps.append(("<", _ver(M, incr(m), "0", "0")))
                 else:
                     comps.append(("<=", _ver(M, m, p, pre)))
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 from hullscan.versions.maven import satisfies_interval
 
 _VALID = re.compile(r"^v?\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-.]+)?$")
@@ -20,17 +20,17 @@ _NUMS = re.compile(r"^\d+(?:\.\d+)*")
 @cached
 def nuget_key(v: str) -> tuple:
     s = v.strip()
-    if s[:1] in ("v", "V") and s[1:2].isdigit():
+    if s[:1] in ("v", "V") and s[1:2].isdecimal():
         s = s[1:]
     s = s.split("+", 1)[0]
     m = _NUMS.match(s)
-    nums = [int(x) for x in m.group(0).split(".")] if m else []
+    nums = [num(x) for x in m.group(0).split(".")] if m else []
     rest = s[m.end():] if m else s
     nums = (nums + [0, 0, 0, 0])[:4] if len(nums) <= 4 else nums
     label = rest[1:] if rest.startswith("-") else rest
     if not label:
         return (tuple(nums), 1, ())
-    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p.upper()) for p in label.split("."))
+    parts = tuple((0, num(p), "") if p.isdecimal() else (1, 0, p.upper()) for p in label.split("."))
     return (tuple(nums), 0, parts)
 
 

@@ -8,7 +8,7 @@ scanner data sorts before the end of the string as rpm does).
 
 from __future__ import annotations
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 from hullscan.versions.rpm import vercmp_key
 
 
@@ -16,8 +16,8 @@ def split(v: str) -> tuple[int, str, str | None]:
     v = v.strip()
     epoch = 0
     head, sep, rest = v.partition(":")
-    if sep and head.isdigit():
-        epoch, v = int(head), rest
+    if sep and head.isdecimal():
+        epoch, v = num(head), rest
     if "-" in v:
         ver, rel = v.rsplit("-", 1)
         return epoch, ver, rel

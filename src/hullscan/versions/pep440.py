@@ -54,7 +54,7 @@ def legacy_key(v: str) -> tuple:
 def parse(v: str) -> Version | None:
     try:
         return Version(v.strip())
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: a release number past int()'s 4300 digits, which pip refuses too
         return None
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 
 _VERSION = re.compile(
     r"^(?P<nums>\d+(?:\.\d+)*)(?P<letter>[a-z])?(?P<suffixes>(?:_(?:alpha|beta|pre|rc|p)\d*)*)(?:-r(?P<rev>\d+))?$"
@@ -34,13 +34,13 @@ def portage_key(v: str) -> tuple:
         # not a PMS version: order what can be read, the rest as text after everything valid
         return (((1, -1),), "", (), 0, s)
     nums = m.group("nums").split(".")
-    comps: list[tuple] = [(1, int(nums[0]))]
+    comps: list[tuple] = [(1, num(nums[0]))]
     for n in nums[1:]:
-        comps.append((0, n.rstrip("0")) if n.startswith("0") else (1, int(n)))
+        comps.append((0, n.rstrip("0")) if n.startswith("0") else (1, num(n)))
     # tuples compare pairwise, then the longer one wins: exactly PMS's rule for the numbers
-    sufs = [(_WEIGHT[name], int(num or 0)) for name, num in _SUFFIX.findall(m.group("suffixes"))]
+    sufs = [(_WEIGHT[name], num(n or "0")) for name, n in _SUFFIX.findall(m.group("suffixes"))]
     sufs.append(_NO_SUFFIX)
-    return (tuple(comps), m.group("letter") or "", tuple(sufs), int(m.group("rev") or 0), "")
+    return (tuple(comps), m.group("letter") or "", tuple(sufs), num(m.group("rev") or "0"), "")
 
 
 class Portage(Scheme):

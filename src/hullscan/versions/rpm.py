@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 
 _TOKEN = re.compile(r"~|\^|[0-9]+|[A-Za-z]+")
 _TILDE, _END, _CARET, _ALPHA, _NUM = 0, 1, 2, 3, 4
@@ -34,8 +34,8 @@ def vercmp_key(s: str) -> tuple:
             out.append((_TILDE, 0))
         elif tok == "^":
             out.append((_CARET, 0))
-        elif tok[0].isdigit():
-            out.append((_NUM, int(tok)))
+        elif tok[0].isdecimal():
+            out.append((_NUM, num(tok)))
         else:
             out.append((_ALPHA, tok))
     out.append((_END, 0))
@@ -48,7 +48,7 @@ def split(v: str) -> tuple[str, str, str]:
     `-`, so `1-` (empty release) sorts after `1` (none) as the reference fixtures expect."""
     v = v.strip()
     i = 0
-    while i < len(v) and v[i].isascii() and v[i].isdigit():
+    while i < len(v) and v[i].isascii() and v[i].isdecimal():
         i += 1
     if i < len(v) and v[i] == ":":
         epoch, rest = v[:i] or "0", v[i + 1:]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from hullscan.versions._base import Scheme, cached
+from hullscan.versions._base import Scheme, cached, num
 
 _RELEASE = re.compile(r"^(\d+(?:\.\d+)*)")
 _STRICT = re.compile(
@@ -27,12 +27,12 @@ _STRICT = re.compile(
 def split(v: str) -> tuple[tuple[int, ...], str, str]:
     """(release numbers, pre-release, build) of a leniently read version."""
     s = v.strip()
-    if s[:1] in ("v", "V") and s[1:2].isdigit():
+    if s[:1] in ("v", "V") and s[1:2].isdecimal():
         s = s[1:]
     s, _, build = s.partition("+")
     m = _RELEASE.match(s)
     if m:
-        release = tuple(int(x) for x in m.group(1).split("."))
+        release = tuple(num(x) for x in m.group(1).split("."))
         pre = s[m.end():]
         if pre[:1] in ("-", "."):
             pre = pre[1:]
@@ -42,7 +42,7 @@ def split(v: str) -> tuple[tuple[int, ...], str, str]:
 
 
 def prerelease_key(pre: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return tuple((0, num(p), "") if p.isdecimal() else (1, 0, p) for p in pre.split("."))
 
 
 @cached

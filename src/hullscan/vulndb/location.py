@@ -65,11 +65,43 @@ def missing_message(display: str) -> str:
     return f"no vulnerability DB at {display}; create it with `hullscan db update` or `hullscan db import PATH...`"
 
 
+def empty_message(display: str) -> str:
+    return (f"the vulnerability DB {display} holds no advisories (nothing could be matched); fill it with "
+            "`hullscan db update` or `hullscan db import PATH...`")
+
+
 def precheck(location: str | os.PathLike[str] | None) -> None:
-    """Raise DatabaseError now for a SQLite DB that is missing or not SQLite (opening it checks the rest)."""
-    _url, path = resolve_file(location)
-    if path is not None:
-        check_file(path)
+    """Raise DatabaseError now for a DB a scan cannot use: a SQLite file missing, not SQLite, or holding
+    no advisories at all (every scan would pass with nothing matched). The rest (schema, version) is
+    checked when the scan opens it. Cheap, as it runs on every scan, warm ones too: one indexed
+    `SELECT 1 ... LIMIT 1`; a PostgreSQL DB is asked over one connection."""
+    url, path = resolve_file(location)
+    if path is None:
+        _require_advisories_pg(url)
+        return
+    check_file(path)
+    import sqlite3  # loaded anyway on the warm path (the cache is SQLite too)
+
+    try:
+        # read-only, no URI parsing module: only `%`, `?` and `#` mean something in a file: URI's path
+        uri = os.path.abspath(path).replace("%", "%25").replace("?", "%3F").replace("#", "%23")
+        conn = sqlite3.connect(f"file:{uri}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT 1 FROM hs_advisory LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return  # no such table, a damaged file...: opening it for the scan says exactly what is wrong
+    if row is None:
+        raise DatabaseError(empty_message(str(path)))
+
+
+def _require_advisories_pg(url: str) -> None:
+    from hullscan.vulndb.reader import open_postgres
+
+    with open_postgres(url) as reader:  # validates the schema: a missing or foreign DB raises here
+        if not reader.has_advisories():
+            raise DatabaseError(empty_message(reader.display))
 
 
 def check_file(path: str | os.PathLike[str]) -> None:

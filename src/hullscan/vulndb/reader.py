@@ -284,6 +284,10 @@ class SQLReader:
                 out[row[0]] = EpssEntry(*row)
         return out
 
+    def has_advisories(self) -> bool:
+        """Whether any advisory is stored (a scan refuses an empty DB); one indexed row, not a count."""
+        return bool(self._rows("SELECT 1 FROM hs_advisory LIMIT 1"))
+
     def feeds(self) -> list[FeedState]:
         return [FeedState(*r) for r in self._rows(f"SELECT {_FEED_COLUMNS} FROM hs_feed ORDER BY feed")]
 

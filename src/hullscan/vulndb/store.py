@@ -6,6 +6,12 @@ tables in their own PostgreSQL schema with `?options=-csearch_path%3Dname`). A m
 foreign DB raises `DatabaseError` (exit 4) with a line saying how to rebuild it. A new SQLite file is
 private (0600), as `db update` leaves it.
 
+`open(..., atomic=True)` (what `db update` uses for PostgreSQL) holds the whole session in ONE
+transaction: creating or rebuilding the tables and every feed's write happen inside it, each feed in
+a savepoint of its own (a failing feed rolls back to it and keeps its previous rows). `commit()` makes
+it visible at once; `close()` without it rolls everything back, leaving the DB as it was (or no
+tables where there were none).
+
 Reading is `read.AdvisoryReader`'s: `read.open_reader(location)`, or `VulnDB.reader()` for what the
 writer itself needs to read (a feed's state before an update, the meta rows of an export).
 """
@@ -15,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +63,10 @@ class VulnDB:
         self.engine = engine
         self.display = display
         self.path = path
+        self.created = False
+        """Whether opening it created a DB where there was none (not one rebuilt over an old one)."""
+        self._outer: Connection | None = None
+        """The connection of an `atomic` session, inside its one transaction."""
 
     # ------------------------------------------------------------------ opening
 
@@ -66,10 +77,12 @@ class VulnDB:
         *,
         create: bool = False,
         rebuild: bool = False,
+        atomic: bool = False,
     ) -> VulnDB:
         """Open the DB at `location` (see module docstring). `create` makes an empty DB when there is
         none; `rebuild` throws away a foreign/corrupt/old one first. Without them, a missing, corrupt
-        or foreign DB raises DatabaseError."""
+        or foreign DB raises DatabaseError. `atomic`: everything until `commit()` is one transaction
+        (creating and rebuilding included); a SQLite file is best staged instead (update.py)."""
         url, path = resolve(location)
         display = str(path) if path is not None else redact(url)
         if path is not None:
@@ -88,24 +101,38 @@ class VulnDB:
             event.listen(engine, "connect", _sqlite_pragmas)
         db = cls(engine, display, path)
         try:
+            if atomic:
+                db._outer = engine.connect()
+                db._outer.begin()
             db._validate(create=create, rebuild=rebuild)
         except DatabaseError:
-            engine.dispose()
+            db.close()
             raise
         except OperationalError as err:
-            engine.dispose()
+            db.close()
             if path is None:  # a server that is down or refuses us: nothing to rebuild
                 raise DatabaseError(f"cannot connect to vulnerability DB {display}: {short(err)}") from None
             raise open_error(display, err) from None
         except SQLAlchemyError as err:
-            engine.dispose()
+            db.close()
             raise open_error(display, err) from None
         return db
 
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """One unit of work: its own transaction, or a savepoint inside an `atomic` session's."""
+        if self._outer is None:
+            with self.engine.begin() as conn:
+                yield conn
+        else:
+            with self._outer.begin_nested():
+                yield self._outer
+
     def _validate(self, *, create: bool, rebuild: bool) -> None:
-        with self.engine.begin() as conn:
+        with self._tx() as conn:
             names = set(inspect(conn).get_table_names())
             ours = {t.name for t in S.metadata.sorted_tables}
+            had_ours = bool(names & ours)
             if rebuild and names & ours:
                 S.metadata.drop_all(conn, checkfirst=True)
                 names -= ours
@@ -116,6 +143,7 @@ class VulnDB:
                 if foreign:
                     raise DatabaseError(f"{self.display} holds a foreign schema; {REBUILD_HINT}")
                 S.metadata.create_all(conn)
+                self.created = not had_ours
                 conn.execute(
                     S.meta.insert(),
                     [
@@ -128,7 +156,22 @@ class VulnDB:
             got = dict(conn.execute(select(S.meta.c.key, S.meta.c.value)).all())
             check_schema(self.display, names, got, server=self.path is None)
 
+    def commit(self) -> None:
+        """End an `atomic` session's transaction, making everything written visible at once."""
+        if self._outer is not None:
+            try:
+                self._outer.commit()
+            except self._errors() as err:
+                raise DatabaseError(f"committing the update of {self.display} failed: {short(err)}") from None
+
     def close(self) -> None:
+        """Release the DB; an `atomic` session not committed is rolled back."""
+        outer, self._outer = self._outer, None
+        if outer is not None:
+            try:
+                outer.close()  # rolls back what was not committed
+            except SQLAlchemyError:
+                pass  # a connection already gone: the server rolled back
         self.engine.dispose()
 
     def __enter__(self) -> VulnDB:
@@ -144,7 +187,11 @@ class VulnDB:
         return (SQLAlchemyError, err) if isinstance(err, type) else (SQLAlchemyError,)
 
     def reader(self) -> SQLReader:
-        """The read interface on one connection of the engine's pool (`close()` gives it back)."""
+        """The read interface on one connection of the engine's pool (`close()` gives it back); in an
+        `atomic` session, on the session's connection (it sees what the session wrote)."""
+        if self._outer is not None:
+            raw: Any = _Borrowed(self._outer.connection.dbapi_connection)
+            return SQLReader(raw, self.display, paramstyle=self.engine.dialect.paramstyle, errors=self._errors())
         try:
             raw = self.engine.raw_connection()
         except SQLAlchemyError as err:
@@ -171,7 +218,7 @@ class VulnDB:
         An exception from the iterator or from `before_commit(totals)` rolls everything back."""
         total = FeedBatch(feed)
         try:
-            with self.engine.begin() as conn:
+            with self._tx() as conn:
                 tables = (S.advisory, *S.ADVISORY_CHILDREN)
                 has_rows = conn.execute(select(S.advisory.c.id).where(S.advisory.c.feed == feed).limit(1)).first()
                 if has_rows is not None and replace:
@@ -299,7 +346,7 @@ class VulnDB:
         """Update a feed's state without touching its data (a 304, or a failed update's error)."""
         f = S.feed_state
         try:
-            with self.engine.begin() as conn:
+            with self._tx() as conn:
                 old = conn.execute(select(f).where(f.c.feed == feed)).first()
                 row: dict[str, Any] = dict(old._mapping) if old is not None else {
                     "feed": feed, "advisories": 0, "affected": 0, "records": 0, "skipped": 0}
@@ -326,7 +373,7 @@ class VulnDB:
         """Replace the feeds present in `tables` (from a bundle) in one transaction."""
         feeds = {r["feed"] for r in tables.get(S.feed_state.name, ())}
         try:
-            with self.engine.begin() as conn:
+            with self._tx() as conn:
                 for t in (S.advisory, *S.ADVISORY_CHILDREN, S.feed_state):
                     for chunk in chunks(sorted(feeds)):
                         conn.execute(delete(t).where(t.c.feed.in_(chunk)))
@@ -340,6 +387,19 @@ class VulnDB:
                 _set_meta(conn, "built_at", now_iso())
         except self._errors() as err:
             raise DatabaseError(f"loading bundle into {self.display} failed: {short(err)}") from None
+
+
+class _Borrowed:
+    """A DBAPI connection lent to a reader whose `close()` must not close it (an atomic session's)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def cursor(self) -> Any:
+        return self._conn.cursor()
+
+    def close(self) -> None:
+        pass
 
 
 def _vars(obj: Any) -> dict[str, Any]:

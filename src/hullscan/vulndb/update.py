@@ -1,9 +1,13 @@
 """`db update`: download each feed from its public source (or a mirror), import it, switch atomically.
 
-SQLite: the current file is copied to a staging file beside it, every feed is written there, and the
-staging file is renamed over the DB at the end (readers never see a half-updated DB). PostgreSQL: one
-transaction per feed. A feed that fails (network, bad data, an empty download replacing data) keeps
-its previous rows and records the error in its feed state; the other feeds still update.
+Fails closed. SQLite: the current file is copied to a staging file beside it, every feed is written
+there, and the staging file is renamed over the DB at the end (readers never see a half-updated DB).
+PostgreSQL: the whole update is one transaction (store.VulnDB `atomic`), each feed in a savepoint.
+A feed that fails (network, bad data, an empty download replacing data) keeps its previous rows and
+records the error in its feed state; the other feeds still update. When EVERY feed failed nothing is
+switched: the previous DB stays exactly as it was, and where there was none no DB is left behind (an
+empty one would let scans pass with nothing matched); `update` then raises FetchError (exit 3), or
+InputError (exit 2) when every download arrived but none could be read.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from hullscan.errors import DatabaseError, HullscanError, InputError
+from hullscan.errors import DatabaseError, FetchError, HullscanError, InputError
 from hullscan.fsio import install
 from hullscan.vulndb import importer
 from hullscan.vulndb.download import Downloader, Fetched
@@ -78,6 +82,8 @@ class FeedOutcome:
     status: str  # "updated", "unchanged", "failed"
     message: str = ""
     batch: FeedBatch | None = None
+    error: HullscanError | None = None
+    """Why a failed feed failed."""
 
 
 @dataclass
@@ -136,13 +142,22 @@ def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]]
                 shutil.copy2(path, staging)
             path.parent.mkdir(parents=True, exist_ok=True)
             db = VulnDB.open(staging, create=True)
+            existed = path.exists()
         else:
-            db = VulnDB.open(location, create=True, rebuild=rebuild)
+            # one transaction: creating/rebuilding the tables is undone too when every feed fails
+            db = VulnDB.open(location, create=True, rebuild=rebuild, atomic=True)
+            existed = not db.created
         try:
             for feed in feeds:
                 result.outcomes.append(_one_feed(db, feed, (urls or {}).get(feed), dl, cache, rep, nvd_delay))
+            if result.outcomes and len(result.failed) == len(result.outcomes):
+                raise _all_failed(result, db.display if path is None else str(path), existed)
+            for o in result.failed:
+                rep.warn(f"feed {o.feed} failed, keeping its previous data: {o.message}")
+                db.record_fetch(o.feed, last_error=o.message[:500], fetched_at=now_iso())
+            db.commit()
         finally:
-            db.close()
+            db.close()  # an atomic session not committed is rolled back
         if staging is not None and path is not None:
             install(staging, path, private=True)
             staging = None
@@ -152,6 +167,19 @@ def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]]
         if staging is not None and staging.exists():
             staging.unlink()
     return result
+
+
+def _all_failed(result: UpdateResult, display: str, existed: bool) -> HullscanError:
+    """The one-line error of an update whose every feed failed (nothing was switched)."""
+    kept = f"the DB at {display} is unchanged" if existed else f"no DB was created at {display}"
+    why = "; ".join(f"{o.feed}: {o.message}" for o in result.failed)
+    if len(why) > 400:
+        why = why[:399] + "…"
+    msg = f"db update failed for every feed, {kept} ({why})"
+    # exit 3 when the network failed anywhere; 2 when every download arrived but none could be read
+    if all(isinstance(o.error, InputError) for o in result.failed):
+        return InputError(msg)
+    return FetchError(msg)
 
 
 def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader, cache: Path,
@@ -196,9 +224,8 @@ def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader
     except HullscanError as err:
         if isinstance(err, DatabaseError):
             raise
-        rep.warn(f"feed {feed} failed, keeping its previous data: {err}")
-        db.record_fetch(feed, last_error=str(err)[:500], fetched_at=now_iso())
-        return FeedOutcome(feed, "failed", str(err))
+        # recorded (and warned about) once every feed has run: when all failed, nothing is written
+        return FeedOutcome(feed, "failed", str(err), error=err)
 
 
 #: Feeds written part by part inside their one transaction (OSV npm or a full NVD download hold

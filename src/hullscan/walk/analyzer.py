@@ -15,10 +15,12 @@ cataloger, which binds parsers to globs) has:
   facts such as secrets).
 
 Two steps, because parsing is per layer and cached, while assembling needs the merged image. Each
-is guarded once, by the walker (`parse_guarded`) and the applier: a parser or an `assemble` that
-raises costs a warning naming the analyzer (and the layer and path of the file), never the scan. A
-parser therefore catches only what lets it keep *part* of a file (a damaged record among good ones);
-for everything else it calls `warn` or simply raises.
+is guarded once, by the walker (`parse_guarded`) and the applier: a parser that raises costs that
+file's fact, an `assemble` that raises costs the files it raises on (each assembled alone to find
+them), each with a warning naming the analyzer, the layer and the path — never the scan. A parser
+therefore catches only what lets it keep *part* of a file (a damaged record among good ones); for
+everything else it calls `warn` or simply raises. Purls are built with `inventory/purl.py`, which
+returns "" for parts that make none; the applier leaves those packages out with a warning.
 """
 
 from __future__ import annotations
@@ -203,7 +205,8 @@ def parse_guarded(analyzer: Analyzer, rule: FileRule, path: str, data: bytes) ->
     except Exception as err:  # a parser bug on hostile content costs this file's fact, never the scan
         problems.append(f"cannot parse: {type(err).__name__}: {err}")
         fact = None
-    return fact, [f"{analyzer.name}: {p}" for p in problems[:MAX_PROBLEMS]]
+    # one line each: library messages (YAML's, expat's) may span several
+    return fact, [f"{analyzer.name}: {' '.join(str(p).split())}" for p in problems[:MAX_PROBLEMS]]
 
 
 @dataclass

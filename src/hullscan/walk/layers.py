@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hullscan.cache.blobs import FileIdentity, file_identity
-from hullscan.cache.store import LayerCache
+from hullscan.cache.store import WARNING_PREFIX, Damaged, LayerCache
 from hullscan.errors import InputError
 from hullscan.image.blobs import hash_blob, layer_label
 from hullscan.image.model import Image, Layer
@@ -50,6 +50,8 @@ class _Plan:
     done: LayerFacts | None = None
     identity: FileIdentity | None = None
     """The blob file's identity before it was read (remembered once the read verified it)."""
+    damaged: list[str] = field(default_factory=list)
+    """Cache entries of this layer that could not be used (analyzed again, overwritten, warned about)."""
 
 
 def collect_facts(
@@ -116,9 +118,16 @@ def _workers(image: Image) -> int:
 def _plan(layer: Layer, analyzers: Sequence[Analyzer], cache: LayerCache | None) -> _Plan:
     plan = _Plan(layer, identity=file_identity(layer))
     if cache is not None and layer.diff_id:
-        plan.meta = cache.layer(layer.diff_id)
+        try:
+            plan.meta = cache.layer(layer.diff_id)
+        except Damaged as err:  # a miss: the walk below rewrites it
+            plan.damaged.append(f"walk metadata ({err})")
         for an in analyzers:
-            entry = cache.facts(layer.diff_id, an.name, an.version)
+            try:
+                entry = cache.facts(layer.diff_id, an.name, an.version)
+            except Damaged as err:
+                plan.damaged.append(f"{an.name} facts ({err})")
+                continue
             if entry is not None:
                 plan.cached[an.name] = entry
         if plan.meta is None or (plan.cached and not _trust(layer, cache, plan.identity)):
@@ -221,8 +230,12 @@ def _finish(
             )
             _remember(layer, plan.identity, str(meta["blob_digest"]), cache)
         except (sqlite3.Error, OSError) as err:  # a cache that cannot be written only costs time next scan
-            unstored = f"layer facts not cached: {err}"
+            unstored = f"{WARNING_PREFIX}: this layer's facts were not stored: {err}"
     facts = _from_cache(_ref(layer), meta, {**plan.cached, **fresh})
+    if plan.damaged:
+        facts.warnings.append(ScanWarning(
+            message=f"{WARNING_PREFIX}: damaged entries ignored, the layer was analyzed again: {'; '.join(plan.damaged)}",
+            layer=layer.index))
     if unstored:
         facts.warnings.append(ScanWarning(message=unstored, layer=layer.index))
     return facts

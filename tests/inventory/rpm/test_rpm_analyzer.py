@@ -63,7 +63,8 @@ def test_amazon_linux_2023_sqlite() -> None:
     assert repo.purl == ("pkg:rpm/amazon/amazon-linux-repo-cdn@2023.1.20230825-0.amzn2023"
                          "?arch=noarch&distro=amazon-2023")
     glibc = pkgs["glibc-minimal-langpack"]
-    assert glibc.licenses[0].startswith("LGPLv2+ and LGPLv2+ with exceptions")
+    assert glibc.extra["declared_licenses"][0].startswith("LGPLv2+ and LGPLv2+ with exceptions")
+    assert glibc.licenses[0].startswith("LGPL-2.0-or-later AND LicenseRef-LGPLv2-plus-with-exceptions AND ")
     # rpm -qa --qf '[%{FILENAMES}\n]' over the 21 packages prints 448 lines (PROVENANCE.md)
     assert sum(len(p.files) for p in inv.packages) == 448
     assert "/usr/lib64/libgmp.so.10" in gmp.files

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from hullscan.inventory.lockfiles import jsonc
-from hullscan.inventory.lockfiles.declared import flag_by_graph, record
+from hullscan.inventory.lockfiles.declared import as_dict, flag_by_graph, record
+from hullscan.inventory.lockfiles.load import load_json
 from hullscan.walk.analyzer import WarnFn
 
 _PROD = ("dependencies", "optionalDependencies", "peerDependencies")
@@ -24,10 +25,8 @@ def split_spec(spec: str) -> tuple[str, str]:
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
-    try:
-        doc = jsonc.loads(data.decode("utf-8-sig", errors="replace"))
-    except ValueError as exc:
-        warn(f"malformed bun.lock (JSONC): {exc}")
+    doc = load_json(jsonc.strip(data.decode("utf-8-sig", errors="replace")), "bun.lock (JSONC)", warn)
+    if doc is None:
         return []
     if not isinstance(doc, dict) or not isinstance(doc.get("packages"), dict):
         warn("bun.lock has no packages table")
@@ -55,7 +54,7 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
         meta = next((e for e in entry[1:] if isinstance(e, dict)), {})
         deps: list[str] = []
         for field in (*_PROD, "devDependencies"):
-            for dep in meta.get(field) or {}:
+            for dep in as_dict(meta.get(field)):
                 target = resolve(key, dep)
                 if target:
                     deps.append(target)
@@ -64,12 +63,12 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
         recs.append(rec)
     prod: list[str] = []
     dev: list[str] = []
-    for ws in (doc.get("workspaces") or {}).values():
+    for ws in as_dict(doc.get("workspaces")).values():
         if not isinstance(ws, dict):
             continue
         for field in _PROD:
-            prod.extend(d for d in ws.get(field) or {} if d in packages)
-        dev.extend(d for d in ws.get("devDependencies") or {} if d in packages)
+            prod.extend(d for d in as_dict(ws.get(field)) if d in packages)
+        dev.extend(d for d in as_dict(ws.get("devDependencies")) if d in packages)
     flag_by_graph(recs, prod, dev)
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in recs:

@@ -8,10 +8,12 @@ Cargo.lock records edges only; which crates are development-only comes from the 
 from __future__ import annotations
 
 import json
-import tomllib
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from hullscan.inventory.lockfiles.declared import as_list, per_entry
+from hullscan.inventory.lockfiles.load import load_toml
 
 Warn = Callable[[str], None]
 MAX_AUDIT_JSON = 64 * 1024 * 1024
@@ -30,29 +32,22 @@ def _source_kind(source: str) -> str:
 def parse_cargo_lock(data: bytes, warn: Warn) -> list[dict[str, Any]]:
     """[[package]] tables → records with resolved dependency ids."""
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         warn(f"unreadable Cargo.lock: {exc}")
         return []
+    doc = load_toml(text, "Cargo.lock", warn)
     packages = doc.get("package")
     if not isinstance(packages, list):
         return []
-    records: list[dict[str, Any]] = []
-    for pkg in packages:
-        if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str) or not isinstance(pkg.get("version"), str):
-            warn("a [[package]] without name or version skipped")
-            continue
-        source = pkg.get("source", "") if isinstance(pkg.get("source"), str) else ""
-        records.append({"name": pkg["name"], "version": pkg["version"], "source": _source_kind(source),
-                        "id": f"{pkg['name']}@{pkg['version']}", "raw_deps": list(pkg.get("dependencies") or []),
-                        "dev": False, "indirect": False})
+    records = per_entry(packages, _lock_record, "Cargo.lock [[package]]", warn)
     by_name: dict[str, list[str]] = {}
     for r in records:
         by_name.setdefault(r["name"], []).append(r["id"])
     for r in records:
         deps = []
         for spec in r.pop("raw_deps"):
-            parts = str(spec).split()
+            parts = spec.split()
             if len(parts) >= 2:
                 deps.append(f"{parts[0]}@{parts[1]}")
             elif parts and len(by_name.get(parts[0], [])) == 1:
@@ -61,12 +56,24 @@ def parse_cargo_lock(data: bytes, warn: Warn) -> list[dict[str, Any]]:
     return records
 
 
+def _lock_record(pkg: Any) -> dict[str, Any]:
+    if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str) or not isinstance(pkg.get("version"), str):
+        raise ValueError("a [[package]] without name or version")
+    source = pkg.get("source", "") if isinstance(pkg.get("source"), str) else ""
+    return {"name": pkg["name"], "version": pkg["version"], "source": _source_kind(source),
+            "id": f"{pkg['name']}@{pkg['version']}", "raw_deps": [str(d) for d in as_list(pkg.get("dependencies"))],
+            "dev": False, "indirect": False}
+
+
 def parse_cargo_toml(data: bytes, warn: Warn) -> dict[str, Any]:
     """{name, deps: [crate names], dev_deps: [crate names], workspace_members: [...]} of a manifest."""
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         warn(f"unreadable Cargo.toml: {exc}")
+        return {}
+    doc = load_toml(text, "Cargo.toml", warn, entries=False)
+    if not doc:
         return {}
     tables: list[dict[str, Any]] = [doc]
     for target in (doc.get("target") or {}).values():

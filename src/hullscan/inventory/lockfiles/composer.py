@@ -3,19 +3,17 @@ and composer.json (which packages the project requires directly)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
+
+from hullscan.inventory.lockfiles.declared import as_list
+from hullscan.inventory.lockfiles.load import load_json
 
 Warn = Callable[[str], None]
 
 
 def _load(data: bytes, what: str, warn: Warn) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        warn(f"unreadable {what}: {exc}")
-        return None
+    return load_json(data, what, warn)
 
 
 def _record(pkg: Any, dev: bool, warn: Warn) -> dict[str, Any] | None:
@@ -23,10 +21,10 @@ def _record(pkg: Any, dev: bool, warn: Warn) -> dict[str, Any] | None:
         warn("a package without name or version skipped")
         return None
     lic = pkg.get("license")
-    licenses = [lic] if isinstance(lic, str) else [x for x in lic or [] if isinstance(x, str)]
+    licenses = [lic] if isinstance(lic, str) else [x for x in as_list(lic) if isinstance(x, str)]
     requires = r if isinstance(r := pkg.get("require"), dict) else {}
     # platform requirements (php, ext-*, lib-*, composer-*) are not packages
-    deps = sorted(n.lower() for n in requires if "/" in n)
+    deps = sorted(n.lower() for n in requires if isinstance(n, str) and "/" in n)
     return {"name": pkg["name"].lower(), "version": pkg["version"], "licenses": licenses, "deps": deps, "dev": dev}
 
 
@@ -39,7 +37,7 @@ def parse_composer_lock(data: bytes, warn: Warn) -> list[dict[str, Any]]:
         return []
     out = []
     for key, dev in (("packages", False), ("packages-dev", True)):
-        for pkg in doc.get(key) or []:
+        for pkg in as_list(doc.get(key)):
             rec = _record(pkg, dev, warn)
             if rec:
                 out.append(rec)
@@ -53,7 +51,7 @@ def parse_installed_json(data: bytes, warn: Warn) -> list[dict[str, Any]]:
         packages, dev_names = doc, set()
     elif isinstance(doc, dict) and isinstance(doc.get("packages"), list):
         packages = doc["packages"]
-        dev_names = {n.lower() for n in doc.get("dev-package-names") or [] if isinstance(n, str)}
+        dev_names = {n.lower() for n in as_list(doc.get("dev-package-names")) if isinstance(n, str)}
     else:
         if doc is not None:
             warn("installed.json holds no package list")
@@ -75,6 +73,6 @@ def parse_composer_json(data: bytes, warn: Warn) -> dict[str, Any]:
 
     def names(key: str) -> list[str]:
         req = doc.get(key)
-        return sorted(n.lower() for n in req if "/" in n) if isinstance(req, dict) else []
+        return sorted(n.lower() for n in req if isinstance(n, str) and "/" in n) if isinstance(req, dict) else []
 
     return {"require": names("require"), "require_dev": names("require-dev")}

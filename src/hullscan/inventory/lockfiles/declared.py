@@ -3,12 +3,15 @@ dependency-graph walk that derives dev/indirect flags when a format only records
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import yaml
 
 from hullscan.model.inventory import Package
+from hullscan.walk.analyzer import WarnFn
+
+R = TypeVar("R")
 
 
 def record(
@@ -39,6 +42,32 @@ def record(
     if extra:
         rec["extra"] = extra
     return rec
+
+
+def as_dict(value: Any) -> dict[Any, Any]:
+    """`value` when it is a mapping, else {}: a lockfile field of the wrong type is an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """`value` when it is a list, else []."""
+    return value if isinstance(value, list) else []
+
+
+def per_entry(entries: Iterable[Any], build: Callable[[Any], R | None], what: str, warn: WarnFn) -> list[R]:
+    """`build` over a lockfile's entries, each inside one guard: an entry whose fields have types
+    `build` does not expect (a number for a name, a string for a table) is left out with a warning,
+    the others stand. `build` returns None for an entry that is no package."""
+    out: list[R] = []
+    for n, entry in enumerate(entries, 1):
+        try:
+            rec = build(entry)
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+            warn(f"{what}: entry {n} left out: {type(exc).__name__}: {exc}")
+            continue
+        if rec is not None:
+            out.append(rec)
+    return out
 
 
 def declared_package(

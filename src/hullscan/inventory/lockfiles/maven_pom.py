@@ -28,7 +28,7 @@ def read_xml(data: bytes, warn: WarnFn) -> tuple[ET.Element, str] | None:
     except DefusedXmlException:
         warn("pom with a DTD or entities: not parsed")
         return None
-    except (ET.ParseError, ValueError) as exc:
+    except (ET.ParseError, ValueError, LookupError) as exc:  # LookupError: an encoding Python does not know
         warn(f"malformed pom XML: {exc}")
         return None
     return root, root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""

@@ -4,10 +4,10 @@ root's (and workspaces') declared ones installed at the top of `node_modules`.""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from hullscan.inventory.lockfiles.declared import record
+from hullscan.inventory.lockfiles.declared import as_dict, record
+from hullscan.inventory.lockfiles.load import load_json
 from hullscan.inventory.lockfiles.spdx import to_spdx
 from hullscan.walk.analyzer import WarnFn
 
@@ -23,15 +23,13 @@ def _registry_version(version: Any) -> str:
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        warn(f"malformed package-lock JSON: {exc}")
-        return []
+    doc = load_json(data, "package-lock JSON", warn)
     if not isinstance(doc, dict):
-        warn("package-lock is not a JSON object")
+        if doc is not None:
+            warn("package-lock is not a JSON object")
         return []
-    if isinstance(doc.get("packages"), dict) and int(doc.get("lockfileVersion") or 0) >= 2:
+    version = str(doc.get("lockfileVersion") or 0)
+    if isinstance(doc.get("packages"), dict) and version.isdecimal() and len(version) < 4 and int(version) >= 2:
         return _v2(doc["packages"])
     if isinstance(doc.get("dependencies"), dict):
         return _v1(doc["dependencies"])
@@ -44,7 +42,7 @@ def _v2(packages: dict[str, Any]) -> list[dict[str, Any]]:
         # The root ("") and workspace members (paths outside node_modules) declare direct deps.
         if isinstance(entry, dict) and "node_modules/" not in path:
             for field in _DEP_FIELDS:
-                direct.update((entry.get(field) or {}).keys())
+                direct.update(k for k in as_dict(entry.get(field)) if isinstance(k, str))
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for path, entry in packages.items():
         if not path or "node_modules/" not in path or not isinstance(entry, dict) or entry.get("link"):
@@ -60,7 +58,7 @@ def _v2(packages: dict[str, Any]) -> list[dict[str, Any]]:
             dev=bool(entry.get("dev")),
             indirect=not is_direct,
             licenses=[to_spdx(entry["license"])] if isinstance(entry.get("license"), str) else [],
-            deps=list((entry.get("dependencies") or {}).keys()),
+            deps=list(as_dict(entry.get("dependencies"))),
         )
         _merge(merged, rec)
     return list(merged.values())
@@ -78,7 +76,7 @@ def _v1(deps: dict[str, Any]) -> list[dict[str, Any]]:
             if version:
                 # v1 does not list the project's own dependencies; nested copies are surely indirect.
                 rec = record(name, version, dev=bool(entry.get("dev")), indirect=depth > 0,
-                             deps=list((entry.get("requires") or {}).keys()))
+                             deps=list(as_dict(entry.get("requires"))))
                 if depth == 0:
                     rec["top"] = True  # direct or hoisted: the project's package.json decides
                 _merge(merged, rec)

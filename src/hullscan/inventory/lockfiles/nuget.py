@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -11,17 +10,16 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from hullscan.inventory.lockfiles.declared import as_dict
+from hullscan.inventory.lockfiles.load import load_json
+
 Warn = Callable[[str], None]
 
 _ASSET_KEYS = ("runtime", "runtimeTargets", "native", "resources")
 
 
 def _json(data: bytes, what: str, warn: Warn) -> Any:
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        warn(f"unreadable {what}: {exc}")
-        return None
+    return load_json(data, what, warn)
 
 
 def parse_deps_json(data: bytes, warn: Warn) -> list[dict[str, Any]]:
@@ -35,7 +33,7 @@ def parse_deps_json(data: bytes, warn: Warn) -> list[dict[str, Any]]:
             warn(".deps.json has no libraries object")
         return []
     targets: dict[str, Any] = {}
-    for target in (doc.get("targets") or {}).values():
+    for target in as_dict(doc.get("targets")).values():
         if isinstance(target, dict):
             for key, entry in target.items():
                 if isinstance(entry, dict):
@@ -87,7 +85,7 @@ def parse_packages_lock(data: bytes, warn: Warn) -> list[dict[str, Any]]:
 def _xml(data: bytes, what: str, warn: Warn) -> Element | None:
     try:
         return SafeET.fromstring(data)
-    except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
+    except (SafeET.ParseError, DefusedXmlException, ValueError, LookupError) as exc:  # LookupError: unknown encoding
         warn(f"unreadable {what}: {exc}")
         return None
 

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from hullscan.inventory.lockfiles.declared import record
+from hullscan.inventory.lockfiles.declared import as_dict, record
+from hullscan.inventory.lockfiles.load import load_json
 from hullscan.walk.analyzer import WarnFn
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        warn(f"malformed Pipfile.lock JSON: {exc}")
-        return []
+    doc = load_json(data, "Pipfile.lock JSON", warn)
     if not isinstance(doc, dict):
-        warn("Pipfile.lock is not a JSON object")
+        if doc is not None:
+            warn("Pipfile.lock is not a JSON object")
         return []
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for section, dev in (("default", False), ("develop", True)):
-        entries = doc.get(section) or {}
-        if not isinstance(entries, dict):
-            continue
+        entries = as_dict(doc.get(section))
         for name, spec in entries.items():
             if not isinstance(spec, dict):
                 continue

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from hullscan.inventory.lockfiles.declared import flag_by_graph, record, yaml_documents
+from hullscan.inventory.lockfiles.declared import as_dict, flag_by_graph, record, yaml_documents
 from hullscan.walk.analyzer import WarnFn
 
 _PEER = re.compile(r"\(.*$")
@@ -55,7 +55,7 @@ def _ref(name: str, ref: Any, major: int) -> str | None:
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
     try:
         docs = [d for d in yaml_documents(data.decode("utf-8-sig", errors="replace")) if isinstance(d, dict)]
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: an int over 4,300 digits
         warn(f"malformed pnpm-lock.yaml: {exc}")
         return []
     doc = next((d for d in docs if "packages" in d or "importers" in d), None)
@@ -75,7 +75,7 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
         if not isinstance(imp, dict):
             continue
         for field, bucket in (("dependencies", prod), ("optionalDependencies", prod), ("devDependencies", dev)):
-            for name, ref in (imp.get(field) or {}).items():
+            for name, ref in as_dict(imp.get(field)).items():
                 ident = _ref(name, ref, major)
                 if ident:
                     bucket.append(ident)
@@ -84,7 +84,7 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
         if isinstance(snap, dict):
             snapshots.setdefault(_PEER.sub("", str(skey)), []).append(snap)
     recs: dict[str, dict[str, Any]] = {}
-    for key, entry in (doc.get("packages") or {}).items():
+    for key, entry in as_dict(doc.get("packages")).items():
         entry = entry if isinstance(entry, dict) else {}
         name, version = parse_key(str(key), major)
         name = str(entry.get("name") or name)
@@ -96,7 +96,7 @@ def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
         sources = [entry, *snapshots.get(_PEER.sub("", str(key)), [])]
         for src in sources:
             for field in ("dependencies", "optionalDependencies"):
-                for dn, dref in (src.get(field) or {}).items():
+                for dn, dref in as_dict(src.get(field)).items():
                     d = _ref(dn, dref, major)
                     if d:
                         deps.add(d)

@@ -6,34 +6,31 @@ requirements; the analyzer may refine with `pyproject.toml`)."""
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from hullscan.inventory.lockfiles.declared import record
+from hullscan.inventory.lockfiles.declared import as_dict, as_list, per_entry, record
+from hullscan.inventory.lockfiles.load import load_toml
 from hullscan.walk.analyzer import WarnFn
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
-    try:
-        doc = tomllib.loads(data.decode("utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError as exc:
-        warn(f"malformed poetry.lock TOML: {exc}")
-        return []
-    out: list[dict[str, Any]] = []
-    depended: set[str] = set()
-    for pkg in doc.get("package") or []:
-        if not isinstance(pkg, dict) or not pkg.get("name") or not pkg.get("version"):
-            continue
-        deps = [canonicalize_name(d) for d in (pkg.get("dependencies") or {})]
-        depended.update(deps)
-        groups = pkg.get("groups")
-        if isinstance(groups, list) and groups:
-            dev = "main" not in groups
-        else:
-            dev = pkg.get("category") == "dev"
-        out.append(record(canonicalize_name(pkg["name"]), str(pkg["version"]), dev=dev, deps=deps))
+    doc = load_toml(data.decode("utf-8", errors="replace"), "poetry.lock TOML", warn)
+    out = per_entry(as_list(doc.get("package")), _package, "poetry.lock [[package]]", warn)
+    depended = {d for rec in out for d in rec.get("deps", ())}
     for rec in out:
         rec["indirect"] = rec["name"] in depended
     return out
+
+
+def _package(pkg: Any) -> dict[str, Any] | None:
+    if not isinstance(pkg, dict) or not pkg.get("name") or not pkg.get("version"):
+        return None
+    deps = [canonicalize_name(d) for d in as_dict(pkg.get("dependencies"))]
+    groups = pkg.get("groups")
+    if isinstance(groups, list) and groups:
+        dev = "main" not in groups
+    else:
+        dev = pkg.get("category") == "dev"
+    return record(canonicalize_name(pkg["name"]), str(pkg["version"]), dev=dev, deps=deps)

@@ -4,25 +4,22 @@ PEP 751 records no dev/indirect flags per package (groups are a whole-lockfile p
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from hullscan.inventory.lockfiles.declared import record
+from hullscan.inventory.lockfiles.declared import as_list, per_entry, record
+from hullscan.inventory.lockfiles.load import load_toml
 from hullscan.walk.analyzer import WarnFn
 
 
 def parse(data: bytes, warn: WarnFn) -> list[dict[str, Any]]:
-    try:
-        doc = tomllib.loads(data.decode("utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError as exc:
-        warn(f"malformed pylock TOML: {exc}")
-        return []
-    out: list[dict[str, Any]] = []
-    for pkg in doc.get("packages") or []:
-        if not isinstance(pkg, dict) or not pkg.get("name") or not pkg.get("version"):
-            continue  # VCS/directory packages may omit the version
-        deps = [canonicalize_name(d["name"]) for d in pkg.get("dependencies") or [] if isinstance(d, dict) and d.get("name")]
-        out.append(record(canonicalize_name(pkg["name"]), str(pkg["version"]), deps=deps))
-    return out
+    doc = load_toml(data.decode("utf-8", errors="replace"), "pylock TOML", warn)
+    return per_entry(as_list(doc.get("packages")), _package, "pylock [[packages]]", warn)
+
+
+def _package(pkg: Any) -> dict[str, Any] | None:
+    if not isinstance(pkg, dict) or not pkg.get("name") or not pkg.get("version"):
+        return None  # VCS/directory packages may omit the version
+    deps = [canonicalize_name(d["name"]) for d in as_list(pkg.get("dependencies")) if isinstance(d, dict) and d.get("name")]
+    return record(canonicalize_name(pkg["name"]), str(pkg["version"]), deps=deps)

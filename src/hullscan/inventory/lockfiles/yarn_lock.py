@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from hullscan.inventory.lockfiles.declared import record, yaml_documents
+from hullscan.inventory.lockfiles.declared import as_dict, record, yaml_documents
 from hullscan.walk.analyzer import WarnFn
 
 
@@ -109,7 +109,7 @@ def _berry(text: str, warn: WarnFn) -> list[tuple[list[str], str, list[str], str
     try:
         docs = yaml_documents(text)
         doc = docs[0] if docs else None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: an int over 4,300 digits
         warn(f"malformed yarn.lock (berry YAML): {exc}")
         return []
     if not isinstance(doc, dict):
@@ -124,7 +124,7 @@ def _berry(text: str, warn: WarnFn) -> list[tuple[list[str], str, list[str], str
         if "@workspace:" in resolution or "@link:" in resolution or "@portal:" in resolution:
             continue  # the project itself, or a local link: not a registry package
         name = split_pattern(resolution)[0] if resolution else ""
-        deps = [f"{d}@{r}" for d, r in (entry.get("dependencies") or {}).items()]
-        deps += [f"{d}@{r}" for d, r in (entry.get("optionalDependencies") or {}).items()]
+        deps = [f"{d}@{r}" for d, r in as_dict(entry.get("dependencies")).items()]
+        deps += [f"{d}@{r}" for d, r in as_dict(entry.get("optionalDependencies")).items()]
         entries.append((pats, str(entry.get("version") or ""), deps, name))
     return entries

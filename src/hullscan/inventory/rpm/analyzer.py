@@ -15,6 +15,7 @@ from hullscan.inventory.rpm import bdb, ndb, sqlite
 from hullscan.inventory.rpm.distro import RELEASE_PACKAGES, describe, os_from_release_package
 from hullscan.inventory.rpm.header import HeaderError, RpmHeader, parse_header
 from hullscan.inventory.rpm.mariner import MANIFEST_PATHS, parse_manifest
+from hullscan.inventory.spdx_license import normalize_all, record_extra
 from hullscan.model.inventory import Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, MiB, WarnFn
 
@@ -140,7 +141,10 @@ class RpmAnalyzer(Analyzer):
                                ("sourcerpm", "source_rpm")):
                 if f[key] and f[key] != "(none)":
                     extra[label] = f[key]
-            lic = f["license"]
+            # The License tag is one expression (SPDX, or Fedora's legacy names: `GPLv2+ and ASL 2.0`).
+            declared = [f["license"]] if f["license"] and f["license"] != "(none)" else []
+            licenses, refs = normalize_all(declared)
+            extra.update(record_extra(declared, refs))
             packages.append(Package(
                 type="rpm",
                 name=f["name"],
@@ -154,7 +158,7 @@ class RpmAnalyzer(Analyzer):
                 # The source rpm's file name carries no epoch; it is built from the same spec as the
                 # binary, so it shares the binary's epoch (as Trivy assumes too).
                 source_version=_version(epoch, src_ver, src_rel) if src_name else "",
-                licenses=(lic,) if lic and lic != "(none)" else (),
+                licenses=licenses,
                 files=tuple(f["files"]),
                 extra=extra,
             ))

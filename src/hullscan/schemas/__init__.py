@@ -1,0 +1,1 @@
+"""JSON Schemas of the files users write (policy, .trivyignore.yaml, secret config); data, read by hullscan.userfile."""
