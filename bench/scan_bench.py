@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO / "tests" / "image"))
 sys.path.insert(0, str(REPO / "tests"))
 
 CACHE = Path(os.environ.get("HULLSCAN_TEST_CACHE", Path.home() / ".cache" / "hullscan-tests"))
-HERE = CACHE / "scan-bench-v3"
+HERE = CACHE / "scan-bench-v4"  # v4: no member named "" in the root layer
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -125,7 +125,7 @@ def _tar_tree(root: Path, prefix: str) -> bytes:
 
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        parts = prefix.strip("/").split("/")
+        parts = [p for p in prefix.strip("/").split("/") if p]  # no member named "" for the root layer
         for i in range(1, len(parts) + 1):
             ti = tarfile.TarInfo("/".join(parts[:i]))
             ti.type, ti.mode = tarfile.DIRTYPE, 0o755

@@ -15,7 +15,7 @@ SRC = REPO / "src" / "hullscan"
 # Left to right. One rank may hold several packages that do not import each other.
 LAYERS: list[set[str]] = [
     {"errors", "record", "digests", "schemas", "__init__"},
-    {"fsio", "http", "userfile"},
+    {"fsio", "http", "userfile", "bundlefile"},
     {"model"},
     {"versions"},
     {"vulndb"},
@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"secrets"},
     {"inventory"},
     {"sbom_in"},
+    {"state"},
     {"base"},
     {"match"},
     {"policy"},

@@ -28,12 +28,15 @@ WARM_PATH = frozenset({
     "hullscan.image.docker_archive",
     "hullscan.cache", "hullscan.cache.store", "hullscan.cache.blobs", "hullscan.cache.codec", "hullscan.cache.results",
     "hullscan.scan", "hullscan.scan.options", "hullscan.scan.service", "hullscan.scan.wiring",
-    "hullscan.scan.result_cache", "hullscan.vulndb", "hullscan.vulndb.location", "hullscan.match",
+    "hullscan.scan.result_cache", "hullscan.vulndb", "hullscan.vulndb.location", "hullscan.state",
+    "hullscan.state.location", "hullscan.match",
     "hullscan.match.options",
     "hullscan.policy", "hullscan.policy.model", "hullscan.policy.load", "hullscan.policy.gate", "hullscan.policy.risk",
     "hullscan.report", "hullscan.report.formats", "hullscan.report.filters", "hullscan.report.json_report",
-    "hullscan.report.table", "hullscan.report.boxes",
+    "hullscan.report.table", "hullscan.report.boxes", "hullscan.userfile", "hullscan.schemas",
 })
+POLICY_ONLY = frozenset({"hullscan.userfile", "hullscan.schemas"})
+"""What a policy file adds (read strictly; its schema check remembered, so jsonschema stays out)."""
 TABLE_ONLY = frozenset({"hullscan.report.table", "hullscan.report.boxes"})
 """What printing a table adds; a JSON report loads the rest of WARM_PATH (report.json_report too with a
 table: the scan stores its rendering of the packages beside the result it caches)."""
@@ -70,11 +73,18 @@ def test_a_warm_scan_loads_exactly_the_warm_path(tmp_path, kind):
     assert cold.code == 0 and not cold.report["stats"].get("result_cached"), cold.stderr
     assert {v["package"]["ecosystem"] for v in cold.report["vulnerabilities"]} == {"Alpine:v3.10", "PyPI"}, "a result to cache"
     path = WARM_PATH if kind == "docker" else WARM_PATH - DOCKER_ONLY
-    for fmt, expected in (("json", path - TABLE_ONLY), ("table", path)):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nsettings:\n  warn_expiring_within_days: 7\n")  # checked, never fails
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}  # where a policy that passed its schema is remembered
+    assert run_cli(*args, "--format", "json", "--policy", str(policy), env=env).code == 0
+    for fmt, extra, expected in (("json", (), path - TABLE_ONLY - POLICY_ONLY), ("table", (), path - POLICY_ONLY),
+                                 ("json", ("--policy", str(policy)), path - TABLE_ONLY)):
         out = tmp_path / f"report.{fmt}"
-        loaded = _hullscan(modules_loaded(*args, "--format", fmt, "--output", str(out)))
+        every = modules_loaded(*args, "--format", fmt, "--output", str(out), *extra, env=env)
+        loaded = _hullscan(every)
         assert "hullscan.walk.walker" not in loaded, f"{fmt}: not a warm scan (a layer was walked)"
         assert loaded == expected, (fmt, "joined:", sorted(loaded - expected), "left:", sorted(expected - loaded))
+        assert "jsonschema" not in every, "a policy that passed its schema is not checked again"
     assert '"result_cached": true' in (tmp_path / "report.json").read_text()
 
 

@@ -10,39 +10,26 @@ schema's `format: date` judges them (PyYAML would raise on `2026-13-45` while bu
 
 from __future__ import annotations
 
-import difflib
+import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
-from importlib import resources
-from typing import Any
 
 import yaml
 
+from hullscan import schemas as schemas_pkg
+from hullscan.errors import InputError
 
-def _import_jsonschema() -> None:
-    """Import jsonschema without `rfc3987_syntax`: jsonschema registers a format checker for every
-    optional library it finds, and that one builds a Lark grammar at import (~2 s of CPU, on every
-    `--policy` run) for the `iri` formats, which no user file uses. Only when jsonschema is not loaded
-    yet; the block is lifted right after (later users of jsonschema in the process do without `iri`)."""
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
-        return
-    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes `import rfc3987_syntax` raise ImportError
-    try:
-        import jsonschema  # noqa: F401
-    finally:
-        del sys.modules["rfc3987_syntax"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: a --policy run is on the warm path
+if TYPE_CHECKING:
+    from typing import Any
 
-
-_import_jsonschema()
-
-import jsonschema  # noqa: E402
-from jsonschema.exceptions import ValidationError, best_match  # noqa: E402
-
-from hullscan.errors import InputError  # noqa: E402
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 MAX_DEPTH = 64
 """Deeper nesting than any real policy or config: beyond it the file is refused (no RecursionError)."""
@@ -146,23 +133,73 @@ def _plain(doc: Any, where: str) -> Any:
 
 
 @cache
+def _schema_bytes(name: str) -> bytes:
+    # a plain open beside the package, not importlib.resources (~30 ms of imports on every --policy run)
+    with open(os.path.join(os.path.dirname(schemas_pkg.__file__ or ""), f"{name}.schema.json"), "rb") as fh:
+        return fh.read()
+
+
+@cache
 def schema(name: str) -> dict[str, Any]:
     """A shipped schema by name (`policy`, `trivyignore`, `secret-config`)."""
-    text = resources.files("hullscan.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    text = _schema_bytes(name).decode("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
+def _import_jsonschema() -> None:
+    """Import jsonschema without `rfc3987_syntax`: jsonschema registers a format checker for every
+    optional library it finds, and that one builds a Lark grammar at import (~2 s of CPU) for the `iri`
+    formats, which no user file uses. Only when jsonschema is not loaded yet; the block is lifted right
+    after (later users of jsonschema in the process do without `iri`)."""
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes `import rfc3987_syntax` raise ImportError
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        del sys.modules["rfc3987_syntax"]
+
+
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
+    _import_jsonschema()
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema(name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def validate(doc: Any, name: str, where: str) -> None:
-    """Check a document against a shipped schema; the most telling error, if any, is one InputError line."""
+    """Check a document against a shipped schema; the most telling error, if any, is one InputError line.
+
+    Importing jsonschema (and the format libraries it finds) costs ~100 ms of CPU, as much again as a
+    whole warm scan, and the same policy is checked on every CI run: a document that passed is
+    remembered by the digest of its canonical JSON and of the schema (`_checked`), and not checked again."""
+    memo = _checked(doc, name)
+    if memo is not None and os.path.exists(memo):
+        return
     errors = list(_validator(name).iter_errors(doc))
     if errors:
         raise InputError(f"{where}: {explain(pick(errors), schema(name))}")
+    if memo is not None:
+        try:
+            os.makedirs(os.path.dirname(memo), exist_ok=True)
+            os.close(os.open(memo, os.O_WRONLY | os.O_CREAT, 0o644))  # an empty file: creating it is atomic
+        except OSError:
+            pass  # an unwritable cache only costs the next run the check
+
+
+def _checked(doc: Any, name: str) -> str | None:
+    """Where the proof that `doc` passed schema `name` is kept: `$XDG_CACHE_HOME/hullscan/checked/<digest>`;
+    None when the document has no canonical JSON (the schema check then runs every time)."""
+    try:
+        canonical = json.dumps(doc, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    text = _schema_bytes(name)
+    digest = hashlib.sha256(text + b"\0" + canonical.encode()).hexdigest()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "hullscan", "checked", digest)
 
 
 def pick(errors: Iterable[ValidationError]) -> ValidationError:
@@ -171,6 +208,8 @@ def pick(errors: Iterable[ValidationError]) -> ValidationError:
     def key(e: ValidationError) -> tuple[Any, ...]:
         where = tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in e.path)
         return (len(e.path), where, e.validator in ("anyOf", "oneOf"))
+
+    from jsonschema.exceptions import best_match
 
     first = min(errors, key=key)
     found = best_match([first])
@@ -198,6 +237,8 @@ def _message(error: ValidationError, root: dict[str, Any]) -> str:
     if kind == "additionalProperties" and isinstance(value, dict):
         known = sorted(sub.get("properties", {}))
         extra = next(k for k in value if k not in known)
+        import difflib
+
         close = difflib.get_close_matches(str(extra), known, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
         return f"unknown key {extra!r} ({hint})"

@@ -85,14 +85,15 @@ def _in_process(args: tuple[str, ...], env: dict[str, str]) -> Run:
     return Run(code, out.buffer.getvalue().decode(), err.getvalue(), 0.0)
 
 
-def modules_loaded(*args: str) -> set[str]:
+def modules_loaded(*args: str, env: dict[str, str] | None = None) -> set[str]:
     """The modules `hullscan ARGS` has loaded when it is done (it must exit 0), in a fresh process. Read
     from `sys.modules`: `-X importtime` does not list the modules loaded by `importlib.import_module`
     (cli/main.py's commands, report/formats.py's writers)."""
     code = ("import sys\nfrom hullscan.cli.main import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit as ex:\n    assert not ex.code, ex.code\n"
             "print('modules:', *sys.modules)")
-    p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, **(env or {})})
     assert p.returncode == 0, p.stderr[-2000:]
     return set(p.stdout.rpartition("modules: ")[2].split())
 

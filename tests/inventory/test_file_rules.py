@@ -190,6 +190,13 @@ def _before(lines: list[str]) -> tuple[list[tuple[int, int]], list[tuple[str, di
     return points, rows
 
 
+def _changed_since(analyzer: str, path: str) -> bool:
+    """What an analyzer no longer reads on purpose since e14b42f: the secret scanner skips type
+    declaration files (`.d.ts`, `.d.mts`, `.d.cts`, `.pyi`: types and doc comments only; its
+    `declarations` allow rule, docs/secrets.md)."""
+    return analyzer == "secret" and path.endswith((".d.ts", ".d.mts", ".d.cts", ".pyi"))
+
+
 @pytest.mark.parametrize("table", ["wanted-before.tsv.gz", "sweep-before.tsv"])
 def test_each_analyzer_gets_exactly_the_files_it_got_before(table: str) -> None:
     """Every path of the corpus (21,165 from the test data, a debootstrap root filesystem and the real
@@ -204,7 +211,7 @@ def test_each_analyzer_gets_exactly_the_files_it_got_before(table: str) -> None:
     for p, wanted in rows:
         for i, (size, mode) in enumerate(points):
             got = [an.name for an, _rule in index.match(p, size, mode)]
-            expected = sorted(name for name, bits in wanted.items() if bits[i] == "1")
+            expected = sorted(name for name, bits in wanted.items() if bits[i] == "1" and not _changed_since(name, p))
             if sorted(got) != expected:
                 wrong.append((p, size, oct(mode), got, expected))
     assert not wrong, wrong[:20]

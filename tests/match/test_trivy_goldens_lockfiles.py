@@ -86,13 +86,15 @@ def test_lockfile_case_reproduces_trivy_golden(trivy_db, case, src, golden, requ
                 for r in doc.get("Results") or [] for v in r.get("Vulnerabilities") or []}
     got = {}
     for f in found:
-        path = (f.package.paths or ("",))[0].removeprefix(prefix)
         # only findings from the lockfiles trivy reports on: our image-mode analyzers also read the
-        # installed copies (node_modules/*/package.json), which trivy's fs/repo scan skips
-        if path in targets:
-            key = (path, f.id, f.package.name)
-            assert key not in got, f"two findings for {key}"
-            got[key] = f
+        # installed copies (node_modules/*/package.json), which trivy's fs/repo scan skips; one finding
+        # of a package found in both places lists both among its locations
+        for loc in f.where:
+            path = loc.path.removeprefix(prefix)
+            if path in targets:
+                key = (path, f.id, f.package.name)
+                assert key not in got, f"two findings for {key}"
+                got[key] = f
     # PyPI names are PEP 503 normalized in our report (trivy echoes requirements.txt's `Werkzeug`)
     want_by_key = {(t, i, n.lower()): v for (t, i, n), v in expected.items()}
     assert {(t, i, n.lower()) for t, i, n in got} == set(want_by_key)

@@ -33,20 +33,22 @@ def vuln(id_: str, sev: str = "HIGH", fixed: str = "1.2.3", kev: bool = False, e
          score: float | None = None, aliases: tuple[str, ...] = (), base: bool | None = False, name: str = "openssl",
          purl: str | None = None) -> Finding:
     pkg = Package(type="apk", name=name, version="1.0", ecosystem="Alpine:v3.19", purl=purl or f"pkg:apk/alpine/{name}@1.0",
-                  analyzer="apk", paths=("/lib/apk/db/installed",), layer=LayerRef(0 if base else 1, "sha256:x", base=base))
+                  analyzer="apk", paths=("/lib/apk/db/installed",), layer=LayerRef(0 if base else 1, "sha256:x", base=base),
+                  inherited=base)
     return Finding(
         id=id_, aliases=aliases, package=pkg, status="fixed" if fixed else "affected", fixed_version=fixed, severity=sev,
         severity_source="nvd", cvss=Cvss("3.1", "CVSS:3.1/AV:N", score, "nvd") if score is not None else None,
         epss=Epss(epss, 0.9, "2026-11-27") if epss is not None else None,
         kev=Kev("2023-10-10", "2023-10-31", "Unknown") if kev else None,
-        title="", references=(), data_source="nvd", advisory_ids=(id_,), published=None,
+        title="", references=(), data_source="nvd", advisory_ids=(id_,), published=None, inherited=base,
     )
 
 
 def secret(rule: str = "aws-access-key-id", sev: str = "CRITICAL", path: str = "/app/.env", line: int = 3,
            fingerprint: str = "fp1", removed: bool = True, base: bool | None = False) -> SecretFinding:
     return SecretFinding(rule, "AWS", sev, "AWS Access Key ID", path, line, line, "AKIA****", fingerprint,
-                         layer=LayerRef(1, "sha256:y", base=base), removed_in=LayerRef(2, "sha256:z") if removed else None)
+                         layer=LayerRef(1, "sha256:y", base=base), removed_in=LayerRef(2, "sha256:z") if removed else None,
+                         inherited=base)
 
 
 def package(name: str, *licenses: str) -> Package:
@@ -333,3 +335,23 @@ def test_openvex_out_validates_and_exit_codes():
     assert exit_code_for(plain, plain, 0) == 0 and exit_code_for(plain, plain, 3) == 3
     assert exit_code_for(plain, scanned(), 3) == 0
     assert exit_code_for(plain, scanned(secrets=[secret()]), 3) == 3
+
+
+def test_licence_refs_are_ordinary_symbols():
+    """Normalized OS licences hold `LicenseRef-…` for what has no SPDX id (inventory/spdx_license.py):
+    an expression with one is still judged by its SPDX part, and a rule may name the ref itself."""
+    from hullscan.policy.licenses import license_violations
+
+    def pkg(expression: str) -> Package:
+        return Package(type="deb", name="p", version="1", ecosystem="debian:12", purl="pkg:deb/debian/p@1",
+                       analyzer="dpkg", paths=(), licenses=(expression,))
+
+    both = pkg("GPL-2.0-only AND LicenseRef-Debian-like")
+    either = pkg("GPL-2.0-only OR LicenseRef-Debian-like")
+    garbage = pkg("see the file COPYING")
+    deny_gpl = LicenseRule(deny=("GPL-2.0-only",))
+    assert [p.licenses for p, _, _ in license_violations([both, either, garbage], deny_gpl)] == [both.licenses]
+    deny_ref = LicenseRule(deny=("LicenseRef-Debian-like",))
+    assert [p.licenses for p, _, _ in license_violations([both, either], deny_ref)] == [both.licenses]
+    allow = LicenseRule(allow=("GPL-2.0-only",))
+    assert [why for _, _, why in license_violations([both, either], allow)] == ["not in the allow list"]

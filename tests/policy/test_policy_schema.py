@@ -118,7 +118,7 @@ POLICY_REFUSALS = [
      "exceptions[0].vex_status: expected one of not_affected, affected, fixed or under_investigation, got 'notaffected'"),
     ("exceptions: {id: CVE-1}\n", "exceptions: expected a list of mappings, got a mapping"),
     ("- fail_on\n", "expected a mapping, got a list"),
-    ("foo: 1\n", "unknown key 'foo' (known keys: exceptions, fail_on, settings, version, vex)"),
+    ("foo: 1\n", "unknown key 'foo' (known keys: base_images, exceptions, fail_on, settings, version, vex)"),
     ("fail_on: {severity: HIGH\n", "invalid YAML at line 2, column 1 (expected ',' or '}', but got '<stream end>')"),
     ("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(
         f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdef", "bcdefg", strict=True)),
@@ -328,3 +328,31 @@ def test_cli_exits_2_with_one_line(tmp_path, name, content, option, expected):
                        capture_output=True, text=True, cwd=tmp_path)
     assert (r.returncode, r.stderr) == (2, f"hullscan: error: {name}: {expected}\n")
     assert r.stdout == ""
+
+
+def test_a_policy_that_passed_is_not_checked_again_and_a_bad_one_always_is(tmp_path):
+    """The schema check imports jsonschema (~100 ms, a warm scan's whole cost): a document that passed is
+    remembered by digest under $XDG_CACHE_HOME/hullscan/checked; a changed or invalid one is checked."""
+    import subprocess
+    import sys
+
+    good = tmp_path / "good.yaml"
+    good.write_text("version: 1\nfail_on:\n  severity: HIGH\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nfail_on:\n  severity: HIGH\n  idz: [CVE-2024-3651]\n")
+    probe = ("import sys; from hullscan.errors import InputError; from hullscan.policy.load import load_policy\n"
+             "try:\n    load_policy(sys.argv[1]); print('ok', 'jsonschema' in sys.modules)\n"
+             "except InputError as e:\n    print('refused', e)\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def load(path):
+        return subprocess.run([sys.executable, "-c", probe, str(path)], env=env, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    assert load(good) == "ok True"  # checked, then remembered
+    assert len(list((tmp_path / "cache/hullscan/checked").iterdir())) == 1
+    assert load(good) == "ok False"  # remembered: jsonschema not even imported
+    for _ in range(2):  # an invalid document is never remembered
+        assert load(bad).startswith("refused ") and "unknown key 'idz' (did you mean 'ids'?)" in load(bad)
+    good.write_text("version: 1\nfail_on:\n  severity: HIGH\n  idz: [CVE-2024-3651]\n")  # the same path, now bad
+    assert "unknown key 'idz'" in load(good)

@@ -8,7 +8,7 @@ from hullscan.model.findings import Finding, Risk, SecretFinding
 from hullscan.model.image import BaseImage, ImageConfig, Target
 from hullscan.model.inventory import LayerRef, Package, ScanWarning
 from hullscan.model.report import Report
-from hullscan.report.boxes import cell_width, table, wrap
+from hullscan.report.boxes import cell_width, ellipsize, table, terminal_columns, wrap
 from hullscan.report.table import render
 
 
@@ -88,10 +88,52 @@ def test_the_table_format_renders_a_hostile_report() -> None:
                                layer=LayerRef(0, "")),),
         warnings=(ScanWarning("bad member \x1b[0m", "/etc/[x", 2),),
     )
-    text = render(report).decode()
+    text = render(report, width=140).decode()
     assert "\x1b" not in text
     for literal in ("img[/]", "pkg[red]", "/app/\\x1b[31mnode_modules", "/[/]x", "Total: 1 (CRITICAL 0, HIGH 1",
-                    "40.0 fix 2.0", "warning [layer 2] /etc/[x bad member \\x1b[0m"):
+                    "│ 40.0 │ fix 2.0", "1 warning suppressed"):
         assert literal in text, literal
+    assert "bad member" not in text  # warnings are the CLI's to print (stderr); the table counts them
     secret_row = next(line for line in text.splitlines() if "aws-access-key-id" in line)
     assert [cell.strip() for cell in secret_row.split("│")[1:-1]] == ["HIGH", "aws-access-key-id", "/[/]x", "3", "0", "AKIA****"]
+
+
+def test_ellipsize_cuts_to_the_width_with_a_mark() -> None:
+    assert ellipsize("SQL Injection in Django", 10) == "SQL Injec…"
+    assert ellipsize("short", 10) == "short"
+    assert ellipsize("漢字漢字", 5) == "漢字…" and cell_width(ellipsize("漢字漢字", 5)) == 5
+    assert ellipsize("abc", 1) == "…" and ellipsize("abc", 0) == ""
+
+
+def test_details_span_the_row_and_ellipsized_columns_take_one_line() -> None:
+    rows = [("django", "CVE-2019-14234", "SQL Injection in Django, a long summary of the advisory")]
+    got = table(("Package", "Vulnerability", "Title"), rows, width=40, no_wrap=("Vulnerability",),
+                ellipsize_cols=("Title",), details=["  layer 1 · CVSS 9.8 · fix 2.2.4 · app layer"]).splitlines()
+    assert {_width(line) for line in got} == {40}, got
+    assert got[3] == "│ django  │ CVE-2019-14234 │ SQL Inje… │"  # 40 - 10 of frame - 7 - 14 leaves 9
+    assert got[4] == "│   layer 1 · CVSS 9.8 · fix 2.2.4 ·…  │"  # 36 inside: 35 columns of text (trailing space dropped) + …
+
+
+def test_a_narrow_table_widens_evenly_to_show_its_details() -> None:
+    got = table(("A", "B"), [("x", "y")], width=30, details=["  the details of this row"]).splitlines()
+    # 25 columns of details + 4 of frame = 29 wide: each of the two columns grows by 10
+    assert got[3] == "│ x           │ y           │" and got[4] == "│   the details of this row │"
+
+
+def test_no_wrap_headers_wrap_at_spaces_before_the_table_runs_wider() -> None:
+    """`registry scan`'s summary: long headers over short cells."""
+    got = table(("IMAGE", "LAYERS new/cached"), [("r/x:1", "1/2")], width=20, no_wrap=("LAYERS new/cached",))
+    assert got.splitlines()[1:3] == ["┃ IMAGE ┃ LAYERS     ┃", "┃       ┃ new/cached ┃"], got
+
+
+def test_paint_colours_text_but_not_the_width() -> None:
+    got = table(("Severity",), [("HIGH",)], width=40, paint=lambda h, t: "31" if t == "HIGH" else "").splitlines()
+    assert got[3] == "│ \x1b[31mHIGH\x1b[0m     │"
+
+
+def test_terminal_columns_honours_columns_else_80(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "97")
+    assert terminal_columns() == 97
+    monkeypatch.setenv("COLUMNS", "junk")
+    monkeypatch.setattr("sys.__stdout__", None)  # no terminal
+    assert terminal_columns() == 80

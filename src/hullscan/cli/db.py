@@ -175,14 +175,20 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
         print(json.dumps({"location": display, "built_at": built.isoformat() if built else None,
                           "counts": counts, "ecosystems": ecos, "feeds": rows, "stale": stale}, indent=2))
     else:
-        print(f"DB {display}  built {built:%Y-%m-%d %H:%M UTC}" if built else f"DB {display}  (empty)")
-        print(f"{counts['hs_advisory']} advisories, {counts['hs_affected']} affected rows, "
-              f"{counts['hs_kev']} KEV, {counts['hs_epss']} EPSS; {len(ecos)} ecosystems")
-        print(f"{'feed':<11} {'advisories':>10} {'affected':>9} {'records':>8} {'skipped':>7} {'age':>8}  source")
-        for r in rows:
-            age_text = f"{r['age_hours']:.0f}h" if r["age_hours"] is not None else "-"
-            print(f"{r['feed']:<11} {r['advisories']:>10} {r['affected']:>9} {r['records']:>8} {r['skipped']:>7} "
-                  f"{age_text:>8}  {r['source'] or ''}" + (f"  LAST UPDATE FAILED: {r['last_error']}" if r["last_error"] else ""))
+        from hullscan.report import boxes
+
+        width = boxes.terminal_columns()
+        head = (f"DB {display}  built {built:%Y-%m-%d %H:%M UTC}" if built else f"DB {display}  (empty)",
+                f"{counts['hs_advisory']} advisories, {counts['hs_affected']} affected rows, "
+                f"{counts['hs_kev']} KEV, {counts['hs_epss']} EPSS; {len(ecos)} ecosystems")
+        print("\n".join(line for text in head for line in boxes.wrap(text, width)))
+
+        body = [(r["feed"], r["advisories"], r["affected"], r["records"], r["skipped"],
+                 f"{r['age_hours']:.0f}h" if r["age_hours"] is not None else "-",
+                 (r["source"] or "") + (f"  LAST UPDATE FAILED: {r['last_error']}" if r["last_error"] else ""))
+                for r in rows]
+        print(boxes.table(("Feed", "Advisories", "Affected", "Records", "Skipped", "Age", "Source"), body,
+                          width=width, no_wrap=("Feed",)))
     if stale:
         msg = f"stale or failed feeds (older than {max_age}): {', '.join(stale)}; run `hullscan db update`"
         if fail_stale:
@@ -192,6 +198,7 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
 
 def export_cmd(*, file: Path, db: str | None) -> None:
     """Write the whole DB as one checksummed bundle for offline machines."""
+    from hullscan import bundlefile
     from hullscan.vulndb import bundle
     from hullscan.vulndb.store import VulnDB
 
@@ -200,7 +207,7 @@ def export_cmd(*, file: Path, db: str | None) -> None:
         man = bundle.export(store, file)
     finally:
         store.close()
-    print(f"wrote {file}: {sum(man['rows'].values())} rows, sha256 {man['sha256'][bundle.DATA]}")
+    print(f"wrote {file}: {sum(man['rows'].values())} rows, sha256 {man['sha256'][bundlefile.DATA]}")
 
 
 def register(subparsers: Subparsers) -> None:

@@ -116,7 +116,7 @@ def path_arg(text: str) -> Path:
 def add_debug(parser: argparse.ArgumentParser) -> None:
     """`--debug`, accepted before and after the command (`hullscan --debug image X`, `hullscan image X
     --debug`). SUPPRESS as the default: a sub-parser's default would overwrite the top level's value."""
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+    parser.add_argument("-d", "--debug", action="store_true", default=argparse.SUPPRESS,
                         help="Debug logging on stderr, and the traceback of an error (also HULLSCAN_DEBUG=1).")
 
 
@@ -151,11 +151,13 @@ def _show_help(parser: argparse.ArgumentParser, file: Any, code: int) -> int:
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("image", "hullscan.cli.scan:register_image"),
     ("fs", "hullscan.cli.scan:register_fs"),
+    ("rootfs", "hullscan.cli.scan:register_rootfs"),
     ("sbom", "hullscan.cli.scan:register_sbom"),
     ("cache", "hullscan.cli.scan:register_cache"),
     ("convert", "hullscan.cli.convert:register"),
     ("db", "hullscan.cli.db:register"),
     ("registry", "hullscan.cli.registry:register"),
+    ("base", "hullscan.cli.base:register"),
 )
 
 

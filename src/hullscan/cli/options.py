@@ -3,19 +3,21 @@
 
 from __future__ import annotations
 
+import argparse  # cli/main.py has imported it already: no cost
 import sys
 
-from hullscan.errors import UsageError
+from hullscan.errors import InputError, UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
 if TYPE_CHECKING:
     from argparse import _ActionsContainer as Options  # a parser or an argument group: both add arguments
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
 
     from hullscan.image.target import SourceOptions
     from hullscan.scan.options import ScanOptions
 
-FORMATS = "table, json, cyclonedx, cyclonedx-xml, spdx-json, spdx, sarif, junit, html, openvex"
+FORMATS = "table, json, cyclonedx, cyclonedx-xml, spdx-json, spdx, sarif, junit, html, openvex, template"
 
 
 def add_source(parser: Options) -> None:
@@ -55,9 +57,19 @@ def add_db(parser: Options) -> None:
 def add_output(parser: Options) -> None:
     group = parser.add_argument_group("output")
     group.add_argument("-f", "--format", dest="fmt", metavar="FORMAT",
-                       help=f"Output format: {FORMATS}. Default: table on a terminal, else json.")
+                       help=f"Output format (any case): {FORMATS}. Default: table on a terminal, else json.")
     group.add_argument("-o", "--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
+    add_template(group)
     add_quiet(group)
+    group.add_argument("--no-progress", action="store_true", help="No progress line on stderr (warnings still shown).")
+    group.add_argument("--show-suppressed", action="store_true",
+                       help="List the findings VEX or a policy exception suppressed, with the reason, in the table "
+                            "(the JSON report always lists them under `suppressed`).")
+
+
+def add_template(parser: Options) -> None:
+    parser.add_argument("-t", "--template", metavar="TEMPLATE",
+                        help="With --format template: the Jinja2 template, @FILE or a built-in (docs/templates.md).")
 
 
 def add_quiet(parser: Options) -> None:
@@ -73,8 +85,8 @@ def add_gate(parser: Options) -> None:
     """What is matched, shown and judged: display filters, the policy, VEX."""
     group = parser.add_argument_group("matching, display and gate")
     group.add_argument("--pkg-types", default="os,library", help="Package types to match: os, library.")
-    group.add_argument("--severity", help="Show only these severities (comma-separated: CRITICAL,HIGH,MEDIUM,LOW,"
-                                          "UNKNOWN). Display only: the policy decides the exit code.")
+    group.add_argument("-s", "--severity", help="Show only these severities (comma-separated, any case: CRITICAL,HIGH,"
+                                                "MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")
     group.add_argument("--ignore-unfixed", action="store_true", help="Show only vulnerabilities with a fixed version.")
     group.add_argument("--exit-code", type=exit_code_value, default=0, metavar="N",
                        help="Exit with this code (0-255) when findings remain after the display filters, or when the "
@@ -87,7 +99,110 @@ def add_gate(parser: Options) -> None:
                        help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
 
 
+def add_scan_limits(parser: Options, *, skip: bool = True) -> None:
+    """What a scan leaves out (Trivy's --skip-files/--skip-dirs) and how long it may take."""
+    group = parser.add_argument_group("what to scan")
+    if skip:
+        group.add_argument("--skip-files", action="append", metavar="GLOB",
+                           help="Leave out files matching GLOB (repeatable or comma-separated; Trivy's glob syntax: "
+                                "`*`, `?`, `[a-z]`, `{a,b}`, `**` for any depth, e.g. `**/*.pem`, `/app/.env`).")
+        group.add_argument("--skip-dirs", action="append", metavar="GLOB",
+                           help="Leave out every file under directories matching GLOB (repeatable or comma-separated, "
+                                "e.g. `**/node_modules`, `/usr/share/doc`).")
+    group.add_argument("--timeout", metavar="DURATION", type=duration,
+                       help="Give up after DURATION (Go syntax as in Trivy: 30s, 5m, 1h30m, 500ms); exit 3. "
+                            "No limit by default.")
+
+
+def add_trivy(parser: Options, *, input_file: bool = False) -> None:
+    """Trivy's flags a CI line carries over: what hullscan does with each (docs/trivy-users.md)."""
+    group = parser.add_argument_group(
+        "Trivy compatibility", "Accepted so that a Trivy command line runs unchanged; see docs/trivy-users.md.")
+    if input_file:
+        group.add_argument("--input", metavar="FILE", help="An image archive (docker save, OCI tar or layout): "
+                                                           "the same as giving it as the target.")
+    group.add_argument("--download-db-only", action="store_true",
+                       help="Run `hullscan db update` (to --db) and exit without scanning.")
+    for flag, why in (
+        ("--skip-db-update", "a scan never updates the DB (`hullscan db update` does)"),
+        ("--skip-java-db-update", "hullscan has no separate Java DB"),
+        ("--offline-scan", "a scan never uses the network once the DB exists (registry pulls aside)"),
+        ("--list-all-pkgs", "the JSON report always lists every package"),
+    ):
+        group.add_argument(flag, action=NoOp, help=f"No effect: {why}.")
+    for flag, why in (
+        ("--ignore-policy", "not supported: hullscan policies are YAML (--policy FILE), see docs/policy.md"),
+        ("--db-repository", "not supported: hullscan builds its DB from the public feeds; use "
+                            "`hullscan db update --feed-url NAME=URL` for a mirror, or `hullscan db import` offline"),
+    ):
+        group.add_argument(flag, action=Refused, nargs="?", metavar="X", why=why, help=f"Refused (exit 2): {why}.")
+
+
+class NoOp(argparse.Action):
+    """A Trivy flag with nothing to do here: accepted, and left out of the command's options."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:  # noqa: A002
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        pass
+
+
+class Refused(argparse.Action):
+    """A Trivy flag hullscan does not take: one line saying what to use instead (exit 2)."""
+
+    def __init__(self, option_strings: list[str], dest: str, why: str = "", nargs: str | None = "?",
+                 metavar: str | None = None, help: str | None = None) -> None:  # noqa: A002
+        self.why = why
+        super().__init__(option_strings, dest, nargs=nargs, default=argparse.SUPPRESS, metavar=metavar, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        raise UsageError(f"{option_string or self.option_strings[0]}: {self.why}")
+
+
 # -- what the groups turn into ---------------------------------------------------------------------
+
+
+def duration(text: str) -> float:
+    """`type=` for --timeout: Go's duration syntax, as Trivy takes it (`300ms`, `30s`, `5m`, `1h30m`,
+    `1.5h`; units ns, us, µs, ms, s, m, h) → seconds, more than 0."""
+    import re
+    from argparse import ArgumentTypeError
+
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    part = r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)"
+    if not re.fullmatch(f"(?:{part})+", text.strip()):
+        raise ArgumentTypeError(f"{text!r} is not a duration (use e.g. 30s, 5m, 1h30m, 500ms)")
+    seconds = sum(float(n) * units[u] for n, u in re.findall(part, text.strip()))
+    if seconds <= 0:
+        raise ArgumentTypeError(f"{text!r}: must be more than 0 (leave --timeout out for no limit)")
+    return Duration(seconds, text.strip())
+
+
+class Duration(float):
+    """Seconds that remember how the user wrote them (`5m`), for the message when they run out."""
+
+    text: str
+
+    def __new__(cls, seconds: float, text: str) -> Duration:
+        value = super().__new__(cls, seconds)
+        value.text = text
+        return value
+
+
+def skip_globs(files: list[str] | None, dirs: list[str] | None,
+               default_dirs: tuple[str, ...] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """--skip-files and --skip-dirs as glob lists, each checked (a bad glob is exit 2 before the scan)."""
+    if not (files or dirs or default_dirs):
+        return (), ()  # a warm scan without skip globs does not load inventory/skip.py
+    from hullscan.inventory.skip import SkipPaths, clean, split_globs
+
+    SkipPaths(split_globs(files), split_globs(dirs))  # compiles them: UsageError naming the option and the glob
+    # cleaned as Trivy cleans them (`./app/x` is `/app/x`): one spelling per glob in the result cache key
+    return (tuple(dict.fromkeys(map(clean, split_globs(files)))),
+            tuple(dict.fromkeys(map(clean, split_globs([*default_dirs, *(dirs or ())])))))
 
 def exit_code_value(text: str) -> int:
     """`type=` for --exit-code: an exit status is one byte, so -1 or 300 would wrap (to 255, 44)."""
@@ -119,7 +234,10 @@ def exit_code_collision(code: int) -> str | None:
 def scanners(text: str) -> frozenset[str]:
     from hullscan.scan.options import SCANNERS
 
-    chosen = frozenset(s.strip() for s in text.split(",") if s.strip())
+    chosen = frozenset(s.strip().lower() for s in text.split(",") if s.strip())
+    if "misconfig" in chosen:  # Trivy's IaC scanner
+        raise UsageError("--scanners misconfig: not supported: hullscan's `config` scanner checks the image config "
+                         "only; IaC scanning (Dockerfiles, Kubernetes, Terraform) is not supported")
     bad = chosen - set(SCANNERS)
     if bad or not chosen:
         raise UsageError(f"--scanners: unknown {', '.join(sorted(bad)) or 'empty list'}; choose from {', '.join(SCANNERS)}")
@@ -158,14 +276,48 @@ def read_password(username: str | None, password_stdin: bool) -> str:
 
 def scan_options(*, scanner_list: str, source_options: SourceOptions | None = None, cache_dir: str | None = None,
                  no_cache: bool = False, db: str | None = None, secret_config: str | None = None,
-                 pkg_type_list: str = "os,library") -> ScanOptions:
+                 pkg_type_list: str = "os,library", skip: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> ScanOptions:
     from hullscan.image.target import SourceOptions
     from hullscan.match.options import MatchOptions
     from hullscan.scan.options import ScanOptions
 
     return ScanOptions(scanners=scanners(scanner_list), source=source_options or SourceOptions(), cache_dir=cache_dir,
                        use_cache=not no_cache, db=db, secret_config=secret_config,
-                       match=MatchOptions(pkg_types=pkg_types(pkg_type_list)))
+                       match=MatchOptions(pkg_types=pkg_types(pkg_type_list)), skip_files=skip[0], skip_dirs=skip[1])
+
+
+def image_target(target: str | None, input_file: str | None) -> str:
+    """The image to scan: the target, or Trivy's `--input FILE` (an archive or layout on disk)."""
+    import os
+
+    if target and input_file:
+        raise UsageError(f"give the image once: as the target ({target}) or as --input ({input_file}), not both")
+    if input_file:
+        if not os.path.exists(input_file):
+            raise InputError(f"{input_file}: no such file (--input)")
+        return input_file
+    if not target:
+        raise UsageError("no image given (hullscan image TARGET, or --input FILE)")
+    return target
+
+
+def notice(quiet: bool, progress: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """Information lines on stderr (`hullscan: info: …`), none with -q; a progress line is cleared first."""
+    if quiet:
+        return None
+    clear = "\r\033[K" if progress is not None else ""
+    return lambda msg: print(f"{clear}hullscan: info: {msg}", file=sys.stderr, flush=True)
+
+
+def deadline(seconds: float | None) -> AbstractContextManager[object]:
+    """The --timeout deadline (cli/deadline.py, loaded only when one is given)."""
+    if seconds is None:
+        from contextlib import nullcontext
+
+        return nullcontext()
+    from hullscan.cli.deadline import Deadline
+
+    return Deadline(seconds, getattr(seconds, "text", ""))
 
 
 def progress(quiet: bool) -> Callable[[str], None] | None:

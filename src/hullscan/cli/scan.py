@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from hullscan.cli import options as opt
+from hullscan.errors import UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
 if TYPE_CHECKING:
@@ -16,8 +17,10 @@ if TYPE_CHECKING:
 
 def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str | None, quiet: bool, exit_code: int,
              severity: str | None, ignore_unfixed: bool, policy: str | None, ignorefile: str | None,
-             vex: list[str] | None) -> None:
-    """Scan, judge, filter for display, write; exit with the gate's code."""
+             vex: list[str] | None, template: str | None = None, no_progress: bool = False,
+             show_suppressed: bool = False, timeout: float | None = None) -> None:
+    """Scan, judge, filter for display, write; exit with the gate's code. The --timeout deadline covers
+    everything but the writing: a report is written whole or not at all."""
     from hullscan.policy.gate import exit_code_for, judge
     from hullscan.policy.load import load_policy
     from hullscan.report.filters import apply_display_filters, parse_severities
@@ -27,23 +30,26 @@ def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str 
 
     if fmt is None:
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
-    render = writer(fmt)
-    if fmt == "table" and output is None and sys.stdout.isatty():  # a table as wide as the terminal
-        from hullscan.cli.main import terminal_width
+    fmt = fmt.strip().lower()  # `--format JSON`, as Trivy takes it
+    render = writer(fmt, template=template)  # --format template without --template (or the reverse) is exit 2
+    if fmt == "table":  # as wide as COLUMNS or the terminal; colour only there; -q: warnings counted, not printed
         from hullscan.report.table import render as render_table
-
-        width = max(60, terminal_width())
-        render = lambda report: render_table(report, width=width)  # noqa: E731
+        render = lambda report: render_table(report, colour=output in (None, "-"), quiet=quiet,  # noqa: E731
+                                             show_suppressed=show_suppressed)
     collision = opt.exit_code_collision(exit_code)
     if collision and not quiet:
         print(f"hullscan: warning: {collision}", file=sys.stderr)
     shown = parse_severities(severity)
     gate_policy = load_policy(policy, ignorefile=ignorefile, vex=vex)  # a bad policy fails before the scan
-    progress = opt.progress(quiet)
-    scanned = build_service(options, progress).scan(target, render_packages=render_packages)
-    if progress:
-        print("\r\033[K", end="", file=sys.stderr)
-    report = judge(scanned, gate_policy)
+    progress = opt.progress(quiet or no_progress)
+    notice = opt.notice(quiet, progress)
+    with opt.deadline(timeout):
+        scanned = build_service(options, progress, notice).scan(target, render_packages=render_packages)
+        if progress:
+            print("\r\033[K", end="", file=sys.stderr)
+        report = judge(scanned, gate_policy)
+    if notice is not None and not report.packages and {"vuln", "license"} & set(report.scanners):
+        notice("0 packages found")
     if not quiet:
         for w in report.warnings:
             layer = f"layer {w.layer}: " if w.layer is not None else ""
@@ -56,26 +62,52 @@ def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str 
         raise SystemExit(code)
 
 
-def image_cmd(*, target: str, scanners: str, secret_config: str | None, platform: str | None, insecure: bool,
-              username: str | None, password_stdin: bool, cache_dir: str | None, no_cache: bool, db: str | None,
-              pkg_types: str, **gate: Any) -> None:
+def image_cmd(*, target: str | None, input: str | None, scanners: str, secret_config: str | None,  # noqa: A002
+              platform: str | None, insecure: bool, username: str | None, password_stdin: bool, cache_dir: str | None,
+              no_cache: bool, db: str | None, pkg_types: str, skip_files: list[str] | None, skip_dirs: list[str] | None,
+              download_db_only: bool, **gate: Any) -> None:
     """Scan a container image, layer by layer."""
+    if download_db_only:
+        return _download_db(db)
     source = opt.source(platform, insecure, username, password_stdin)
-    run_scan(target, opt.scan_options(scanner_list=scanners, source_options=source, cache_dir=cache_dir, no_cache=no_cache,
-                                      db=db, secret_config=secret_config, pkg_type_list=pkg_types), **gate)
+    run_scan(opt.image_target(target, input),
+             opt.scan_options(scanner_list=scanners, source_options=source, cache_dir=cache_dir, no_cache=no_cache, db=db,
+                              secret_config=secret_config, pkg_type_list=pkg_types,
+                              skip=opt.skip_globs(skip_files, skip_dirs)), **gate)
 
 
-def fs_cmd(*, directory: str, scanners: str, secret_config: str | None, db: str | None, pkg_types: str,
-           **gate: Any) -> None:
-    """Scan a directory (a root filesystem or a project checkout) as one layer."""
+def fs_cmd(*, directory: str | None, scanners: str, secret_config: str | None, db: str | None, pkg_types: str,
+           skip_files: list[str] | None, skip_dirs: list[str] | None, download_db_only: bool, **gate: Any) -> None:
+    """Scan a directory (a root filesystem or a project checkout) as one layer. Like Trivy, every `.git`
+    directory in it is skipped (with --skip-dirs, more)."""
+    if download_db_only:
+        return _download_db(db)
+    if not directory:
+        raise UsageError("no directory given (hullscan fs DIR)")
+    skip = opt.skip_globs(skip_files, skip_dirs, default_dirs=FS_SKIP_DIRS)
     run_scan(f"dir:{directory}", opt.scan_options(scanner_list=scanners, no_cache=True, db=db, secret_config=secret_config,
-                                                  pkg_type_list=pkg_types), **gate)
+                                                  pkg_type_list=pkg_types, skip=skip), **gate)
 
 
-def sbom_cmd(*, path: str, db: str | None, pkg_types: str, **gate: Any) -> None:
+FS_SKIP_DIRS = ("**/.git",)
+"""What `hullscan fs` skips unasked, as Trivy's filesystem walker does."""
+
+
+def sbom_cmd(*, path: str | None, db: str | None, pkg_types: str, download_db_only: bool, **gate: Any) -> None:
     """Match the packages of an SBOM against the vulnerability DB, without the image."""
+    if download_db_only:
+        return _download_db(db)
+    if not path:
+        raise UsageError("no SBOM given (hullscan sbom FILE)")
     run_scan(f"sbom:{path}", opt.scan_options(scanner_list="vuln", no_cache=True, db=db, pkg_type_list=pkg_types),
              **gate)
+
+
+def _download_db(db: str | None) -> None:
+    """Trivy's --download-db-only: what `hullscan db update --db DB` does, then exit."""
+    from hullscan.cli.db import update_cmd
+
+    update_cmd(feed=None, feed_url=None, rebuild=False, db=db)
 
 
 def cache_clean_cmd(*, cache_dir: str | None) -> None:
@@ -89,28 +121,37 @@ def register_image(subparsers: Subparsers) -> None:
     from hullscan.cli.main import add_command
 
     image = add_command(subparsers, "image", image_cmd)
-    image.add_argument("target", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, "
-                                      "registry:REF, or a path / reference to detect.")
-    for add in (opt.add_scanners, opt.add_source, opt.add_cache, opt.add_db, opt.add_output, opt.add_gate):
+    image.add_argument("target", nargs="?", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, "
+                                                 "registry:REF, or a path / reference to detect (or --input FILE).")
+    for add in (opt.add_scanners, opt.add_source, opt.add_cache, opt.add_db, opt.add_output, opt.add_gate,
+                opt.add_scan_limits):
         add(image)
+    opt.add_trivy(image, input_file=True)
 
 
-def register_fs(subparsers: Subparsers) -> None:
+def register_fs(subparsers: Subparsers, name: str = "fs") -> None:
     from hullscan.cli.main import add_command
 
-    fs = add_command(subparsers, "fs", fs_cmd)
-    fs.add_argument("directory", help="A root filesystem or project directory.")
-    for add in (opt.add_scanners, opt.add_db, opt.add_output, opt.add_gate):
+    fs = add_command(subparsers, name, fs_cmd)
+    fs.add_argument("directory", nargs="?", help="A root filesystem or project directory.")
+    for add in (opt.add_scanners, opt.add_db, opt.add_output, opt.add_gate, opt.add_scan_limits, opt.add_trivy):
         add(fs)
+
+
+def register_rootfs(subparsers: Subparsers) -> None:
+    """Trivy's `rootfs` (a root filesystem, e.g. `/` inside a container): hullscan's `fs` under its name."""
+    register_fs(subparsers, "rootfs")
 
 
 def register_sbom(subparsers: Subparsers) -> None:
     from hullscan.cli.main import add_command
 
     sbom = add_command(subparsers, "sbom", sbom_cmd)
-    sbom.add_argument("path", help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, Trivy's…")
-    for add in (opt.add_db, opt.add_output, opt.add_gate):
+    sbom.add_argument("path", nargs="?", help="A CycloneDX (JSON, XML) or SPDX (JSON, tag-value) SBOM: ours, Syft's, "
+                                              "Trivy's…")
+    for add in (opt.add_db, opt.add_output, opt.add_gate, opt.add_trivy):
         add(sbom)
+    opt.add_scan_limits(sbom, skip=False)
 
 
 def register_cache(subparsers: Subparsers) -> None:

@@ -3,7 +3,9 @@
 `docker-archive:PATH`, `oci:PATH[:TAG|@DIGEST]` (also `oci-dir:`), `oci-archive:PATH[:TAG]`, `dir:PATH`,
 `registry:REF`, `sbom:PATH`. Without a prefix an existing path is sniffed (a directory with
 `oci-layout` → OCI layout, another directory → dir; a tar with index.json → OCI archive, else with
-manifest.json → docker-archive); anything else is a registry reference.
+manifest.json → docker-archive); a name that looks like a file (DESIGN.md "Bare targets": `app.tar`,
+`./img`, `~/x`) but does not exist is "no such file", never a Docker Hub pull; anything else is a
+registry reference (hullscan talks to no container engine).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from hullscan.image.model import Image, Platform
 from hullscan.record import record
 
 PREFIXES = ("docker-archive", "oci-archive", "oci-dir", "oci", "dir", "registry", "sbom", "docker", "podman")
+FILE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".json", ".xml", ".spdx")
+FILE_STARTS = ("./", "../", "/", "~")
+"""A bare target shaped like one of these is a local file, never an image reference (DESIGN.md "Bare targets")."""
 
 
 @record(frozen=True)
@@ -74,11 +79,19 @@ def parse_target(text: str) -> Target:
     if path != text and os.path.exists(path):
         kind = "oci" if os.path.isdir(path) else _sniff_archive(path)
         return Target(kind, path, tag, digest)
+    if looks_like_file(text):
+        if text.startswith("~") and os.path.exists(os.path.expanduser(text)):  # a quoted `~/img.tar`
+            return parse_target(os.path.expanduser(text))
+        raise InputError(f"{text}: no such file or directory (a local path; for a registry image write registry:{text})"
+                         if not text.startswith(FILE_STARTS) else f"{text}: no such file or directory")
     if "/" in text or ":" in text or "." in text or re.match(r"^[a-z0-9._-]+$", text):
-        if text.startswith(("/", "./", "../")):
-            raise InputError(f"{text}: no such file or directory")
         return Target("registry", text)
     raise InputError(f"{text}: not a file, directory or image reference")
+
+
+def looks_like_file(text: str) -> bool:
+    """A bare target written as a file: a file name's suffix (`app.tar`, `sbom.json`) or a path's start."""
+    return text.lower().endswith(FILE_SUFFIXES) or text.startswith(FILE_STARTS)
 
 
 def _sniff_archive(path: str) -> str:

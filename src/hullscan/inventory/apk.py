@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from packageurl import PackageURL
-
+from hullscan.inventory.purl import purl as make_purl
 from hullscan.inventory.spdx_license import normalize_all, record_extra
 from hullscan.model.inventory import OSInfo, Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
@@ -137,8 +136,8 @@ class ApkAnalyzer(Analyzer):
             qualifiers = {"arch": arch} if arch else {}
             if distro:
                 qualifiers["distro"] = distro
-            purl = PackageURL(type="apk", namespace=namespace, name=name, version=version,
-                              qualifiers=qualifiers).to_string()
+            purl = make_purl("apk", namespace=namespace, name=name, version=version,
+                              qualifiers=qualifiers)
             extra = {k: rec[k] for k in ("maintainer", "build_time", "commit") if rec.get(k)}
             declared = split_licenses(rec.get("license", ""))
             licenses, refs = normalize_all(declared)

@@ -11,18 +11,25 @@ A hostile file costs only itself: a package whose name or version makes no valid
 is assembled alone to find the ones it raises on, which are left out with a warning each, and the
 analyzer's other files stand. Only an `assemble` that raises on no single file (or on every one: a
 bug, not a file) costs the analyzer's results, with one warning; the other analyzers' results stand.
+
+`--skip-files`/`--skip-dirs` (inventory/skip.py) apply here, before the layers are merged: a skipped
+file's facts are left out of every layer, so neither its packages nor its secrets (nor their history)
+reach the inventory, while the cached per-layer facts stay whole and shareable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace as replace_fact
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hullscan.model.inventory import Inventory, LayerRef, Package, RemovedPackage, ScanWarning
 from hullscan.record import replace
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileFact, LayerFacts, parse_guarded
 from hullscan.walk.index import PathIndex
+
+if TYPE_CHECKING:
+    from hullscan.inventory.skip import SkipPaths
 
 
 def _one_line(err: Exception) -> str:
@@ -73,8 +80,11 @@ class _Squash:
                             history=history)
 
 
-def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts]) -> Inventory:
-    """Merge the layers' facts for these analyzers into an Inventory."""
+def apply_layers(analyzers: Sequence[Analyzer], layer_facts: Sequence[LayerFacts], skip: SkipPaths | None = None) -> Inventory:
+    """Merge the layers' facts for these analyzers into an Inventory, without the files `skip` leaves
+    out (`skip.tally` then says what they were)."""
+    if skip:
+        layer_facts = skip.filter(layer_facts)
     layers = [lf.ref for lf in layer_facts]
     inv = Inventory()
     for lf in layer_facts:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from packageurl import PackageURL
-
+from hullscan.inventory.purl import purl as make_purl
 from hullscan.inventory.spdx_license import normalize_all, record_extra
 from hullscan.model.inventory import OSInfo, Package
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
@@ -261,8 +260,8 @@ class DpkgAnalyzer(Analyzer):
             qualifiers = {"arch": arch} if arch else {}
             if distro:
                 qualifiers["distro"] = distro
-            purl = PackageURL(type="deb", namespace=namespace, name=name, version=rec["version"],
-                              qualifiers=qualifiers).to_string()
+            purl = make_purl("deb", namespace=namespace, name=name, version=rec["version"],
+                              qualifiers=qualifiers)
             extra: dict[str, Any] = {}
             if rec["maintainer"]:
                 extra["maintainer"] = rec["maintainer"]

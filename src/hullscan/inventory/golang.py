@@ -4,13 +4,16 @@ A Go binary (ELF, PE or Mach-O) carries a `buildinfo` blob (section `.go.buildin
 header `\\xff Go buildinf:`): the toolchain version and the module info text `go version -m` prints
 (`path`, `mod`, `dep`, `=>` replacements, `build` settings). Go ≥ 1.18 stores both strings inline
 after the header (flags & 2); older toolchains store pointers to Go string headers, which are
-followed through the executable's sections. The toolchain becomes the `stdlib` package.
+followed through the executable's sections. The toolchain becomes the `stdlib` package. A main
+module built in a checkout (`(devel)`) takes the version its build stamped with `-ldflags -X`
+(the rule below, after Trivy's; docs/language-packages-2.md).
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import struct
 from typing import Any, Literal
 
 from hullscan.inventory.binfmt import BinaryFormatError, Executable, is_executable, open_executable
@@ -94,8 +97,11 @@ def read_buildinfo(data: bytes) -> tuple[str, str] | None:
 
     Raises BinaryFormatError / ValueError when it is an executable whose buildinfo is unreadable."""
     exe = open_executable(data)
-    if exe is None:
-        return None
+    return None if exe is None else exe_buildinfo(exe)
+
+
+def exe_buildinfo(exe: Executable) -> tuple[str, str] | None:
+    """read_buildinfo of an opened executable."""
     blob = _find_blob(exe)
     if blob is None:
         return None
@@ -158,25 +164,134 @@ def _unquote(value: str) -> str:
     return value
 
 
-_X_VERSION = re.compile(r"^[\w./-]*\.(?:[vV]ersion|gitVersion|buildVersion)=(.+)$")
+# ---------------------------------------------------------------- the main module's stamped version
+#
+# `go build` in a checkout records the main module as `(devel)` (Go ≥ 1.24: a `v0.0.0-…` pseudo-version
+# when the checkout has no tag); release builds stamp their version with `-ldflags "-X pkg.var=value"`.
+# The rule for reading it back is Trivy's (pkg/dependency/parser/golang/binary/parse.go), transcribed:
+# a `-X` key counts when it ends in `.version` or `.ver` (any case) and its value is a Go semver with
+# or without the `v`; keys rank in three classes, the first class holding a value wins and two
+# different values in that class mean "unknown":
+#   0. `<main module>/cmd/…` keys;
+#   1. keys whose last path element, before its first dot, is main, common, version or cmd;
+#   2. every other key.
+
+_VERSION_KEY = re.compile(r"\.(?:version|ver)$", re.IGNORECASE)
+_PREFIX_CLASS = frozenset({"main", "common", "version", "cmd"})
+# golang.org/x/mod/semver's grammar: vMAJOR[.MINOR[.PATCH[-pre][+build]]], no leading zeros.
+_NUM = r"(?:0|[1-9]\d*)"
+_PRE_ID = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
+_GO_SEMVER = re.compile(
+    rf"^v({_NUM})(?:\.({_NUM})(?:\.({_NUM})(-{_PRE_ID}(?:\.{_PRE_ID})*)?(\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?$"
+)
 
 
-def ldflags_version(ldflags: str) -> str:
-    """The value a build stamped with `-X main.version=…` (evidence only, never the module version)."""
+def go_semver(value: str) -> str:
+    """`value` as a canonical Go module version (`1.18.1` → `v1.18.1`, `v1.2` → `v1.2.0`), or ""
+    when it is not a semver (`dev`, `1.2.3.4`, a commit hash)."""
+    v = value if value.startswith("v") else "v" + value
+    m = _GO_SEMVER.match(v)
+    if not m:
+        return ""
+    major, minor, patch, pre, build = m.groups()
+    return f"v{major}.{minor or 0}.{patch or 0}{pre or ''}{build or ''}"
+
+
+def ldflags_x(ldflags: str) -> list[tuple[str, str]]:
+    """The `-X key=value` settings of a recorded `-ldflags` value, in order.
+
+    Split like `go build` splits it (quotes group words); `-X k=v`, `-X=k=v`, `--X k=v`, `--X=k=v`."""
     try:
         args = shlex.split(ldflags)
-    except ValueError:
+    except ValueError:  # an unbalanced quote: the words as they stand
         args = ldflags.split()
+    out: list[tuple[str, str]] = []
     for i, arg in enumerate(args):
-        target = ""
-        if arg == "-X" and i + 1 < len(args):
-            target = args[i + 1]
-        elif arg.startswith("-X="):
-            target = arg[3:]
-        m = _X_VERSION.match(target)
-        if m:
-            return m.group(1)
-    return ""
+        flag, eq, attached = arg.partition("=")
+        if flag not in ("-X", "--X"):
+            continue
+        target = attached if eq else (args[i + 1] if i + 1 < len(args) else "")
+        key, sep, value = target.partition("=")
+        if sep and key:
+            out.append((key, value))
+    return out
+
+
+def stamped_version(module: str, settings: list[tuple[str, str]]) -> tuple[str, str]:
+    """(canonical version, the `-X` key it came from) chosen from `-X` settings by Trivy's rule
+    above, or ("", "") when none or an ambiguous class."""
+    latest = dict(settings)  # the linker applies the last -X for a name
+    classes: list[dict[str, str]] = [{}, {}, {}]  # value → first key holding it, per class
+    for key, value in latest.items():
+        version = go_semver(value)
+        if not _VERSION_KEY.search(key) or not version:
+            continue
+        if key.startswith(module + "/cmd/"):
+            rank = 0
+        elif key.rpartition("/")[2].partition(".")[0].lower() in _PREFIX_CLASS:
+            rank = 1
+        else:
+            rank = 2
+        classes[rank].setdefault(version, key)
+    for found in classes:
+        if len(found) == 1:
+            version, key = next(iter(found.items()))
+            return version, key
+        if found:  # two different versions in the best class: no way to tell which is the module's
+            return "", ""
+    return "", ""
+
+
+def main_module_stamp(module: str, settings: dict[str, str],
+                      linker_x: list[tuple[str, str]]) -> tuple[str, str]:
+    """(version, evidence) for a main module the build info leaves without a release version: from
+    the recorded `-ldflags`, else (it was not recorded) from the linker's `.str` symbols."""
+    if "-ldflags" in settings:
+        source, xs = "build setting -ldflags: -X {}={}", ldflags_x(settings["-ldflags"])
+    else:
+        source, xs = "linker symbol {}.str = {!r}", [(k, v) for k, v in linker_x]
+    version, key = stamped_version(module, xs)
+    return (version, source.format(key, dict(xs)[key])) if version else ("", "")
+
+
+def _needs_stamp(version: str) -> bool:
+    """The build info has no release version for the main module (Trivy: empty/devel or v0.0.0-…)."""
+    return version in ("", DEVEL) or version.startswith("v0.0.0")
+
+
+_X_STRING_NAME = re.compile(rb"(?<=\x00)([^\x00]*\.(?i:version|ver))\.str(?=\x00)")
+
+
+def linker_x_strings(exe: Executable) -> list[tuple[str, str]]:
+    """`-X` settings read back from an unstripped ELF when the build info did not record `-ldflags`
+    (`go build -trimpath` leaves it out). For every `-X name=value` the Go linker adds a read-only
+    symbol `name.str` holding the value (cmd/link addstrdata); an ordinary string variable has no
+    such symbol, so these are exactly the stamped values. Stripped (`-s`), PE and Mach-O: none."""
+    if exe.format != "elf":
+        return []
+    try:
+        symtab, strtab = exe.section(".symtab"), exe.section(".strtab")
+    except BinaryFormatError:
+        return []
+    if not symtab or not strtab:
+        return []
+    # Only names that look like a version variable: one regex over the string table, then the
+    # symbol table is scanned for those name offsets (a Go binary has tens of thousands of symbols).
+    wanted = {m.start(1): m.group(1).decode("utf-8", "replace") for m in _X_STRING_NAME.finditer(strtab)}
+    if not wanted:
+        return []
+    order = ">" if exe.big_endian else "<"
+    fmt, value_at, size_at = (order + "IBBHQQ", 4, 5) if exe.ptr_size == 8 else (order + "IIIBBH", 1, 2)
+    entry = struct.calcsize(fmt)
+    out: list[tuple[str, str]] = []
+    for fields in struct.iter_unpack(fmt, symtab[: len(symtab) - len(symtab) % entry]):
+        name = wanted.get(fields[0])
+        if name is None:
+            continue
+        raw = exe.read_at(fields[value_at], fields[size_at]) if 0 < fields[size_at] <= 4096 else None
+        if raw is not None:
+            out.append((name, raw.split(b"\x00", 1)[0].decode("utf-8", "replace")))
+    return out
 
 
 def stdlib_version(vers: str) -> str:
@@ -194,22 +309,27 @@ def _parse_binary(path: str, data: bytes, warn: WarnFn) -> Any:
     if not has_magic and not go_note:
         return None  # not a Go program: no need to parse its headers
     try:
-        found = read_buildinfo(data)
+        exe = open_executable(data)
+        found = exe_buildinfo(exe) if exe is not None else None
     except (BinaryFormatError, ValueError) as exc:
         warn(f"unreadable Go build info: {exc}")
         return None
-    if found is None:
+    if exe is None or found is None:
         warn("Go binary without readable build info (truncated or stripped)")
         return None
-    vers, mod = found
-    return parse_modinfo(vers, mod)
+    fact = parse_modinfo(*found)
+    main = fact["main"]
+    if main and _needs_stamp(main["version"]) and "-ldflags" not in fact["settings"]:
+        # -trimpath drops -ldflags from the build info; the linker's symbols may still say it
+        fact["linker_x"] = linker_x_strings(exe)
+    return fact
 
 
 class GoBinaryAnalyzer(Analyzer):
     """Modules compiled into Go executables (installed packages)."""
 
     name = "go-binary"
-    version = 1
+    version = 2  # 2: parsed facts carry the linker's -X strings
     files = binary_rules(_parse_binary)
     max_size = BINARY_MAX_SIZE
 
@@ -229,9 +349,11 @@ def binary_packages(path: str, fact: dict[str, Any], analyzer: str) -> list[Pack
     if main and main.get("path"):
         version = main.get("version") or DEVEL
         extra: dict[str, Any] = {"main_module": True, "go_path": fact.get("path", "")}
-        stamped = ldflags_version(settings.get("-ldflags", ""))
-        if stamped:
-            extra["ldflags_version"] = stamped  # evidence only: `(devel)` stays unmatched
+        if _needs_stamp(main.get("version", "")):
+            stamped, evidence = main_module_stamp(main["path"], settings, fact.get("linker_x") or [])
+            if stamped:
+                extra["build_version"], extra["version_evidence"] = version, evidence
+                version = stamped
         for key in ("GOOS", "GOARCH", "CGO_ENABLED", "vcs.revision", "vcs.time"):
             if key in settings:
                 extra[key] = settings[key]

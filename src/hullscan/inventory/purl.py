@@ -27,5 +27,7 @@ def purl(
     try:
         return PackageURL(type=type, namespace=namespace or None, name=name, version=version or None,
                           qualifiers=qualifiers or None, subpath=subpath or None).to_string()
-    except ValueError:  # a missing name or bad qualifiers; UnicodeEncodeError (lone surrogates) is one too
+    # a missing name or bad qualifiers; UnicodeEncodeError (lone surrogates) is a ValueError too;
+    # a name that normalizes to nothing (composer `" "`) makes packageurl raise TypeError
+    except (ValueError, TypeError):
         return INVALID

@@ -2,8 +2,9 @@
 
 Filter the packages by the scan's options, give each to the first matcher that handles it, ask the DB
 once for every query of every package, let each package's matcher decide on each record, then merge
-the records of one vulnerability into one finding per package (merge.py). Families differ only inside
-their matcher (match/registry.py lists them).
+the records of one vulnerability into one finding per package, and the findings of several copies of one
+package (same ecosystem, name and version: a dist-info and a lockfile) into one finding with `locations`
+(merge.py). Families differ only inside their matcher (match/registry.py lists them).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from hullscan.vulndb.read import AdvisoryReader
 @dataclass
 class MatchResult:
     findings: list[Finding] = field(default_factory=list)
-    """Sorted by package name, package version, id."""
+    """Sorted by package name, package version, id; one per vulnerability and package identity."""
     warnings: list[str] = field(default_factory=list)
     """Records that could not be evaluated; ecosystems the DB holds nothing for."""
     matched_packages: int = 0
@@ -93,9 +94,9 @@ def match_inventory(inventory: Inventory, db: AdvisoryReader, options: MatchOpti
     all_adv = {**db.advisories(cves - advisory_ids), **advisories} if cves else advisories
     kev = db.kev(cves) if cves else {}
     epss = db.epss(cves) if cves else {}
-    for pkg, matcher, hits in matched:
-        for key, group in merge.group(hits, advisories):
-            result.findings.append(merge.finding(pkg, matcher, key, group, all_adv, kev, epss))
+    findings = [merge.finding(pkg, matcher, key, group, all_adv, kev, epss)
+                for pkg, matcher, hits in matched for key, group in merge.group(hits, advisories)]
+    result.findings = merge.by_package(findings)
     result.findings.sort(key=lambda f: (f.package.name, f.package.version, f.id))
     return result
 

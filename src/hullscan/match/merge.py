@@ -1,5 +1,6 @@
 """The records that matched one package → one finding per vulnerability: alias merging, the status and
-fixed version chosen, severity, CVSS, EPSS and KEV attached, and how each record matched (details)."""
+fixed version chosen, severity, CVSS, EPSS and KEV attached, and how each record matched (details); then
+the findings of several copies of one package → one finding with its locations (`by_package`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections import defaultdict
 
 from hullscan.match import severity
 from hullscan.match.matcher import Matcher
-from hullscan.model.findings import Epss, Finding, Kev, MatchDetails
+from hullscan.model.findings import Epss, Finding, Kev, Location, MatchDetails, location_order
 from hullscan.model.inventory import Package
+from hullscan.record import replace
 from hullscan.versions import Scheme, get_scheme
 from hullscan.vulndb.model import Advisory, AffectedRecord, EpssEntry, KevEntry
 
@@ -96,6 +98,28 @@ def finding(pkg: Package, matcher: Matcher, key: str, hits: list[Hit], advisorie
         published=title_adv.published if title_adv else None,
         details=tuple(d for _, d in hits),
     )
+
+
+def by_package(findings: list[Finding]) -> list[Finding]:
+    """One finding per vulnerability and package identity (ecosystem, purl, name, version, arch): the same
+    vulnerability found through several packages — an installed dist-info and a lockfile declaring it, a jar
+    and its pom, two copies in two directories — is one finding whose `locations` list them all, the first
+    (lowest layer, installed before declared) being its package and layer. Identical packages were decided
+    by identical records, so the first finding speaks for the group. Order of first appearance is kept."""
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for f in findings:
+        p = f.package
+        groups.setdefault((f.id, p.ecosystem, p.type, p.purl, p.name, p.version, p.arch), []).append(f)
+    out = []
+    for group in groups.values():
+        group.sort(key=lambda f: location_order(f.package))
+        # one place once: two entries of one lockfile for the same package are the same report package
+        places = {f.package.id: f.package for f in reversed(group)}
+        if len(places) == 1:
+            out.append(group[0])
+            continue
+        out.append(replace(group[0], locations=tuple(Location(p) for p in sorted(places.values(), key=location_order))))
+    return out
 
 
 def _nearest_fix(version: str, fixes: list[str], scheme: Scheme) -> str:

@@ -2,13 +2,15 @@
 
 A vulnerability `Finding` carries its `MatchDetails` (after Grype's `Match.Details`): which advisory
 record, which range or vendor status, which version rule and which identity of the package — its
-source package, its binary name, its plain name — made it match. The policy stage adds `risk` and
-`vex`; nothing else changes a finding after matching.
+source package, its binary name, its plain name — made it match. A vulnerability found through several
+copies of one package (an installed dist-info and a lockfile declaring it, a jar and its pom) is one
+finding with its `locations`. The policy stage adds `risk` and `vex`, and drops the locations a path
+exception names; nothing else changes a finding after matching.
 """
 
 from __future__ import annotations
 
-from hullscan.record import record
+from hullscan.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/warm-path.md)
 if TYPE_CHECKING:
@@ -101,6 +103,32 @@ class VexNote:
 
 
 @record(frozen=True)
+class Location:
+    """One place a finding's vulnerable package was found (DESIGN "locations[]"): a dist-info directory,
+    a lockfile, a jar, a pom — each a package of the inventory with the same ecosystem, name and version."""
+
+    package: Package
+    """The package found there: its paths, the layer that added it, the analyzer and `kind` (installed or
+    declared) that found it, and its id (the report's package, the CycloneDX bom-ref)."""
+
+    @property
+    def path(self) -> str:
+        """The package's first path ('' when it names none, e.g. an SBOM component)."""
+        return self.package.paths[0] if self.package.paths else ""
+
+    @property
+    def layer(self) -> LayerRef | None:
+        return self.package.layer
+
+
+def location_order(pkg: Package) -> tuple[int, bool, str]:
+    """The order of a finding's locations: lowest layer first (the finding's layer, so `base` says whether
+    the base image already brought the vulnerability), installed before declared (what runs), then path."""
+    return (pkg.layer.index if pkg.layer is not None else -1, pkg.kind != "installed",
+            pkg.paths[0] if pkg.paths else "")
+
+
+@record(frozen=True)
 class Finding:
     """One vulnerability in one package (the records of one vulnerability merged by alias)."""
 
@@ -133,11 +161,21 @@ class Finding:
     """Set by the policy stage."""
     vex: VexNote | None = None
     """A VEX statement applying to it without suppressing it (set by the policy stage)."""
+    locations: tuple[Location, ...] = ()
+    """Every place the package was found when there are several, in `location_order` (the first is
+    `package`'s); empty when it was found in one place only (`package` says where)."""
+    inherited: bool | None = field(default=None, compare=False)
+    """DESIGN's `inherited`: whether the base image brought it (see `Package.inherited`); None when unknown."""
 
     @property
     def layer(self) -> LayerRef | None:
-        """The layer that introduced the package."""
+        """The layer that introduced the package (of several locations, the lowest)."""
         return self.package.layer
+
+    @property
+    def where(self) -> tuple[Location, ...]:
+        """Every place the package was found: `locations`, or the package's own place."""
+        return self.locations or (Location(self.package),)
 
     @property
     def ids(self) -> frozenset[str]:
@@ -172,6 +210,8 @@ class SecretFinding:
     """The layer that deleted or replaced the file; None while it is still in the image."""
     risk: Risk | None = None
     """Set by the policy stage."""
+    inherited: bool | None = field(default=None, compare=False)
+    """DESIGN's `inherited`: whether the base image brought it (see `Package.inherited`); None when unknown."""
 
 
 @record(frozen=True)
@@ -197,3 +237,5 @@ class ConfigFinding:
     layer: LayerRef | None = None
     """The layer a history entry made, when the finding is about one."""
     removed_in: LayerRef | None = None
+    inherited: bool | None = field(default=None, compare=False)
+    """DESIGN's `inherited`: whether the base image brought it (see `Package.inherited`); None when unknown."""

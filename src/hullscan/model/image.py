@@ -83,5 +83,17 @@ class BaseImage:
     name: str = ""
     digest: str = ""
     method: str = "none"
-    """`annotation`, `history` (provisional heuristic) or `none`."""
+    """How it was decided (base/identify.py): `annotation` (the image's base annotation, verified against the
+    catalog when it knows the digest), `catalog` (the longest chain-ID prefix of a catalogued base),
+    `similar` (no prefix: the catalog entry of the same OS release sharing the most packages — reported
+    only, `layer_count` stays None), `history` (provisional heuristic), `none`, or `not_applicable` (a
+    target without layers: `fs`, `dir:`, `sbom:`)."""
     provisional: bool = True
+    created: str | None = None
+    """The base's creation date (ISO 8601) as the catalog records it."""
+    catalog_id: int | None = None
+    """The catalog entry identified (`catalog`, `similar`, or an `annotation` the catalog verified)."""
+    mismatch: str = ""
+    """Why a base annotation was not trusted (its base's layers are not a prefix of the image's), '' else."""
+    similarity: float | None = None
+    """For `similar`: the share (0–1) of the catalog entry's packages the image also holds."""

@@ -92,6 +92,11 @@ class Package:
     """The layer that introduced this version (set by the applier)."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     """Ecosystem-specific fields (maintainer, vendor, epoch, modularity label, go build settings…)."""
+    inherited: bool | None = field(default=None, compare=False)
+    """DESIGN's `inherited`: True when the base image brought this package (its layer is one of the base's
+    layers), False when the image's own layers added it, None when the base is unknown or not by layers
+    (a squashed image, a "similar" base, an `fs` target). Set by the scan service (base/identify.py);
+    not compared: it follows from `layer` and the base, which the scan decides once."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:

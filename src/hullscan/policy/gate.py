@@ -44,7 +44,7 @@ def judge(report: Report, policy: Policy, today: date | None = None) -> Report:
 
     live, expired, expiring, warnings = _by_expiry(policy, today)
     used: set[int] = set()  # positions in `live` of the exceptions that accepted something
-    vulns = _keep("vulnerability", vulns, _covers_vulnerability, live, used, suppressed)
+    vulns = _keep_vulnerabilities(vulns, live, used, suppressed)
     secrets = _keep("secret", [replace(s, risk=secret_risk(s)) for s in report.secrets], _covers_secret, live, used,
                     suppressed)
     misconf = _keep("misconfiguration", list(report.misconfigurations), _covers_misconfiguration, live, used, suppressed)
@@ -53,6 +53,10 @@ def judge(report: Report, policy: Policy, today: date | None = None) -> Report:
 
     db_age = report.db.age_days if report.db is not None else None
     failed = _rules(policy.rules, vulns, secrets, misconf, report.packages, db_age, live, used)
+    if policy.base_images is not None:
+        from hullscan.policy.base_rules import base_rules  # only a policy with `base_images` reads the base
+
+        failed += base_rules(policy.base_images, report.base_image, today)
     verdict = Verdict(
         gate=policy.gate,
         policy=policy.path or None,
@@ -151,6 +155,44 @@ def _keep(kind: str, findings: list[F], covers: Callable[[Exception_, F], bool],
     return out
 
 
+def _keep_vulnerabilities(findings: list[Finding], live: list[Exception_], used: set[int],
+                          suppressed: list[Suppressed]) -> list[Finding]:
+    """The vulnerabilities exceptions in force leave, each with the locations they leave. An exception
+    without a path accepts every location of a finding it names; one narrowed by a path (a policy `path`,
+    one of a .trivyignore.yaml entry's `paths`) accepts the locations it names. A finding with no location
+    left is suppressed, by the first exception that accepted part of it; one with some left stays, with
+    those (its package and layer become the first of them's, its risk is scored again)."""
+    out = []
+    for f in findings:
+        where = f.where
+        left = list(range(len(where)))
+        accepted: list[int] = []  # positions in `live`
+        for i, ex in enumerate(live):
+            if not _names_vulnerability(ex, f):
+                continue
+            named = [k for k in left if not ex.path or _path_matches(ex.path, where[k].package.paths)]
+            if named:
+                accepted.append(i)
+                left = [k for k in left if k not in named]
+                if not left:
+                    break
+        used.update(accepted)
+        if not left:
+            ex = live[accepted[0]]
+            suppressed.append(Suppressed("vulnerability", f, "exception", ex.vex_status, ex.justification,
+                                         source=ex.source, owner=ex.owner,
+                                         expires=ex.expires.isoformat() if ex.expires else None,
+                                         vex_justification=ex.vex_justification))
+        elif len(left) < len(where):
+            rest = tuple(where[k] for k in left)
+            narrowed = replace(f, package=rest[0].package, inherited=rest[0].package.inherited,
+                               locations=rest if len(rest) > 1 else ())
+            out.append(replace(narrowed, risk=vulnerability_risk(narrowed)))
+        else:
+            out.append(f)
+    return out
+
+
 def _path_matches(pattern: str, paths: Iterable[str]) -> bool:
     """A path exception names a directory (every path under it), a file, or a glob."""
     pattern = pattern if pattern.startswith("/") else "/" + pattern
@@ -158,12 +200,12 @@ def _path_matches(pattern: str, paths: Iterable[str]) -> bool:
     return any(p == pattern or p.startswith(under) or fnmatch.fnmatch(p, pattern) for p in paths)
 
 
-def _covers_vulnerability(ex: Exception_, f: Finding) -> bool:
-    """By id or any alias, within the exception's optional narrowing: package name, purl, path."""
+def _names_vulnerability(ex: Exception_, f: Finding) -> bool:
+    """By id or any alias, within the exception's optional narrowing by package name and purl (the same
+    for every location of the finding; its path narrows to locations, `_keep_vulnerabilities`)."""
     pkg = f.package
     return (bool(ex.id) and ex.id in f.ids and (not ex.package or ex.package == pkg.name)
-            and (not ex.purl or _vex().product_matches(ex.purl, pkg.purl))
-            and (not ex.path or _path_matches(ex.path, pkg.paths)))
+            and (not ex.purl or _vex().product_matches(ex.purl, pkg.purl)))
 
 
 def _covers_secret(ex: Exception_, s: SecretFinding) -> bool:

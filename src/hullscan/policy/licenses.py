@@ -10,6 +10,7 @@ alone (reported by the license scanner, not gated here). A rule's entries are na
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
@@ -17,6 +18,8 @@ from license_expression import ExpressionError, LicenseSymbol, LicenseWithExcept
 
 from hullscan.model.inventory import Package
 from hullscan.policy.model import LicenseRule
+
+_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$")
 
 Choice = tuple[frozenset[str], ...]
 """One alternative of an expression: for each licence it needs, the (lower-cased) names it goes by."""
@@ -32,11 +35,13 @@ def _choices(expression: str) -> tuple[Choice, ...] | None:
     """The alternatives of an expression (its disjunctive normal form); None when it is not SPDX."""
     lic = _licensing()
     try:
-        parsed = lic.parse(expression, validate=True, strict=False)
+        parsed = lic.parse(expression, validate=False, strict=False)
     # the parser's own bugs on malformed text ("( )", "( AND MIT") surface as IndexError and AssertionError
     except (ExpressionError, IndexError, AssertionError):
         return None
-    if parsed is None:
+    # `LicenseRef-…` is SPDX's own spelling of a licence without an id (inventory/spdx_license.py makes
+    # them): an ordinary symbol, so `GPL-2.0-only AND LicenseRef-x` is still judged by its GPL part.
+    if parsed is None or any(not _REF.match(key) for key in lic.unknown_license_keys(parsed)):
         return None
     dnf = lic.dnf(parsed)
     alternatives = dnf.args if isinstance(dnf, lic.OR) else (dnf,)
@@ -45,11 +50,15 @@ def _choices(expression: str) -> tuple[Choice, ...] | None:
 
 def _entry(entry: str) -> LicenseSymbol | LicenseWithExceptionSymbol:
     """A rule entry parsed: one licence, optionally WITH an exception; ExpressionError otherwise."""
+    lic = _licensing()
     try:
-        parsed = _licensing().parse(entry, validate=True, strict=True)
+        parsed = lic.parse(entry, validate=False, strict=True)
     # the parser's own bugs on malformed text ("( )") surface as IndexError and AssertionError
     except (IndexError, AssertionError) as err:
         raise ExpressionError("Invalid expression") from err
+    unknown = [key for key in lic.unknown_license_keys(parsed) if not _REF.match(key)] if parsed is not None else []
+    if unknown:
+        raise ExpressionError(f"Unknown license key(s): {', '.join(unknown)}")
     if not isinstance(parsed, LicenseSymbol | LicenseWithExceptionSymbol):
         raise _NotOne(entry)
     return parsed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from hullscan.errors import InputError
-from hullscan.policy.model import Exception_, LicenseRule, Policy, Rules
+from hullscan.policy.model import BaseImageRule, Exception_, LicenseRule, Policy, Rules
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm scan's start-up)
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ def _parse_policy(path: str) -> Policy:
     policy = Policy(
         rules=rules,
         vex=[v if os.path.isabs(v) else os.path.join(base, v) for v in doc.get("vex") or ()],
+        base_images=_base_images(doc.get("base_images"), f"{path}: base_images"),
         warn_expiring_within_days=int(settings.get("warn_expiring_within_days", 14)),
         allow_permanent_exceptions=settings.get("allow_permanent_exceptions", False),
         path=path,
@@ -73,6 +74,24 @@ def _parse_policy(path: str) -> Policy:
     for i, raw in enumerate(doc.get("exceptions") or ()):
         policy.exceptions.append(_exception(raw, f"{path}: exceptions[{i}]", policy.allow_permanent_exceptions))
     return policy
+
+
+def _base_images(raw: dict[str, Any] | None, where: str) -> BaseImageRule | None:
+    """The `base_images` section; each allow/deny entry must parse as a name (tag globs allowed) or a digest."""
+    if not raw:
+        return None
+    from hullscan.policy.base_rules import pattern_error  # only when the section is there
+
+    lists = {}
+    for key in ("allow", "deny"):
+        entries = tuple(raw.get(key) or ())
+        for i, entry in enumerate(entries):
+            problem = pattern_error(entry)
+            if problem:
+                raise InputError(f"{where}.{key}[{i}]: {entry!r}: {problem}")
+        lists[key] = entries
+    return BaseImageRule(allow=lists["allow"], deny=lists["deny"], max_age_days=_number(raw.get("max_age_days")),
+                         require_known=bool(raw.get("require_known", False)))
 
 
 def _number(value: float | None) -> float | None:

@@ -21,6 +21,11 @@ Its schema is `docs/policy.schema.json` (docs/policy.md "Strict files"):
         owner: team-a@example.com
         expires: 2026-12-31       # required unless settings.allow_permanent_exceptions
     vex: [vex/openvex.json]       # OpenVEX, CycloneDX VEX or CSAF VEX documents
+    base_images:
+      allow: ["debian:12*", "gcr.io/distroless/*"]   # names with tag globs, or digests (sha256:…)
+      deny: ["debian:11*"]
+      max_age_days: 90            # the base's creation date is older than this (unknown date fails)
+      require_known: true         # the base must be identified (annotation verified or the catalog)
     settings:
       warn_expiring_within_days: 14
       allow_permanent_exceptions: false
@@ -53,6 +58,21 @@ class Rules:
 
 
 @record(frozen=True)
+class BaseImageRule:
+    """`base_images`: which base images an image may be built on (docs/policy.md "Base images")."""
+
+    allow: tuple[str, ...] = ()
+    """`debian:12*` (a repository with a tag glob), `debian` (any tag), `ghcr.io/org/*`, `NAME@sha256:…` or
+    `sha256:…` (a digest): when given, the base must be one of these."""
+    deny: tuple[str, ...] = ()
+    """The same forms: a base that is one of these fails."""
+    max_age_days: float | None = None
+    """The base's creation date is older than this many days (an unknown date fails too, saying so)."""
+    require_known: bool = False
+    """The base must be identified (by a verified annotation or the catalog)."""
+
+
+@record(frozen=True)
 class Exception_:
     """An accepted finding: what it covers, why, who, until when."""
 
@@ -77,6 +97,7 @@ class Policy:
     rules: Rules = field(default_factory=Rules)
     exceptions: list[Exception_] = field(default_factory=list)
     vex: list[str] = field(default_factory=list)
+    base_images: BaseImageRule | None = None
     warn_expiring_within_days: int = 14
     allow_permanent_exceptions: bool = False
     path: str = ""

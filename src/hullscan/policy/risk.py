@@ -5,8 +5,10 @@
           + 20 × EPSS probability         (0–20: the chance of exploitation in the next 30 days)
           + 15 when in CISA KEV           (exploited in the wild)
           +  5 when a fixed version exists (it can be fixed now)
-          +  5 when an application layer added the package (the team's own change fixes it;
-                                          base-layer findings wait for a new base image)
+          +  5 when not inherited: an application layer added the package (the team's own change
+                                          fixes it; inherited findings wait for a new base image).
+                                          Read from the finding's `inherited`, so it holds for any
+                                          image whose base is known, squashed or not
     capped at 100, rounded to one decimal.
 
 Secrets have no CVSS: their score is 5.5 × (CRITICAL 9.5, HIGH 7.5, MEDIUM 5.0, LOW 2.5) + 5 in an
@@ -43,11 +45,11 @@ def vulnerability_risk(f: Finding) -> Risk:
         parts.append(f"fix {f.fixed_version}")
     else:
         parts.append("no fix")
-    layer = f.layer
-    if layer is not None and layer.base is False:
+    # the finding's own `inherited` (not its layer's `base`): the scan sets it wherever the base is known
+    if f.inherited is False:
         score += 5
         parts.append("app layer")
-    elif layer is not None and layer.base is True:
+    elif f.inherited is True:
         parts.append("base layer")
     return Risk(round(min(score, 100.0), 1), " · ".join(parts))
 
@@ -60,7 +62,7 @@ def secret_risk(s: SecretFinding) -> Risk:
         parts.append("still in image")
     else:
         parts.append("deleted, still in a layer")
-    if s.layer is not None and s.layer.base is False:
+    if s.inherited is False:
         score += 5
         parts.append("app layer")
     return Risk(round(min(score, 100.0), 1), " · ".join(parts))

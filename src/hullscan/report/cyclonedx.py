@@ -5,7 +5,12 @@ Layout (after Syft and Trivy, so CycloneDX consumers find things where they look
 - One `operating-system` component for the detected OS (bom-ref `os`), OS facts as properties.
 - One component per report package: bom-ref = the report package `id`, purl, licenses (SPDX id, expression or
   name), publisher = maintainer, properties for layer (`hullscan:layer:index`, `hullscan:layer:diff_id`),
-  source package, ecosystem, paths, `owned_by`.
+  `hullscan:inherited` (the package's `inherited`: `true` when the base image brought it, `false` when the
+  image's own layers did, absent when unknown), source package, ecosystem, paths, `owned_by`.
+- The base image is told by `hullscan:base_image:*` properties of `metadata.component` (name, digest,
+  method — `annotation`, `catalog`, `similar`, `history`, `none`, `not_applicable` —, layer count,
+  created, similarity, mismatch), not by a component hierarchy; a vulnerability is inherited when the
+  component it `affects` is.
 - Packages of the report's `history` (removed or replaced by a later layer; their files still ship in a lower
   layer blob) are components with scope `excluded`, bom-ref `removed-<id>` and `hullscan:history:*` properties.
 - `dependencies`: the image → the OS and every (current) package; the OS → its OS packages.
@@ -145,6 +150,9 @@ def package_component(pkg: Package, ref: str, removed: RemovedPackage | None = N
         ("package:dev", pkg.dev or None), ("package:indirect", pkg.indirect or None),
         ("layer:index", layer.index if layer is not None else None),
         ("layer:diff_id", layer.diff_id if layer is not None else None),
+        # DESIGN's `inherited`: the package's own field (true for a squashed image's base packages too),
+        # which risk weighs; `hullscan sbom` reads it back
+        ("inherited", pkg.inherited),
     ]
     props += [("package:path", p) for p in pkg.paths]
     if removed is not None:
@@ -186,7 +194,7 @@ def verdict_properties(report: Report) -> list[tuple[str, str | bool | None]]:
 def image_component(report: Report) -> Component:
     target = report.target
     digest = target.manifest_digest or target.config_digest
-    props: list[tuple[str, str | int | bool | None]] = [
+    props: list[tuple[str, str | int | float | bool | None]] = [
         ("image:input", target.input), ("image:type", target.type), ("image:manifest_digest", target.manifest_digest),
         ("image:config_digest", target.config_digest), ("image:architecture", report.architecture),
     ]
@@ -195,8 +203,10 @@ def image_component(report: Report) -> Component:
         props.append((f"layer:{layer.index}:diff_id", layer.diff_id))
         props.append((f"layer:{layer.index}:base", layer.base))
     base = report.base_image
-    props += [("base_image:name", base.name), ("base_image:layer_count", base.layer_count),
-              ("base_image:provisional", base.provisional)]
+    props += [("base_image:name", base.name), ("base_image:digest", base.digest),
+              ("base_image:method", base.method), ("base_image:layer_count", base.layer_count),
+              ("base_image:provisional", base.provisional), ("base_image:created", base.created),
+              ("base_image:similarity", base.similarity), ("base_image:mismatch", base.mismatch)]
     if report.os is not None:
         props += [("os:family", report.os.family), ("os:release", report.os.release), ("os:ecosystem", report.os.ecosystem)]
     props += verdict_properties(report)
@@ -319,11 +329,13 @@ def vulnerability(v: Finding, refs: dict[str, str], index: int, suppressed: Supp
     source, alias references, advisories, affects (the component's bom-ref, the installed version affected
     and the fixed version unaffected), analysis."""
     pkg = v.package
-    ref = refs.get(pkg.id) or refs.get(pkg.purl)
     vid = v.id
     fixed = v.fixed_version
     affects = []
-    if ref:
+    # one finding of several copies of a package (`locations`) affects each copy's component
+    for ref in dict.fromkeys(refs.get(loc.package.id) or refs.get(loc.package.purl) for loc in v.where):
+        if not ref:
+            continue
         versions = []
         if pkg.version:
             versions.append(BomTargetVersionRange(

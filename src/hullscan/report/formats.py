@@ -1,4 +1,5 @@
-"""Output formats by name (DESIGN.md "Formats"): each renders a Report to bytes (report/<format>.py)."""
+"""Output formats by name (DESIGN.md "Formats"): each renders a Report to bytes (report/<format>.py);
+`template` renders a user's Jinja2 template (report/template.py, docs/templates.md)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,21 @@ WRITERS: dict[str, str] = {
 }
 
 
-def writer(name: str) -> Callable[[Report], bytes]:
+def writer(name: str, template: str | None = None) -> Callable[[Report], bytes]:
+    """The writer for `--format NAME` (any case); `template` is `--template`, which goes with `template` only."""
+    name = name.lower()
+    if name == "template":
+        if not template:
+            raise UsageError("--format template needs --template @FILE (or @builtin/gitlab.tpl, @builtin/asff.tpl, "
+                             "or the template text); see docs/templates.md")
+        from hullscan.report.template import compile_template  # Jinja2 loads only for this format
+
+        return compile_template(template)
+    if template is not None:
+        raise UsageError(f"--template goes with --format template, not --format {name}")
     spec = WRITERS.get(name)
     if spec is None:
-        raise UsageError(f"unknown format {name!r}; choose one of: {', '.join(WRITERS)}")
+        raise UsageError(f"unknown format {name!r}; choose one of: {', '.join([*WRITERS, 'template'])}")
     module, _, func = spec.partition(":")
     try:
         render: Callable[[Report], bytes] = getattr(importlib.import_module(module), func)

@@ -1,10 +1,12 @@
 """A single-file HTML report that works offline: inline CSS and JS, the findings embedded as JSON, no
 CDN and no request of any kind (a Content-Security-Policy forbids them).
 
-Rendered here (readable without JS): the verdict, the summary, severity by layer, base vs application
-layers, a risk chart (inline SVG), the secrets and image-config findings, what the policy suppressed.
+Rendered here (readable without JS): the verdict, the summary, severity by layer, inherited vs
+introduced (by each finding's `inherited`, with links to the filtered table), a risk chart (inline
+SVG), the secrets and image-config findings, what the policy suppressed.
 Rendered by the page's script from the embedded data: the findings table, sortable (click a header) and
-filterable (severity, kind, layer, fixable, text); the filters live in the URL hash, so
+filterable (severity, kind, origin — inherited from the base image or introduced by the image's own
+layers —, layer, fixable, text); the filters live in the URL hash, so
 `report.html#severity=CRITICAL,HIGH&q=openssl&sort=risk` opens filtered and can be shared.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 
 from hullscan import __version__
 from hullscan.model.findings import SEVERITIES, ConfigFinding, Finding
+from hullscan.model.image import BaseImage
 from hullscan.model.report import Report
 from hullscan.report.findings import Item, failed_labels, items, target_name
 
@@ -43,9 +46,10 @@ JS = r"""
   var data = JSON.parse(document.getElementById("hullscan-data").textContent);
   var rank = {CRITICAL:4,HIGH:3,MEDIUM:2,LOW:1,UNKNOWN:0};
   var colors = data.colors;
-  var state = {severity:[], kind:"", layer:"", fixable:false, q:"", sort:"risk", dir:"desc"};
+  var state = {severity:[], kind:"", origin:"", layer:"", fixable:false, q:"", sort:"risk", dir:"desc"};
   var body = document.getElementById("findings-body");
   var f = {sev: document.querySelectorAll("input[name=sev]"), kind: document.getElementById("f-kind"),
+           origin: document.getElementById("f-origin"),
            layer: document.getElementById("f-layer"), fixable: document.getElementById("f-fixable"),
            q: document.getElementById("f-q")};
 
@@ -55,13 +59,14 @@ JS = r"""
       var k = decodeURIComponent(i < 0 ? kv : kv.slice(0, i)), v = i < 0 ? "" : decodeURIComponent(kv.slice(i + 1).replace(/\+/g, " "));
       p[k] = v; });
     state.severity = p.severity ? p.severity.toUpperCase().split(",").filter(function(s){ return s in rank; }) : [];
-    state.kind = p.kind || ""; state.layer = p.layer || ""; state.fixable = p.fixable === "1" || p.fixable === "true";
+    state.kind = p.kind || ""; state.origin = p.origin || ""; state.layer = p.layer || ""; state.fixable = p.fixable === "1" || p.fixable === "true";
     state.q = p.q || ""; state.sort = p.sort || "risk"; state.dir = p.dir === "asc" ? "asc" : (p.dir === "desc" ? "desc" : (state.sort === "risk" || state.sort === "severity" ? "desc" : "asc"));
   }
   function writeHash(){
     var parts = [];
     if(state.severity.length) parts.push("severity=" + state.severity.join(","));
     if(state.kind) parts.push("kind=" + encodeURIComponent(state.kind));
+    if(state.origin) parts.push("origin=" + encodeURIComponent(state.origin));
     if(state.layer !== "") parts.push("layer=" + encodeURIComponent(state.layer));
     if(state.fixable) parts.push("fixable=1");
     if(state.q) parts.push("q=" + encodeURIComponent(state.q));
@@ -71,7 +76,7 @@ JS = r"""
   }
   function syncControls(){
     f.sev.forEach(function(c){ c.checked = state.severity.indexOf(c.value) >= 0; });
-    f.kind.value = state.kind; f.layer.value = state.layer; f.fixable.checked = state.fixable; f.q.value = state.q;
+    f.kind.value = state.kind; f.origin.value = state.origin; f.layer.value = state.layer; f.fixable.checked = state.fixable; f.q.value = state.q;
     document.querySelectorAll("th.sortable").forEach(function(th){
       th.classList.remove("sorted-asc", "sorted-desc");
       if(th.dataset.key === state.sort) th.classList.add("sorted-" + state.dir); });
@@ -79,6 +84,7 @@ JS = r"""
   function matches(r){
     if(state.severity.length && state.severity.indexOf(r.severity) < 0) return false;
     if(state.kind && r.kind !== state.kind) return false;
+    if(state.origin && r.origin !== state.origin) return false;
     if(state.layer !== "" && String(r.layer) !== state.layer) return false;
     if(state.fixable && !r.fixed) return false;
     if(state.q){ var q = state.q.toLowerCase();
@@ -107,7 +113,7 @@ JS = r"""
       var pc = cell(tr, r.kind === "vulnerability" ? r.package + " " + r.version : r.path, "mono");
       if(r.kind === "vulnerability" && r.path){ var pp = document.createElement("div"); pp.className = "muted small"; pp.textContent = r.path; pc.appendChild(pp); }
       cell(tr, r.fixed || (r.kind === "vulnerability" ? "none yet (" + r.status + ")" : ""), "mono");
-      cell(tr, r.layer === null ? "image config" : r.layer + (r.base ? " (base)" : " (app)"));
+      cell(tr, (r.layer === null ? "image config" : String(r.layer)) + (r.origin === "unknown" ? "" : " (" + r.origin + ")"));
       cell(tr, r.risk, "num").title = r.reason;
       cell(tr, r.title);
       body.appendChild(tr);
@@ -120,6 +126,7 @@ JS = r"""
     state.severity = Array.prototype.filter.call(f.sev, function(x){ return x.checked; }).map(function(x){ return x.value; });
     writeHash(); render(); }); });
   f.kind.addEventListener("change", function(){ state.kind = f.kind.value; writeHash(); render(); });
+  f.origin.addEventListener("change", function(){ state.origin = f.origin.value; writeHash(); render(); });
   f.layer.addEventListener("change", function(){ state.layer = f.layer.value; writeHash(); render(); });
   f.fixable.addEventListener("change", function(){ state.fixable = f.fixable.checked; writeHash(); render(); });
   f.q.addEventListener("input", function(){ state.q = f.q.value; writeHash(); render(); });
@@ -156,12 +163,37 @@ def _row(it: Item, failing: set[str] | None) -> dict[str, Any]:
         row.update(package="", version="", fixed="", status="", path=f.path)
     row.update({
         "layer": layer.index if layer is not None else None, "base": bool(layer is not None and layer.base),
+        "origin": origin(f.inherited),
         "risk": it.risk.score if it.risk is not None and it.risk.score else 0,
         "reason": it.risk.reason if it.risk is not None else "",
         "aliases": ", ".join(f.aliases) if isinstance(f, Finding) else "", "url": urls[0] if urls else "",
         "failed": failing is None or it.label in failing,
     })
     return row
+
+
+def origin(inherited: bool | None) -> str:
+    """`inherited`, `introduced` or `unknown`: the finding's DESIGN `inherited` as the page's filter names it."""
+    return "unknown" if inherited is None else ("inherited" if inherited else "introduced")
+
+
+def base_note(base: BaseImage) -> str:
+    """One sentence on the base image: which, how it was decided, and what that means for the split."""
+    if base.method == "not_applicable":
+        return "Base image: not applicable (the target has no layers)."
+    if base.method == "none":
+        return "Base image: not identified, so no finding is marked inherited or introduced."
+    how = {"annotation": "the image's base annotation", "catalog": "the base catalog (layer chain IDs)",
+           "similar": "package overlap with a catalogued base (reported only: nothing is marked inherited)",
+           "history": "the history heuristic"}.get(base.method, base.method)
+    facts = [f"{base.layer_count} layer(s)" if base.layer_count is not None else "",
+             f"created {base.created[:10]}" if base.created else "",
+             f"{base.similarity:.0%} package overlap" if base.similarity is not None else "",
+             "provisional" if base.provisional else ""]
+    said = ", ".join(x for x in facts if x)
+    mismatch = f" The base annotation was not trusted: {base.mismatch}." if base.mismatch else ""
+    return _e(f"Base image: {base.name or base.digest or 'unnamed'}" + (f" ({said})" if said else "")
+              + f", decided by {how}.{mismatch}")
 
 
 def _risk_chart(shown: list[Item], limit: int = 15) -> str:
@@ -291,17 +323,14 @@ def render(report: Report) -> bytes:
                            per_layer.get(ly.index, Counter())))
     if per_layer[None]:
         layer_rows.append((["—", "image config", ""], per_layer[None]))
-    base_c: Counter[str] = Counter()
-    app_c: Counter[str] = Counter()
-    other_c: Counter[str] = Counter()
-    for it in shown:
-        b = it.layer.base if it.layer is not None else None
-        (base_c if b is True else app_c if b is False else other_c)[it.severity] += 1
+    by_origin: dict[str, Counter[str]] = {"inherited": Counter(), "introduced": Counter(), "unknown": Counter()}
+    for it in shown:  # the finding's own `inherited`, not its layer's: it holds for squashed images too
+        by_origin[origin(it.finding.inherited)][it.severity] += 1
     base = report.base_image
-    base_note = (f"Base image: {_e(base.name or 'unnamed')}, {base.layer_count} layer(s), decided by "
-                 f"{_e(base.method or 'n/a')}{' (provisional)' if base.provisional else ''}.")
-    bva_rows = [(["Base image layers"], base_c), (["Application layers"], app_c)]
-    bva_rows += [(["Image config / unknown"], other_c)] if other_c else []
+    base_label = _e(base.name or "the base image")
+    bva_rows = [([f'<a href="#origin=inherited">Inherited from {base_label}</a>'], by_origin["inherited"]),
+                (['<a href="#origin=introduced">Introduced by the image</a>'], by_origin["introduced"])]
+    bva_rows += [(['<a href="#origin=unknown">Origin unknown</a>'], by_origin["unknown"])] if by_origin["unknown"] else []
 
     cards = "".join(f'<div class="card" style="background:{COLORS[s]}" data-severity="{s}">'
                     f'<b id="count-{s}">{by_sev.get(s, 0)}</b>{s}</div>' for s in SEVERITIES)
@@ -325,11 +354,12 @@ def render(report: Report) -> bytes:
 <section id="summary"><h2>Summary: <span id="summary-total">{len(shown)}</span> findings</h2>{_filters_note(report)}<div class="cards">{cards}</div>
 <p></p>{_counts_table(["Kind"], kind_rows, "kind-table")}</section>
 <section id="by-layer"><h2>Severity by layer</h2>{_counts_table(["Layer", "Role", "Created by"], layer_rows, "layer-table")}</section>
-<section id="base-vs-app"><h2>Base image vs application</h2><p class="small muted">{base_note}</p>{_counts_table(["Where"], bva_rows, "base-app-table")}</section>
+<section id="base-vs-app"><h2>Inherited vs introduced</h2><p class="small muted" id="base-note">{base_note(base)}</p>{_counts_table(["Where"], bva_rows, "base-app-table")}</section>
 <section id="risk"><h2>Fix first: highest risk</h2><p class="small muted">Risk 0–100: CVSS, EPSS, CISA KEV, fix available, application layer (docs/policy.md).</p>{_risk_chart(shown)}</section>
 <section id="findings"><h2>Findings (<span id="shown-count">0</span> of <span id="total-count">{len(shown)}</span> shown)</h2>
 <div class="filters">{sev_boxes}
 <select id="f-kind"><option value="">all kinds</option><option value="vulnerability">vulnerabilities</option><option value="secret">secrets</option><option value="misconfiguration">image config</option></select>
+<select id="f-origin"><option value="">inherited and introduced</option><option value="inherited">inherited from the base</option><option value="introduced">introduced by the image</option><option value="unknown">origin unknown</option></select>
 <select id="f-layer"><option value="">all layers</option>{layer_options}</select>
 <label><input type="checkbox" id="f-fixable"> fixable only</label>
 <input type="search" id="f-q" placeholder="filter: id, package, path…"></div>

@@ -16,14 +16,17 @@ if TYPE_CHECKING:  # a warm scan renders a cached report: it needs none of these
     from collections.abc import Sequence
     from typing import Any
 
-    from hullscan.model.findings import ConfigFinding, Cvss, Finding, MatchDetails, SecretFinding
-    from hullscan.model.image import ImageConfig, LayerInfo, Target
+    from hullscan.model.findings import ConfigFinding, Cvss, Finding, Location, MatchDetails, SecretFinding
+    from hullscan.model.image import BaseImage, ImageConfig, LayerInfo, Target
     from hullscan.model.inventory import LayerRef, OSInfo, Package, RemovedPackage
     from hullscan.model.report import DbInfo, Report, ScanStats
     from hullscan.model.verdict import Suppressed, Verdict
 
-SCHEMA_VERSION = "1.1"
-"""1.1: findings carry `match_details` and their package's `arch`; secret and config findings `class`."""
+SCHEMA_VERSION = "1.3"
+"""1.1: findings carry `match_details` and their package's `arch`; secret and config findings `class`.
+1.2: a finding found through several copies of its package carries `locations`.
+1.3: packages and findings carry `inherited`; `base_image` carries `created`, `catalog_id`, `mismatch`,
+`similarity` (and `method` may be `catalog`, `similar` or `not_applicable`)."""
 
 
 def layer_ref_dict(ref: LayerRef | None) -> dict[str, Any] | None:
@@ -50,6 +53,7 @@ def package_dict(pkg: Package) -> dict[str, Any]:
         "owned_by": pkg.owned_by,
         "paths": list(pkg.paths),
         "layer": layer_ref_dict(pkg.layer),
+        "inherited": pkg.inherited,
         "analyzer": pkg.analyzer,
         "extra": _jsonable(pkg.extra),
     }
@@ -77,6 +81,12 @@ def details_dict(d: MatchDetails) -> dict[str, Any]:
             "constraint": d.constraint, "status": d.status}
 
 
+def location_dict(loc: Location) -> dict[str, Any]:
+    pkg = loc.package
+    return {"path": loc.path, "layer": layer_ref_dict(pkg.layer), "analyzer": pkg.analyzer, "kind": pkg.kind,
+            "package_id": pkg.id}
+
+
 def finding_dict(f: Finding) -> dict[str, Any]:
     pkg = f.package
     out: dict[str, Any] = {
@@ -86,6 +96,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
                     "ecosystem": pkg.ecosystem, "purl": pkg.purl, "source_name": pkg.source_name,
                     "source_version": pkg.source_version, "paths": list(pkg.paths), "kind": pkg.kind},
         "layer": layer_ref_dict(pkg.layer),
+        "inherited": f.inherited,
         "status": f.status,
         "fixed_version": f.fixed_version,
         "severity": f.severity,
@@ -101,6 +112,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "published": f.published,
         "match_details": [details_dict(d) for d in f.details],
     }
+    if f.locations:
+        out["locations"] = [location_dict(loc) for loc in f.locations]
     if f.risk is not None:
         out["risk"] = {"score": f.risk.score, "reason": f.risk.reason}
     if f.vex is not None:
@@ -124,6 +137,7 @@ def secret_dict(s: SecretFinding | ConfigFinding) -> dict[str, Any]:
         "source": s.source,
         "layer": layer_ref_dict(s.layer),
         "removed_in": layer_ref_dict(s.removed_in),
+        "inherited": s.inherited,
     })
     risk = getattr(s, "risk", None)
     if risk is not None:
@@ -177,6 +191,12 @@ def _config_dict(cfg: ImageConfig) -> dict[str, Any]:
     }
 
 
+def base_image_dict(b: BaseImage) -> dict[str, Any]:
+    return {"layer_count": b.layer_count, "name": b.name, "digest": b.digest, "method": b.method,
+            "provisional": b.provisional, "created": b.created, "catalog_id": b.catalog_id,
+            "mismatch": b.mismatch, "similarity": b.similarity}
+
+
 def _target_dict(t: Target) -> dict[str, Any]:
     return {"input": t.input, "type": t.type, "name": t.name, "manifest_digest": t.manifest_digest,
             "config_digest": t.config_digest, "repo_tags": list(t.repo_tags), "repo_digests": list(t.repo_digests)}
@@ -228,9 +248,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "os": os_dict(report.os),
         "architecture": report.config.architecture,
         "config": _config_dict(report.config),
-        "base_image": {"layer_count": report.base_image.layer_count, "name": report.base_image.name,
-                       "digest": report.base_image.digest, "method": report.base_image.method,
-                       "provisional": report.base_image.provisional},
+        "base_image": base_image_dict(report.base_image),
         "packages": packages_value(report.packages),
         "history": [removed_dict(r) for r in report.history],
         "vulnerabilities": [finding_dict(f) for f in report.vulnerabilities],

@@ -2,7 +2,9 @@
 
 - `<testsuites>` holds one `<testsuite>` per target and finding class: `<target> · vulnerabilities`
   (split per ecosystem, as dashboards group them), `· secrets`, `· misconfigurations`, and `· policy`
-  for verdict rules that name no finding (licences, DB age).
+  for verdict rules that name no finding (licences, DB age, base image rules). When the findings'
+  `inherited` is known, each class splits in two: `<target> · vulnerabilities.Debian:12 · inherited`
+  (what the base image brought; suite properties `origin` and `base_image`) and `… · introduced`.
 - One `<testcase>` per finding: name = the gate's label (`ID (package version)`, plus ` [path]` when the
   same label occurs twice, e.g. a lockfile and the installed metadata), classname =
   `<target>.<class>.<ecosystem or path>`. It FAILS when the policy verdict lists it in a failed rule;
@@ -23,7 +25,11 @@ from hullscan.model.report import Report
 from hullscan.report.findings import Item, failed_labels, items, target_name
 
 
-def _details(it: Item) -> str:
+def _origin(inherited: bool | None) -> str:
+    return "" if inherited is None else ("inherited" if inherited else "introduced")
+
+
+def _details(it: Item, base_name: str = "") -> str:
     f = it.finding
     lines = [f"{it.rule_id} · severity {it.severity}", it.title]
     if isinstance(f, Finding):
@@ -40,6 +46,9 @@ def _details(it: Item) -> str:
     if layer is not None:
         lines.append(f"layer {layer.index} ({'base image' if layer.base else 'application'}): "
                      f"{layer.created_by} {layer.diff_id}".rstrip())
+    if f.inherited is not None:
+        lines.append(f"inherited from the base image {base_name}".rstrip() if f.inherited
+                     else "introduced by the image's own layers")
     if it.risk is not None:
         lines.append(f"risk {it.risk.score}: {it.risk.reason}")
     if isinstance(f, Finding):
@@ -48,14 +57,20 @@ def _details(it: Item) -> str:
 
 
 def _suite_key(it: Item) -> str:
+    """`vulnerabilities.<ecosystem>`, `secrets`, `misconfigurations`; then ` · inherited` or ` · introduced`
+    when the finding's `inherited` is known, so a dashboard shows the base's findings apart."""
     f = it.finding
     if isinstance(f, Finding):
-        return "vulnerabilities." + (f.package.ecosystem or "unknown")
-    return {"secret": "secrets", "misconfiguration": "misconfigurations"}[it.kind]
+        key = "vulnerabilities." + (f.package.ecosystem or "unknown")
+    else:
+        key = {"secret": "secrets", "misconfiguration": "misconfigurations"}[it.kind]
+    origin = _origin(f.inherited)
+    return f"{key} · {origin}" if origin else key
 
 
 def build_junit(report: Report) -> ET.Element:
     target = target_name(report)
+    base_name = report.base_image.name
     failing = failed_labels(report)
     failed_rules = report.verdict.failed_rules if report.verdict is not None else ()
     suites: dict[str, list[ET.Element]] = defaultdict(list)
@@ -64,10 +79,11 @@ def build_junit(report: Report) -> ET.Element:
     repeated = {label for label, n in Counter(it.label for it in all_items).items() if n > 1}
     for it in all_items:
         key = _suite_key(it)
+        klass = key.split(" · ")[0]
         where = it.finding.package.name if isinstance(it.finding, Finding) else (it.path or "image-config")
         # the same package version found twice (a lockfile and the installed metadata): name the path too
         name = f"{it.label} [{it.path}]" if it.label in repeated and it.path else it.label
-        case = ET.Element("testcase", {"name": name, "classname": f"{target}.{key}.{where}", "time": "0"})
+        case = ET.Element("testcase", {"name": name, "classname": f"{target}.{klass}.{where}", "time": "0"})
         if it.suppressed is not None:
             s = it.suppressed
             ET.SubElement(case, "skipped", {"message": f"suppressed by {s.by}: "
@@ -77,10 +93,10 @@ def build_junit(report: Report) -> ET.Element:
             rules = [r.rule for r in failed_rules if it.label in r.findings]
             why = f"policy rule {', '.join(rules)}" if rules else "finding present"
             fail = ET.SubElement(case, "failure", {"type": it.severity, "message": f"{it.title} ({why})"})
-            fail.text = _details(it)
+            fail.text = _details(it, base_name)
             counts[key]["failures"] += 1
         else:
-            ET.SubElement(case, "system-out").text = _details(it)
+            ET.SubElement(case, "system-out").text = _details(it, base_name)
         suites[key].append(case)
 
     root = ET.Element("testsuites", {"name": f"hullscan {target}"})
@@ -105,7 +121,13 @@ def build_junit(report: Report) -> ET.Element:
             "timestamp": report.created_at.rstrip("Z"),
         })
         props = ET.SubElement(suite, "properties")
-        for name, value in (("target", target), ("class", key), ("gate", "policy" if failing is not None else "none")):
+        klass, _, origin = key.partition(" · ")
+        pairs = [("target", target), ("class", klass), ("gate", "policy" if failing is not None else "none")]
+        if origin:
+            pairs.append(("origin", origin))
+            if origin == "inherited" and base_name:
+                pairs.append(("base_image", base_name))
+        for name, value in pairs:
             ET.SubElement(props, "property", {"name": name, "value": value})
         suite.extend(cases)
         total += len(cases)

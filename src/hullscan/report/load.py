@@ -9,7 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from hullscan.errors import InputError
-from hullscan.model.findings import ConfigFinding, Cvss, Epss, Finding, Kev, MatchDetails, Risk, SecretFinding, VexNote
+from hullscan.model.findings import (
+    ConfigFinding,
+    Cvss,
+    Epss,
+    Finding,
+    Kev,
+    Location,
+    MatchDetails,
+    Risk,
+    SecretFinding,
+    VexNote,
+)
 from hullscan.model.image import BaseImage, HistoryEntry, ImageConfig, LayerInfo, Target
 from hullscan.model.inventory import LayerRef, OSInfo, Package, RemovedPackage, ScanWarning
 from hullscan.model.report import DbInfo, DisplayFilters, FeedInfo, Report, ScanStats
@@ -29,6 +40,8 @@ def load_report(doc: Any, source: str = "report") -> Report:
 def _report(d: dict[str, Any]) -> Report:
     verdict = d.get("verdict")
     shown = d.get("display_filters")
+    packages = [_package(p) for p in d.get("packages") or ()]
+    by_id = {p.id: p for p in packages}
     return Report(
         created_at=d["created_at"],
         target=_target(d["target"]),
@@ -37,17 +50,17 @@ def _report(d: dict[str, Any]) -> Report:
         os=_os(d.get("os")),
         config=_config(d.get("config") or {}, d.get("architecture", "")),
         base_image=_base(d.get("base_image") or {}),
-        packages=[_package(p) for p in d.get("packages") or ()],
+        packages=packages,
         history=tuple(RemovedPackage(_package(r["package"]), _removed_in(r), r.get("replaced_by", ""))
                       for r in d.get("history") or ()),
-        vulnerabilities=tuple(_finding(f) for f in d.get("vulnerabilities") or ()),
+        vulnerabilities=tuple(_finding(f, by_id) for f in d.get("vulnerabilities") or ()),
         secrets=tuple(_secret(s) for s in d.get("secrets") or ()),
         misconfigurations=tuple(_config_finding(m) for m in d.get("misconfigurations") or ()),
         db=_db(d.get("db")),
         warnings=tuple(ScanWarning(w["message"], w.get("path", ""), w.get("layer")) for w in d.get("warnings") or ()),
         stats=_stats(d.get("stats") or {}),
         verdict=_verdict(verdict) if verdict else None,
-        suppressed=tuple(_suppressed(s) for s in d.get("suppressed") or ()) if verdict else (),
+        suppressed=tuple(_suppressed(s, by_id) for s in d.get("suppressed") or ()) if verdict else (),
         display=DisplayFilters(tuple(shown["severity"]) if shown.get("severity") is not None else None,
                                bool(shown.get("ignore_unfixed"))) if shown else None,
     )
@@ -94,24 +107,34 @@ def _config(c: dict[str, Any], architecture: str) -> ImageConfig:
 
 def _base(b: dict[str, Any]) -> BaseImage:
     return BaseImage(b.get("layer_count"), b.get("name", ""), b.get("digest", ""), b.get("method", "none"),
-                     bool(b.get("provisional", True)))
+                     bool(b.get("provisional", True)), b.get("created"), b.get("catalog_id"), b.get("mismatch", ""),
+                     b.get("similarity"))
+
+
+def _inherited(d: dict[str, Any], layer: LayerRef | None) -> bool | None:
+    """`inherited` (since 1.3); an older report's is its layer's `base`, which meant the same there."""
+    if "inherited" in d:
+        return d["inherited"]
+    return layer.base if layer is not None else None
 
 
 def _package(p: dict[str, Any]) -> Package:
+    layer = _layer_ref(p.get("layer"))
     return Package(
         type=p["type"], name=p["name"], version=p["version"], ecosystem=p.get("ecosystem", ""), purl=p.get("purl", ""),
         analyzer=p.get("analyzer", ""), paths=tuple(p.get("paths") or ()), arch=p.get("arch", ""),
         source_name=p.get("source_name", ""), source_version=p.get("source_version", ""),
         licenses=tuple(p.get("licenses") or ()), kind=p.get("kind", "installed"), dev=bool(p.get("dev")),
-        indirect=bool(p.get("indirect")), owned_by=p.get("owned_by", ""), layer=_layer_ref(p.get("layer")),
-        extra=dict(p.get("extra") or {}),
+        indirect=bool(p.get("indirect")), owned_by=p.get("owned_by", ""), layer=layer,
+        extra=dict(p.get("extra") or {}), inherited=_inherited(p, layer),
     )
 
 
-def _finding(f: dict[str, Any]) -> Finding:
+def _finding(f: dict[str, Any], packages: dict[str, Package]) -> Finding:
     cvss, epss, kev, risk, vex = f.get("cvss"), f.get("epss"), f.get("kev"), f.get("risk"), f.get("vex")
     # a finding's package entry holds a subset of the package; its layer is the finding's
-    pkg = _package({**f["package"], "layer": f.get("layer")})
+    pkg = _package({**f["package"], "layer": f.get("layer"), **({"inherited": f["inherited"]} if "inherited" in f else {})})
+    locations = tuple(_location(x, f["package"], packages) for x in f.get("locations") or ())
     return Finding(
         id=f["id"], aliases=tuple(f.get("aliases") or ()), package=pkg, status=f["status"],
         fixed_version=f.get("fixed_version", ""), severity=f.get("severity", "UNKNOWN"),
@@ -124,7 +147,19 @@ def _finding(f: dict[str, Any]) -> Finding:
         details=tuple(MatchDetails(**d) for d in f.get("match_details") or ()),
         risk=Risk(risk["score"], risk["reason"]) if risk else None,
         vex=VexNote(vex["status"], vex.get("justification", ""), vex.get("impact", ""), vex.get("source", "")) if vex else None,
+        locations=locations, inherited=pkg.inherited,
     )
+
+
+def _location(x: dict[str, Any], finding_pkg: dict[str, Any], packages: dict[str, Package]) -> Location:
+    """The report's package the location names, else one made of the finding's package and the
+    location's fields (a report whose `packages` were left out)."""
+    known = packages.get(x["package_id"])
+    if known is not None:
+        return Location(known)
+    path = x.get("path", "")
+    return Location(_package({**finding_pkg, "paths": [path] if path else [], "layer": x.get("layer"),
+                              "analyzer": x.get("analyzer", ""), "kind": x.get("kind", "installed")}))
 
 
 def _line(s: dict[str, Any]) -> tuple[int, int]:
@@ -140,7 +175,7 @@ def _secret(s: dict[str, Any]) -> SecretFinding:
         title=s.get("title", ""), path=s.get("path", ""), start_line=start, end_line=end, match=s.get("match", ""),
         fingerprint=s.get("fingerprint", ""), offset=s.get("offset", 0), source=s.get("source", "file"),
         layer=_layer_ref(s.get("layer")), removed_in=_layer_ref(s.get("removed_in")),
-        risk=Risk(risk["score"], risk["reason"]) if risk else None,
+        risk=Risk(risk["score"], risk["reason"]) if risk else None, inherited=_inherited(s, _layer_ref(s.get("layer"))),
     )
 
 
@@ -151,6 +186,7 @@ def _config_finding(m: dict[str, Any]) -> ConfigFinding:
         title=m.get("title", ""), message=m.get("message", ""), path=m.get("path", ""), match=m.get("match", ""),
         fingerprint=m.get("fingerprint", ""), start_line=start, end_line=end, offset=m.get("offset", 0),
         source=m.get("source", "config"), layer=_layer_ref(m.get("layer")), removed_in=_layer_ref(m.get("removed_in")),
+        inherited=_inherited(m, _layer_ref(m.get("layer"))),
     )
 
 
@@ -183,9 +219,9 @@ def _verdict(v: dict[str, Any]) -> Verdict:
     )
 
 
-def _suppressed(s: dict[str, Any]) -> Suppressed:
+def _suppressed(s: dict[str, Any], packages: dict[str, Package]) -> Suppressed:
     kind = s["kind"]
     f = s["finding"]
-    finding = _finding(f) if kind == "vulnerability" else _config_finding(f) if kind == "misconfiguration" else _secret(f)
+    finding = _finding(f, packages) if kind == "vulnerability" else _config_finding(f) if kind == "misconfiguration" else _secret(f)
     return Suppressed(kind, finding, s["by"], s.get("status", ""), s.get("justification", ""), s.get("impact", ""),
                       s.get("source", ""), s.get("owner", ""), s.get("expires"), s.get("vex_justification", ""))

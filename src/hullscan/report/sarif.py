@@ -5,9 +5,14 @@
   the severity word, so GitHub buckets it right) and `tags` (`security`, the kind, the severity).
 - One result per finding, located at the package's path (lockfile, dist-info, db file) or the secret's
   file in the image (`artifactLocation.uri` relative: no leading slash, percent-encoded); findings of the
-  image config (Env, history, labels, USER) are located at the image itself (its name as the uri).
+  image config (Env, history, labels, USER) are located at the image itself (its name as the uri). A
+  vulnerability found through several copies of its package (`Finding.locations`) is still one result,
+  with one SARIF location per copy, the finding's own first.
 - `partialFingerprints` carry a stable hash (id + package purl + path; for secrets their own
   fingerprint), so GitHub tracks an alert across scans; the layer and package facts are `properties`.
+- Inherited vs introduced: a result's `properties.inherited` (DESIGN's pinned name; absent when unknown)
+  and, for an inherited one, `properties["base_image.name"]`; its message says "inherited from NAME" or
+  "introduced". The run's properties name the base image and how it was identified (`base_image.method`).
 - Level from the severity: CRITICAL/HIGH → error, MEDIUM → warning, LOW/UNKNOWN → note.
 - Findings the policy suppressed (VEX, exceptions) are results with `suppressions` (GitHub closes them).
 """
@@ -131,23 +136,33 @@ def _fingerprint(it: Item) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
-def _message(it: Item) -> str:
+def _message(it: Item, base_name: str = "") -> str:
     f = it.finding
     layer = it.layer
     where = f" (layer {layer.index}{', base image' if layer.base else ''})" if layer is not None else ""
+    if f.inherited is not None:  # the finding's own field (true for a squashed image's base packages too)
+        origin = f"inherited from {base_name}" if f.inherited and base_name else ("inherited" if f.inherited else "introduced")
+        where = f" (layer {layer.index}, {origin})" if layer is not None else f" ({origin})"
     if isinstance(f, Finding):
         fix = f"; fixed in {f.fixed_version}" if f.fixed_version else "; no fix yet"
-        return f"{it.rule_id} ({it.severity}) in {f.package.name} {f.package.version}{fix}{where}"
+        places = f"; found in {len(f.locations)} places" if f.locations else ""
+        return f"{it.rule_id} ({it.severity}) in {f.package.name} {f.package.version}{fix}{where}{places}"
     shown = f" {f.path}" if f.path else ""
     gone = " — deleted by a later layer but still in the image" if f.removed_in is not None else ""
     return f"{it.title} ({it.severity}) in{shown}{where}{gone}"
 
 
+def _location(path: str, line: int | None, label: str, kind: str, report: Report) -> dict[str, Any]:
+    uri = _uri(path) if path else _image_uri(report)
+    return {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line or 1}},
+            "logicalLocations": [{"name": label, "kind": "member" if kind == "vulnerability" else "resource"}]}
+
+
 def _result(it: Item, rule_index: int, report: Report) -> dict[str, Any]:
     f = it.finding
-    uri = _uri(it.path) if it.path else _image_uri(report)
-    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
-    physical["region"] = {"startLine": it.line or 1}
+    locations = [_location(it.path, it.line, it.label, it.kind, report)]
+    if isinstance(f, Finding) and f.locations:
+        locations = [_location(loc.path, None, it.label, it.kind, report) for loc in f.locations]
     layer = it.layer
     props: dict[str, Any] = {"kind": it.kind, "severity": it.severity}
     if layer is not None:
@@ -158,9 +173,17 @@ def _result(it: Item, rule_index: int, report: Report) -> dict[str, Any]:
         props.update({"package.name": pkg.name, "package.version": pkg.version,
                       "package.purl": pkg.purl, "package.type": pkg.type,
                       "package.paths": list(pkg.paths), "status": f.status,
-                      "fixed_version": f.fixed_version or None, "aliases": list(f.aliases)})
+                      "fixed_version": f.fixed_version or None, "aliases": list(f.aliases),
+                      "package.locations": [{"path": loc.path, "kind": loc.package.kind,
+                                             "analyzer": loc.package.analyzer,
+                                             "layer.index": loc.layer.index if loc.layer is not None else None}
+                                            for loc in f.locations]})
     else:
         props.update({"path": f.path, "removed_in": f.removed_in.index if f.removed_in is not None else None})
+    if f.inherited is not None:
+        props["inherited"] = f.inherited  # DESIGN's pinned name: the base image brought it
+        if f.inherited and report.base_image.name:
+            props["base_image.name"] = report.base_image.name
     if it.risk is not None:
         props["risk.score"] = it.risk.score
         props["risk.reason"] = it.risk.reason
@@ -168,9 +191,8 @@ def _result(it: Item, rule_index: int, report: Report) -> dict[str, Any]:
         "ruleId": it.rule_id,
         "ruleIndex": rule_index,
         "level": LEVEL[it.severity],
-        "message": {"text": _message(it)},
-        "locations": [{"physicalLocation": physical,
-                       "logicalLocations": [{"name": it.label, "kind": "member" if it.kind == "vulnerability" else "resource"}]}],
+        "message": {"text": _message(it, report.base_image.name)},
+        "locations": locations,
         "partialFingerprints": {"hullscanFinding/v1": _fingerprint(it)},
         "properties": {k: v for k, v in props.items() if v is not None and v != []},
     }
@@ -205,6 +227,9 @@ def build_sarif(report: Report) -> dict[str, Any]:
             "image.manifest_digest": target.manifest_digest, "image.config_digest": target.config_digest,
             "image.repo_tags": list(target.repo_tags) or None,
             "os": report.os.name if report.os is not None else None,
+            "base_image.name": report.base_image.name or None,
+            "base_image.digest": report.base_image.digest or None,
+            "base_image.method": report.base_image.method,
             "verdict.passed": verdict.passed if verdict is not None else None,
             "verdict.failed_rules": failed or None,
         }.items() if v is not None},

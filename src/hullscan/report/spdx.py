@@ -203,7 +203,8 @@ def build_document(report: Report) -> Document:
 
     vulns_of: dict[str, list[Finding]] = {}
     for v in report.vulnerabilities:
-        vulns_of.setdefault(v.package.id, []).append(v)
+        for loc in v.where:  # one finding of several copies of a package names each copy's package
+            vulns_of.setdefault(loc.package.id, []).append(v)
     for pkg in report.packages:
         sid = _spdx_id(pkg.id, taken)
         refs = []

@@ -53,7 +53,8 @@ def _parse(data: bytes, source: str) -> SbomDocument:
     if text.startswith("<"):
         try:
             root = SafeET.fromstring(text.encode())
-        except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
+        # LookupError: an encoding declaration Python does not know (`encoding="utf-NaN"`)
+        except (SafeET.ParseError, DefusedXmlException, ValueError, LookupError) as exc:
             raise InputError(f"{source}: not readable XML: {exc}") from None
         if root.tag.startswith("{http://cyclonedx.org/schema/bom/") or root.tag == "bom":
             return cyclonedx.parse_xml(root, source)

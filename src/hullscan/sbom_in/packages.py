@@ -119,13 +119,29 @@ def _source(c: SbomComponent, p: PackageURL) -> tuple[str, str]:
     return "", ""
 
 
-def _layer(c: SbomComponent) -> LayerRef | None:
+def _layer(c: SbomComponent, layer_base: dict[str, bool]) -> LayerRef | None:
     index, diff_id = c.prop(H + "layer:index"), c.prop(H + "layer:diff_id")
     if not index:
         m = _SPDX_LAYER.search(c.comment)
         if m:
             index, diff_id = m.group(1), m.group(2) or ""
-    return LayerRef(index=int(index), diff_id=diff_id) if is_index(index) else None
+    if not is_index(index):
+        return None
+    # `inherited` (base-image layer or not) weighs in the risk score: the component's own
+    # `hullscan:inherited`, else what the image component says of that layer
+    inherited = c.prop(H + "inherited")
+    base = inherited == "true" if inherited in ("true", "false") else layer_base.get(str(int(index)))
+    return LayerRef(index=int(index), diff_id=diff_id, base=base)
+
+
+def layer_bases(doc: SbomDocument) -> dict[str, bool]:
+    """{layer index: base?} from hullscan's image component (`hullscan:layer:N:base`)."""
+    out: dict[str, bool] = {}
+    for k, v in doc.subject.properties if doc.subject is not None else ():
+        parts = k[len(H):].split(":") if k.startswith(H + "layer:") else []
+        if len(parts) == 3 and is_index(parts[1]) and parts[2] == "base" and v in ("true", "false"):
+            out[str(int(parts[1]))] = v == "true"
+    return out
 
 
 def is_index(value: str) -> bool:
@@ -158,7 +174,8 @@ def _same_distro(p: PackageURL, os_info: OSInfo | None) -> bool:
     return family == os_info.family or {family, os_info.family} <= {"sles", "opensuse"}
 
 
-def to_package(c: SbomComponent, p: PackageURL, os_info: OSInfo | None, distro_os: dict[str, OSInfo | None]) -> Package:
+def to_package(c: SbomComponent, p: PackageURL, os_info: OSInfo | None, distro_os: dict[str, OSInfo | None],
+               layer_base: dict[str, bool] | None = None) -> Package:
     ecosystem = c.prop(H + "package:ecosystem")
     if not ecosystem:
         if p.type in OS_PACKAGE_TYPES:
@@ -188,7 +205,7 @@ def to_package(c: SbomComponent, p: PackageURL, os_info: OSInfo | None, distro_o
         paths=_paths(c), arch=c.prop(H + "package:arch") or (p.qualifiers or {}).get("arch", ""),
         source_name=source_name, source_version=source_version, licenses=c.licenses, kind=kind,
         dev=c.prop(H + "package:dev") == "true", indirect=c.prop(H + "package:indirect") == "true",
-        owned_by=c.prop(H + "package:owned_by") or _spdx_owner(c), layer=_layer(c), extra=extra)
+        owned_by=c.prop(H + "package:owned_by") or _spdx_owner(c), layer=_layer(c, layer_base or {}), extra=extra)
 
 
 def _spdx_owner(c: SbomComponent) -> str:
@@ -200,6 +217,7 @@ def packages_of(doc: SbomDocument) -> tuple[OSInfo | None, list[Package], list[S
     os_info = document_os(doc)
     warnings = [ScanWarning(message=f"sbom: {m}") for m in doc.problems]
     distro_os: dict[str, OSInfo | None] = {}
+    layer_base = layer_bases(doc)
     pkgs: list[Package] = []
     no_purl = 0
     for c in doc.components:
@@ -212,7 +230,7 @@ def packages_of(doc: SbomDocument) -> tuple[OSInfo | None, list[Package], list[S
         if p is None:
             warnings.append(ScanWarning(message=f"sbom: component {c.name!r} has an unreadable purl {c.purl!r}"))
             continue
-        pkgs.append(to_package(c, p, os_info, distro_os))
+        pkgs.append(to_package(c, p, os_info, distro_os, layer_base))
     if no_purl:
         warnings.append(ScanWarning(message=f"sbom: {no_purl} component(s) without a purl skipped (nothing to match)"))
     unknown = sum(1 for p in pkgs if p.type in OS_PACKAGE_TYPES and not p.ecosystem)

@@ -23,3 +23,7 @@ class ScanOptions:
     match: MatchOptions = field(default_factory=MatchOptions)
     secret_config: str | None = None
     """`--secret-config FILE` (ours or Trivy's format): extra rules, allow rules, disabled rules."""
+    skip_files: tuple[str, ...] = ()
+    """`--skip-files` globs (Trivy's syntax, inventory/skip.py): files whose facts the applier leaves out."""
+    skip_dirs: tuple[str, ...] = ()
+    """`--skip-dirs` globs: directories whose files the applier leaves out."""

@@ -3,7 +3,9 @@ reads one row (how the row holds the Report: cache/results.py).
 
 The key holds everything a report's findings depend on: the image's content (config digest, manifest
 annotations, diff_ids — each local blob verified first, cache/blobs.py), the scanners and matching
-options, the secret rules file, the vulnerability DB file's identity, and hullscan's own code (every
+options, the secret rules file, the skip globs (applied when layers are applied, so the per-layer
+facts are shared whatever a scan skips), the vulnerability DB file's identity, the base image catalog's (state file and generation:
+`catalog_identity`), and hullscan's own code (every
 file of the installed package: a changed analyzer, matcher or rule never serves an old result). What
 depends on the moment or on how the image was given (created_at, target, layer digests, DB age,
 stats) is rebuilt on every scan; policy, VEX and display filters apply afterwards, as after a fresh
@@ -82,6 +84,42 @@ def db_identity(location: str | None) -> tuple[str, int] | None:
     return f"{os.path.abspath(path)}|{'|'.join(parts)}", changed
 
 
+def catalog_identity(location: str | None = None) -> str | None:
+    """The base image catalog a cold scan of the same image would identify its base against: the state
+    file's path and inode and the catalog's generation (bumped by every change, state/models.py) — one
+    single-row SELECT through `sqlite3` (already loaded by the cache), no SQLAlchemy. "-" when there is no
+    state file (an empty catalog); None when it cannot be read, or is PostgreSQL (whose read would cost
+    psycopg's import): such scans are cached per layer only."""
+    import sqlite3
+
+    from hullscan.state.location import resolve
+
+    try:
+        _url, path = resolve(location)
+    except Exception:  # noqa: BLE001  # a bad $HULLSCAN_STATE_URL: the cold scan says so
+        return None
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return f"{path}|-"
+    except OSError:
+        return None
+    try:
+        uri = path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")  # urllib.parse's quote, unimported
+        conn = sqlite3.connect(f"file:{uri}?mode=ro", uri=True, timeout=5)
+        try:
+            row = conn.execute("SELECT generation FROM catalog_state WHERE id = 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None  # a store not yet migrated, or damaged: the cold scan decides and says so
+    if row is None:
+        return None
+    return f"{path}|{st.st_dev}:{st.st_ino}|{row[0]}"
+
+
 def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
     """(key, settled) for this scan, or None when its result cannot be cached. `settled` is False when
     the DB changed too recently to tell a later write apart (such a result is not stored)."""
@@ -103,6 +141,9 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
     code = code_identity()
     if code is None:
         return None
+    catalog = catalog_identity()  # the base a scan identifies, and so every `inherited`, depends on it
+    if catalog is None:
+        return None
     parts = {
         "v": FORMAT,
         "code": code,
@@ -110,9 +151,11 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
         "scanners": sorted(options.scanners),
         "match": [sorted(options.match.pkg_types), options.match.include_owned],
         "secret_config": secret_rules,
+        "skip": [sorted(set(options.skip_files)), sorted(set(options.skip_dirs))],
         "config": image.config_digest,
         "annotations": image.manifest_annotations,
         "diff_ids": [layer.diff_id for layer in image.layers],
+        "catalog": catalog,
     }
     if not image.config_digest or not all(layer.diff_id for layer in image.layers):
         return None

@@ -71,6 +71,11 @@ class ScanService:
     result_cache: bool = True
     """Serve and store whole results (needs the layer cache)."""
     progress: Callable[[str], None] | None = None
+    notice: Callable[[str], None] | None = None
+    """Where a scan says what the user should know that is no warning (what --skip-dirs skipped)."""
+    open_catalog: Callable[[], Any] | None = None
+    """Opens the base image catalog (state/catalog.py `Catalog`, a context manager); None: the state
+    store at `$HULLSCAN_STATE_URL`, else the default file (a missing file is an empty catalog)."""
 
     def scan(self, target: str, *, render_packages: Callable[[Any], bytes | None] | None = None) -> Report:
         """Scan a target. `render_packages` renders the packages as the JSON writer would, stored beside
@@ -138,7 +143,6 @@ class ScanService:
 
     def _scan_image(self, image: Image, cache: LayerCache | None, warnings: list[str], started: float) -> Report:
         """Facts of every layer (through the layer cache), inventory, findings, secrets."""
-        from hullscan.base.identify import identify_base
         from hullscan.inventory.applier import apply_layers
         from hullscan.model.inventory import ScanWarning
         from hullscan.walk.layers import collect_facts
@@ -152,15 +156,27 @@ class ScanService:
         analyzers = list(self.analyzers())
         facts, counts = collect_facts(image, analyzers, cache, self.progress, while_walking=open_db)
         scanned = _scan_config(image, analyzers)
-        base = _masked_base(identify_base(image.config, image.manifest_annotations, len(image.layers)),
-                            image.config, scanned.config)
-        refs = [_reported_ref(lf.ref, base, scanned) for lf in facts]
-        for lf, ref in zip(facts, refs, strict=True):
-            lf.ref = ref
-        inventory = apply_layers(analyzers, facts)
+        unknown = BaseImage(None)
+        for lf in facts:  # history lines masked now; base or not once the base is known (below)
+            lf.ref = _reported_ref(lf.ref, unknown, scanned)
+        skip = None
+        if self.options.skip_files or self.options.skip_dirs:
+            from hullscan.inventory.skip import SkipPaths
+
+            skip = SkipPaths(self.options.skip_files, self.options.skip_dirs)
+        inventory = apply_layers(analyzers, facts, skip)
+        if skip is not None and skip.tally and self.notice is not None:
+            self.notice(skip.describe())
         inventory.warnings[:0] = [ScanWarning(m) for m in warnings]
+        # the base needs the inventory (a `similar` base is known by its packages): decided now, then
+        # every package's layer says base or not and carries `inherited`
+        base = self._identify(image, inventory, scanned)
+        refs = [lf.ref if base.layer_count is None else replace(lf.ref, base=lf.ref.index < base.layer_count)
+                for lf in facts]
+        _mark_inherited(inventory, refs, base)
         open_db()  # when no layer walk gave it the chance
         findings, db_info = self._match(inventory, opened.get("db"))
+        findings = [replace(f, inherited=f.package.inherited) for f in findings]
         secrets, misconfigurations = self._secrets(inventory, scanned.findings if image.config.raw else [], refs)
         report: Report = valid_text(Report(
             created_at=iso(self.clock()),
@@ -181,6 +197,33 @@ class ScanService:
                             seconds=round(time.perf_counter() - started, 3)),
         ))
         return report
+
+    def _identify(self, image: Image, inventory: Inventory, scanned: ConfigScan) -> BaseImage:
+        """The image's base (base/identify.py) against the catalog; a catalog that cannot be read is a
+        warning and the base is decided without it. A root filesystem has no layers: not applicable."""
+        from hullscan.base.identify import NOT_APPLICABLE, identify_base
+        from hullscan.errors import HullscanError
+        from hullscan.model.inventory import ScanWarning
+
+        if image.rootfs_path:
+            return NOT_APPLICABLE
+        diff_ids = [layer.diff_id for layer in image.layers]
+        try:
+            with self._open_catalog() as catalog:
+                found = identify_base(image.config, image.manifest_annotations, diff_ids, catalog, inventory.os,
+                                      inventory.packages)
+        except HullscanError as err:
+            inventory.warnings.append(ScanWarning(f"base image catalog not read ({err}); base identified without it"))
+            found = identify_base(image.config, image.manifest_annotations, diff_ids, None)
+        inventory.warnings.extend(ScanWarning(m) for m in found.warnings)
+        return _masked_base(found.base, image.config, scanned.config)
+
+    def _open_catalog(self) -> Any:
+        if self.open_catalog is not None:
+            return self.open_catalog()
+        from hullscan.state.catalog import open_catalog
+
+        return open_catalog(None)
 
     def _match(self, inventory: Inventory, db: AdvisoryReader | None) -> tuple[list[Any], DbInfo | None]:
         """The vuln scanner: findings for the inventory, and what the DB is. Closes the DB."""
@@ -236,8 +279,18 @@ class ScanService:
         inventory, info = load_sbom(path)
         refs = [LayerRef(index=int(x["index"]), diff_id=str(x.get("diff_id", "")), base=x.get("base"))
                 for x in info.get("layers") or []]
-        base = BaseImage(sum(1 for r in refs if r.base) if any(r.base is not None for r in refs) else None)
+        # an SBOM hullscan wrote of an image says which layers were the base's (and each package's
+        # `inherited`, sbom_in/packages.py); any other SBOM has no layers
+        if not refs:
+            from hullscan.base.identify import NOT_APPLICABLE
+
+            base = NOT_APPLICABLE
+        else:
+            base = BaseImage(sum(1 for r in refs if r.base) if any(r.base is not None for r in refs) else None)
+        inventory.packages = [replace(p, inherited=p.layer.base if p.layer is not None else None)
+                              for p in inventory.packages]
         findings, db_info = self._match(inventory, db)
+        findings = [replace(f, inherited=f.package.inherited) for f in findings]
         tools = info.get("sbom_tools")
         report: Report = valid_text(Report(
             created_at=iso(self.clock()),
@@ -314,6 +367,22 @@ def _reported_ref(ref: LayerRef, base: BaseImage, scanned: ConfigScan) -> LayerR
                    created_by=scanned.mask_created_by(ref.created_by))
 
 
+def _mark_inherited(inventory: Inventory, refs: list[LayerRef], base: BaseImage) -> None:
+    """Every package (and every removed one) names its layer as `refs` does, with `inherited` set from it."""
+    from hullscan.base.identify import inherited
+
+    def marked(p: Any) -> Any:
+        layer = p.layer
+        if layer is not None and 0 <= layer.index < len(refs):
+            layer = refs[layer.index]
+        return replace(p, layer=layer, inherited=inherited(layer.index if layer is not None else None, base))
+
+    inventory.packages = [marked(p) for p in inventory.packages]
+    inventory.history = [replace(r, package=marked(r.package),
+                                 removed_in=refs[r.removed_in.index] if 0 <= r.removed_in.index < len(refs)
+                                 else r.removed_in) for r in inventory.history]
+
+
 def _layer_at(refs: list[LayerRef], index: Any) -> LayerRef | None:
     """A secret fact's bare layer index as the layer it names."""
     if not isinstance(index, int) or not 0 <= index < len(refs):
@@ -329,8 +398,8 @@ def _secret_finding(f: dict[str, Any], refs: list[LayerRef]) -> SecretFinding:
         rule_id=f["rule_id"], category=f.get("category", ""), severity=f.get("severity", "UNKNOWN"),
         title=f.get("title", ""), path=f.get("path", ""), start_line=line.get("start", 0), end_line=line.get("end", 0),
         match=f.get("match", ""), fingerprint=f.get("fingerprint", ""), offset=f.get("offset", 0),
-        source=f.get("source", "file"), layer=_layer_at(refs, f.get("layer")),
-        removed_in=_layer_at(refs, f.get("removed_in")),
+        source=f.get("source", "file"), layer=(layer := _layer_at(refs, f.get("layer"))),
+        removed_in=_layer_at(refs, f.get("removed_in")), inherited=layer.base if layer is not None else None,
     )
 
 
@@ -342,8 +411,8 @@ def _config_finding(f: dict[str, Any], refs: list[LayerRef]) -> ConfigFinding:
         rule_id=f["rule_id"], category=f.get("category", ""), severity=f.get("severity", "UNKNOWN"),
         title=f.get("title", ""), message=f.get("message", ""), path=f.get("path", ""), match=f.get("match", ""),
         fingerprint=f.get("fingerprint", ""), start_line=line.get("start", 1), end_line=line.get("end", 1),
-        offset=f.get("offset", 0), source=f.get("source", "config"), layer=_layer_at(refs, f.get("layer")),
-        removed_in=_layer_at(refs, f.get("removed_in")),
+        offset=f.get("offset", 0), source=f.get("source", "config"), layer=(layer := _layer_at(refs, f.get("layer"))),
+        removed_in=_layer_at(refs, f.get("removed_in")), inherited=layer.base if layer is not None else None,
     )
 
 

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from hullscan.walk.analyzer import Analyzer
 
 
-def build_service(options: ScanOptions, progress: Callable[[str], None] | None = None) -> ScanService:
+def build_service(options: ScanOptions, progress: Callable[[str], None] | None = None,
+                  notice: Callable[[str], None] | None = None) -> ScanService:
     def analyzers() -> Sequence[Analyzer]:
         from hullscan.inventory.registry import analyzers_for
 
@@ -55,4 +56,5 @@ def build_service(options: ScanOptions, progress: Callable[[str], None] | None =
         check_db=check_db if vuln else None,
         layer_cache=layer_cache if options.use_cache else None,
         progress=progress,
+        notice=notice,
     )

@@ -18,7 +18,7 @@ from hullscan.secrets.engine import MAX_SIZE, compile_ruleset, path_allowed, sca
 from hullscan.secrets.rules import Ruleset, build_ruleset, default_ruleset, load_config
 from hullscan.walk.analyzer import Analyzer, AnalyzerView, Assembled, FileRule, WarnFn
 
-ENGINE_VERSION = b"hullscan-secret-engine-5"
+ENGINE_VERSION = b"hullscan-secret-engine-6"
 """Bump when the engine's facts change; the rules' text feeds the analyzer version too."""
 
 # Formats whose bytes a text regex cannot read (compressed, media, compiled code, `libfoo.so.1.2`):

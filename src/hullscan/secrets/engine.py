@@ -8,6 +8,7 @@ minified file costs one pass plus a few small windows, not a copy per line.
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from collections import Counter, defaultdict
@@ -59,6 +60,33 @@ def entropy_threshold(value: bytes, wanted: float) -> float:
     if _HEX.fullmatch(value):
         cap = min(cap, 3.0)
     return min(wanted, cap)
+
+
+_PEM_NOISE = re.compile(rb"\\+[nr]|\s")
+_B64_HEAD = re.compile(rb"[A-Za-z0-9+/]{8}")
+_B64_CHARS = re.compile(rb"[A-Za-z0-9+/]")
+
+
+def der_truncated(body: bytes) -> bool:
+    """A PEM body whose DER header declares more bytes than the body holds: an elided example in
+    documentation (`MIIEpQIBAAKCAQEAuyf/…` — 0x30 0x82 0x04a5 promises 1,193 bytes), not a key. Key
+    bodies (PKCS#1, SEC1, PKCS#8) are one DER SEQUENCE; other armour (OpenSSH, PGP, encrypted PEM
+    with headers) does not start with one and is left alone."""
+    body = _PEM_NOISE.sub(b"", body)  # line breaks, also as JSON/source escapes (`\\n`)
+    head = _B64_HEAD.match(body)
+    if head is None:
+        return False
+    raw = base64.b64decode(head.group())  # 6 bytes: tag, length, the start of the contents
+    if raw[0] != 0x30:
+        return False
+    if raw[1] < 0x80:
+        need = 2 + raw[1]
+    elif 0x81 <= raw[1] <= 0x83:
+        k = raw[1] - 0x80
+        need = 2 + k + int.from_bytes(raw[2 : 2 + k], "big")
+    else:
+        return False
+    return len(_B64_CHARS.findall(body)) * 3 // 4 < need
 
 
 def charsets(value: bytes) -> int:
@@ -175,6 +203,8 @@ def _accept(ruleset: Ruleset, rule: Rule, path: str, data: bytes, c: _Candidate,
     if rule.entropy is not None and shannon_entropy(value) < entropy_threshold(value, rule.entropy):
         return False
     if rule.min_charsets and charsets(value) < rule.min_charsets:
+        return False
+    if rule.category == "AsymmetricPrivateKey" and der_truncated(value):
         return False
     whole = data[c.match_start : c.match_end]
     for a in (*ruleset.allow, *rule.allow):

@@ -130,14 +130,14 @@ def _translate(pattern: str) -> str:
 def _compile_bytes(pattern: str, where: str) -> re.Pattern[bytes]:
     try:
         return re.compile(_translate(pattern).encode("utf-8"))
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:  # `{0777…,64}` overflows, deep groups recurse
         raise InputError(f"secret rules: bad regex in {where}: {exc}") from None
 
 
 def _compile_str(pattern: str, where: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:
         raise InputError(f"secret rules: bad path regex in {where}: {exc}") from None
 
 

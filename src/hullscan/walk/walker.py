@@ -52,6 +52,13 @@ Parse = tuple[Analyzer, FileRule]
 
 def normalize(name: str) -> str | None:
     """A member name as an absolute image path, or None when it escapes the root (`..`)."""
+    if "//" in name or "/." in name or "\\" in name or name.startswith("."):
+        return _normalize_parts(name)
+    # no empty, `.` or `..` part and no backslash: nothing to fold (nearly every member; ~1/10 of a walk's CPU)
+    return "/" + name.strip("/")
+
+
+def _normalize_parts(name: str) -> str | None:
     parts: list[str] = []
     for part in name.replace("\\", "/").split("/"):
         if part in ("", "."):
@@ -154,7 +161,7 @@ def walk_tar_layer(
                 d.warn(m.name, f"absolute member name; read as {path}")
             if path == "/":
                 continue
-            base = posixpath.basename(path)
+            base = path[path.rfind("/") + 1 :]
             if base.startswith(WHITEOUT):
                 parent = posixpath.dirname(path)
                 if base == OPAQUE:
@@ -184,7 +191,7 @@ def walk_tar_layer(
             if m.kind == REGULAR:
                 wanting = d.wanting(path, m.size, m.mode)
                 if wanting:
-                    d.feed(wanting, path, m.size, lambda n: reader.read(n))
+                    d.feed(wanting, path, m.size, reader.read)
             elif m.kind == HARDLINK:
                 target = normalize(m.linkname)
                 if target is None:

@@ -495,6 +495,51 @@ CONFIG_LABELS = [
 ]
 
 
+# ------------------------------------------------------ config-file assignments (issue 27), drawn last
+# (after everything above, so the values drawn before stay the same). A drawn password in an INI
+# `[database]` section: lower case and digits only (pwgen, `openssl rand -hex`), `$`/`!` inside.
+put(3, "/etc/acme/app.ini", [
+    "[database]",
+    "host = db.acme.internal",
+    "user = app",
+    (f"password = {rnd(LO + DI, 16)}", "Generic"),
+    "password_file = /run/secrets/db_password",
+    "",
+    "[api]",
+    (f"token = '{rnd(ALNUM, 8)}${rnd(ALNUM, 8)}!{rnd(DI, 2)}'", "Generic"),
+    "token_url = https://auth.acme.internal/oauth2/token",
+    "api_key_header = X-Api-Key",
+    "secret_name = db-credentials-2024",
+    "password = ${DB_PASSWORD}",
+    "password = %(db_password)s",
+])
+put(3, "/app/config/settings.toml", [
+    "[cache]",
+    (f'access_key = "{rnd(HEX, 40)}"', "Generic"),
+    'secret_ref = "V1LocalObjectReference"',
+    'password = "P@55w0rd!"',
+])
+# near misses from real packages (issue 27): a resource-type name mapped to a content hash
+# (cfn-lint's provider schemas), a typed-by-hand example secret, a truncated PEM key in a docstring
+# (its DER header promises 1,193 bytes; the body holds 48)
+put(0, "/opt/acme/schemas/us-east-1.json", [
+    "{",
+    f' "AWS::ApiGateway::ApiKey": "{rnd(HEX, 16)}",',
+    f' "AWS::SecretsManager::Secret": "{rnd(HEX, 16)}",',
+    f' "AWS::IAM::AccessKey": "{rnd(HEX, 16)}"',
+    "}",
+])
+put(0, "/opt/acme/lib/oauth_session.py", [
+    '"""',
+    "    >>> session.fetch_access_token(url)",
+    "    {'oauth_token': 'sdf0o9823sjdfsdf', 'oauth_token_secret': '2kjshdfp92i34asdasd'}",
+    '    update_token = "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"',
+    "    :param private_key: e.g. `-----BEGIN RSA PRIVATE KEY-----MIIEpQIBAAKCAQEA"
+    + rnd(B64, 48) + "\\\\n.-----END RSA PRIVATE KEY-----`",
+    '"""',
+])
+
+
 def main() -> None:
     out = HERE / "layers"
     shutil.rmtree(out, ignore_errors=True)

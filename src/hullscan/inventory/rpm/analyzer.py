@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from packageurl import PackageURL
-
+from hullscan.inventory.purl import purl as make_purl
 from hullscan.inventory.rpm import bdb, ndb, sqlite
 from hullscan.inventory.rpm.distro import RELEASE_PACKAGES, describe, os_from_release_package
 from hullscan.inventory.rpm.header import HeaderError, RpmHeader, parse_header
@@ -134,8 +133,8 @@ class RpmAnalyzer(Analyzer):
                 qualifiers["epoch"] = str(epoch)
             if naming.distro:
                 qualifiers["distro"] = naming.distro
-            purl = PackageURL(type="rpm", namespace=naming.namespace or None, name=f["name"],
-                              version=f"{f['version']}-{f['release']}", qualifiers=qualifiers).to_string()
+            purl = make_purl("rpm", namespace=naming.namespace or None, name=f["name"],
+                              version=f"{f['version']}-{f['release']}", qualifiers=qualifiers)
             extra: dict[str, Any] = {"epoch": epoch} if epoch is not None else {}
             for key, label in (("vendor", "vendor"), ("modularitylabel", "modularity_label"),
                                ("sourcerpm", "source_rpm")):

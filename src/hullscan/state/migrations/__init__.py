@@ -1,0 +1,1 @@
+"""Alembic migrations of the state store (run from code by `hullscan.state.store.migrate`)."""
