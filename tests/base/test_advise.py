@@ -208,3 +208,143 @@ def test_every_format_splits_inherited_and_introduced(catalogued: tuple[Any, str
     assert introduced_at < table.index("HSTEST-2099-0006") < inherited_at
     assert all(table.index(i) > inherited_at for i in INHERITED)
     assert "Introduced: 1 (fixable 1) · inherited from example/deb:12.1: 4 (fixable 4)" in table
+
+
+# -- `hullscan image --base-advice`: the same advice as a section of the scan's report ----------------------
+
+REPORT_SCHEMA = REPO / "docs" / "report.schema.json"
+SECTION = ("base", "inherited", "candidates", "reason")
+"""The keys of `base advise --format json` the report's `base_advice` holds (the rest is the report's own)."""
+
+
+def test_image_base_advice_is_base_advise_in_every_format(catalogued: tuple[Any, str], built: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    hullscan, db = catalogued
+    advised = hullscan("base", "advise", built["app"], "--db", db, "--format", "json", "-q", "--no-cache")
+    assert advised.code == 0, advised.stderr
+    saved = tmp_path / "app.json"
+    r = hullscan("image", built["app"], "--db", db, "--base-advice", "-f", "json", "-o", str(saved), "-q", "--no-cache")
+    assert r.code == 0, r.stderr
+    doc = json.loads(saved.read_text())
+    jsonschema.Draft202012Validator(json.loads(REPORT_SCHEMA.read_text())).validate(doc)
+    assert doc["schema_version"] == "1.4"
+    advice = doc["base_advice"]
+    assert advice == {k: advised.json[k] for k in SECTION}
+    # the ranking and counts of this module's header, again by hand
+    assert advice["base"]["reference"] == "example/deb:12.1"
+    assert advice["inherited"]["by_severity"] == {"CRITICAL": 1, "HIGH": 2, "MEDIUM": 1, "LOW": 0, "UNKNOWN": 0}
+    assert [(c["rank"], c["reference"], c["removes"]["total"], c["remaining"]["total"], c["adds"]["total"])
+            for c in advice["candidates"]] == [(1, "example/deb:12.3", 4, 0, 1), (2, "example/deb:12.2", 2, 2, 0)]
+    assert _ids(advice["candidates"][1]["removes"]["findings"]) == ["HSTEST-2099-0001", "HSTEST-2099-0002"]
+
+    # a saved report read back (report/load.py) keeps the section whole
+    again = hullscan("convert", str(saved), "-f", "json")
+    assert again.code == 0, again.stderr
+    assert again.json["base_advice"] == advice
+
+    table = hullscan("image", built["app"], "--db", db, "--base-advice", "-f", "table", "-q", "--no-cache")
+    assert table.code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert max(len(x) for x in lines) <= 80
+    prose = " ".join(lines)  # wrapped at spaces to 80 columns
+    assert "Base image advice: 4 vulnerabilities inherited from example/deb:12.1 (CRITICAL 1, HIGH 2, MEDIUM 1)" in prose
+    rows = [[c.strip() for c in x.strip("│").split("│")] for x in lines if x.startswith("│ 1 ") or x.startswith("│ 2 ")]
+    assert rows == [["1", "example/deb:12.3", "4 (C1 H2 M1)", "0", "1", "2026-06-10"],
+                    ["2", "example/deb:12.2", "2 (C1 H1)", "2 (H1 M1)", "0", "2026-03-10"]]
+
+    html = hullscan("convert", str(saved), "-f", "html")
+    assert html.code == 0, html.stderr
+    section = html.stdout.split('<section id="base-advice">', 1)[1].split("</section>", 1)[0]
+    assert section.index('data-rank="1"') < section.index("example/deb:12.3") < section.index('data-rank="2"') \
+        < section.index("example/deb:12.2")
+    assert "4: CRITICAL 1, HIGH 2, MEDIUM 1" in section and "HSTEST-2099-0005" in section
+
+    plain = tmp_path / "plain.json"
+    r = hullscan("image", built["app"], "--db", db, "-f", "json", "-o", str(plain), "-q", "--no-cache")
+    assert r.code == 0 and "base_advice" not in json.loads(plain.read_text()), "opt-in only"
+    for fmt, said in (("html", 'id="base-advice"'), ("table", "Base image advice")):
+        out = hullscan("convert", str(plain), "-f", fmt)
+        assert out.code == 0 and "HSTEST-2099-0001" in out.stdout and said not in out.stdout
+
+
+def test_image_base_advice_table_shows_the_best_three(catalogued: tuple[Any, str], built: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    """Two more images with 12.3's packages, created later: each removes the same 4 and adds 0005 as 12.3
+    does, so the newest ranks first (12.5, 12.4, 12.3), then 12.2; the table shows three and says so."""
+    hullscan, db = catalogued
+    for tag, created in (("12.4", "2026-07-10T00:00:00Z"), ("12.5", "2026-08-10T00:00:00Z")):
+        same = layer([f("etc/os-release", OS_RELEASE), f("etc/debian_version", "12.5\n"),
+                      f("var/lib/dpkg/status", "".join(stanza(*p) for p in TAGS["12.3"]))], created_by=f"ADD rootfs-{tag}.tar /")
+        r = hullscan("base", "add", _image(tmp_path / tag, [same], f"example/deb:{tag}", created), "-q")
+        assert r.code == 0, r.stderr
+    doc = hullscan("image", built["app"], "--db", db, "--base-advice", "-f", "json", "-q", "--no-cache")
+    assert doc.code == 0, doc.stderr
+    assert [c["reference"] for c in doc.json["base_advice"]["candidates"]] == [
+        "example/deb:12.5", "example/deb:12.4", "example/deb:12.3", "example/deb:12.2"]
+    table = hullscan("image", built["app"], "--db", db, "--base-advice", "-q", "--no-cache", "-f", "table")
+    assert table.code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert max(len(x) for x in lines) <= 80
+    ranked = [x.split("│")[2].strip() for x in lines if x.startswith(("│ 1 ", "│ 2 ", "│ 3 ", "│ 4 "))]
+    assert ranked == ["example/deb:12.5", "example/deb:12.4", "example/deb:12.3"]
+    assert "… and 1 more candidate (the JSON report lists them all)" in lines
+
+
+def test_image_base_advice_without_a_catalogued_base(catalogued: tuple[Any, str], built: dict[str, str]) -> None:
+    hullscan, db = catalogued
+    assert hullscan("base", "rm", "example/deb:12.1").code == 0
+    r = hullscan("image", built["app"], "--db", db, "--base-advice", "-f", "json", "-q", "--no-cache")
+    assert r.code == 0, r.stderr
+    jsonschema.Draft202012Validator(json.loads(REPORT_SCHEMA.read_text())).validate(r.json)
+    advice = r.json["base_advice"]
+    assert advice["base"] is None and advice["candidates"] == [] and "hullscan base add" in advice["reason"]
+    table = hullscan("image", built["app"], "--db", db, "--base-advice", "-f", "table", "-q", "--no-cache")
+    assert "Base image advice: none — the base image is" in " ".join(table.stdout.splitlines())
+
+
+def test_base_advice_needs_the_vuln_scanner(catalogued: tuple[Any, str], built: dict[str, str]) -> None:
+    hullscan, db = catalogued
+    r = hullscan("image", built["app"], "--db", db, "--base-advice", "--scanners", "secret", "-q")
+    assert r.code == 2 and r.stderr.count("\n") == 1 and "--base-advice needs the vuln scanner" in r.stderr
+
+
+def test_base_advice_and_the_result_cache(catalogued: tuple[Any, str], built: dict[str, str], tmp_path: Path) -> None:
+    """The advice is computed after the scan, from a cached result too, and never cached with it; a change to
+    the catalog (in the whole-result key) gives a new scan and new advice. A warm scan without the flag
+    loads nothing of the advice (tests/test_warm_path.py pins the rest of its modules)."""
+    from imagehelp import modules_loaded, settle
+
+    hullscan, db = catalogued
+    settle()  # a DB written just now is not trusted to be unchanged: the result would not be stored
+    args = ("image", built["app"], "--db", db, "-f", "json", "-q")
+    cold = hullscan(*args, "--base-advice")
+    warm = hullscan(*args, "--base-advice")
+    assert cold.code == warm.code == 0, warm.stderr
+    assert not cold.json["stats"].get("result_cached") and warm.json["stats"]["result_cached"] is True
+    assert warm.json["base_advice"] == cold.json["base_advice"]
+    assert [c["reference"] for c in warm.json["base_advice"]["candidates"]] == ["example/deb:12.3", "example/deb:12.2"]
+    plain = hullscan(*args)
+    assert plain.json["stats"]["result_cached"] is True and "base_advice" not in plain.json
+
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}  # the fixture's
+    advice_modules = {"hullscan.scan.advice", "hullscan.base.advise", "hullscan.state.catalog", "sqlalchemy"}
+    without = modules_loaded(*args, "-o", str(tmp_path / "plain.json"), env=env)
+    assert "hullscan.walk.walker" not in without, "a warm scan"
+    assert advice_modules & without == set()
+    with_flag = modules_loaded(*args, "--base-advice", "-o", str(tmp_path / "advised.json"), env=env)
+    assert "hullscan.walk.walker" not in with_flag and advice_modules <= with_flag
+
+    assert hullscan("base", "rm", "example/deb:12.2").code == 0
+    after = hullscan(*args, "--base-advice")
+    assert after.code == 0, after.stderr
+    assert not after.json["stats"].get("result_cached"), "the catalog's generation is in the result key"
+    assert [c["reference"] for c in after.json["base_advice"]["candidates"]] == ["example/deb:12.3"]
+
+
+def test_report_schema_holds_base_advise_shapes() -> None:
+    """docs/report.schema.json's `advice_*` definitions are docs/base-advise.schema.json's, renamed: one shape."""
+    report, advise_doc = json.loads(REPORT_SCHEMA.read_text()), json.loads(SCHEMA.read_text())
+    renamed = json.dumps(advise_doc["$defs"]).replace('"#/$defs/', '"#/$defs/advice_')
+    assert {k: report["$defs"][f"advice_{k}"] for k in advise_doc["$defs"]} == json.loads(renamed)
+    section = json.dumps(report["properties"]["base_advice"]["properties"]).replace("#/$defs/advice_", "#/$defs/")
+    assert json.loads(section) == {k: advise_doc["properties"][k] for k in SECTION}

@@ -298,3 +298,54 @@ def test_unreadable_catalog_is_a_warning(hs, world: World, tmp_path: Path) -> No
     assert (doc["base_image"]["method"], doc["base_image"]["layer_count"]) == ("history", 1)
     again = _scan(hs, world, world.multistage.target)
     assert not again["stats"].get("result_cached"), "a result identified without the catalog is not cached"
+
+
+def _similar_ranking(url: str, schema: str | None = None) -> None:
+    """`Catalog.similar`'s one query against bases written here, the expected order worked out by hand."""
+    from hullscan.state.catalog import open_catalog
+    from hullscan.state.edit import NewBase, PackageRow, add
+    from hullscan.state.store import open_state
+
+    def row(name: str, arch: str = "amd64") -> PackageRow:
+        return PackageRow("deb", "Debian:12", name, "1.0", arch, name, "1.0", f"pkg:deb/debian/{name}@1.0?arch={arch}")
+
+    four = tuple(row(f"a{i}") for i in range(1, 5))
+    spec = [  # name, os_id, os_version, packages
+        ("a", "debian", "12.5", (*four, row("a5"))),  # 4 of 5 held: 0.8
+        ("b", "debian", "12.5", four),                # 4 of 4: 1.0, 4 rows
+        ("c", "debian", "12.6", (*four, row("a1", "i386"))),  # 4 of 4 distinct, 5 rows (multi-arch): the larger
+        ("d", "debian", "12", four),                  # as b, added later
+        ("e", "debian", "13", four),                  # another release
+        ("f", "debian", "12.5", ()),                  # no packages: never ranked
+        ("g", "debian", "121", four),                 # not a point release of 12
+        ("h", "alpine", "3.19.1", four),
+    ]
+    bases = [NewBase(name=f"example/{n}", tags=("1",), manifest_digest="sha256:" + f"{i:064x}",
+                     config_digest="sha256:" + f"{i + 100:064x}", os="linux", architecture="amd64", variant="",
+                     created=None, os_id=os_id, os_version=ver, os_release=ver.split(".")[0],
+                     diff_ids=("sha256:" + f"{i + 200:064x}",), packages=pkgs)
+             for i, (n, os_id, ver, pkgs) in enumerate(spec)]
+    kw = {"schema": schema} if schema else {}
+    with open_state(url, **kw) as store:
+        add(store, bases)
+    held = {("Debian:12", f"a{i}", "1.0") for i in range(1, 5)} | {("Debian:12", "x", "1.0"), ("PyPI", "a5", "1.0")}
+    with open_catalog(url, **kw) as cat:
+        got = [(o.entry.name, o.shared, o.total) for o in cat.similar("debian", "12", held, limit=10)]
+        assert got == [("example/c", 4, 4), ("example/b", 4, 4), ("example/d", 4, 4), ("example/a", 4, 5)]
+        assert [o.entry.name for o in cat.similar("debian", "12", held)] == ["example/c"]
+        assert [o.entry.name for o in cat.similar("debian", "", held, limit=10)] == [
+            "example/c", "example/b", "example/d", "example/e", "example/g", "example/a"]
+        assert cat.similar("debian", "11", held) == [] and cat.similar("rhel", "9", held) == []
+        nothing = cat.similar("debian", "12.5", set(), limit=10)
+        assert [(o.entry.name, o.shared, o.share) for o in nothing] == [
+            ("example/a", 0, 0.0), ("example/b", 0, 0.0), ("example/d", 0, 0.0)]  # 12.5 and 12, not 12.6; a: 5 rows
+        assert cat.similar("debian", "12", {("Debian:12", "a1\x1f", "1.0")}, limit=1)[0].shared == 0
+
+
+def test_similar_ranking_sqlite(tmp_path: Path) -> None:
+    _similar_ranking(str(tmp_path / "state.sqlite"))
+
+
+@pytest.mark.postgres
+def test_similar_ranking_postgres(pg_schema: tuple[str, str]) -> None:
+    _similar_ranking(*pg_schema)

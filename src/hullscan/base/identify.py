@@ -105,23 +105,17 @@ def _from_entry(entry: CatalogEntry, method: str, *, name: str = "", digest: str
 def _most_similar(catalog: Catalog, os_info: OSInfo, packages: Iterable[Package]) -> tuple[CatalogEntry, float] | None:
     """The catalogued base of the image's OS release holding the largest share of its packages in the
     image (at least SIMILAR_THRESHOLD); of equal shares the larger base (a base plus a few packages is a
-    better answer than the minimal base under it), then the first catalogued."""
+    better answer than the minimal base under it), then the first catalogued. One query ranks them all
+    (`Catalog.similar`): the best ranked is the answer when it reaches the threshold, else none does."""
     if not os_info.family:
         return None
-    held = {(p.ecosystem, p.name, p.version) for p in packages}
-    best: tuple[float, int, int] | None = None
-    found: tuple[CatalogEntry, float] | None = None
     # by release (`12`, `v3.19` → `3.19`), not point version: a newer tag of a base is often a point release on
     release = (os_info.release or os_info.version).removeprefix("v")
-    for entry in catalog.candidates(os_info.family, release or None):
-        theirs = catalog.packages(entry.id)
-        if not theirs:
-            continue  # a base without packages is similar to everything of its release
-        share = sum(1 for p in set(theirs) if p in held) / len(set(theirs))
-        key = (share, len(theirs), -entry.id)
-        if share >= SIMILAR_THRESHOLD and (best is None or key > best):
-            best, found = key, (entry, share)
-    return found
+    # a base without packages is never ranked: it would be similar to everything of its release
+    ranked = catalog.similar(os_info.family, release, {(p.ecosystem, p.name, p.version) for p in packages})
+    if not ranked or ranked[0].share < SIMILAR_THRESHOLD:
+        return None
+    return ranked[0].entry, ranked[0].share
 
 
 def _history_split(config: ImageConfig) -> int | None:

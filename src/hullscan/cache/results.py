@@ -91,6 +91,8 @@ def _shaped(report: Any) -> bool:
     """Whether a decoded report has the types the warm path and the writers read at its top level."""
     if type(report) is not CLASSES["Report"] or getattr(report, "packages", None) != ():
         return False
+    if getattr(report, "base_advice", None) is not None:  # never stored: computed per scan (scan/advice.py)
+        return False
     for name, kind, many, optional in _SHAPE:
         cls = str if kind == "str" else CLASSES[kind]
         value = getattr(report, name)

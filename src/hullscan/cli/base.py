@@ -224,13 +224,11 @@ def advise_cmd(*, target: str, db: str | None, fmt: str, output: str | None, sta
     JSON output: docs/base-advise.schema.json."""
     import json
 
-    from hullscan.base.advise import advise, stored_packages, to_dict
+    from hullscan.base.advise import to_dict
     from hullscan.fsio import write_atomic
-    from hullscan.match.loop import match_inventory
-    from hullscan.model.inventory import Inventory
+    from hullscan.scan.advice import compute
     from hullscan.scan.wiring import build_service
     from hullscan.state.catalog import open_catalog
-    from hullscan.vulndb.read import open_reader
 
     source = opt.source(platform, insecure, username, password_stdin)
     options = opt.scan_options(scanner_list="vuln", source_options=source, cache_dir=cache_dir, no_cache=no_cache, db=db)
@@ -238,14 +236,7 @@ def advise_cmd(*, target: str, db: str | None, fmt: str, output: str | None, sta
     service.open_catalog = lambda: open_catalog(state)  # the catalog advice reads identifies the base too
     service.result_cache = state is None  # the whole-result key knows the default catalog only
     report = service.scan(target)
-    with open_catalog(state) as catalog, open_reader(db) as reader:
-        packages_of, close = stored_packages(state) if catalog.generation() else (lambda _id: [], lambda: None)
-        try:
-            result = advise(report, catalog, packages_of,
-                            lambda pkgs: match_inventory(Inventory(packages=list(pkgs)), reader, options.match).findings)
-        finally:
-            close()
-    doc = to_dict(result, report)
+    doc = to_dict(compute(report, options, state), report)
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else _advice_table(doc)
     if output:
         write_atomic(output, text.encode(), private=False)

@@ -99,6 +99,15 @@ def add_gate(parser: Options) -> None:
                        help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
 
 
+def add_base_advice(parser: Options) -> None:
+    """`hullscan image --base-advice` (off by default: a scan without it loads nothing of the advice)."""
+    parser.add_argument("--base-advice", action="store_true",
+                        help="After the scan, rank the base catalog's other images of the identified base's repository "
+                             "by how many of the image's inherited vulnerabilities they remove, as `hullscan base "
+                             "advise` does; adds `base_advice` to the report (needs the vuln scanner; "
+                             "docs/base-images.md).")
+
+
 def add_scan_limits(parser: Options, *, skip: bool = True) -> None:
     """What a scan leaves out (Trivy's --skip-files/--skip-dirs) and how long it may take."""
     group = parser.add_argument_group("what to scan")

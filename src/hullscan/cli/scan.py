@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str | None, quiet: bool, exit_code: int,
              severity: str | None, ignore_unfixed: bool, policy: str | None, ignorefile: str | None,
              vex: list[str] | None, template: str | None = None, no_progress: bool = False,
-             show_suppressed: bool = False, timeout: float | None = None) -> None:
-    """Scan, judge, filter for display, write; exit with the gate's code. The --timeout deadline covers
-    everything but the writing: a report is written whole or not at all."""
+             show_suppressed: bool = False, timeout: float | None = None, base_advice: bool = False) -> None:
+    """Scan, (with --base-advice) advise on the base, judge, filter for display, write; exit with the gate's
+    code. The --timeout deadline covers everything but the writing: a report is written whole or not at all."""
     from hullscan.policy.gate import exit_code_for, judge
     from hullscan.policy.load import load_policy
     from hullscan.report.filters import apply_display_filters, parse_severities
@@ -36,6 +36,9 @@ def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str 
         from hullscan.report.table import render as render_table
         render = lambda report: render_table(report, colour=output in (None, "-"), quiet=quiet,  # noqa: E731
                                              show_suppressed=show_suppressed)
+    if base_advice and "vuln" not in options.scanners:
+        raise UsageError("--base-advice needs the vuln scanner (--scanners vuln,...): advice ranks bases by the "
+                         "inherited vulnerabilities they remove")
     collision = opt.exit_code_collision(exit_code)
     if collision and not quiet:
         print(f"hullscan: warning: {collision}", file=sys.stderr)
@@ -45,6 +48,10 @@ def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str 
     notice = opt.notice(quiet, progress)
     with opt.deadline(timeout):
         scanned = build_service(options, progress, notice).scan(target, render_packages=render_packages)
+        if base_advice:  # after the scan, never cached with it: the flag's absence costs nothing
+            from hullscan.scan.advice import with_advice
+
+            scanned = with_advice(scanned, options)
         if progress:
             print("\r\033[K", end="", file=sys.stderr)
         report = judge(scanned, gate_policy)
@@ -124,7 +131,7 @@ def register_image(subparsers: Subparsers) -> None:
     image.add_argument("target", nargs="?", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, "
                                                  "registry:REF, or a path / reference to detect (or --input FILE).")
     for add in (opt.add_scanners, opt.add_source, opt.add_cache, opt.add_db, opt.add_output, opt.add_gate,
-                opt.add_scan_limits):
+                opt.add_scan_limits, opt.add_base_advice):
         add(image)
     opt.add_trivy(image, input_file=True)
 

@@ -63,6 +63,63 @@ class DisplayFilters:
 
 
 @record(frozen=True)
+class AdviceFinding:
+    """A vulnerability as base image advice lists it (base/advise.py `Remaining`)."""
+
+    id: str
+    package: str
+    version: str
+    severity: str
+    """Upper case, one of `model.findings.SEVERITIES`."""
+    fixed_version: str
+    """'' when there is no fix yet."""
+
+
+@record(frozen=True)
+class AdviceBase:
+    """A catalogued base image as advice names it (state/catalog.py `CatalogEntry`, without its layers)."""
+
+    catalog_id: int
+    reference: str
+    """`name:tag` (the first tag), else `name@digest`."""
+    name: str
+    tags: tuple[str, ...]
+    manifest_digest: str
+    config_digest: str
+    platform: str
+    created: str | None
+    os_id: str
+    os_version: str
+
+
+@record(frozen=True)
+class AdviceCandidate:
+    """Another catalogued base the image could move to, with what moving would change."""
+
+    base: AdviceBase
+    removes: tuple[AdviceFinding, ...]
+    """The image's inherited findings this base does not have."""
+    remaining: tuple[AdviceFinding, ...]
+    """The image's inherited findings this base still has."""
+    adds: tuple[AdviceFinding, ...]
+    """Findings of this base that the current base does not have."""
+
+
+@record(frozen=True)
+class BaseAdvice:
+    """`hullscan image --base-advice`: the report's section of `hullscan base advise` (docs/base-images.md)."""
+
+    base: AdviceBase | None
+    """The identified base's catalog entry; None when there is no advice (`reason` says why)."""
+    inherited: tuple[AdviceFinding, ...]
+    """The image's inherited findings, most severe first (what a better base could remove)."""
+    candidates: tuple[AdviceCandidate, ...]
+    """Ranked, best first."""
+    reason: str = ""
+    """Why there is no candidate, when there is none."""
+
+
+@record(frozen=True)
 class Report:
     """Everything one scan found, and (once judged) the verdict."""
 
@@ -89,6 +146,9 @@ class Report:
     verdict: Verdict | None = None
     suppressed: tuple[Suppressed, ...] = ()
     display: DisplayFilters | None = None
+    base_advice: BaseAdvice | None = None
+    """With `--base-advice`: computed after the scan (never part of a cached result), from its findings
+    before policy and display filters, as `hullscan base advise` computes it."""
 
     @property
     def architecture(self) -> str:

@@ -2,8 +2,9 @@
 CDN and no request of any kind (a Content-Security-Policy forbids them).
 
 Rendered here (readable without JS): the verdict, the summary, severity by layer, inherited vs
-introduced (by each finding's `inherited`, with links to the filtered table), a risk chart (inline
-SVG), the secrets and image-config findings, what the policy suppressed.
+introduced (by each finding's `inherited`, with links to the filtered table), with `--base-advice` the
+other bases ranked by the inherited vulnerabilities they remove, a risk chart (inline SVG), the secrets
+and image-config findings, what the policy suppressed.
 Rendered by the page's script from the embedded data: the findings table, sortable (click a header) and
 filterable (severity, kind, origin — inherited from the base image or introduced by the image's own
 layers —, layer, fixable, text); the filters live in the URL hash, so
@@ -20,7 +21,7 @@ from typing import Any
 from hullscan import __version__
 from hullscan.model.findings import SEVERITIES, ConfigFinding, Finding
 from hullscan.model.image import BaseImage
-from hullscan.model.report import Report
+from hullscan.model.report import AdviceFinding, BaseAdvice, Report
 from hullscan.report.findings import Item, failed_labels, items, target_name
 
 COLORS = {"CRITICAL": "#b71c1c", "HIGH": "#e65100", "MEDIUM": "#f9a825", "LOW": "#1565c0", "UNKNOWN": "#757575"}
@@ -196,6 +197,43 @@ def base_note(base: BaseImage) -> str:
               + f", decided by {how}.{mismatch}")
 
 
+def _advice_counts(found: tuple[AdviceFinding, ...]) -> str:
+    """`4: CRITICAL 1, HIGH 2, MEDIUM 1` (zeros left out)."""
+    counts = Counter(r.severity for r in found)
+    said = ", ".join(f"{s} {counts[s]}" for s in SEVERITIES if counts.get(s))
+    return f"{len(found)}" + (f": {said}" if said else "")
+
+
+def _advice_list(found: tuple[AdviceFinding, ...]) -> str:
+    return "<br>".join(f'{_sev_badge(r.severity) if r.severity in COLORS else _e(r.severity)} <code>{_e(r.id)}</code> '
+                       f'{_e(r.package)} {_e(r.version)}' + (f" → {_e(r.fixed_version)}" if r.fixed_version else "")
+                       for r in found)
+
+
+def _advice_section(advice: BaseAdvice | None) -> str:
+    """`--base-advice`: every candidate base, best first, with what moving to it removes, leaves and adds."""
+    if advice is None:
+        return ""
+    if advice.base is None or not advice.candidates:
+        body = f'<p id="advice-none">No advice: {_e(advice.reason or "no other base to compare")}.</p>'
+    else:
+        rows = "".join(
+            f'<tr class="advice-row" data-rank="{i}"><td class="num">{i}</td><td class="mono">{_e(c.base.reference)}</td>'
+            f'<td>{_e((c.base.created or "")[:10])}</td><td>{_e(_advice_counts(c.removes))}</td>'
+            f'<td>{_e(_advice_counts(c.remaining))}<div class="small">{_advice_list(c.remaining)}</div></td>'
+            f'<td>{_e(_advice_counts(c.adds))}<div class="small">{_advice_list(c.adds)}</div></td></tr>'
+            for i, c in enumerate(advice.candidates, 1))
+        body = (f'<table id="advice-table"><thead><tr><th class="num">#</th><th>Base</th><th>Created</th><th>Removes</th>'
+                f'<th>Remaining</th><th>Adds</th></tr></thead><tbody>{rows}</tbody></table>')
+    current = (f"{_e(advice.base.reference)} ({_e(advice.base.platform)}"
+               f"{', ' + _e(advice.base.os_id + ' ' + advice.base.os_version) if advice.base.os_id else ''})"
+               if advice.base is not None else "not a catalogued base")
+    return (f'<section id="base-advice"><h2>Base image advice</h2><p class="small muted" id="advice-note">Current base: '
+            f"{current}; inherited vulnerabilities {_e(_advice_counts(advice.inherited))}. Candidates: the base catalog's "
+            f'other images of its repository, platform and OS family, ranked by the inherited vulnerabilities they remove '
+            f'(then fewest added, fewest remaining, newest).</p>{body}</section>')
+
+
 def _risk_chart(shown: list[Item], limit: int = 15) -> str:
     """Horizontal bars: the findings to fix first (highest risk), coloured by severity."""
     top = sorted(shown, key=lambda it: -_score(it))[:limit]
@@ -355,6 +393,7 @@ def render(report: Report) -> bytes:
 <p></p>{_counts_table(["Kind"], kind_rows, "kind-table")}</section>
 <section id="by-layer"><h2>Severity by layer</h2>{_counts_table(["Layer", "Role", "Created by"], layer_rows, "layer-table")}</section>
 <section id="base-vs-app"><h2>Inherited vs introduced</h2><p class="small muted" id="base-note">{base_note(base)}</p>{_counts_table(["Where"], bva_rows, "base-app-table")}</section>
+{_advice_section(report.base_advice)}
 <section id="risk"><h2>Fix first: highest risk</h2><p class="small muted">Risk 0–100: CVSS, EPSS, CISA KEV, fix available, application layer (docs/policy.md).</p>{_risk_chart(shown)}</section>
 <section id="findings"><h2>Findings (<span id="shown-count">0</span> of <span id="total-count">{len(shown)}</span> shown)</h2>
 <div class="filters">{sev_boxes}

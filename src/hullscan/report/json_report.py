@@ -19,14 +19,16 @@ if TYPE_CHECKING:  # a warm scan renders a cached report: it needs none of these
     from hullscan.model.findings import ConfigFinding, Cvss, Finding, Location, MatchDetails, SecretFinding
     from hullscan.model.image import BaseImage, ImageConfig, LayerInfo, Target
     from hullscan.model.inventory import LayerRef, OSInfo, Package, RemovedPackage
-    from hullscan.model.report import DbInfo, Report, ScanStats
+    from hullscan.model.report import AdviceBase, AdviceFinding, BaseAdvice, DbInfo, Report, ScanStats
     from hullscan.model.verdict import Suppressed, Verdict
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 """1.1: findings carry `match_details` and their package's `arch`; secret and config findings `class`.
 1.2: a finding found through several copies of its package carries `locations`.
 1.3: packages and findings carry `inherited`; `base_image` carries `created`, `catalog_id`, `mismatch`,
-`similarity` (and `method` may be `catalog`, `similar` or `not_applicable`)."""
+`similarity` (and `method` may be `catalog`, `similar` or `not_applicable`).
+1.4: `base_advice` (with `hullscan image --base-advice`): `hullscan base advise`'s `base`, `inherited`,
+`candidates` and `reason`, in docs/base-advise.schema.json's shapes."""
 
 
 def layer_ref_dict(ref: LayerRef | None) -> dict[str, Any] | None:
@@ -227,6 +229,34 @@ def _stats_dict(s: ScanStats) -> dict[str, Any]:
     return out
 
 
+def advice_dict(a: BaseAdvice) -> dict[str, Any]:
+    """The report's `base_advice`: the body of `hullscan base advise --format json` (base/advise.py `to_dict`)
+    without what the report says already (target, db, base_image, created_at)."""
+    return {
+        "base": _advice_entry(a.base) if a.base is not None else None,
+        "inherited": _advice_findings(a.inherited),
+        "candidates": [{"rank": i, **_advice_entry(c.base), "removes": _advice_findings(c.removes),
+                        "remaining": _advice_findings(c.remaining), "adds": _advice_findings(c.adds)}
+                       for i, c in enumerate(a.candidates, 1)],
+        "reason": a.reason or None,
+    }
+
+
+def _advice_entry(e: AdviceBase) -> dict[str, Any]:
+    return {"catalog_id": e.catalog_id, "reference": e.reference, "name": e.name, "tags": list(e.tags),
+            "manifest_digest": e.manifest_digest, "config_digest": e.config_digest, "platform": e.platform,
+            "created": e.created, "os": {"id": e.os_id, "version": e.os_version}}
+
+
+def _advice_findings(items: Sequence[AdviceFinding]) -> dict[str, Any]:
+    from hullscan.model.findings import SEVERITIES  # loaded already: the model holds findings
+
+    return {"total": len(items),
+            "by_severity": {s: sum(1 for r in items if r.severity == s) for s in SEVERITIES},
+            "findings": [{"id": r.id, "package": r.package, "version": r.version, "severity": r.severity,
+                          "fixed_version": r.fixed_version} for r in items]}
+
+
 def packages_value(packages: Sequence[Package]) -> Any:
     """The report's `packages`: the rendered JSON a cached result carries (`PackagesJSON`), else dicts."""
     rendered = getattr(packages, "rendered", None)
@@ -264,6 +294,8 @@ def to_dict(report: Report) -> dict[str, Any]:
     if report.display is not None:
         doc["display_filters"] = {"severity": None if report.display.severity is None else list(report.display.severity),
                                   "ignore_unfixed": report.display.ignore_unfixed}
+    if report.base_advice is not None:
+        doc["base_advice"] = advice_dict(report.base_advice)
     return doc
 
 

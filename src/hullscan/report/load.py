@@ -23,7 +23,17 @@ from hullscan.model.findings import (
 )
 from hullscan.model.image import BaseImage, HistoryEntry, ImageConfig, LayerInfo, Target
 from hullscan.model.inventory import LayerRef, OSInfo, Package, RemovedPackage, ScanWarning
-from hullscan.model.report import DbInfo, DisplayFilters, FeedInfo, Report, ScanStats
+from hullscan.model.report import (
+    AdviceBase,
+    AdviceCandidate,
+    AdviceFinding,
+    BaseAdvice,
+    DbInfo,
+    DisplayFilters,
+    FeedInfo,
+    Report,
+    ScanStats,
+)
 from hullscan.model.verdict import ExceptionRef, ExceptionsSummary, FailedRule, Suppressed, Verdict
 
 
@@ -63,6 +73,7 @@ def _report(d: dict[str, Any]) -> Report:
         suppressed=tuple(_suppressed(s, by_id) for s in d.get("suppressed") or ()) if verdict else (),
         display=DisplayFilters(tuple(shown["severity"]) if shown.get("severity") is not None else None,
                                bool(shown.get("ignore_unfixed"))) if shown else None,
+        base_advice=_advice(d["base_advice"]) if d.get("base_advice") is not None else None,
     )
 
 
@@ -109,6 +120,31 @@ def _base(b: dict[str, Any]) -> BaseImage:
     return BaseImage(b.get("layer_count"), b.get("name", ""), b.get("digest", ""), b.get("method", "none"),
                      bool(b.get("provisional", True)), b.get("created"), b.get("catalog_id"), b.get("mismatch", ""),
                      b.get("similarity"))
+
+
+def _advice(a: dict[str, Any]) -> BaseAdvice:
+    """`base_advice` (since 1.4); its totals and counts by severity follow from the findings listed."""
+    base = a.get("base")
+    return BaseAdvice(
+        base=_advice_entry(base) if base is not None else None,
+        inherited=_advice_findings(a["inherited"]),
+        candidates=tuple(AdviceCandidate(_advice_entry(c), _advice_findings(c["removes"]),
+                                         _advice_findings(c["remaining"]), _advice_findings(c["adds"]))
+                         for c in sorted(a.get("candidates") or (), key=lambda c: c["rank"])),
+        reason=a.get("reason") or "",
+    )
+
+
+def _advice_entry(e: dict[str, Any]) -> AdviceBase:
+    os_release = e.get("os") or {}
+    return AdviceBase(e["catalog_id"], e["reference"], e["name"], tuple(e.get("tags") or ()), e.get("manifest_digest", ""),
+                      e.get("config_digest", ""), e.get("platform", ""), e.get("created"), os_release.get("id", ""),
+                      os_release.get("version", ""))
+
+
+def _advice_findings(x: dict[str, Any]) -> tuple[AdviceFinding, ...]:
+    return tuple(AdviceFinding(r["id"], r["package"], r.get("version", ""), r.get("severity", "UNKNOWN"),
+                               r.get("fixed_version", "")) for r in x.get("findings") or ())
 
 
 def _inherited(d: dict[str, Any], layer: LayerRef | None) -> bool | None:

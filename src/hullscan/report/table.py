@@ -6,8 +6,10 @@ below, its secondary cells (title, layer, status, risk reason, a secret's masked
 check's message) go on a second line under it, cut with `…`, so a finding takes two lines at any
 width instead of wrapping into many. Ids (advisory, rule) are never cut. When the findings' `inherited`
 is known, each findings table is split under headings — `— introduced` (the image's own layers) first,
-then `— inherited from NAME` (the base image), then `— origin unknown` — with the split's totals. Warnings are the CLI's to
-print on stderr; the table only counts them when they were not printed (`-q`, `convert`).
+then `— inherited from NAME` (the base image), then `— origin unknown` — with the split's totals; with
+`--base-advice`, the best three other bases follow (what each removes and leaves, by severity).
+Warnings are the CLI's to print on stderr; the table only counts them when they were not printed
+(`-q`, `convert`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from hullscan.model.findings import ConfigFinding, Finding, SecretFinding
     from hullscan.model.image import Target
     from hullscan.model.inventory import LayerRef
-    from hullscan.model.report import Report
+    from hullscan.model.report import AdviceFinding, BaseAdvice, Report
 
     Paint = Callable[[str, str], str] | None
     G = TypeVar("G", SecretFinding, ConfigFinding)
@@ -53,6 +55,8 @@ def render(report: Report, width: int | None = None, *, colour: bool = False, qu
     out: list[str] = []
     _header(out, report, width)
     _vulns(out, report, width, wide, paint)
+    if report.base_advice is not None:
+        _base_advice(out, report.base_advice, width)
     _misconfigurations(out, report, width, wide, paint)
     _secrets(out, report, width, wide, paint)
     if "license" in report.scanners:
@@ -149,6 +153,38 @@ def _vulns(out: list[str], report: Report, width: int, wide: bool, paint: Paint)
           width)
     if split:
         _text(out, _origin_totals(vulns, report), width)
+
+
+ADVICE_SHOWN = 3
+"""Candidates the table shows (`--base-advice`); the JSON and HTML reports list every one."""
+
+
+def _base_advice(out: list[str], advice: BaseAdvice, width: int) -> None:
+    """`--base-advice`: the best few other bases of the image's base repository, with the inherited
+    vulnerabilities each removes and leaves, by severity (C1 H2: one CRITICAL, two HIGH)."""
+    if advice.base is None or not advice.candidates:
+        _text(out, clean(f"Base image advice: none — {advice.reason or 'no other base to compare'}"), width)
+        return
+    n = len(advice.inherited)
+    _text(out, clean(f"Base image advice: {n} vulnerabilit{'ies' if n != 1 else 'y'} inherited from "
+                     f"{advice.base.reference}" + (f" ({_advice_counts(advice.inherited, short=False)})" if n else "")),
+          width)
+    rows = [(i, c.base.reference, _advice_counts(c.removes), _advice_counts(c.remaining), len(c.adds),
+             (c.base.created or "")[:10]) for i, c in enumerate(advice.candidates[:ADVICE_SHOWN], 1)]
+    out.append(table(("#", "Base", "Removes", "Remaining", "Adds", "Created"), rows, width=width,
+                     title="Bases to move to, best first", no_wrap=("#", "Removes", "Remaining", "Adds", "Created")))
+    more = len(advice.candidates) - ADVICE_SHOWN
+    if more > 0:
+        _text(out, f"… and {more} more candidate{'s' if more != 1 else ''} (the JSON report lists them all)", width)
+
+
+def _advice_counts(items: Sequence[AdviceFinding], short: bool = True) -> str:
+    """`4 (C1 H2 M1)`, `0` when there are none; long: `CRITICAL 1, HIGH 2, MEDIUM 1`."""
+    counts = Counter(r.severity for r in items)
+    if not short:
+        return ", ".join(f"{s} {counts[s]}" for s in SEVERITY_ORDER if counts.get(s))
+    parts = [s[0] + str(counts[s]) for s in SEVERITY_ORDER if counts.get(s)]
+    return f"{len(items)} ({' '.join(parts)})" if parts else "0"
 
 
 def _misconfigurations(out: list[str], report: Report, width: int, wide: bool, paint: Paint) -> None:

@@ -14,6 +14,7 @@ indexed `IN` over `base_entry.top_chain_id` finds every catalogued prefix, whate
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,21 @@ class CatalogEntry:
         return f"{self.name}@{self.manifest_digest or self.config_digest}"
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """A catalogued base and how much of its inventory an image holds."""
+
+    entry: CatalogEntry
+    shared: int
+    """Its distinct (ecosystem, name, version) the image holds too."""
+    total: int
+    """Its distinct (ecosystem, name, version)."""
+
+    @property
+    def share(self) -> float:
+        return self.shared / self.total
+
+
 class Catalog(Protocol):
     def generation(self) -> int:
         """Counts every change of the catalog (part of a scan's whole-result cache key)."""
@@ -81,6 +97,13 @@ class Catalog(Protocol):
     def candidates(self, os_id: str, os_version: str | None) -> list[CatalogEntry]:
         """Entries of that OS; with a version, those whose version equals it or extends it by dotted
         components either way (`12` and `12.5`; `3.19` and `3.19.1`; not `3.1` and `3.19`)."""
+        ...
+
+    def similar(self, os_id: str, os_version: str, packages: Iterable[tuple[str, str, str]],
+                limit: int = 1) -> list[Overlap]:
+        """The entries of that OS release (as `candidates`; '' for every release) holding packages, ranked by the share of their
+        (ecosystem, name, version) set that `packages` holds: the larger share first, of equal shares the
+        larger inventory, then the first added; at most `limit`."""
         ...
 
 
@@ -169,6 +192,10 @@ class EmptyCatalog:
     def candidates(self, os_id: str, os_version: str | None) -> list[CatalogEntry]:
         return []
 
+    def similar(self, os_id: str, os_version: str, packages: Iterable[tuple[str, str, str]],
+                limit: int = 1) -> list[Overlap]:
+        return []
+
     def listing(self) -> list[Listed]:
         return []
 
@@ -194,6 +221,22 @@ class Listed:
 
 _ENTRY = ("SELECT id, name, manifest_digest, config_digest, os, architecture, variant, created, os_id, os_version "
           "FROM base_entry")
+_SEP = "\x1f"
+_SIMILAR = (
+    # per candidate and distinct (ecosystem, name, version): held or not, and its row count (multi-arch
+    # packages repeat a triple), then per candidate: shared, total, rows — ranked as `Catalog.similar` says
+    "SELECT id, SUM(held) AS shared, COUNT(*) AS total, SUM(n) AS nrows FROM ("
+    " SELECT b.id AS id, CASE WHEN p.ecosystem || {sep} || p.name || {sep} || p.version IN ({held}) THEN 1 ELSE 0 END"
+    " AS held, COUNT(*) AS n"
+    " FROM base_entry b CROSS JOIN base_package p"  # CROSS: SQLite keeps this order (candidates, then their rows)
+    " WHERE p.entry_id = b.id AND b.os_id = ? AND (CAST(? AS TEXT) = '' OR (b.os_version <> '' AND ("
+    # `same_release` in SQL: equal, or one extends the other by dotted parts
+    "  b.os_version = CAST(? AS TEXT) OR substr(b.os_version, 1, length(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || '.'"
+    "  OR substr(CAST(? AS TEXT), 1, length(b.os_version) + 1) = b.os_version || '.')))"
+    " GROUP BY b.id, p.ecosystem, p.name, p.version) AS t"
+    " GROUP BY id ORDER BY CAST(SUM(held) AS DOUBLE PRECISION) / COUNT(*) DESC, SUM(n) DESC, id LIMIT ?"
+)
+"""`Catalog.similar`'s query ({held}: the image's keys, one per row, from one JSON parameter; {sep}: _SEP)."""
 _CHUNK = 500
 """Values per `IN (…)`: well under every driver's parameter limit."""
 
@@ -264,6 +307,20 @@ class SqlCatalog:
     def candidates(self, os_id: str, os_version: str | None) -> list[CatalogEntry]:
         rows = self._rows("SELECT id, os_version FROM base_entry WHERE os_id = ? ORDER BY id", (os_id,))
         return self._load([i for i, v in rows if os_version is None or same_release(v, os_version)])
+
+    def similar(self, os_id: str, os_version: str, packages: Iterable[tuple[str, str, str]],
+                limit: int = 1) -> list[Overlap]:
+        # One query, whatever the number of candidates: the image's set goes in as one JSON parameter (no
+        # parameter limit; a read-only connection cannot fill a temp table), each candidate's packages are
+        # read once through ix_base_package_entry and looked up in the set's ephemeral index.
+        keys = json.dumps(sorted({_SEP.join(p) for p in packages}))
+        if self._ph == "%s":  # PostgreSQL
+            sql = _SIMILAR.format(held="SELECT jsonb_array_elements_text(CAST(? AS jsonb))", sep="chr(31)")
+        else:
+            sql = _SIMILAR.format(held="SELECT value FROM json_each(?)", sep="char(31)")
+        rows = self._rows(sql, (keys, os_id, *[os_version] * 5, limit))
+        entries = {e.id: e for e in self._load([r[0] for r in rows])}
+        return [Overlap(entries[i], int(shared), int(total)) for i, shared, total, _rows in rows if i in entries]
 
     def listing(self) -> list[Listed]:
         """Every entry with its package count and times, by name, then first tag."""

@@ -37,6 +37,10 @@ class Fetched:
 Progress = Callable[[int, int | None], None]
 
 
+class NotFound(FetchError):
+    """The server answered 404/410: it does not have the file (update.py decides whether that matters)."""
+
+
 class Downloader:
     """Feed downloads with the HTTP client's retry policy (`policy` None: the default one)."""
 
@@ -59,7 +63,8 @@ class Downloader:
               params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
               progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> Fetched:
         """Download `url` to `dest`. With etag/last_modified and an existing `dest`, a conditional
-        request; on 304 the existing file is kept. Raises FetchError when every attempt failed."""
+        request; on 304 the existing file is kept. Raises NotFound on 404/410 (not retried), FetchError
+        when every attempt failed."""
         hdrs = dict(headers or {})
         if dest.exists():
             if etag:
@@ -70,6 +75,8 @@ class Downloader:
         def save(resp: httpx.Response) -> Fetched:
             if resp.status_code == 304 and dest.exists():
                 return Fetched(url, dest, False, etag, last_modified)
+            if resp.status_code in (404, 410):
+                raise NotFound(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}")
             if resp.status_code != 200:
                 raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}")
             # a compressed transfer's Content-Length counts the compressed bytes: no check then

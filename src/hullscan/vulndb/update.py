@@ -8,6 +8,12 @@ records the error in its feed state; the other feeds still update. When EVERY fe
 switched: the previous DB stays exactly as it was, and where there was none no DB is left behind (an
 empty one would let scans pass with nothing matched); `update` then raises FetchError (exit 3), or
 InputError (exit 2) when every download arrived but none could be read.
+
+A file the server does not have (404/410) costs only itself in a feed of several files (the Alpine
+secdb's 44 branch files, OSV's ecosystems): one upstream never published (sources.never_published:
+Alpine v3.2 community) is passed over silently; any other is warned about, named in the outcome, and
+replaced by the copy an earlier update downloaded when there is one (the feed is replaced whole, so
+that branch keeps its data). Only when no file at all could be had does the feed fail.
 """
 
 from __future__ import annotations
@@ -23,10 +29,10 @@ from typing import Any, Protocol
 from hullscan.errors import DatabaseError, FetchError, HullscanError, InputError
 from hullscan.fsio import install
 from hullscan.vulndb import importer
-from hullscan.vulndb.download import Downloader, Fetched
+from hullscan.vulndb.download import Downloader, Fetched, NotFound
 from hullscan.vulndb.location import resolve
 from hullscan.vulndb.model import FeedBatch, now_iso
-from hullscan.vulndb.sources import ALPINE_BASE, DEFAULT_FEEDS, NVD_URL, OSV_BASE, SOURCES
+from hullscan.vulndb.sources import ALPINE_BASE, DEFAULT_FEEDS, NVD_URL, OSV_BASE, SOURCES, alpine_branch, never_published
 from hullscan.vulndb.store import VulnDB
 
 NVD_PAGE = 2000
@@ -84,6 +90,8 @@ class FeedOutcome:
     batch: FeedBatch | None = None
     error: HullscanError | None = None
     """Why a failed feed failed."""
+    missing: list[str] = field(default_factory=list)
+    """Files upstream publishes that the server did not have (404/410); the others were read."""
 
 
 @dataclass
@@ -120,7 +128,7 @@ def update(location: str | None, feeds: list[str], *, urls: dict[str, list[str]]
            rebuild: bool = False, reporter: Reporter | None = None, downloader: Downloader | None = None,
            cache: Path | None = None, nvd_delay: float | None = None) -> UpdateResult:
     """Update `feeds` of the DB at `location` (module docstring)."""
-    rep = reporter or _Silent()
+    rep = reporter if reporter is not None else _Silent()
     unknown = [f for f in feeds if f not in SOURCES]
     if unknown:
         raise InputError(f"unknown feed(s) {', '.join(unknown)} (known: {', '.join(SOURCES)})")
@@ -192,25 +200,46 @@ def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader
         srcs = sources_for(feed, overrides)
         etags = _load_map(state.etag if state else None)
         mods = _load_map(state.last_modified if state else None)
-        fetched: list[Fetched] = []
+        fetched: list[tuple[str, Fetched]] = []  # (local name, download)
+        missing: list[str] = []  # files the server lacks that upstream publishes (reported)
+        first_missing: NotFound | None = None
         for i, (u, local) in enumerate(srcs, 1):
             rep.feed(feed, f"[{i}/{len(srcs)}] {u}")
             def progress(got: int, total: int | None, u: str = u) -> None:
                 rep.download(feed, u, got, total)
 
-            f = dl.fetch(u, cache / feed / local, etag=etags.get(u), last_modified=mods.get(u), progress=progress, warn=rep.warn)
-            fetched.append(f)
+            try:
+                f = dl.fetch(u, cache / feed / local, etag=etags.get(u), last_modified=mods.get(u), progress=progress,
+                             warn=rep.warn)
+            except NotFound as err:
+                if never_published(feed, local):
+                    continue  # e.g. Alpine v3.2 had no community repository: nothing is lost
+                first_missing = first_missing or err
+                missing.append(_label(feed, local, u))
+                kept = cache / feed / local
+                if kept.is_file():
+                    # the feed is replaced whole: the copy of the last update that had this file keeps its data
+                    rep.warn(f"{err}; using the copy downloaded before")
+                    f = Fetched(u, kept, False, etags.get(u), mods.get(u))
+                else:
+                    rep.warn(f"{err}; skipped")
+                    continue
+            fetched.append((local, f))
+        if not fetched:
+            raise first_missing or FetchError(f"{feed}: no file to download")
+        parts = _parts_read(feed, srcs, [local for local, _ in fetched], missing)
+        fetched_only = [f for _, f in fetched]
         fetch_info = {
             "source": " ".join(u for u, _ in srcs) if len(srcs) <= 3 else f"{srcs[0][0]} (+{len(srcs) - 1} more)",
-            "etag": json.dumps({f.url: f.etag for f in fetched if f.etag}, sort_keys=True) or None,
-            "last_modified": json.dumps({f.url: f.last_modified for f in fetched if f.last_modified}, sort_keys=True),
+            "etag": json.dumps({f.url: f.etag for f in fetched_only if f.etag}, sort_keys=True) or None,
+            "last_modified": json.dumps({f.url: f.last_modified for f in fetched_only if f.last_modified}, sort_keys=True),
             "fetched_at": now_iso(),
         }
-        if state is not None and state.last_error is None and not any(f.changed for f in fetched):
+        if state is not None and state.last_error is None and not any(f.changed for f in fetched_only):
             db.record_fetch(feed, fetched_at=fetch_info["fetched_at"])
             rep.feed(feed, "unchanged (304 Not Modified)")
-            return FeedOutcome(feed, "unchanged", "not modified")
-        paths = [f.path for f in fetched]
+            return FeedOutcome(feed, "unchanged", "not modified" + (f", {parts}" if parts else ""), missing=missing)
+        paths = [f.path for f in fetched_only]
         if feed in STREAMED:
             batch, count = _write_streamed(db, feed, paths, state, replace=True, fetch=fetch_info)
         else:
@@ -218,14 +247,32 @@ def _one_feed(db: VulnDB, feed: str, overrides: list[str] | None, dl: Downloader
             _guard_not_emptying(feed, batch, state)
             db.write_batch(batch, replace=True, fetch=fetch_info)
             count = batch.records
-        msg = f"{count} records" + (f", {batch.skipped} skipped" if batch.skipped else "")
+        msg = f"{count} records" + (f", {batch.skipped} skipped" if batch.skipped else "") + (f", {parts}" if parts else "")
         rep.feed(feed, f"updated: {msg}")
-        return FeedOutcome(feed, "updated", msg, batch)
+        return FeedOutcome(feed, "updated", msg, batch, missing=missing)
     except HullscanError as err:
         if isinstance(err, DatabaseError):
             raise
         # recorded (and warned about) once every feed has run: when all failed, nothing is written
         return FeedOutcome(feed, "failed", str(err), error=err)
+
+
+def _label(feed: str, local: str, url: str) -> str:
+    """How a missing file is named in messages: `v3.10/main` for a secdb branch file, else its URL."""
+    branch = alpine_branch(local) if feed == "alpine" else None
+    return f"{branch}/{local.rsplit('-', 1)[1].removesuffix('.json')}" if branch else url
+
+
+def _parts_read(feed: str, srcs: list[tuple[str, str]], read: list[str], missing: list[str]) -> str:
+    """The outcome's note on what was read: for the secdb, how many branches (a branch counts when one of
+    its files was read); for other feeds only when a file was missing."""
+    gone = f" (missing: {', '.join(missing)})" if missing else ""
+    if feed == "alpine":
+        published = {b for _, local in srcs if (b := alpine_branch(local))}
+        if published:
+            got = {b for local in read if (b := alpine_branch(local))}
+            return f"{len(got)} of {len(published)} branches read{gone}"
+    return f"{len(read)} of {len(srcs)} files read{gone}" if missing else ""
 
 
 #: Feeds written part by part inside their one transaction (OSV npm or a full NVD download hold
