@@ -221,22 +221,22 @@ class Listed:
 
 _ENTRY = ("SELECT id, name, manifest_digest, config_digest, os, architecture, variant, created, os_id, os_version "
           "FROM base_entry")
-_SEP = "\x1f"
 _SIMILAR = (
-    # per candidate and distinct (ecosystem, name, version): held or not, and its row count (multi-arch
-    # packages repeat a triple), then per candidate: shared, total, rows — ranked as `Catalog.similar` says
-    "SELECT id, SUM(held) AS shared, COUNT(*) AS total, SUM(n) AS nrows FROM ("
-    " SELECT b.id AS id, CASE WHEN p.ecosystem || {sep} || p.name || {sep} || p.version IN ({held}) THEN 1 ELSE 0 END"
-    " AS held, COUNT(*) AS n"
-    " FROM base_entry b CROSS JOIN base_package p"  # CROSS: SQLite keeps this order (candidates, then their rows)
-    " WHERE p.entry_id = b.id AND b.os_id = ? AND (CAST(? AS TEXT) = '' OR (b.os_version <> '' AND ("
+    # the image's packages probe ix_base_package_key one by one (each candidate's packages are never read
+    # whole); every candidate of the release is ranked, those sharing nothing at share 0; the counts per
+    # entry are stored (models.BaseEntry.package_keys/package_rows), as `Catalog.similar` ranks
+    "SELECT b.id, COALESCE(m.shared, 0), b.package_keys FROM base_entry b LEFT JOIN ("
+    " SELECT p.entry_id AS id, COUNT(DISTINCT h.k) AS shared FROM ({held}) AS h"
+    " JOIN base_package p ON p.ecosystem = h.e AND p.name = h.n AND p.version = h.v GROUP BY p.entry_id) AS m"
+    " ON m.id = b.id"
+    " WHERE b.package_keys > 0 AND b.os_id = ? AND (CAST(? AS TEXT) = '' OR (b.os_version <> '' AND ("
     # `same_release` in SQL: equal, or one extends the other by dotted parts
     "  b.os_version = CAST(? AS TEXT) OR substr(b.os_version, 1, length(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || '.'"
     "  OR substr(CAST(? AS TEXT), 1, length(b.os_version) + 1) = b.os_version || '.')))"
-    " GROUP BY b.id, p.ecosystem, p.name, p.version) AS t"
-    " GROUP BY id ORDER BY CAST(SUM(held) AS DOUBLE PRECISION) / COUNT(*) DESC, SUM(n) DESC, id LIMIT ?"
+    " ORDER BY CAST(COALESCE(m.shared, 0) AS DOUBLE PRECISION) / b.package_keys DESC, b.package_rows DESC, b.id LIMIT ?"
 )
-"""`Catalog.similar`'s query ({held}: the image's keys, one per row, from one JSON parameter; {sep}: _SEP)."""
+"""`Catalog.similar`'s query ({held}: the image's distinct (ecosystem, name, version), numbered `k`, from one
+JSON parameter)."""
 _CHUNK = 500
 """Values per `IN (…)`: well under every driver's parameter limit."""
 
@@ -311,16 +311,17 @@ class SqlCatalog:
     def similar(self, os_id: str, os_version: str, packages: Iterable[tuple[str, str, str]],
                 limit: int = 1) -> list[Overlap]:
         # One query, whatever the number of candidates: the image's set goes in as one JSON parameter (no
-        # parameter limit; a read-only connection cannot fill a temp table), each candidate's packages are
-        # read once through ix_base_package_entry and looked up in the set's ephemeral index.
-        keys = json.dumps(sorted({_SEP.join(p) for p in packages}))
+        # parameter limit; a read-only connection cannot fill a temp table) and each of its packages is one
+        # probe of ix_base_package_key; the candidates themselves are read through ix_base_entry_os_id.
+        keys = json.dumps(sorted({tuple(p) for p in packages}))
         if self._ph == "%s":  # PostgreSQL
-            sql = _SIMILAR.format(held="SELECT jsonb_array_elements_text(CAST(? AS jsonb))", sep="chr(31)")
+            held = ("SELECT k, x->>0 AS e, x->>1 AS n, x->>2 AS v"
+                    " FROM jsonb_array_elements(CAST(? AS jsonb)) WITH ORDINALITY AS t(x, k)")
         else:
-            sql = _SIMILAR.format(held="SELECT value FROM json_each(?)", sep="char(31)")
-        rows = self._rows(sql, (keys, os_id, *[os_version] * 5, limit))
+            held = "SELECT key AS k, value ->> 0 AS e, value ->> 1 AS n, value ->> 2 AS v FROM json_each(?)"
+        rows = self._rows(_SIMILAR.format(held=held), (keys, os_id, *[os_version] * 5, limit))
         entries = {e.id: e for e in self._load([r[0] for r in rows])}
-        return [Overlap(entries[i], int(shared), int(total)) for i, shared, total, _rows in rows if i in entries]
+        return [Overlap(entries[i], int(shared), int(total)) for i, shared, total in rows if i in entries]
 
     def listing(self) -> list[Listed]:
         """Every entry with its package count and times, by name, then first tag."""

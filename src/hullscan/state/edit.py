@@ -150,6 +150,11 @@ def remove(store: StateStore, selector: str) -> list[str]:
     return done
 
 
+def _counts(packages: tuple[PackageRow, ...]) -> dict[str, int]:
+    """The entry's package counts "similar" ranks by (models.BaseEntry)."""
+    return {"package_keys": len({(p.ecosystem, p.name, p.version) for p in packages}), "package_rows": len(packages)}
+
+
 def generation(conn: Connection) -> int:
     return int(conn.execute(select(CatalogState.generation).where(CatalogState.id == 1)).scalar_one())
 
@@ -169,7 +174,7 @@ def _add_one(conn: Connection, b: NewBase, now: str) -> Added:
             name=b.name, image_key=key, manifest_digest=b.manifest_digest, config_digest=b.config_digest, os=b.os,
             architecture=b.architecture, variant=b.variant, created=b.created, os_id=b.os_id, os_version=b.os_version,
             os_release=b.os_release, layer_count=len(b.diff_ids), top_chain_id=chain_ids(b.diff_ids)[-1],
-            added_at=now, updated_at=now).returning(BaseEntry.id)).scalar_one())
+            added_at=now, updated_at=now, **_counts(b.packages)).returning(BaseEntry.id)).scalar_one())
         conn.execute(insert(BaseLayer), [{"entry_id": entry_id, "idx": i, "diff_id": d, "chain_id": c}
                                          for i, (d, c) in enumerate(zip(b.diff_ids, chain_ids(b.diff_ids), strict=True))])
     else:
@@ -184,6 +189,7 @@ def _add_one(conn: Connection, b: NewBase, now: str) -> Added:
             BasePackage.source_name, BasePackage.source_version, BasePackage.purl).where(BasePackage.entry_id == entry_id))}
         if old != set(b.packages):  # a newer hullscan's analyzers found more (or other) packages
             conn.execute(delete(BasePackage).where(BasePackage.entry_id == entry_id))
+            conn.execute(update(BaseEntry).where(BaseEntry.id == entry_id).values(**_counts(b.packages)))
             changed = True
         else:
             b = replace(b, packages=())  # nothing to write

@@ -60,13 +60,17 @@ class BaseEntry(Base):
     variant: Mapped[str] = mapped_column(String(32), nullable=False)
     created: Mapped[str | None] = mapped_column(String(40))
     """The config's `created` (RFC 3339), when it has one."""
-    os_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    os_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     """The OS release's id as advisory feeds key it (`debian`, `alpine`); '' when none was found."""
     os_version: Mapped[str] = mapped_column(String(64), nullable=False)
     """The OS version as the image states it (`12.5`, `3.19.1`)."""
     os_release: Mapped[str] = mapped_column(String(64), nullable=False)
     """The release feeds key (`12`, `v3.19`)."""
     layer_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    package_keys: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Distinct (ecosystem, name, version) of its packages: the denominator of "similar" (catalog.py)."""
+    package_rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Its package rows (a multi-arch package counts per arch): of equal overlaps, the larger wins."""
     top_chain_id: Mapped[str] = mapped_column(String(DIGEST), nullable=False, index=True)
     """The chain ID of the top layer: equal to an image's chain ID at the same depth exactly when this
     base's layers are the image's bottom layers, so one indexed IN finds every catalogued prefix."""
@@ -102,7 +106,9 @@ class BasePackage(Base):
     """A package of a catalogued image's inventory (what "similar" matching and upgrade advice read)."""
 
     __tablename__ = "base_package"
-    __table_args__ = (Index("ix_base_package_entry", "entry_id"),)
+    # by entry (advice, export); by (ecosystem, name, version) for "similar": one index probe per package of the image
+    __table_args__ = (Index("ix_base_package_entry", "entry_id"),
+                      Index("ix_base_package_key", "ecosystem", "name", "version", "entry_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("base_entry.id", ondelete="CASCADE"), nullable=False)

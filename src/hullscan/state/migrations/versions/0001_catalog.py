@@ -42,13 +42,15 @@ def upgrade() -> None:
         sa.Column("os_version", sa.String(length=64), nullable=False),
         sa.Column("os_release", sa.String(length=64), nullable=False),
         sa.Column("layer_count", sa.Integer(), nullable=False),
+        sa.Column("package_keys", sa.Integer(), nullable=False),
+        sa.Column("package_rows", sa.Integer(), nullable=False),
         sa.Column("top_chain_id", sa.String(length=DIGEST), nullable=False),
         sa.Column("added_at", sa.String(length=40), nullable=False),
         sa.Column("updated_at", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_base_entry")),
         sa.UniqueConstraint("name", "image_key", name="uq_base_entry_name_image"),
     )
-    for column in ("config_digest", "manifest_digest", "name", "top_chain_id"):
+    for column in ("config_digest", "manifest_digest", "name", "os_id", "top_chain_id"):
         op.create_index(op.f(f"ix_base_entry_{column}"), "base_entry", [column])
     op.create_table(
         "base_layer",
@@ -78,6 +80,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_base_package")),
     )
     op.create_index("ix_base_package_entry", "base_package", ["entry_id"])
+    op.create_index("ix_base_package_key", "base_package", ["ecosystem", "name", "version", "entry_id"])
     op.create_table(
         "base_tag",
         sa.Column("name", sa.String(length=255), nullable=False),
