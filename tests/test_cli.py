@@ -17,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "image"))
 from builders import OCILayout, docker25_archive, docker_archive, f, layer, oci_archive, oci_image, sym, wh  # noqa: E402
 from imagehelp import run_cli, scan_json  # noqa: E402
 
+from testsupport import on_a_terminal  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
 
@@ -291,30 +293,14 @@ def test_progress_on_a_terminal_only(tmp_path):
 
 def test_on_a_terminal_the_table_fits_its_width(tmp_path):
     """No --format and stdout a terminal: a table, as wide as the terminal (COLUMNS here)."""
-    import os
-    import pty
-
     db = tmp_path / "vuln.db"
     assert run_cli("db", "import", str(REPO / "examples" / "feeds"), "--db", str(db)).code == 0
-    master, slave = pty.openpty()
     cmd = [sys.executable, "-m", "hullscan", "image", str(REPO / "examples" / "alpine-3.10-django"), "--db", str(db),
            "--no-cache", "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=slave, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "100"})
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    shown = on_a_terminal(cmd, {"COLUMNS": "100"}, timeout=120)
     import re  # severities are coloured on a terminal: the colour takes no columns
 
-    lines = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode()).replace("\r\n", "\n").splitlines()
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", shown).splitlines()
     boxes = [line for line in lines if line[:1] in "┏┃┡│└"]
     assert boxes and "Total:" in "\n".join(lines), lines[:20]
     assert max(len(line) for line in boxes) <= 100, max(lines, key=len)

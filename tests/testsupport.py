@@ -103,3 +103,27 @@ def debian_rootfs() -> Path:
                        check=True, capture_output=True)
 
     return cached_build("debian-bookworm-minbase", make)
+
+
+def on_a_terminal(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,), timeout: float = 300,
+                  unset: tuple[str, ...] = ()) -> str:
+    """What `cmd` prints to a pseudo-terminal (as a user at a shell sees it: colour, terminal width), with
+    `env` over os.environ less `unset`; its exit code must be one of `ok`."""
+    import pty
+
+    master, slave = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k not in unset}
+    proc = subprocess.Popen(cmd, stdout=slave, stderr=subprocess.PIPE, env={**base, **env})
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=timeout) in ok, proc.stderr.read() if proc.stderr else ""
+    return b"".join(chunks).decode().replace("\r\n", "\n")

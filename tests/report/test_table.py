@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import shutil
 import subprocess
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from formats_scan import EXAMPLE, HULLSCAN, REPO, scanned
+
+from testsupport import on_a_terminal
 
 sys.path.insert(0, str(REPO / "tests" / "image"))
 from builders import f, layer, oci_image  # noqa: E402
@@ -98,22 +99,7 @@ def test_the_title_line_is_the_image_name(tmp_path: Path) -> None:
 
 
 def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
-    master, slave = pty.openpty()
-    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
-    proc = subprocess.Popen([*HULLSCAN, *args], stdout=slave, stderr=subprocess.PIPE, env={**full, "COLUMNS": "100", **env})
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    assert proc.wait(timeout=300) in (0, 1), proc.stderr.read() if proc.stderr else ""
-    return b"".join(chunks).decode().replace("\r\n", "\n")
+    return on_a_terminal([*HULLSCAN, *args], {"COLUMNS": "100", **env}, ok=(0, 1), unset=("COLUMNS", "NO_COLOR"))
 
 
 def test_severities_are_coloured_on_a_terminal_only(tmp_path: Path) -> None:
