@@ -16,6 +16,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 REBUILD_HINT = (
     "rebuild it with `hullscan db update --rebuild` (or `hullscan db import --rebuild PATH...`)"
 )
+MIGRATE_HINT = "`hullscan db update` (or `hullscan db import PATH...`) migrates it in place"
 
 
 def _default_file() -> str:

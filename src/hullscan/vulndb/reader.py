@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hullscan.errors import DatabaseError
-from hullscan.vulndb.location import REBUILD_HINT, check_file, missing_message, redact
+from hullscan.vulndb.location import MIGRATE_HINT, REBUILD_HINT, check_file, missing_message, redact
 from hullscan.vulndb.model import Advisory, AffectedRecord, EpssEntry, FeedState, KevEntry
 from hullscan.vulndb.read import (
     AdvisoryParts,
@@ -33,8 +33,12 @@ from hullscan.vulndb.read import (
     query_keys,
 )
 
-#: Bump when the tables change; a DB with another value is refused (exit 4) until rebuilt.
-SCHEMA_VERSION = "1"
+#: Bump when the tables change. A DB of a version in MIGRATES_FROM is brought up to date in place by the
+#: next `db update`/`db import` (store.py creates the tables it lacks); a scan against it, or against any
+#: other version, is refused (exit 4) naming that command.
+SCHEMA_VERSION = "2"
+#: Older schema versions the writer migrates in place: every change since only added tables.
+MIGRATES_FROM = frozenset({"1"})
 #: Marker telling our DB apart from any other SQLite file / PostgreSQL schema.
 DB_FORMAT = "hullscan-vulndb"
 #: The tables of a complete DB (schema.py defines them; a test holds the two equal).
@@ -116,9 +120,10 @@ def check_schema(display: str, names: set[str], meta: dict[str, str] | None, *, 
     if meta.get("format") != DB_FORMAT:
         raise DatabaseError(f"{display} is not a hullscan vulnerability DB (foreign schema); {REBUILD_HINT}")
     if meta.get("schema_version") != SCHEMA_VERSION:
+        hint = MIGRATE_HINT if meta.get("schema_version") in MIGRATES_FROM else REBUILD_HINT
         raise DatabaseError(
             f"{display} has DB schema version {meta.get('schema_version')!r}, this hullscan "
-            f"needs {SCHEMA_VERSION!r}; {REBUILD_HINT}"
+            f"needs {SCHEMA_VERSION!r}; {hint}"
         )
     missing = TABLES - names
     if missing:

@@ -37,6 +37,7 @@ from hullscan.vulndb.location import REBUILD_HINT, check_file, redact, resolve
 from hullscan.vulndb.model import AffectedIn, FeedBatch, FeedState, fixed_versions_of, now_iso
 from hullscan.vulndb.reader import (
     DB_FORMAT,
+    MIGRATES_FROM,
     SCHEMA_VERSION,
     SQLITE_PRAGMAS,
     SQLReader,
@@ -65,6 +66,8 @@ class VulnDB:
         self.path = path
         self.created = False
         """Whether opening it created a DB where there was none (not one rebuilt over an old one)."""
+        self.migrated_from: str | None = None
+        """The schema version opening it migrated the DB from in place, or None."""
         self._outer: Connection | None = None
         """The connection of an `atomic` session, inside its one transaction."""
 
@@ -154,6 +157,12 @@ class VulnDB:
                 )
                 return
             got = dict(conn.execute(select(S.meta.c.key, S.meta.c.value)).all())
+            if create and got.get("format") == DB_FORMAT and got.get("schema_version") in MIGRATES_FROM:
+                # in place, inside this transaction: every change since only added tables
+                S.metadata.create_all(conn, checkfirst=True)
+                conn.execute(S.meta.update().where(S.meta.c.key == "schema_version").values(value=SCHEMA_VERSION))
+                self.migrated_from = got["schema_version"]
+                return
             check_schema(self.display, names, got, server=self.path is None)
 
     def commit(self) -> None:
