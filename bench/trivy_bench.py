@@ -1,6 +1,6 @@
 """hullscan against Trivy 0.59 on the same image, the job both do offline: packages + licences + secrets.
 
-    .venv/bin/python bench/trivy_bench.py [--runs 3] [--warm 3] [--inputs docker-archive,oci] [--strict]
+    .venv/bin/python bench/trivy_bench.py [--runs 3] [--warm 3] [--inputs docker-archive,oci] [--strict] [--src DIR]
 
 Inputs: the image of bench/scan_bench.py (built once, cached under ~/.cache/hullscan-tests/): its classic
 docker-archive (uncompressed layers, as `docker save`, `docker-archive`) and the same layers as an OCI
@@ -21,7 +21,8 @@ empty Java DB of the right schema in its cache dir (an image with jars makes it 
 written once and copied into every fresh Trivy cache dir.
 
 hullscan runs from a copy of src/ taken at the start (others may edit the tree while the bench runs;
-every sample runs the same code), byte-compiled as `pip install` of the wheel does.
+every sample runs the same code), byte-compiled as `pip install` of the wheel does; `--src DIR` measures
+another tree instead (a `git archive` of a commit, with or without a change on top).
 
 Per run and input, interleaved (who goes first alternates between runs): cold = a fresh, empty cache
 dir each time (Trivy's holds only the empty Java DB); warm = the same command again `--warm` times
@@ -160,10 +161,10 @@ def java_db() -> Path:
     return JAVA_DB
 
 
-def hullscan_snapshot(dest: Path) -> Path:
+def hullscan_snapshot(dest: Path, tree: Path = REPO / "src") -> Path:
     """A byte-compiled copy of src/ as it is now (the tree may change while the bench runs)."""
     src = dest / "src"
-    shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(tree, src, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(src)], check=True)
     return src
 
@@ -346,6 +347,8 @@ def main() -> None:
     ap.add_argument("--inputs", default="slim-docker-archive,slim-oci,docker-archive,oci",
                     help="comma-separated: docker-archive, oci, slim-docker-archive, slim-oci")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--src", type=Path, default=REPO / "src",
+                    help="the source tree to measure (default this checkout's src/; e.g. a `git archive` of a commit)")
     args = ap.parse_args()
     names = ("docker-archive", "oci", "slim-docker-archive", "slim-oci")
     wanted = [x.strip() for x in args.inputs.split(",") if x.strip()]
@@ -364,7 +367,7 @@ def main() -> None:
     print(f"trivy: {trivy} ({TRIVY_VERSION}); runs {args.runs}, warm {args.warm} per cold run")
     with tempfile.TemporaryDirectory(prefix="hullscan-trivy-bench-") as tmpd:
         tmp = Path(tmpd)
-        src = hullscan_snapshot(tmp)
+        src = hullscan_snapshot(tmp, args.src)
         base_env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "xdg-cache"), "XDG_DATA_HOME": str(tmp / "xdg-data")}
         tools = [
             Tool("trivy", [str(trivy), "image", "--scanners", SCANNERS, "--list-all-pkgs", "--format", "json",

@@ -26,11 +26,17 @@ LAYERS: list[set[str]] = [
     {"inventory"},
     {"sbom_in"},
     {"state"},
-    {"base"},
+    {"base", "notify"},
     {"match"},
+    {"reach"},
     {"policy"},
+    {"plan"},
     {"report"},
+    {"delta"},
+    {"rescan"},
     {"scan"},
+    {"k8s"},
+    {"service"},
     {"cli", "__main__"},
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}

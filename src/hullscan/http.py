@@ -129,13 +129,18 @@ def pause(seconds: float) -> None:
 
 class HttpClient:
     """An httpx client (connections kept alive, redirects followed, one TLS context per process) and the
-    retry policy. `sleep` is injectable: tests record the waits instead of waiting."""
+    retry policy. `sleep` is injectable: tests record the waits instead of waiting. With `uds`, the
+    client speaks HTTP over that unix socket (image/engine.py: the Docker/Podman Engine API)."""
 
     def __init__(self, *, policy: RetryPolicy | None = None, sleep: Callable[[float], None] | None = None,
-                 timeout: float = 60.0, insecure: bool = False, headers: Mapping[str, str] | None = None) -> None:
+                 timeout: float = 60.0, insecure: bool = False, headers: Mapping[str, str] | None = None,
+                 uds: str | None = None) -> None:
         self.policy = policy or default_policy()
         self.sleep = sleep if sleep is not None else pause
         self.http = httpx.Client(
+            # `uds`: every request goes over this unix socket (a container engine's API); URLs keep a host name
+            # (given the one TLS context too: a transport makes its own otherwise, ~0.1 s)
+            transport=httpx.HTTPTransport(uds=uds, verify=_ssl_context(insecure)) if uds else None,
             verify=_ssl_context(insecure),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
             follow_redirects=True,  # blobs redirect to storage; httpx drops Authorization off-origin

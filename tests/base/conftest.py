@@ -17,44 +17,10 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "image"))
+from basehelp import HULLSCAN, MINBASE_PKGS, OS_RELEASE, PG_BASE, PLUS_PKGS, Built, Images, stanza  # noqa: E402
 from builders import Layer, OCILayout, docker_archive, f, layer  # noqa: E402
 
 from testsupport import missing, require_module  # noqa: E402
-
-PG_BASE = os.environ.get("HULLSCAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-HULLSCAN = [sys.executable, "-m", "hullscan"]
-
-OS_RELEASE = ('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
-              'VERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n')
-
-
-def stanza(name: str, version: str, source: str = "") -> str:
-    return (f"Package: {name}\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\n"
-            + (f"Source: {source}\n" if source else "") + f"Version: {version}\n\n")
-
-
-# (name, version, source) of the dpkg status each base's top layer writes: what the catalog must list
-MINBASE_PKGS = [("zlib1g", "1:1.2.13.dfsg-1", "zlib"), ("libc6", "2.36-9+deb12u4", "glibc")]
-PLUS_PKGS = [*MINBASE_PKGS, ("curl", "7.88.1-10+deb12u5", "")]
-
-
-@dataclass
-class Built:
-    """What a test knows about an image from how it built it (never from hullscan)."""
-
-    target: str
-    manifest_digest: str
-    config_digest: str
-    diff_ids: list[str]
-
-
-@dataclass
-class Images:
-    minbase: Built  # OCI layout, ref.name `debian:12`
-    plus: Built  # docker save, RepoTags example/debian-plus:12 and :bookworm (minbase + one layer)
-    app: Built  # OCI layout on plus, ref.name `latest` only (names no repository)
-    other: Built  # OCI layout of an unrelated layer, ref.name `example/debian-plus:12` (the tag moves to it)
-    layers: dict[str, Layer]
 
 
 def _oci(root: Path, layers: list[Layer], ref_name: str) -> Built:

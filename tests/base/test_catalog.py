@@ -13,8 +13,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from basehelp import HULLSCAN, MINBASE_PKGS, PLUS_PKGS, Images
 
-from conftest import HULLSCAN, MINBASE_PKGS, PLUS_PKGS, Images
 from hullscan.state.catalog import chain_ids, open_catalog
 from hullscan.state.location import HEAD
 

@@ -633,6 +633,11 @@ _FEEDS: dict[str, tuple[str, str, Callable[[str, bytes], bool]]] = {
     "wolfi": ("wolfi/security.json", "json", lambda p, d: "wolfi" in p and p.endswith(".json")),
     "rustsec": ("crates/fuzz/RUSTSEC-2021-0001.md", "text", lambda p, d: "rustsec" in p and p.endswith(".md")),
     "rubysec": ("gems/fuzz/CVE-2021-0001.yml", "yaml", lambda p, d: "ruby-advisory" in p or "rubysec" in p),
+    "redhat-csaf": ("redhat/csaf/cve-2023-0001.json", "json", lambda p, d: "/redhat/csaf/" in p),
+    "redhat-repo-cpe": ("redhat/repository-to-cpe.json", "json", lambda p, d: p.endswith("/repository-to-cpe.json")),
+    "endoflife": ("eol/debian.json", "json", lambda p, d: "/eol/" in p and p.endswith(".json")),
+    "amazon": ("amazon/updateinfo.xml", "xml", lambda p, d: "/amazon/updateinfo" in p),
+    "oracle-oval": ("oracle/com.oracle.elsa-all.xml", "xml", lambda p, d: "/oracle/vunnel-" in p and p.endswith(".xml")),
 }
 
 

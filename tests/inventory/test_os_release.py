@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from hullscan.inventory.applier import analyze_files
-from hullscan.inventory.os_release import OSReleaseAnalyzer, is_eol
+from hullscan.inventory.os_release import OSReleaseAnalyzer
 from testsupport import read_tree
 
 HERE = Path(__file__).parent
@@ -75,13 +74,6 @@ def test_a_later_layer_changes_the_os() -> None:
               {"/etc/os-release": b"ID=alpine\nVERSION_ID=3.19.1\n"}]
     os = analyze_files([OSReleaseAnalyzer()], layers).os
     assert os is not None and os.ecosystem == "Alpine:v3.19"
-
-
-def test_eol_dates() -> None:
-    day = dt.date(2026, 1, 1)
-    assert is_eol("debian", "8", day) and is_eol("alpine", "v3.10", day)
-    assert not is_eol("debian", "12", day) and not is_eol("ubuntu", "24.04", day)
-    assert not is_eol("debian", "99", day)  # unknown: never called EOL
 
 
 def test_debian_testing_from_debian_version() -> None:

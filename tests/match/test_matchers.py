@@ -79,19 +79,30 @@ def test_a_vendor_status_without_a_range_speaks_for_every_version():
 OPENSSL_LIBS = pkg("rpm", "openssl-libs", "1:3.0.7-24.el9", "Red Hat:9", "openssl", "1:3.0.7-24.el9")
 
 
+# Red Hat's main streams per major, as OSV's `Red Hat` ecosystem spells them (osv.dev records; RHEL 5-7 by
+# variant, RHEL 8/9 by repository, RHEL 10 by minor), preceded by the release-only spelling of converted data
+RHEL9 = ["Red Hat:9", *(f"Red Hat:enterprise_linux:9::{c}" for c in
+                        ("baseos", "appstream", "crb", "codeready_builder", "highavailability", "supplementary")),
+         "Red Hat:enterprise_linux:9"]
+RHEL7 = ["Red Hat:7", *(f"Red Hat:enterprise_linux:7::{c}" for c in ("server", "workstation", "client", "computenode")),
+         "Red Hat:enterprise_linux:7"]
+
+
 def test_rpm_asks_source_and_binary_names():
-    assert RpmMatcher().queries(OPENSSL_LIBS) == [("Red Hat:9", "openssl", "source"),
-                                                 ("Red Hat:9", "openssl-libs", "binary")]
-    # built from a source of its own name: asked once
+    assert RpmMatcher().queries(OPENSSL_LIBS) == [(s, n, i) for s in RHEL9
+                                                 for n, i in (("openssl", "source"), ("openssl-libs", "binary"))]
+    # built from a source of its own name: asked once per stream
     assert RpmMatcher().queries(pkg("rpm", "bash", "4.2.46-33.el7", "Red Hat:7", "bash")) == [
-        ("Red Hat:7", "bash", "source")]
+        (s, "bash", "source") for s in RHEL7]
 
 
 def test_a_rebuild_also_asks_the_release_it_rebuilds():
     glibc_common = pkg("rpm", "glibc-common", "2.12-1.212.el6", "CentOS:6", "glibc")
+    rhel6 = ["Red Hat:6", *(f"Red Hat:enterprise_linux:6::{c}" for c in ("server", "workstation", "client", "computenode")),
+             "Red Hat:enterprise_linux:6"]
     assert RpmMatcher().queries(glibc_common) == [
         ("CentOS:6", "glibc", "source"), ("CentOS:6", "glibc-common", "binary"),
-        ("Red Hat:6", "glibc", "upstream"), ("Red Hat:6", "glibc-common", "upstream")]
+        *((s, n, "upstream") for s in rhel6 for n in ("glibc", "glibc-common"))]
 
 
 def test_rpm_compares_with_the_epoch_and_shows_fixes_without_epoch_0():

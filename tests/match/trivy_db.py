@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from hullscan.vulndb.feeds._input import iso
 from hullscan.vulndb.feeds._requirements import to_range
 from hullscan.vulndb.memory import MemoryReader
 from hullscan.vulndb.model import AdvisoryIn, AffectedIn, FeedBatch
@@ -101,8 +102,8 @@ def _word(sev: Any) -> str | None:
 def _describe(adv: AdvisoryIn, detail: dict[str, Any]) -> None:
     adv.summary = detail.get("Title")
     adv.details = detail.get("Description")
-    adv.published = detail.get("PublishedDate")
-    adv.modified = detail.get("LastModifiedDate")
+    adv.published = iso(detail.get("PublishedDate"))  # YAML gives datetimes; the DB model holds ISO text
+    adv.modified = iso(detail.get("LastModifiedDate"))
     adv.references = [("WEB", u) for u in detail.get("References") or []]
     adv.cwes = list(detail.get("CweIDs") or [])
     # trivy's last resort (no vendor, no NVD severity) is the record's own `Severity`

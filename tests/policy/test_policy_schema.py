@@ -118,7 +118,7 @@ POLICY_REFUSALS = [
      "exceptions[0].vex_status: expected one of not_affected, affected, fixed or under_investigation, got 'notaffected'"),
     ("exceptions: {id: CVE-1}\n", "exceptions: expected a list of mappings, got a mapping"),
     ("- fail_on\n", "expected a mapping, got a list"),
-    ("foo: 1\n", "unknown key 'foo' (known keys: base_images, exceptions, fail_on, settings, version, vex)"),
+    ("foo: 1\n", "unknown key 'foo' (known keys: base_images, exceptions, fail_on, os, runtime, settings, version, vex)"),
     ("fail_on: {severity: HIGH\n", "invalid YAML at line 2, column 1 (expected ',' or '}', but got '<stream end>')"),
     ("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(
         f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdef", "bcdefg", strict=True)),

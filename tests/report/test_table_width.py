@@ -82,3 +82,15 @@ def test_db_status_fits(columns: int) -> None:
     r = _run(["db", "status", "--db", str(scanned()["db"])], columns)
     assert r.returncode == 0, r.stderr
     assert max(_width(line) for line in r.stdout.splitlines()) <= columns, r.stdout
+
+
+@pytest.mark.parametrize("columns", COLUMNS)
+@pytest.mark.parametrize("command", ["plan", "image --plan"])
+def test_the_fix_plan_fits(command: str, columns: int) -> None:
+    """`hullscan plan` and the report's plan section (docs/plan.md) over the findings-heavy image."""
+    s = scanned()
+    r = _run([*command.split(), str(s["image"]), "--db", str(s["db"]), "--no-cache", "-q", "-f", "table"], columns)
+    assert r.returncode == 0, r.stderr
+    assert "Fix plan:" in r.stdout and "\x1b" not in r.stdout
+    widest = max(r.stdout.splitlines(), key=_width)
+    assert _width(widest) <= columns, widest

@@ -121,7 +121,7 @@ BAD = {
     "another app's SQLite": (lambda lite, p: _foreign(p), "foreign schema"),
     "wrong format marker": (lambda lite, p: _edit(lite, p, "UPDATE hs_meta SET value='x' WHERE key='format'"), "foreign schema"),
     "wrong schema_version": (lambda lite, p: _edit(lite, p, "UPDATE hs_meta SET value='0' WHERE key='schema_version'"),
-                             "has DB schema version '0', this hullscan needs '2'"),
+                             "has DB schema version '0', this hullscan needs '3'"),
     "table dropped": (lambda lite, p: _edit(lite, p, "DROP TABLE hs_epss"), "is incomplete (missing hs_epss)"),
     "truncated to half": (_truncated, "cannot use vulnerability DB"),
     "pages zeroed": (_zeroed, "cannot read vulnerability DB"),

@@ -73,6 +73,12 @@ def _every_read(db: R.SQLReader) -> None:
     db.feed("kev")
     db.ecosystems()
     db.counts()
+    db.generation()
+    db.change_log()
+    db.changes_since(-1)  # not reached: the log's own reads
+    db.change_entries(0)
+    db.change_cves(0)
+    db.changes_since(0)
 
 
 _SQL_WORDS = {"select", "distinct", "from", "where", "and", "or", "not", "in", "order", "by", "count"}

@@ -40,6 +40,6 @@ def snapshot(db: AdvisoryReader, inp: dict) -> dict:
         "feed": (db.feed("kev").records, db.feed("nope")),
         "ecosystems": db.ecosystems(),
         "counts": db.counts(),
-        "meta": {k: v for k, v in db.meta().items() if k not in ("created_at", "built_at")},
+        "meta": {k: v for k, v in db.meta().items() if k not in ("created_at", "built_at", "generation")},
         "built": db.built_at is not None and db.age is not None and db.age.total_seconds() >= 0,
     }

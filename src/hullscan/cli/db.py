@@ -14,12 +14,14 @@ from hullscan.vulndb import sources as src
 if TYPE_CHECKING:
     from datetime import timedelta
     from pathlib import Path
+    from typing import Any
 
     from hullscan.cli.main import Subparsers
 
 # Everything else (SQLAlchemy, httpx, the importers, json, datetime) loads inside the commands:
 # `hullscan --help` imports this module to register `db`.
-FORMATS = ("osv", "nvd", "kev", "epss", "debian-json", "debian-list", "alpine", "wolfi", "rustsec", "rubysec")
+FORMATS = ("osv", "nvd", "kev", "epss", "debian-json", "debian-list", "alpine", "wolfi", "rustsec", "rubysec",
+           "redhat-csaf", "redhat-repo-cpe", "endoflife", "amazon", "oracle-oval")
 
 DESCRIPTION = (
     "The vulnerability database: update from the public feeds, import files, status, export.\n\n"
@@ -148,10 +150,12 @@ def parse_age(text: str) -> timedelta:
 
 
 def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None) -> None:
-    """Feeds, counts and ages; warns past --max-age (fails only with --fail-stale)."""
+    """Feeds, counts and ages, coverage per ecosystem; warns past --max-age (fails only with --fail-stale)."""
     import json
     from datetime import UTC, datetime
 
+    from hullscan.inventory.os_release import DISTRO_ECOSYSTEMS
+    from hullscan.vulndb.ecosystems import base_ecosystem
     from hullscan.vulndb.read import open_reader
 
     limit = parse_age(max_age)
@@ -160,10 +164,16 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
         feeds = reader.feeds()
         built = reader.built_at
         counts = reader.counts()
-        ecos = sorted(reader.ecosystems())
+        stored = reader.coverage()
+        generation, log = reader.generation(), reader.change_log()
+    # the change log a rescan follows (docs/vulndb.md "Change log"): the current generation and the span kept
+    change_log = {"generation": generation, "generations": len(log),
+                  "oldest": log[0].generation if log else None, "since": log[0].created_at if log else None}
+    ecos = sorted({c.ecosystem for c in stored})
     now = datetime.now(UTC)
     stale: list[str] = []
     rows = []
+    by_feed: dict[str, dict[str, Any]] = {}
     for f in feeds:
         when = f.fetched_at or f.imported_at
         age = now - datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None
@@ -171,16 +181,30 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
             stale.append(f.feed)
         rows.append({k: getattr(f, k) for k in f.__dataclass_fields__}
                     | {"age_hours": round(age.total_seconds() / 3600, 1) if age else None})
+        by_feed[f.feed] = rows[-1]
+    # per (ecosystem, feed): what a scan of that ecosystem's packages is matched against, and how old it is
+    coverage: list[dict[str, Any]] = []
+    for c in stored:
+        st = by_feed.get(c.feed, {})
+        coverage.append({"ecosystem": c.ecosystem, "feed": c.feed, "advisories": c.advisories, "affected": c.affected,
+                         "newest_advisory": c.newest[:10] if c.newest else None,
+                         "fetched_at": st.get("fetched_at") or st.get("imported_at"),
+                         "age_hours": st.get("age_hours"), "skipped": st.get("skipped")})
+    # every distro family the inventory can detect that no feed holds advisories for
+    not_covered = sorted(DISTRO_ECOSYSTEMS - {base_ecosystem(e) for e in ecos}, key=str.lower)
     if as_json:
         print(json.dumps({"location": display, "built_at": built.isoformat() if built else None,
-                          "counts": counts, "ecosystems": ecos, "feeds": rows, "stale": stale}, indent=2))
+                          "counts": counts, "ecosystems": ecos, "feeds": rows, "coverage": coverage,
+                          "not_covered": not_covered, "stale": stale, "change_log": change_log}, indent=2))
     else:
         from hullscan.report import boxes
 
         width = boxes.terminal_columns()
         head = (f"DB {display}  built {built:%Y-%m-%d %H:%M UTC}" if built else f"DB {display}  (empty)",
                 f"{counts['hs_advisory']} advisories, {counts['hs_affected']} affected rows, "
-                f"{counts['hs_kev']} KEV, {counts['hs_epss']} EPSS; {len(ecos)} ecosystems")
+                f"{counts['hs_kev']} KEV, {counts['hs_epss']} EPSS; {len(ecos)} ecosystems",
+                f"generation {generation}; change log: {len(log)} generations"
+                + (f" since {log[0].created_at} (generation {log[0].generation})" if log else ""))
         print("\n".join(line for text in head for line in boxes.wrap(text, width)))
 
         body = [(r["feed"], r["advisories"], r["affected"], r["records"], r["skipped"],
@@ -189,6 +213,14 @@ def status_cmd(*, max_age: str, fail_stale: bool, as_json: bool, db: str | None)
                 for r in rows]
         print(boxes.table(("Feed", "Advisories", "Affected", "Records", "Skipped", "Age", "Source"), body,
                           width=width, no_wrap=("Feed",)))
+        if coverage:
+            cov = [(c["ecosystem"], c["feed"], c["advisories"], (c["newest_advisory"] or "-")[:10],
+                    f"{c['age_hours']:.0f}h" if c["age_hours"] is not None else "-", c["skipped"]) for c in coverage]
+            print(boxes.table(("Ecosystem", "Feed", "Advisories", "Newest", "Age", "Skipped"), cov, width=width,
+                              title="Coverage", no_wrap=("Feed",)))
+        if not_covered:
+            print("\n".join(boxes.wrap(f"Not covered (no advisories for any release): {', '.join(not_covered)}",
+                                       width)))
     if stale:
         msg = f"stale or failed feeds (older than {max_age}): {', '.join(stale)}; run `hullscan db update`"
         if fail_stale:

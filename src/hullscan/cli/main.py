@@ -158,6 +158,17 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("db", "hullscan.cli.db:register"),
     ("registry", "hullscan.cli.registry:register"),
     ("base", "hullscan.cli.base:register"),
+    ("diff", "hullscan.cli.diff:register"),
+    ("plan", "hullscan.cli.plan:register"),
+    ("stored", "hullscan.cli.stored:register"),
+    ("rescan", "hullscan.cli.rescan:register"),
+    ("k8s", "hullscan.cli.k8s:register"),
+    ("container", "hullscan.cli.container:register_container"),
+    ("containers", "hullscan.cli.container:register_containers"),
+    ("notify", "hullscan.cli.notify:register"),
+    ("worker", "hullscan.cli.worker:register"),
+    ("server", "hullscan.cli.server:register"),
+    ("token", "hullscan.cli.token:register"),
 )
 
 

@@ -21,7 +21,8 @@ FORMATS = "table, json, cyclonedx, cyclonedx-xml, spdx-json, spdx, sarif, junit,
 
 
 def add_source(parser: Options) -> None:
-    """Where images come from: --platform and the registry credentials."""
+    """Where images come from: --platform, the registry credentials, the container engines."""
+    _ENGINE.clear()  # a parser is being built: nothing parsed yet
     group = parser.add_argument_group("image source")
     group.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform image "
                                           "(default: linux on this machine's architecture).")
@@ -30,6 +31,29 @@ def add_source(parser: Options) -> None:
     group.add_argument("--username", help="Registry username (with --password-stdin). "
                                           "See docs/registry.md for the other credential sources.")
     group.add_argument("--password-stdin", action="store_true", help="Read the registry password (or token) from standard input.")
+    group.add_argument("--image-src", action=_EngineOption, metavar="SOURCES",
+                       help="Where a bare image name is looked for, in order: docker, podman, registry "
+                            "(default: all three, in that order; as in Trivy). See docs/engines.md.")
+    group.add_argument("--docker-host", action=_EngineOption, metavar="ADDRESS",
+                       help="The Docker engine for docker: targets (unix:///PATH or tcp://HOST:PORT; "
+                            "default: $DOCKER_HOST, else unix:///var/run/docker.sock).")
+    group.add_argument("--podman-host", action=_EngineOption, metavar="ADDRESS",
+                       help="The Podman engine for podman: targets (default: $XDG_RUNTIME_DIR/podman/podman.sock, "
+                            "then /run/podman/podman.sock).")
+
+
+_ENGINE: dict[str, str] = {}
+"""--image-src, --docker-host and --podman-host as parsed. Kept out of the commands' keywords (every
+command that takes an image source gets them through `source()`, its signature unchanged)."""
+
+
+class _EngineOption(argparse.Action):
+    def __init__(self, option_strings: list[str], dest: str, metavar: str | None = None, help: str | None = None) -> None:  # noqa: A002
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, metavar=metavar, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        _ENGINE[self.dest] = str(values)
 
 
 def add_scanners(parser: Options) -> None:
@@ -65,6 +89,10 @@ def add_output(parser: Options) -> None:
     group.add_argument("--show-suppressed", action="store_true",
                        help="List the findings VEX or a policy exception suppressed, with the reason, in the table "
                             "(the JSON report always lists them under `suppressed`).")
+    group.add_argument("--vex-reachability", action="store_true",
+                       help="With --format openvex: state Go findings whose affected symbols are not in the binary "
+                            "(reachability not_present) as not_affected, vulnerable_code_not_present "
+                            "(docs/reachability.md); no other level ever does.")
 
 
 def add_template(parser: Options) -> None:
@@ -84,7 +112,7 @@ def add_policy(parser: Options) -> None:
 def add_gate(parser: Options) -> None:
     """What is matched, shown and judged: display filters, the policy, VEX."""
     group = parser.add_argument_group("matching, display and gate")
-    group.add_argument("--pkg-types", default="os,library", help="Package types to match: os, library.")
+    add_pkg_types(group)
     group.add_argument("-s", "--severity", help="Show only these severities (comma-separated, any case: CRITICAL,HIGH,"
                                                 "MEDIUM,LOW,UNKNOWN). Display only: the policy decides the exit code.")
     group.add_argument("--ignore-unfixed", action="store_true", help="Show only vulnerabilities with a fixed version.")
@@ -92,11 +120,23 @@ def add_gate(parser: Options) -> None:
                        help="Exit with this code (0-255) when findings remain after the display filters, or when the "
                             "policy fails (default 0: the gate never fails without a policy). 2-5 collide with the "
                             "documented error codes.")
+    group.add_argument("--exit-on-eol", type=exit_code_value, default=0, metavar="N",
+                       help="Exit with this code (0-255) when the image's OS release is past its end of life and the "
+                            "gate otherwise passed (as Trivy's flag; docs/distros.md \"End of life\").")
     add_policy(group)
-    group.add_argument("--ignorefile", metavar="FILE",
-                       help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")
-    group.add_argument("--vex", action="append", metavar="FILE",
-                       help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
+    add_suppressions(group)
+
+
+def add_pkg_types(parser: Options) -> None:
+    parser.add_argument("--pkg-types", default="os,library", help="Package types to match: os, library.")
+
+
+def add_suppressions(parser: Options) -> None:
+    """What suppresses findings besides the policy's exceptions: Trivy's ignore files, VEX documents."""
+    parser.add_argument("--ignorefile", metavar="FILE",
+                        help="Trivy .trivyignore or .trivyignore.yaml (default: those in the working directory).")
+    parser.add_argument("--vex", action="append", metavar="FILE",
+                        help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable).")
 
 
 def add_base_advice(parser: Options) -> None:
@@ -106,6 +146,38 @@ def add_base_advice(parser: Options) -> None:
                              "by how many of the image's inherited vulnerabilities they remove, as `hullscan base "
                              "advise` does; adds `base_advice` to the report (needs the vuln scanner; "
                              "docs/base-images.md).")
+
+
+def add_import_reachability(parser: Options) -> None:
+    """`hullscan image --import-reachability` (off by default: parsing every .py/.js file costs more than
+    the rest of a cold scan)."""
+    parser.add_argument("--import-reachability", action="store_true",
+                        help="Also read the imports of every Python and JavaScript file, so that PyPI and npm "
+                             "findings get the import level of reachability (reachable / not_imported from the "
+                             "entrypoint); without it they stay unknown. Costs seconds per application layer on "
+                             "a cold scan (cached per layer; docs/reachability.md).")
+
+
+def add_plan(parser: Options) -> None:
+    """`hullscan image --plan` (off by default: a scan without it loads nothing of the plan)."""
+    parser.add_argument("--plan", action="store_true",
+                        help="After the scan and the policy, plan the fix as `hullscan plan` does: the fewest upgrades "
+                             "(and base bump) that remove the most risk; adds `plan` to the report (needs the vuln "
+                             "scanner; docs/plan.md).")
+
+
+STATE_HELP = ("The state store: a SQLite file path or postgresql://… URL (default: $HULLSCAN_STATE_URL, else "
+              "$XDG_DATA_HOME/hullscan/state.sqlite).")
+
+
+def add_store(parser: Options) -> None:
+    """`--store` (keep the scanned image's inventory, docs/stored.md) and `--state` (where; also where
+    `stored:` targets are read)."""
+    group = parser.add_argument_group("stored inventories")
+    group.add_argument("--store", action="store_true",
+                       help="After the scan, keep the image's inventory in the state store (hullscan stored list; "
+                            "matched again later as stored:sha256:…; docs/stored.md).")
+    group.add_argument("--state", metavar="URL", help=STATE_HELP)
 
 
 def add_scan_limits(parser: Options, *, skip: bool = True) -> None:
@@ -231,12 +303,13 @@ _RESERVED = {2: "bad usage or an unreadable input", 3: "an I/O, network or regis
              4: "a vulnerability DB problem", 5: "an internal error"}
 
 
-def exit_code_collision(code: int) -> str | None:
-    """The warning for an --exit-code that a CI job could not tell from an error (DESIGN.md "Gates")."""
+def exit_code_collision(code: int, option: str = "--exit-code") -> str | None:
+    """The warning for an --exit-code (or --exit-on-eol) that a CI job could not tell from an error
+    (DESIGN.md "Gates")."""
     meaning = _RESERVED.get(code)
     if meaning is None:
         return None
-    return (f"--exit-code {code} is also the exit code of {meaning}: a failed gate cannot be told from it "
+    return (f"{option} {code} is also the exit code of {meaning}: a failed gate cannot be told from it "
             "(use 1 or a value above 5)")
 
 
@@ -263,10 +336,12 @@ def pkg_types(text: str) -> frozenset[str]:
 def source(platform: str | None = None, insecure: bool = False, username: str | None = None,
            password_stdin: bool = False) -> SourceOptions:
     from hullscan.image.model import Platform
-    from hullscan.image.target import SourceOptions
+    from hullscan.image.target import IMAGE_SOURCES, SourceOptions, image_sources
 
     return SourceOptions(platform=Platform.parse(platform) if platform else None, insecure=insecure,
-                         username=username or "", password=read_password(username, password_stdin))
+                         username=username or "", password=read_password(username, password_stdin),
+                         image_src=image_sources(_ENGINE["image_src"]) if "image_src" in _ENGINE else IMAGE_SOURCES,
+                         docker_host=_ENGINE.get("docker_host", ""), podman_host=_ENGINE.get("podman_host", ""))
 
 
 def read_password(username: str | None, password_stdin: bool) -> str:
@@ -285,14 +360,16 @@ def read_password(username: str | None, password_stdin: bool) -> str:
 
 def scan_options(*, scanner_list: str, source_options: SourceOptions | None = None, cache_dir: str | None = None,
                  no_cache: bool = False, db: str | None = None, secret_config: str | None = None,
-                 pkg_type_list: str = "os,library", skip: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> ScanOptions:
+                 pkg_type_list: str = "os,library", skip: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+                 import_reachability: bool = False) -> ScanOptions:
     from hullscan.image.target import SourceOptions
     from hullscan.match.options import MatchOptions
     from hullscan.scan.options import ScanOptions
 
     return ScanOptions(scanners=scanners(scanner_list), source=source_options or SourceOptions(), cache_dir=cache_dir,
                        use_cache=not no_cache, db=db, secret_config=secret_config,
-                       match=MatchOptions(pkg_types=pkg_types(pkg_type_list)), skip_files=skip[0], skip_dirs=skip[1])
+                       match=MatchOptions(pkg_types=pkg_types(pkg_type_list)), skip_files=skip[0], skip_dirs=skip[1],
+                       import_reachability=import_reachability)
 
 
 def image_target(target: str | None, input_file: str | None) -> str:

@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str | None, quiet: bool, exit_code: int,
              severity: str | None, ignore_unfixed: bool, policy: str | None, ignorefile: str | None,
              vex: list[str] | None, template: str | None = None, no_progress: bool = False,
-             show_suppressed: bool = False, timeout: float | None = None, base_advice: bool = False) -> None:
+             show_suppressed: bool = False, timeout: float | None = None, base_advice: bool = False,
+             exit_on_eol: int = 0, store: bool = False, state: str | None = None, plan: bool = False,
+             vex_reachability: bool = False, scan: Any = None) -> None:
     """Scan, (with --base-advice) advise on the base, judge, filter for display, write; exit with the gate's
-    code. The --timeout deadline covers everything but the writing: a report is written whole or not at all."""
+    code. The --timeout deadline covers everything but the writing: a report is written whole or not at all.
+    `scan(service)`, when given, makes the report instead of `service.scan(target)` (`hullscan container`)."""
     from hullscan.policy.gate import exit_code_for, judge
     from hullscan.policy.load import load_policy
     from hullscan.report.filters import apply_display_filters, parse_severities
@@ -36,18 +39,30 @@ def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str 
         from hullscan.report.table import render as render_table
         render = lambda report: render_table(report, colour=output in (None, "-"), quiet=quiet,  # noqa: E731
                                              show_suppressed=show_suppressed)
+    if vex_reachability:
+        if fmt != "openvex":
+            raise UsageError("--vex-reachability goes with --format openvex")
+        from hullscan.report.openvex import render as render_vex
+        render = lambda report: render_vex(report, reachability=True)  # noqa: E731
+    if plan and "vuln" not in options.scanners:
+        raise UsageError("--plan needs the vuln scanner (--scanners vuln,...): it plans the fix of vulnerabilities")
     if base_advice and "vuln" not in options.scanners:
         raise UsageError("--base-advice needs the vuln scanner (--scanners vuln,...): advice ranks bases by the "
                          "inherited vulnerabilities they remove")
-    collision = opt.exit_code_collision(exit_code)
-    if collision and not quiet:
-        print(f"hullscan: warning: {collision}", file=sys.stderr)
+    for collision in (opt.exit_code_collision(exit_code), opt.exit_code_collision(exit_on_eol, "--exit-on-eol")):
+        if collision and not quiet:
+            print(f"hullscan: warning: {collision}", file=sys.stderr)
     shown = parse_severities(severity)
     gate_policy = load_policy(policy, ignorefile=ignorefile, vex=vex)  # a bad policy fails before the scan
     progress = opt.progress(quiet or no_progress)
     notice = opt.notice(quiet, progress)
     with opt.deadline(timeout):
-        scanned = build_service(options, progress, notice).scan(target, render_packages=render_packages)
+        service = build_service(options, progress, notice)
+        if state is not None:  # `stored:` targets are read from --state
+            from hullscan.state.store import open_state
+
+            service.open_state = lambda: open_state(state)
+        scanned = scan(service) if scan is not None else service.scan(target, render_packages=render_packages)
         if base_advice:  # after the scan, never cached with it: the flag's absence costs nothing
             from hullscan.scan.advice import with_advice
 
@@ -55,6 +70,12 @@ def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str 
         if progress:
             print("\r\033[K", end="", file=sys.stderr)
         report = judge(scanned, gate_policy)
+        if plan:  # after the policy (risk scores, suppressions), never cached: the flag's absence costs nothing
+            from hullscan.cli.plan import with_plan
+
+            report = with_plan(scanned, report, options, state)
+        if store:  # after the scan, before the output: a store that fails is exit 2/3 with nothing written
+            _store(scanned, gate_policy, state, quiet)
     if notice is not None and not report.packages and {"vuln", "license"} & set(report.scanners):
         notice("0 packages found")
     if not quiet:
@@ -64,15 +85,28 @@ def run_scan(target: str, options: ScanOptions, *, fmt: str | None, output: str 
             print(f"hullscan: warning: {layer}{path}{w.message}", file=sys.stderr)
     visible = apply_display_filters(report, shown, ignore_unfixed)
     write_output(render(visible), output)
-    code = exit_code_for(report, visible, exit_code)
+    code = exit_code_for(report, visible, exit_code, exit_on_eol)
     if code:
         raise SystemExit(code)
+
+
+def _store(report: Any, policy: Any, state: str | None, quiet: bool) -> None:
+    """`--store`: the scanned image's inventory into the state store (state/inventories.py)."""
+    from hullscan.state.inventories import store_report
+    from hullscan.state.store import open_state
+
+    with open_state(state) as st:
+        done = store_report(st, report, policy)
+    if not quiet:
+        how = "stored" if done.new else "updated stored"
+        print(f"hullscan: info: {how} inventory stored:{done.key} ({done.layers_written} layers written, "
+              f"{done.layers_shared} shared)", file=sys.stderr)
 
 
 def image_cmd(*, target: str | None, input: str | None, scanners: str, secret_config: str | None,  # noqa: A002
               platform: str | None, insecure: bool, username: str | None, password_stdin: bool, cache_dir: str | None,
               no_cache: bool, db: str | None, pkg_types: str, skip_files: list[str] | None, skip_dirs: list[str] | None,
-              download_db_only: bool, **gate: Any) -> None:
+              download_db_only: bool, import_reachability: bool = False, **gate: Any) -> None:
     """Scan a container image, layer by layer."""
     if download_db_only:
         return _download_db(db)
@@ -80,7 +114,8 @@ def image_cmd(*, target: str | None, input: str | None, scanners: str, secret_co
     run_scan(opt.image_target(target, input),
              opt.scan_options(scanner_list=scanners, source_options=source, cache_dir=cache_dir, no_cache=no_cache, db=db,
                               secret_config=secret_config, pkg_type_list=pkg_types,
-                              skip=opt.skip_globs(skip_files, skip_dirs)), **gate)
+                              skip=opt.skip_globs(skip_files, skip_dirs), import_reachability=import_reachability),
+             **gate)
 
 
 def fs_cmd(*, directory: str | None, scanners: str, secret_config: str | None, db: str | None, pkg_types: str,
@@ -131,7 +166,7 @@ def register_image(subparsers: Subparsers) -> None:
     image.add_argument("target", nargs="?", help="docker-archive:PATH, oci:PATH[:TAG|@DIGEST], oci-archive:PATH, dir:PATH, "
                                                  "registry:REF, or a path / reference to detect (or --input FILE).")
     for add in (opt.add_scanners, opt.add_source, opt.add_cache, opt.add_db, opt.add_output, opt.add_gate,
-                opt.add_scan_limits, opt.add_base_advice):
+                opt.add_scan_limits, opt.add_base_advice, opt.add_plan, opt.add_store, opt.add_import_reachability):
         add(image)
     opt.add_trivy(image, input_file=True)
 

@@ -7,13 +7,14 @@ purl qualifier. Files are tiny, so the fact is simply the parsed key/value pairs
 | family | release (feed key) | ecosystem (OSV spelling, or the same shape where OSV has none) |
 |---|---|---|
 | debian | major (`12`), codename kept apart | `Debian:12` |
-| ubuntu | `22.04` | `Ubuntu:22.04` |
+| ubuntu | `22.04` | `Ubuntu:22.04`; `Ubuntu:Pro:18.04:LTS` when apt sources or the Pro status file show ESM |
 | alpine | branch `v3.19` | `Alpine:v3.19` |
 | rhel, centos, rocky, almalinux, oracle, scientific | major (`9`) | `Red Hat:9`, `CentOS:7`, `Rocky Linux:9`, `AlmaLinux:9`, `Oracle Linux:8` |
 | fedora | `40` | `Fedora:40` |
 | amazon | `2`, `2023`, `1` (for 2018.03) | `Amazon Linux:2023` |
 | sles, slemicro, opensuse | `15.3`, `5.3`, `15.2` / `tumbleweed` | `SUSE:Linux Enterprise Server 15 SP3`, `openSUSE:Leap 15.2` (PRETTY_NAME, as OSV) |
 | photon | `4.0` | `Photon OS:4.0` |
+| openeuler | `24.03-LTS-SP1` (VERSION's qualifier) | `openEuler:24.03-LTS-SP1` |
 | mariner, azurelinux | `2.0`, `3.0` | `Azure Linux:2.0` (CBL-Mariner is Azure Linux's former name) |
 | wolfi, chainguard, minimos, echo | rolling: `` | `Wolfi`, `Chainguard`, `MinimOS`, `Echo` |
 
@@ -25,7 +26,6 @@ Debian's); the `name` says "distroless" so reports show it. The analyzer therefo
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 from typing import Any
@@ -48,6 +48,8 @@ OS_FILES = (
 _KEY_VALUE = tuple(p for p in OS_FILES if p.endswith(("os-release", "lsb-release")))
 """KEY=value files; the others hold one line (`CentOS release 5.7 (Final)`)."""
 UA_STATUS = "/var/lib/ubuntu-advantage/status.json"
+#: apt sources: an image attached to Ubuntu Pro lists esm.ubuntu.com (`ubuntu-esm-infra.list`, `.sources`…).
+APT_SOURCES = ("/etc/apt/sources.list", "/etc/apt/sources.list.d/")
 STATUS_D = "/var/lib/dpkg/status.d/"
 
 DEBIAN_CODENAMES = {
@@ -56,28 +58,6 @@ DEBIAN_CODENAMES = {
 }
 _DEBIAN_NUMBERS = {v: k for k, v in DEBIAN_CODENAMES.items()}
 
-# End of (security) life, as the distros publish it; a release past its date is `eol`. Only releases
-# people still meet in images; unknown ones are never called EOL.
-EOL_DATES = {
-    ("debian", "7"): "2018-05-31", ("debian", "8"): "2020-06-30", ("debian", "9"): "2022-06-30",
-    ("debian", "10"): "2024-06-30", ("debian", "11"): "2026-08-31", ("debian", "12"): "2028-06-30",
-    ("ubuntu", "14.04"): "2019-04-30", ("ubuntu", "16.04"): "2021-04-30", ("ubuntu", "18.04"): "2023-05-31",
-    ("ubuntu", "20.04"): "2025-05-31", ("ubuntu", "22.04"): "2027-06-30", ("ubuntu", "24.04"): "2029-05-31",
-    ("ubuntu", "19.10"): "2020-07-17", ("ubuntu", "21.04"): "2022-01-20", ("ubuntu", "22.10"): "2023-07-20",
-    ("ubuntu", "23.04"): "2024-01-25", ("ubuntu", "23.10"): "2024-07-11",
-    ("alpine", "v3.4"): "2018-05-01", ("alpine", "v3.10"): "2021-05-01", ("alpine", "v3.11"): "2021-11-01",
-    ("alpine", "v3.12"): "2022-05-01", ("alpine", "v3.15"): "2023-11-01", ("alpine", "v3.16"): "2024-05-23",
-    ("alpine", "v3.17"): "2024-11-22", ("alpine", "v3.18"): "2025-05-09", ("alpine", "v3.19"): "2025-11-01",
-    ("alpine", "v3.20"): "2026-04-01",
-    ("centos", "5"): "2017-03-31", ("centos", "6"): "2020-11-30", ("centos", "7"): "2024-06-30",
-    ("centos", "8"): "2021-12-31", ("rhel", "6"): "2020-11-30", ("rhel", "7"): "2024-06-30",
-    ("amazon", "1"): "2023-12-31", ("amazon", "2"): "2026-06-30",
-    ("fedora", "35"): "2022-12-13", ("fedora", "36"): "2023-05-16",
-    ("photon", "2.0"): "2022-12-31", ("photon", "3.0"): "2024-03-31",
-    ("mariner", "1.0"): "2023-07-31", ("mariner", "2.0"): "2025-07-31",
-    ("opensuse", "42.3"): "2019-07-01", ("opensuse", "15.2"): "2021-12-31",
-    ("sles", "15.2"): "2021-12-31", ("sles", "15.3"): "2022-12-31",
-}
 
 # os-release ID → family (ids that differ from the family name).
 _ID_FAMILY = {
@@ -92,6 +72,10 @@ _ECOSYSTEM_NAME = {
     "photon": "Photon OS", "mariner": "Azure Linux", "azurelinux": "Azure Linux",
 }
 _ROLLING = {"wolfi": "Wolfi", "chainguard": "Chainguard", "minimos": "MinimOS", "echo": "Echo"}
+#: The ecosystem (release dropped) of every family `detect_os` names: `db status` lists those the DB holds
+#: no advisories for. The literals are the families whose function below spells the ecosystem itself.
+DISTRO_ECOSYSTEMS = frozenset({"Debian", "Ubuntu", "Alpine", "SUSE", "openSUSE", "openEuler",
+                               *_ECOSYSTEM_NAME.values(), *_ROLLING.values()})
 # `*-release` one-liners: "CentOS release 5.7 (Final)", "Red Hat Enterprise Linux release 8.10 (Ootpa)".
 _RELEASE_LINE = re.compile(r"^(.*?)\s+release\s+(\d[\w.]*)", re.I)
 _LINE_FAMILY = (
@@ -138,17 +122,24 @@ def _parse_ua_status(path: str, data: bytes, warn: WarnFn) -> Any:
     return {"esm": _esm_enabled(data.decode("utf-8", "replace"))}
 
 
+def _parse_apt_source(path: str, data: bytes, warn: WarnFn) -> Any:
+    # only an active line counts: a commented-out ESM entry is what `pro detach` leaves behind
+    lines = (ln.strip() for ln in data.decode("utf-8", "replace").splitlines())
+    return {"esm": any("esm.ubuntu.com" in ln for ln in lines if ln and not ln.startswith("#"))}
+
+
 def _distroless(path: str, data: bytes, warn: WarnFn) -> Any:
     return {"distroless": True}
 
 
 class OSReleaseAnalyzer(Analyzer):
     name = "os-release"
-    version = 2
+    version = 3
     files = (
         FileRule(paths=_KEY_VALUE, parse=_parse_fields),
         FileRule(paths=tuple(p for p in OS_FILES if p not in _KEY_VALUE), parse=_parse_line),
         FileRule(paths=(UA_STATUS,), parse=_parse_ua_status),
+        FileRule(paths=(APT_SOURCES[0],), globs=(f"{APT_SOURCES[1]}*",), parse=_parse_apt_source),
         FileRule(globs=(f"{STATUS_D}*",), exclude=(f"{STATUS_D}*.md5sums",), parse=_distroless),
     )
     max_size = 64 * 1024
@@ -157,6 +148,9 @@ class OSReleaseAnalyzer(Analyzer):
 
     def assemble(self, view: AnalyzerView) -> Assembled:
         facts = {p: view.files[p].fact for p in (*OS_FILES, UA_STATUS) if p in view.files}
+        sources = [view.files[APT_SOURCES[0]]] if APT_SOURCES[0] in view.files else []
+        if any((ff.fact or {}).get("esm") for ff in [*sources, *view.under(APT_SOURCES[1])]):
+            facts[APT_SOURCES[1]] = {"esm": True}
         if any(True for _ in view.under(STATUS_D)):
             facts[STATUS_D] = {"distroless": True}
         return Assembled(os=detect_os(facts))
@@ -183,12 +177,6 @@ def _alpine_branch(version: str) -> str:
 def _major(version: str) -> str:
     m = re.match(r"(\d+)", version)
     return m.group(1) if m else ""
-
-
-def is_eol(family: str, release: str, today: _dt.date | None = None) -> bool:
-    """Past the distro's published end of life (False when unknown)."""
-    date = EOL_DATES.get((family, release))
-    return date is not None and (today or _dt.date.today()).isoformat() > date
 
 
 def _family_of(os_id: str, name: str) -> str:
@@ -225,7 +213,7 @@ def detect_os(facts: dict[str, Any]) -> OSInfo | None:
             source = source or "/etc/alpine-release"
         release = _alpine_branch(version) or _alpine_branch(_after_v(pretty))
         return OSInfo("alpine", pretty or f"Alpine Linux v{version}", version, release,
-                      ecosystem=f"Alpine:{release}" if release else "", eol=is_eol("alpine", release),
+                      ecosystem=f"Alpine:{release}" if release else "",
                       source_path=source)
     if family == "debian":
         return _debian(facts, fields, version, pretty, codename, source)
@@ -237,6 +225,8 @@ def detect_os(facts: dict[str, Any]) -> OSInfo | None:
                       ecosystem=_ROLLING[family], source_path=source)
     if family in ("opensuse", "sles", "slemicro"):
         return _suse(fields, family, version, pretty, source)
+    if family == "openeuler":
+        return _openeuler(fields, version, pretty, source)
     if family in _MAJOR_RELEASE:
         release = _major(version)
     elif family == "amazon":
@@ -245,8 +235,8 @@ def detect_os(facts: dict[str, Any]) -> OSInfo | None:
         release = version
     eco_name = _ECOSYSTEM_NAME.get(family, "")
     ecosystem = f"{eco_name}:{release}" if eco_name and release else ""
-    return OSInfo(family, pretty, version, release, codename, ecosystem=ecosystem,
-                  eol=is_eol(family, release), source_path=source)
+    return OSInfo(family, pretty, version, release, codename, ecosystem=ecosystem, source_path=source,
+                  cpe=fields.get("CPE_NAME", ""))
 
 
 def _after_v(text: str) -> str:
@@ -300,7 +290,7 @@ def _debian(facts: dict[str, Any], fields: dict[str, str], version: str, pretty:
     if distroless:
         name = f"{name} distroless"
     return OSInfo("debian", name, full or release, release, codename,
-                  ecosystem=f"Debian:{release}" if release else "", eol=is_eol("debian", release),
+                  ecosystem=f"Debian:{release}" if release else "",
                   source_path=source or "/etc/debian_version")
 
 
@@ -314,11 +304,23 @@ def _ubuntu(facts: dict[str, Any], fields: dict[str, str], version: str, pretty:
         source = source or "/etc/lsb-release"
     release = version
     name = pretty or f"Ubuntu {version}"
-    if facts.get(UA_STATUS, {}).get("esm"):
+    ecosystem = f"Ubuntu:{release}" if release else ""
+    if release and (facts.get(UA_STATUS, {}).get("esm") or facts.get(APT_SOURCES[1], {}).get("esm")):
+        # Ubuntu Pro: ESM fixes are filed under their own OSV stream (ESM exists for LTS releases only);
+        # vulndb/ecosystems.lookup_variants also reads the standard `Ubuntu:22.04:LTS` stream for it
         name = f"{name} (ESM enabled)"
+        ecosystem = f"Ubuntu:Pro:{release}:LTS"
     return OSInfo("ubuntu", name, version, release, codename,
-                  ecosystem=f"Ubuntu:{release}" if release else "", eol=is_eol("ubuntu", release),
-                  source_path=source)
+                  ecosystem=ecosystem, source_path=source)
+
+
+def _openeuler(fields: dict[str, str], version: str, pretty: str, source: str) -> OSInfo:
+    """OSV spells openEuler releases with their support qualifier: `VERSION="24.03 (LTS-SP1)"` is
+    `openEuler:24.03-LTS-SP1`, a plain `22.03` stays `openEuler:22.03`."""
+    m = re.search(r"\(([^)]*)\)", fields.get("VERSION", "") or pretty)
+    qualifier = "-".join(m.group(1).split()) if m else ""
+    release = f"{version}-{qualifier}" if version and qualifier else version
+    return OSInfo("openeuler", pretty, version, release, ecosystem=f"openEuler:{release}" if release else "", source_path=source)
 
 
 def _suse(fields: dict[str, str], family: str, version: str, pretty: str, source: str) -> OSInfo:
@@ -333,9 +335,10 @@ def _suse(fields: dict[str, str], family: str, version: str, pretty: str, source
     # OSV keys SUSE/openSUSE by PRETTY_NAME without the vendor word: "SUSE:Linux Enterprise Server 15 SP3".
     if family == "opensuse":
         label = re.sub(r"^openSUSE\s+", "", pretty) or f"Leap {version}"
+        if release != "tumbleweed" and label.startswith("Leap ") and not label.startswith("Leap Micro"):
+            label = f"Leap {release}"  # "openSUSE Leap 15.2.1 Beta" (a pre-release) is filed as Leap 15.2
         ecosystem = f"openSUSE:{label}"
     else:
         label = re.sub(r"^SUSE\s+", "", pretty) or version
         ecosystem = f"SUSE:{label}"
-    return OSInfo(family, pretty, version, release, ecosystem=ecosystem,
-                  eol=is_eol(family, release), source_path=source)
+    return OSInfo(family, pretty, version, release, ecosystem=ecosystem, source_path=source)

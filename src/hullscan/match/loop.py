@@ -17,7 +17,10 @@ from hullscan.match.options import MatchOptions
 from hullscan.match.registry import MATCHERS
 from hullscan.model.findings import Finding
 from hullscan.model.inventory import OS_PACKAGE_TYPES, Inventory, Package
-from hullscan.vulndb.read import AdvisoryReader
+from hullscan.model.report import Coverage
+from hullscan.vulndb.ecosystems import base_ecosystem, lookup_variants
+from hullscan.vulndb.model import AffectedRecord, FeedState
+from hullscan.vulndb.read import AdvisoryReader, EcosystemState
 
 
 @dataclass
@@ -28,6 +31,8 @@ class MatchResult:
     """Records that could not be evaluated; ecosystems the DB holds nothing for."""
     matched_packages: int = 0
     """Packages that were asked for (a matcher had queries for them)."""
+    coverage: tuple[Coverage, ...] = ()
+    """Per ecosystem the asked packages' last queries name (the one whose rows cover them), by name."""
 
 
 def filter_packages(inventory: Inventory, options: MatchOptions) -> list[Package]:
@@ -48,6 +53,7 @@ def match_inventory(inventory: Inventory, db: AdvisoryReader, options: MatchOpti
     """Findings for the inventory's packages, each decided by the first of `matchers` that handles it. A
     record a matcher cannot evaluate is a warning; any other error propagates."""
     result = MatchResult()
+    matchers = tuple(m.for_image(inventory, db) for m in matchers)
     asked: list[tuple[Package, Matcher, list[Query]]] = []
     for pkg in filter_packages(inventory, options or MatchOptions()):
         for matcher in matchers:
@@ -57,9 +63,20 @@ def match_inventory(inventory: Inventory, db: AdvisoryReader, options: MatchOpti
                     asked.append((pkg, matcher, queries))
                 break
     result.matched_packages = len(asked)
-    _warn_missing_ecosystems(db, {queries[-1][0] for _, _, queries in asked}, result)
+    # per ecosystem whose advisories cover a package: how many packages, every ecosystem they ask (a Red Hat
+    # image's streams, a rebuild's upstream)
+    wanted: dict[str, tuple[int, set[str]]] = {}
+    for pkg, matcher, queries in asked:
+        eco = matcher.covered_by(pkg, queries)
+        n, ecos = wanted.get(eco, (0, set()))
+        wanted[eco] = (n + 1, ecos | {q[0] for q in queries})
+    result.coverage = coverage_of(wanted, db.coverage(), db.feeds())
+    for gap in result.coverage:
+        if not gap.present:  # a release the DB holds nothing for would silently match nothing: say so
+            result.warnings.append(f"the vulnerability DB holds no advisories for {gap.ecosystem}: its packages "
+                                   f"were not matched (import the feed that covers it)")
     rows = db.affected_for({(ecosystem, name) for _, _, queries in asked for ecosystem, name, _ in queries})
-    matched: list[tuple[Package, Matcher, list[merge.Hit]]] = []
+    matched: list[tuple[Package, Matcher, list[merge.Hit], list[AffectedRecord]]] = []
     for pkg, matcher, queries in asked:
         hits: list[merge.Hit] = []
         asked_keys: set[tuple[str, str]] = set()
@@ -84,9 +101,9 @@ def match_inventory(inventory: Inventory, db: AdvisoryReader, options: MatchOpti
                     # because an OSV record may give each branch its own `affected` entry (GHSA does)
                     decided.add(ident)
                     hits.append((rec, details))
-        if hits:
-            matched.append((pkg, matcher, hits))
-    advisory_ids = {rec.advisory_id for _, _, hits in matched for rec, _ in hits}
+        if hits:  # with every row asked for it: the matcher's `settle` weighs them across feeds and streams
+            matched.append((pkg, matcher, hits, [rec for key in asked_keys for rec in rows[key]]))
+    advisory_ids = {rec.advisory_id for _, _, hits, _ in matched for rec, _ in hits}
     advisories = db.advisories(advisory_ids)
     cves = {a for adv in advisories.values() for a in adv.aliases if merge.CVE_RE.match(a)} | {
         i for i in advisory_ids if merge.CVE_RE.match(i)}
@@ -95,19 +112,29 @@ def match_inventory(inventory: Inventory, db: AdvisoryReader, options: MatchOpti
     kev = db.kev(cves) if cves else {}
     epss = db.epss(cves) if cves else {}
     findings = [merge.finding(pkg, matcher, key, group, all_adv, kev, epss)
-                for pkg, matcher, hits in matched for key, group in merge.group(hits, advisories)]
+                for pkg, matcher, hits, seen in matched
+                for key, group in matcher.settle(merge.group(hits, advisories), seen, db)]
     result.findings = merge.by_package(findings)
     result.findings.sort(key=lambda f: (f.package.name, f.package.version, f.id))
     return result
 
 
-def _warn_missing_ecosystems(db: AdvisoryReader, wanted: set[str], result: MatchResult) -> None:
-    """A release the DB holds no advisories for would silently match nothing: say so."""
-    have = db.ecosystems()
-    have_base = {e.partition(":")[0] for e in have}
+def coverage_of(wanted: dict[str, tuple[int, set[str]]], stored: list[EcosystemState],
+                feeds: list[FeedState]) -> tuple[Coverage, ...]:
+    """The DB's coverage of each ecosystem in `wanted` (ecosystem -> (packages asked, every ecosystem their
+    queries name: a rebuild's own and its upstream's, a Red Hat image's streams)): the stored ecosystems
+    those queries read (`lookup_variants`; for one without a release, any release of it), summed over the
+    feeds that hold them."""
+    when = {f.feed: f.fetched_at or f.imported_at for f in feeds}
+    out = []
     for eco in sorted(wanted):
-        if eco not in have and not (":" not in eco and eco in have_base):
-            result.warnings.append(
-                f"the vulnerability DB holds no advisories for {eco}: its packages were not matched "
-                f"(import the feed that covers it)"
-            )
+        count, asked = wanted[eco]
+        variants = {v for q in asked for v in lookup_variants(q)}
+        bare = {q for q in asked if ":" not in q}
+        rows = [r for r in stored if r.ecosystem in variants or base_ecosystem(r.ecosystem) in bare]
+        names = tuple(sorted({r.feed for r in rows}))
+        newest = max((r.newest for r in rows if r.newest), default=None)
+        fetched = [w for w in (when.get(n) for n in names) if w]
+        out.append(Coverage(eco, count, sum(r.advisories for r in rows),
+                            newest[:10] if newest else None, min(fetched) if fetched else None, names))
+    return tuple(out)

@@ -19,13 +19,17 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from hullscan.model.findings import STATUSES, MatchDetails
-from hullscan.model.inventory import Package
+from hullscan.model.inventory import Inventory, Package
 from hullscan.versions import Scheme, scheme_for_ecosystem
 from hullscan.versions.osv import affected
 from hullscan.vulndb.model import AffectedRecord
+from hullscan.vulndb.read import AdvisoryReader
 
 #: Which name of a package a query asks by (MatchDetails.identity says which one made a record match).
 SOURCE, BINARY, NAME, UPSTREAM = "source", "binary", "name", "upstream"
+
+Group = tuple[str, list[tuple[AffectedRecord, MatchDetails]]]
+"""One vulnerability's key (its CVE, else its smallest id) and the (record, how it matched) hits of one package."""
 
 Query = tuple[str, str, str]
 """(ecosystem, name, identity): one pair to ask the DB for a package — the ecosystem as the package's
@@ -51,8 +55,24 @@ class Matcher(ABC):
 
     @abstractmethod
     def queries(self, pkg: Package) -> list[Query]:
-        """The pairs to ask, most specific identity first ([] when the package cannot be matched). The
-        last query's ecosystem is the one whose rows cover the package (the loop warns when the DB lacks it)."""
+        """The pairs to ask, most specific identity first ([] when the package cannot be matched)."""
+
+    def covered_by(self, pkg: Package, queries: list[Query]) -> str:
+        """The ecosystem whose advisories cover `pkg`, as coverage names it (the loop warns when the DB holds
+        none of what `queries` ask): by default the last query's."""
+        return queries[-1][0]
+
+    def for_image(self, inventory: Inventory, db: AdvisoryReader) -> Matcher:
+        """This matcher bound to one image, for families whose advisories depend on more than a package's
+        ecosystem (the Red Hat product streams an image follows: match/rpm.py); the others need nothing."""
+        return self
+
+    def settle(self, groups: list[Group], rows: list[AffectedRecord], db: AdvisoryReader) -> list[Group]:
+        """The package's matched records grouped per vulnerability (`merge.group`), after weighing every
+        row asked for the package (`rows`, statuses `not_affected` included) across feeds and streams: a
+        family whose vendor scopes its statements (Red Hat's xUS fallback and VEX `not_affected`:
+        match/rpm.py) drops hits here; the others keep every group."""
+        return groups
 
     def version(self, pkg: Package) -> str:
         """The version of `pkg` its advisories speak of."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 #: Rolling distros: their feeds hold one stream of advisories, without releases.
-ROLLING = frozenset({"Wolfi", "Chainguard"})
+ROLLING = frozenset({"Wolfi", "Chainguard", "Echo", "MinimOS"})
 
 
 def has_release(ecosystem: str) -> bool:

@@ -4,8 +4,9 @@ A vulnerability `Finding` carries its `MatchDetails` (after Grype's `Match.Detai
 record, which range or vendor status, which version rule and which identity of the package — its
 source package, its binary name, its plain name — made it match. A vulnerability found through several
 copies of one package (an installed dist-info and a lockfile declaring it, a jar and its pom) is one
-finding with its `locations`. The policy stage adds `risk` and `vex`, and drops the locations a path
-exception names; nothing else changes a finding after matching.
+finding with its `locations`. The reachability stage (hullscan.reach) adds `reachability`; the policy
+stage adds `risk` and `vex`, and drops the locations a path exception names; nothing else changes a
+finding after matching.
 """
 
 from __future__ import annotations
@@ -92,6 +93,24 @@ class Risk:
     reason: str
 
 
+REACHABILITY_LEVELS = ("reachable", "not_present", "not_loaded", "not_imported", "unknown")
+"""DESIGN's pinned reachability levels; `unknown` counts as reachable wherever a rule filters on them."""
+
+
+@record(frozen=True)
+class Reachability:
+    """Whether a finding's vulnerable code can run (docs/reachability.md), set by hullscan.reach."""
+
+    level: str
+    """One of REACHABILITY_LEVELS: `reachable`, `not_present` (Go: the module is linked, none of the
+    affected symbols), `not_loaded` (the package supplies nothing the entrypoint's ELF closure loads),
+    `not_imported` (Python/Node: never imported from the entrypoint), `unknown`."""
+    evidence: tuple[str, ...] = ()
+    """What decided it: the symbols found, the library chain, the import chain, or why it stays unknown."""
+    method: str = ""
+    """The level's method: `go-symbols`, `elf-linkage`, `python-imports`, `node-imports`."""
+
+
 @record(frozen=True)
 class VexNote:
     """A VEX statement that applies to a finding without suppressing it (affected, under investigation)."""
@@ -166,6 +185,10 @@ class Finding:
     `package`'s); empty when it was found in one place only (`package` says where)."""
     inherited: bool | None = field(default=None, compare=False)
     """DESIGN's `inherited`: whether the base image brought it (see `Package.inherited`); None when unknown."""
+    origin: str | None = field(default=None, compare=False)
+    """DESIGN's `origin` in a container scan: `image` or `runtime` (see `Package.origin`); None elsewhere."""
+    reachability: Reachability | None = None
+    """Whether its vulnerable code can run (set by hullscan.reach after matching); None = not assessed."""
 
     @property
     def layer(self) -> LayerRef | None:
@@ -212,6 +235,8 @@ class SecretFinding:
     """Set by the policy stage."""
     inherited: bool | None = field(default=None, compare=False)
     """DESIGN's `inherited`: whether the base image brought it (see `Package.inherited`); None when unknown."""
+    origin: str | None = field(default=None, compare=False)
+    """DESIGN's `origin` in a container scan: `image` or `runtime` (see `Package.origin`); None elsewhere."""
 
 
 @record(frozen=True)
@@ -239,3 +264,5 @@ class ConfigFinding:
     removed_in: LayerRef | None = None
     inherited: bool | None = field(default=None, compare=False)
     """DESIGN's `inherited`: whether the base image brought it (see `Package.inherited`); None when unknown."""
+    origin: str | None = field(default=None, compare=False)
+    """DESIGN's `origin` in a container scan: `image` or `runtime` (see `Package.origin`); None elsewhere."""

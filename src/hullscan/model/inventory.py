@@ -31,6 +31,31 @@ class LayerRef:
 
 
 @record(frozen=True)
+class EndOfLife:
+    """When a release's support ends, from the EOL table (vulndb/eol.py): DESIGN's `os.eol` {date, source}."""
+
+    date: str
+    """`YYYY-MM-DD`: the end of the support the image gets (Debian: of its LTS; Ubuntu with ESM enabled: of ESM)."""
+    source: str
+    """The table's page for the product (`https://endoflife.date/debian`)."""
+    as_of: str = ""
+    """`YYYY-MM-DD` of the table: the built-in table's transcription, or the `db update` that fetched it."""
+    extended: str = ""
+    """`YYYY-MM-DD` end of extended support the vendor sells (Ubuntu Pro ESM, RHEL ELS, SUSE LTSS), '' when none."""
+
+    def headline(self, name: str) -> str:
+        """`Debian GNU/Linux 10 (buster) — end of life since 2024-06-30` (table header, HTML)."""
+        sold = f"; extended support sold until {self.extended}" if self.extended else ""
+        return f"{name} — end of life since {self.date}{sold}"
+
+    @property
+    def coverage_note(self) -> str:
+        """Said once wherever coverage is shown: no finding on an EOL release does not mean clean."""
+        return (f"coverage ended {self.date}: advisories for this release stop with its support, so its "
+                "packages are not known to be clean")
+
+
+@record(frozen=True)
 class OSInfo:
     """The operating system the image runs, as advisory feeds key it."""
 
@@ -47,10 +72,18 @@ class OSInfo:
     """Codename when the distro has one (bookworm, jammy)."""
     ecosystem: str = ""
     """OSV ecosystem of this release ("Debian:12", "Alpine:v3.19", "Ubuntu:22.04", "Red Hat:9")."""
-    eol: bool = False
-    """True when the release is known to be past its end of life."""
+    eol: EndOfLife | None = None
+    """Set when the release is past its end of life at scan time (None: supported, or not in the table)."""
     source_path: str = ""
     """The file it was read from."""
+    support: EndOfLife | None = None
+    """The table's dates of a release still supported at scan time: a cached result turns it into `eol`
+    once the date passes (scan/service.py), without reading the table again. Not shown in reports."""
+    cpe: str = ""
+    """os-release's CPE_NAME (`cpe:/o:redhat:enterprise_linux:9::baseos`), '' when it has none."""
+    content_sets: tuple[str, ...] = ()
+    """Red Hat images: the RPM repositories their content came from (`/root/buildinfo/content_manifests`,
+    `/usr/share/buildinfo/content-sets.json`), which name the product streams the image follows."""
 
 
 @record(frozen=True)
@@ -97,6 +130,9 @@ class Package:
     layers), False when the image's own layers added it, None when the base is unknown or not by layers
     (a squashed image, a "similar" base, an `fs` target). Set by the scan service (base/identify.py);
     not compared: it follows from `layer` and the base, which the scan decides once."""
+    origin: str | None = field(default=None, compare=False)
+    """DESIGN's `origin`, in a container scan only (`hullscan container`): `runtime` when the container's
+    runtime changes brought this version (its layer is the runtime layer), else `image`; None elsewhere."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:

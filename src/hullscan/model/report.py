@@ -13,9 +13,11 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (docs/war
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from hullscan.model.container import ContainerInfo
     from hullscan.model.findings import ConfigFinding, Finding, SecretFinding
     from hullscan.model.image import BaseImage, ImageConfig, LayerInfo, Target
     from hullscan.model.inventory import OSInfo, Package, RemovedPackage, ScanWarning
+    from hullscan.model.plan import FixPlan
     from hullscan.model.verdict import Suppressed, Verdict
 
 
@@ -30,6 +32,30 @@ class FeedInfo:
 
 
 @record(frozen=True)
+class Coverage:
+    """Whether the vulnerability DB covers one ecosystem of the scanned packages (match/loop.py). An
+    ecosystem without advisories is a gap: its packages were not matched, and every format says so."""
+
+    ecosystem: str
+    """As the packages name it (`Red Hat:9`, `PyPI`)."""
+    packages: int
+    """Packages of the scan asked for in this ecosystem."""
+    advisories: int
+    """Live advisories the DB holds for it, summed over its feeds (0: not covered)."""
+    newest_advisory: str | None = None
+    """`YYYY-MM-DD` of the newest of those advisories (latest published/modified), None when no date."""
+    fetched_at: str | None = None
+    """When the data of the feeds that cover it was fetched (`db update`) or else imported (`db import`):
+    the oldest over those feeds."""
+    feeds: tuple[str, ...] = ()
+    """The feeds holding its advisories."""
+
+    @property
+    def present(self) -> bool:
+        return self.advisories > 0
+
+
+@record(frozen=True)
 class DbInfo:
     """The vulnerability DB a scan matched against."""
 
@@ -38,6 +64,16 @@ class DbInfo:
     """UTC, `YYYY-MM-DDTHH:MM:SSZ`."""
     age_days: float | None
     feeds: tuple[FeedInfo, ...] = ()
+    coverage: tuple[Coverage, ...] = ()
+    """Per ecosystem of the scanned packages, by ecosystem (the report's `coverage`)."""
+
+    @property
+    def coverage_gaps(self) -> str:
+        """The ecosystems without advisories in one line, as every format says it ('' when none):
+        `no advisories for Red Hat:9 (47 packages not matched)`."""
+        gaps = [f"{c.ecosystem} ({c.packages} package{'s' if c.packages != 1 else ''} not matched)"
+                for c in self.coverage if not c.present]
+        return f"no advisories for {', '.join(gaps)}" if gaps else ""
 
 
 @record(frozen=True)
@@ -149,6 +185,10 @@ class Report:
     base_advice: BaseAdvice | None = None
     """With `--base-advice`: computed after the scan (never part of a cached result), from its findings
     before policy and display filters, as `hullscan base advise` computes it."""
+    plan: FixPlan | None = None
+    """With `--plan`: the fix plan (plan/build.py), computed after the policy (never part of a cached result)."""
+    container: ContainerInfo | None = None
+    """A container scan's container (`hullscan container`): its packages and findings carry `origin`."""
 
     @property
     def architecture(self) -> str:

@@ -57,6 +57,22 @@ def judge(report: Report, policy: Policy, today: date | None = None) -> Report:
         from hullscan.policy.base_rules import base_rules  # only a policy with `base_images` reads the base
 
         failed += base_rules(policy.base_images, report.base_image, today)
+    eol = report.os.eol if report.os is not None else None
+    if policy.os_eol is not None and eol is not None and report.os is not None:
+        said = f"{eol.headline(report.os.name or report.os.family)} ({eol.source})"
+        if policy.os_eol == "fail":
+            failed.append(FailedRule("os.eol", "the OS release is past its end of life", (said,)))
+        else:
+            warnings.append(ScanWarning(f"{said} (policy os.eol: warn)"))
+    drift = report.container
+    if policy.runtime_drift is not None and drift is not None and drift.drift:
+        what = (*(f"installed {x}" for x in drift.added), *(f"removed {x}" for x in drift.removed),
+                *(f"changed {x}" for x in drift.changed))
+        if policy.runtime_drift == "fail":
+            failed.append(FailedRule("runtime.drift", f"container {drift.name} drifted from its image", what))
+        else:
+            warnings.append(ScanWarning(f"container {drift.name} drifted from its image: {'; '.join(what)} "
+                                        "(policy runtime.drift: warn)"))
     verdict = Verdict(
         gate=policy.gate,
         policy=policy.path or None,
@@ -74,14 +90,18 @@ def judge(report: Report, policy: Policy, today: date | None = None) -> Report:
                    suppressed=tuple(suppressed), verdict=verdict, warnings=(*report.warnings, *warnings))
 
 
-def exit_code_for(report: Report, shown: Report, exit_code: int) -> int:
+def exit_code_for(report: Report, shown: Report, exit_code: int, exit_on_eol: int = 0) -> int:
     """DESIGN.md: with a policy its verdict is the gate (1, or --exit-code N); without one, any finding
-    left after the display filters fails the gate only when --exit-code is given."""
+    left after the display filters fails the gate only when --exit-code is given. A gate that passed
+    exits `exit_on_eol` (--exit-on-eol N) when the OS is past its end of life."""
     verdict = report.verdict
     if verdict is not None and verdict.gate:
-        return 0 if verdict.passed else (exit_code or 1)
-    if exit_code and (shown.vulnerabilities or shown.secrets or shown.misconfigurations):
+        if not verdict.passed:
+            return exit_code or 1
+    elif exit_code and (shown.vulnerabilities or shown.secrets or shown.misconfigurations):
         return exit_code
+    if exit_on_eol and report.os is not None and report.os.eol is not None:
+        return exit_on_eol
     return 0
 
 
@@ -237,6 +257,8 @@ def _rules(r: Rules, vulns: list[Finding], secrets: list[SecretFinding], misconf
         if items:
             failed.append(FailedRule(rule, description, tuple(items)))
 
+    if r.reachable_only:  # DESIGN: `unknown` (and not assessed) counts as reachable
+        vulns = [f for f in vulns if f.reachability is None or f.reachability.level in ("reachable", "unknown")]
     if r.severity:
         threshold = r.severity
         pool = [f for f in vulns if f.fixed_version] if r.fixable_only else vulns
@@ -244,6 +266,8 @@ def _rules(r: Rules, vulns: list[Finding], secrets: list[SecretFinding], misconf
              [label(f) for f in pool if _at_least(f.severity, threshold)])
     elif r.fixable_only:
         fail("fail_on.fixable_only", "vulnerabilities with a fix", [label(f) for f in vulns if f.fixed_version])
+    elif r.reachable_only and not (r.kev or r.epss_above is not None or r.ids):  # alone: a rule of its own
+        fail("fail_on.reachable_only", "reachable vulnerabilities (unknown counts)", [label(f) for f in vulns])
     if r.kev:
         fail("fail_on.kev", "known exploited vulnerabilities (CISA KEV)", [label(f) for f in vulns if f.kev is not None])
     if r.epss_above is not None:

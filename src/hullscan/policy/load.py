@@ -52,6 +52,7 @@ def _parse_policy(path: str) -> Policy:
     rules = Rules(
         severity=_upper(fail.get("severity")),
         fixable_only=fail.get("fixable_only", False),
+        reachable_only=fail.get("reachable_only", False),
         kev=fail.get("kev", False),
         epss_above=_number(fail.get("epss_above")),
         ids=tuple(fail.get("ids") or ()),
@@ -66,6 +67,8 @@ def _parse_policy(path: str) -> Policy:
         rules=rules,
         vex=[v if os.path.isabs(v) else os.path.join(base, v) for v in doc.get("vex") or ()],
         base_images=_base_images(doc.get("base_images"), f"{path}: base_images"),
+        os_eol=(doc.get("os") or {}).get("eol"),
+        runtime_drift=(doc.get("runtime") or {}).get("drift"),
         warn_expiring_within_days=int(settings.get("warn_expiring_within_days", 14)),
         allow_permanent_exceptions=settings.get("allow_permanent_exceptions", False),
         path=path,

@@ -5,6 +5,7 @@ Its schema is `docs/policy.schema.json` (docs/policy.md "Strict files"):
     fail_on:
       severity: HIGH              # any vulnerability at or above (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN)
       fixable_only: true          # …counting only those with a fixed version
+      reachable_only: true        # vulnerability rules count only reachable findings (`unknown` counts)
       kev: true                   # any finding in CISA KEV
       epss_above: 0.5             # any finding whose EPSS probability is above
       ids: [CVE-2021-44228]       # these ids (or any alias of them)
@@ -26,6 +27,10 @@ Its schema is `docs/policy.schema.json` (docs/policy.md "Strict files"):
       deny: ["debian:11*"]
       max_age_days: 90            # the base's creation date is older than this (unknown date fails)
       require_known: true         # the base must be identified (annotation verified or the catalog)
+    os:
+      eol: fail                   # the OS release is past its end of life: fail (or warn)
+    runtime:
+      drift: fail                 # a running container's packages differ from its image's: fail (or warn)
     settings:
       warn_expiring_within_days: 14
       allow_permanent_exceptions: false
@@ -48,6 +53,9 @@ class LicenseRule:
 class Rules:
     severity: str | None = None
     fixable_only: bool = False
+    reachable_only: bool = False
+    """The vulnerability rules count only findings whose reachability is not `not_present`, `not_loaded`
+    or `not_imported` (`unknown` and unassessed count as reachable; docs/reachability.md)."""
     kev: bool = False
     epss_above: float | None = None
     ids: tuple[str, ...] = ()
@@ -98,6 +106,10 @@ class Policy:
     exceptions: list[Exception_] = field(default_factory=list)
     vex: list[str] = field(default_factory=list)
     base_images: BaseImageRule | None = None
+    os_eol: str | None = None
+    """`os.eol`: `fail` (the verdict fails) or `warn` (a warning) when the OS is past its end of life."""
+    runtime_drift: str | None = None
+    """`runtime.drift`: `fail` or `warn` when a scanned container's packages drifted from its image's."""
     warn_expiring_within_days: int = 14
     allow_permanent_exceptions: bool = False
     path: str = ""

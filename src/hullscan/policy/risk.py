@@ -9,7 +9,9 @@
                                           fixes it; inherited findings wait for a new base image).
                                           Read from the finding's `inherited`, so it holds for any
                                           image whose base is known, squashed or not
-    capped at 100, rounded to one decimal.
+    capped at 100, then × 0.5 when reachability says the code cannot run (`not_present`: no affected
+    Go symbol in the binary; `not_loaded`: not in the entrypoint's ELF closure; `not_imported`: never
+    imported) — `reachable` and `unknown` keep the full score (docs/reachability.md); rounded to one decimal.
 
 Secrets have no CVSS: their score is 5.5 × (CRITICAL 9.5, HIGH 7.5, MEDIUM 5.0, LOW 2.5) + 5 in an
 application layer + 15 when the file is still present in the final image. Documented in docs/policy.md.
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
     from hullscan.model.findings import Finding, SecretFinding
 
 SEVERITY_AS_CVSS = {"CRITICAL": 9.5, "HIGH": 7.5, "MEDIUM": 5.0, "LOW": 2.5, "UNKNOWN": 4.0}
+UNREACHABLE_WEIGHT = 0.5
+"""The factor of a finding whose code cannot run by its reachability level (UNREACHABLE below)."""
+UNREACHABLE = {"not_present": "not present", "not_loaded": "not loaded", "not_imported": "not imported"}
+"""Reachability levels that lower the score, and their words in the explanation."""
 
 
 def vulnerability_risk(f: Finding) -> Risk:
@@ -51,7 +57,14 @@ def vulnerability_risk(f: Finding) -> Risk:
         parts.append("app layer")
     elif f.inherited is True:
         parts.append("base layer")
-    return Risk(round(min(score, 100.0), 1), " · ".join(parts))
+    score = min(score, 100.0)
+    reach = f.reachability
+    if reach is not None and reach.level in UNREACHABLE:
+        score *= UNREACHABLE_WEIGHT
+        parts.append(f"{UNREACHABLE[reach.level]} ×{UNREACHABLE_WEIGHT:g}")
+    elif reach is not None and reach.level == "reachable":
+        parts.append("reachable")
+    return Risk(round(score, 1), " · ".join(parts))
 
 
 def secret_risk(s: SecretFinding) -> Risk:

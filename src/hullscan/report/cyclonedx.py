@@ -153,6 +153,7 @@ def package_component(pkg: Package, ref: str, removed: RemovedPackage | None = N
         # DESIGN's `inherited`: the package's own field (true for a squashed image's base packages too),
         # which risk weighs; `hullscan sbom` reads it back
         ("inherited", pkg.inherited),
+        ("origin", pkg.origin),  # DESIGN's `origin` in a container scan (image or runtime); absent elsewhere
     ]
     props += [("package:path", p) for p in pkg.paths]
     if removed is not None:
@@ -176,8 +177,17 @@ def os_component(os: OSInfo) -> Component:
         name=os.family or "unknown", version=os.version or None, type=ComponentType.OPERATING_SYSTEM,
         bom_ref=OS_REF, description=os.name or None,
         properties=_props([("os:name", os.name), ("os:release", os.release), ("os:codename", os.codename),
-                           ("os:ecosystem", os.ecosystem), ("os:eol", os.eol), ("os:source_path", os.source_path)]),
+                           ("os:ecosystem", os.ecosystem), *eol_properties(os), ("os:source_path", os.source_path)]),
     )
+
+
+def eol_properties(os: OSInfo) -> list[tuple[str, str | None]]:
+    """`os.eol` as properties (none while supported): `os:eol` is the date support ended."""
+    eol = os.eol
+    if eol is None:
+        return []
+    return [("os:eol", eol.date), ("os:eol_source", eol.source), ("os:eol_as_of", eol.as_of),
+            ("os:eol_extended", eol.extended)]
 
 
 def verdict_properties(report: Report) -> list[tuple[str, str | bool | None]]:
@@ -208,7 +218,13 @@ def image_component(report: Report) -> Component:
               ("base_image:provisional", base.provisional), ("base_image:created", base.created),
               ("base_image:similarity", base.similarity), ("base_image:mismatch", base.mismatch)]
     if report.os is not None:
-        props += [("os:family", report.os.family), ("os:release", report.os.release), ("os:ecosystem", report.os.ecosystem)]
+        props += [("os:family", report.os.family), ("os:release", report.os.release), ("os:ecosystem", report.os.ecosystem),
+                  *eol_properties(report.os)]
+    if report.db is not None:  # what the DB covered: a gap is never silent
+        props.append(("coverage:gaps", report.db.coverage_gaps))
+        for c in report.db.coverage:
+            props += [(f"coverage:{c.ecosystem}:advisories", c.advisories),
+                      (f"coverage:{c.ecosystem}:newest_advisory", c.newest_advisory)]
     props += verdict_properties(report)
     return Component(name=target.name or target.input or "image", version=digest or None,
                      type=ComponentType.CONTAINER, bom_ref=IMAGE_REF, properties=_props(props))
@@ -364,6 +380,9 @@ def vulnerability(v: Finding, refs: dict[str, str], index: int, suppressed: Supp
             ("layer:base", layer.base if layer is not None else None),
             ("risk:score", risk.score if risk is not None else None),
             ("risk:reason", risk.reason if risk is not None else None),
+            ("reachability", v.reachability.level if v.reachability is not None else None),
+            ("reachability:method", v.reachability.method or None if v.reachability is not None else None),
+            ("reachability:evidence", "; ".join(v.reachability.evidence) or None if v.reachability is not None else None),
             ("epss:score", v.epss.score if v.epss is not None else None),
             ("epss:percentile", v.epss.percentile if v.epss is not None else None),
             ("kev:date_added", v.kev.date_added if v.kev is not None else None),

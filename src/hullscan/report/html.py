@@ -166,7 +166,8 @@ def _row(it: Item, failing: set[str] | None) -> dict[str, Any]:
         "layer": layer.index if layer is not None else None, "base": bool(layer is not None and layer.base),
         "origin": origin(f.inherited),
         "risk": it.risk.score if it.risk is not None and it.risk.score else 0,
-        "reason": it.risk.reason if it.risk is not None else "",
+        "reason": (it.risk.reason if it.risk is not None else "") + (
+            f" · reachability: {f.reachability.level}" if isinstance(f, Finding) and f.reachability is not None else ""),
         "aliases": ", ".join(f.aliases) if isinstance(f, Finding) else "", "url": urls[0] if urls else "",
         "failed": failing is None or it.label in failing,
     })
@@ -176,6 +177,22 @@ def _row(it: Item, failing: set[str] | None) -> dict[str, Any]:
 def origin(inherited: bool | None) -> str:
     """`inherited`, `introduced` or `unknown`: the finding's DESIGN `inherited` as the page's filter names it."""
     return "unknown" if inherited is None else ("inherited" if inherited else "introduced")
+
+
+def _coverage(report: Report) -> str:
+    """The ecosystems the DB held no advisories for: never left to a warning the page does not show."""
+    gaps = report.db.coverage_gaps if report.db is not None else ""
+    return f'<div class="meta" id="coverage"><strong>Coverage:</strong> {_e(gaps)}</div>' if gaps else ""
+
+
+def _eol(report: Report) -> str:
+    """An OS past its end of life: when, by whose table, and that its packages are not known to be clean."""
+    os = report.os
+    if os is None or os.eol is None:
+        return ""
+    eol = os.eol
+    return (f'<div class="meta" id="os-eol"><strong>{_e(eol.headline(os.name or os.family))}</strong> '
+            f'(<a href="{_e(eol.source)}">{_e(eol.source)}</a>, table of {_e(eol.as_of)}). {_e(eol.coverage_note)}.</div>')
 
 
 def base_note(base: BaseImage) -> str:
@@ -232,6 +249,15 @@ def _advice_section(advice: BaseAdvice | None) -> str:
             f"{current}; inherited vulnerabilities {_e(_advice_counts(advice.inherited))}. Candidates: the base catalog's "
             f'other images of its repository, platform and OS family, ranked by the inherited vulnerabilities they remove '
             f'(then fewest added, fewest remaining, newest).</p>{body}</section>')
+
+
+def _plan_section(report: Report) -> str:
+    """`--plan`: the fix plan (report/plan.py)."""
+    if report.plan is None:
+        return ""
+    from hullscan.report.plan import html_section
+
+    return html_section(report.plan)
 
 
 def _risk_chart(shown: list[Item], limit: int = 15) -> str:
@@ -386,7 +412,7 @@ def render(report: Report) -> bytes:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>hullscan report — {_e(name)}</title><style>{CSS}</style></head>
 <body data-rendered="false">
-<header><h1>hullscan report — {_e(name)}</h1><div class="meta">{meta}</div></header>
+<header><h1>hullscan report — {_e(name)}</h1><div class="meta">{meta}</div>{_eol(report)}{_coverage(report)}</header>
 <main>
 <section id="verdict-section"><h2>Verdict</h2>{_verdict(report)}</section>
 <section id="summary"><h2>Summary: <span id="summary-total">{len(shown)}</span> findings</h2>{_filters_note(report)}<div class="cards">{cards}</div>
@@ -394,6 +420,7 @@ def render(report: Report) -> bytes:
 <section id="by-layer"><h2>Severity by layer</h2>{_counts_table(["Layer", "Role", "Created by"], layer_rows, "layer-table")}</section>
 <section id="base-vs-app"><h2>Inherited vs introduced</h2><p class="small muted" id="base-note">{base_note(base)}</p>{_counts_table(["Where"], bva_rows, "base-app-table")}</section>
 {_advice_section(report.base_advice)}
+{_plan_section(report)}
 <section id="risk"><h2>Fix first: highest risk</h2><p class="small muted">Risk 0–100: CVSS, EPSS, CISA KEV, fix available, application layer (docs/policy.md).</p>{_risk_chart(shown)}</section>
 <section id="findings"><h2>Findings (<span id="shown-count">0</span> of <span id="total-count">{len(shown)}</span> shown)</h2>
 <div class="filters">{sev_boxes}

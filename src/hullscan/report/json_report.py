@@ -16,19 +16,29 @@ if TYPE_CHECKING:  # a warm scan renders a cached report: it needs none of these
     from collections.abc import Sequence
     from typing import Any
 
+    from hullscan.model.container import ContainerInfo
     from hullscan.model.findings import ConfigFinding, Cvss, Finding, Location, MatchDetails, SecretFinding
     from hullscan.model.image import BaseImage, ImageConfig, LayerInfo, Target
     from hullscan.model.inventory import LayerRef, OSInfo, Package, RemovedPackage
-    from hullscan.model.report import AdviceBase, AdviceFinding, BaseAdvice, DbInfo, Report, ScanStats
+    from hullscan.model.report import AdviceBase, AdviceFinding, BaseAdvice, Coverage, DbInfo, Report, ScanStats
     from hullscan.model.verdict import Suppressed, Verdict
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.8"
 """1.1: findings carry `match_details` and their package's `arch`; secret and config findings `class`.
 1.2: a finding found through several copies of its package carries `locations`.
 1.3: packages and findings carry `inherited`; `base_image` carries `created`, `catalog_id`, `mismatch`,
 `similarity` (and `method` may be `catalog`, `similar` or `not_applicable`).
 1.4: `base_advice` (with `hullscan image --base-advice`): `hullscan base advise`'s `base`, `inherited`,
-`candidates` and `reason`, in docs/base-advise.schema.json's shapes."""
+`candidates` and `reason`, in docs/base-advise.schema.json's shapes.
+1.5: `coverage` (when the vuln scanner ran): per ecosystem of the scanned packages, whether the DB held
+advisories for it (`present`, `advisories`), `newest_advisory`, `fetched_at`, `feeds`, `packages`.
+1.6: `os.eol` is `false` or, past the release's end of life, {`date`, `source`, `as_of`, `extended`?} (was
+`true`; docs/distros.md "End of life").
+1.7: findings of an image scan carry `reachability` {`level`, `evidence`, `method`} (docs/reachability.md);
+`plan` (with `hullscan image --plan`): the fix plan, docs/plan.schema.json's body (docs/plan.md).
+1.8: a container scan (`hullscan container`) carries `container` {id, name, image, image_id, engine,
+started_at, created, labels, changes, drift {detected, added, removed, changed}}, and its packages,
+findings, secrets and config findings `origin` (`image` or `runtime`)."""
 
 
 def layer_ref_dict(ref: LayerRef | None) -> dict[str, Any] | None:
@@ -58,6 +68,7 @@ def package_dict(pkg: Package) -> dict[str, Any]:
         "inherited": pkg.inherited,
         "analyzer": pkg.analyzer,
         "extra": _jsonable(pkg.extra),
+        **({"origin": pkg.origin} if pkg.origin is not None else {}),
     }
 
 
@@ -69,8 +80,19 @@ def os_dict(os_info: OSInfo | None) -> dict[str, Any] | None:
     if os_info is None:
         return None
     return {"family": os_info.family, "name": os_info.name, "version": os_info.version, "release": os_info.release,
-            "codename": os_info.codename, "ecosystem": os_info.ecosystem, "eol": os_info.eol,
+            "codename": os_info.codename, "ecosystem": os_info.ecosystem, "eol": eol_dict(os_info),
             "source_path": os_info.source_path}
+
+
+def eol_dict(os_info: OSInfo) -> dict[str, str] | bool:
+    """DESIGN's `os.eol`: false while supported (or unknown), else {date, source, as_of, extended?}."""
+    eol = os_info.eol
+    if eol is None:
+        return False
+    out = {"date": eol.date, "source": eol.source, "as_of": eol.as_of}
+    if eol.extended:
+        out["extended"] = eol.extended
+    return out
 
 
 def cvss_dict(c: Cvss | None) -> dict[str, Any] | None:
@@ -116,11 +138,16 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
     if f.locations:
         out["locations"] = [location_dict(loc) for loc in f.locations]
+    if f.origin is not None:
+        out["origin"] = f.origin
     if f.risk is not None:
         out["risk"] = {"score": f.risk.score, "reason": f.risk.reason}
     if f.vex is not None:
         out["vex"] = {"status": f.vex.status, "justification": f.vex.justification, "impact": f.vex.impact,
                       "source": f.vex.source}
+    if f.reachability is not None:
+        r = f.reachability
+        out["reachability"] = {"level": r.level, "evidence": list(r.evidence), "method": r.method}
     return out
 
 
@@ -141,6 +168,8 @@ def secret_dict(s: SecretFinding | ConfigFinding) -> dict[str, Any]:
         "removed_in": layer_ref_dict(s.removed_in),
         "inherited": s.inherited,
     })
+    if s.origin is not None:
+        out["origin"] = s.origin
     risk = getattr(s, "risk", None)
     if risk is not None:
         out["risk"] = {"score": risk.score, "reason": risk.reason}
@@ -217,6 +246,11 @@ def _db_dict(db: DbInfo | None) -> dict[str, Any]:
                        "advisories": f.advisories} for f in db.feeds]}
 
 
+def coverage_dict(c: Coverage) -> dict[str, Any]:
+    return {"ecosystem": c.ecosystem, "present": c.present, "packages": c.packages, "advisories": c.advisories,
+            "newest_advisory": c.newest_advisory, "fetched_at": c.fetched_at, "feeds": list(c.feeds)}
+
+
 def _stats_dict(s: ScanStats) -> dict[str, Any]:
     out: dict[str, Any] = {"walked": s.walked, "cached": s.cached}
     if s.result_cached is not None:
@@ -285,6 +319,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "secrets": [secret_dict(s) for s in report.secrets],
         "misconfigurations": [secret_dict(m) for m in report.misconfigurations],
         "db": _db_dict(report.db),
+        **({"coverage": [coverage_dict(c) for c in report.db.coverage]} if report.db is not None else {}),
         "warnings": [{"message": w.message, "path": w.path, "layer": w.layer} for w in report.warnings],
         "stats": _stats_dict(report.stats),
     }
@@ -296,7 +331,19 @@ def to_dict(report: Report) -> dict[str, Any]:
                                   "ignore_unfixed": report.display.ignore_unfixed}
     if report.base_advice is not None:
         doc["base_advice"] = advice_dict(report.base_advice)
+    if report.plan is not None:  # `--plan` only: its writer loads only then
+        from hullscan.report.plan import to_dict as plan_dict
+
+        doc["plan"] = plan_dict(report.plan)
+    if report.container is not None:
+        doc["container"] = container_dict(report.container)
     return doc
+
+
+def container_dict(c: ContainerInfo) -> dict[str, Any]:
+    return {"id": c.id, "name": c.name, "image": c.image, "image_id": c.image_id, "engine": c.engine,
+            "started_at": c.started_at, "created": c.created, "labels": dict(c.labels), "changes": c.changes,
+            "drift": {"detected": c.drift, "added": list(c.added), "removed": list(c.removed), "changed": list(c.changed)}}
 
 
 def _jsonable(value: Any) -> Any:
@@ -319,37 +366,44 @@ class PackagesJSON(bytes):
 
 def render_packages(packages: Sequence[Package]) -> bytes | None:
     """The bytes `render` writes for this `packages` value, or None when orjson cannot render it."""
-    import orjson
+    return _render_packages([package_dict(p) for p in packages])
+
+
+def _render_packages(dicts: list[dict[str, Any]]) -> bytes | None:
+    """The packages array at depth 1 by orjson (the same bytes as json.dumps(indent=2, ensure_ascii=False)
+    at that depth, 15x faster: a cold scan renders 1,000 or more packages); None for what orjson refuses
+    (an integer beyond 64 bits, a lone surrogate)."""
+    import orjson  # a cold scan's: a warm one splices the bytes the cold one stored
 
     prefix = b'{\n  "packages": '
     try:
-        text = orjson.dumps({"packages": [package_dict(p) for p in packages]},
-                            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+        text = orjson.dumps({"packages": dicts}, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
     except TypeError:
         return None
     return text[len(prefix):-2]  # the array as it sits at depth 1, without "\n}"
 
 
-def _fragment(value: Any) -> Any:
-    import orjson
-
-    if isinstance(value, PackagesJSON):
-        return orjson.Fragment(bytes(value))  # inserted as is: it was rendered at this very indentation
-    raise TypeError
-
-
 def render_dict(doc: dict[str, Any]) -> bytes:
-    import orjson  # the same bytes as json.dumps(indent=2, ensure_ascii=False), 15x faster
+    """json.dumps(doc, indent=2, ensure_ascii=False) and a newline, the packages spliced in as rendered
+    bytes: a warm scan's are the bytes its cold scan stored (`PackagesJSON`), a cold scan's are rendered
+    by `_render_packages`. The rest (a few KB unless there are hundreds of findings, ~40 us a finding)
+    is the stdlib's: orjson's import would cost a warm scan more (~9 ms: it loads dataclasses, inspect,
+    ast and uuid), and every part but the packages is then written by one encoder on either path.
+    Each top-level value is rendered alone and indented one level: json.dumps writes no raw newline
+    inside a string, so prefixing each line gives the bytes it writes at depth 1."""
+    import json
 
-    try:
-        return orjson.dumps(doc, default=_fragment,
-                            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
-    except TypeError:  # an integer beyond 64 bits
-        import json
-
-        if isinstance(doc.get("packages"), PackagesJSON):
-            doc = {**doc, "packages": orjson.loads(doc["packages"])}
-        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+    parts = []
+    for key, value in doc.items():
+        text: bytes
+        if isinstance(value, PackagesJSON):
+            text = value  # a bytes: joined as it is
+        elif key == "packages" and isinstance(value, list) and value and (rendered := _render_packages(value)):
+            text = rendered
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ").encode()
+        parts.append(f"  {json.dumps(key, ensure_ascii=False)}: ".encode() + text)
+    return b"{\n" + b",\n".join(parts) + b"\n}\n" if parts else b"{}\n"
 
 
 def render(report: Report) -> bytes:

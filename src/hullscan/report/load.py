@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from hullscan.errors import InputError
+from hullscan.model.container import ContainerInfo
 from hullscan.model.findings import (
     ConfigFinding,
     Cvss,
@@ -17,17 +18,20 @@ from hullscan.model.findings import (
     Kev,
     Location,
     MatchDetails,
+    Reachability,
     Risk,
     SecretFinding,
     VexNote,
 )
 from hullscan.model.image import BaseImage, HistoryEntry, ImageConfig, LayerInfo, Target
-from hullscan.model.inventory import LayerRef, OSInfo, Package, RemovedPackage, ScanWarning
+from hullscan.model.inventory import EndOfLife, LayerRef, OSInfo, Package, RemovedPackage, ScanWarning
+from hullscan.model.plan import FixPlan
 from hullscan.model.report import (
     AdviceBase,
     AdviceCandidate,
     AdviceFinding,
     BaseAdvice,
+    Coverage,
     DbInfo,
     DisplayFilters,
     FeedInfo,
@@ -66,7 +70,7 @@ def _report(d: dict[str, Any]) -> Report:
         vulnerabilities=tuple(_finding(f, by_id) for f in d.get("vulnerabilities") or ()),
         secrets=tuple(_secret(s) for s in d.get("secrets") or ()),
         misconfigurations=tuple(_config_finding(m) for m in d.get("misconfigurations") or ()),
-        db=_db(d.get("db")),
+        db=_db(d.get("db"), d.get("coverage")),
         warnings=tuple(ScanWarning(w["message"], w.get("path", ""), w.get("layer")) for w in d.get("warnings") or ()),
         stats=_stats(d.get("stats") or {}),
         verdict=_verdict(verdict) if verdict else None,
@@ -74,6 +78,8 @@ def _report(d: dict[str, Any]) -> Report:
         display=DisplayFilters(tuple(shown["severity"]) if shown.get("severity") is not None else None,
                                bool(shown.get("ignore_unfixed"))) if shown else None,
         base_advice=_advice(d["base_advice"]) if d.get("base_advice") is not None else None,
+        plan=_plan(d["plan"]) if d.get("plan") is not None else None,
+        container=_container(d["container"]) if d.get("container") is not None else None,
     )
 
 
@@ -102,7 +108,15 @@ def _os(x: dict[str, Any] | None) -> OSInfo | None:
     if x is None:
         return None
     return OSInfo(x["family"], x["name"], x["version"], x["release"], x.get("codename", ""), x.get("ecosystem", ""),
-                  bool(x.get("eol")), x.get("source_path", ""))
+                  _eol(x.get("eol")), x.get("source_path", ""))
+
+
+def _eol(x: Any) -> EndOfLife | None:
+    """`os.eol`: false, or {date, source, as_of, extended?}; a report before 1.6 says `true` without a date,
+    which has no place in the model (read as unknown)."""
+    if not isinstance(x, dict):
+        return None
+    return EndOfLife(date=x["date"], source=x["source"], as_of=x.get("as_of", ""), extended=x.get("extended", ""))
 
 
 def _config(c: dict[str, Any], architecture: str) -> ImageConfig:
@@ -120,6 +134,13 @@ def _base(b: dict[str, Any]) -> BaseImage:
     return BaseImage(b.get("layer_count"), b.get("name", ""), b.get("digest", ""), b.get("method", "none"),
                      bool(b.get("provisional", True)), b.get("created"), b.get("catalog_id"), b.get("mismatch", ""),
                      b.get("similarity"))
+
+
+def _plan(p: dict[str, Any]) -> FixPlan:
+    """`plan` (with `--plan`): report/plan.py reads its own section back."""
+    from hullscan.report.plan import from_dict
+
+    return from_dict(p)
 
 
 def _advice(a: dict[str, Any]) -> BaseAdvice:
@@ -162,14 +183,15 @@ def _package(p: dict[str, Any]) -> Package:
         source_name=p.get("source_name", ""), source_version=p.get("source_version", ""),
         licenses=tuple(p.get("licenses") or ()), kind=p.get("kind", "installed"), dev=bool(p.get("dev")),
         indirect=bool(p.get("indirect")), owned_by=p.get("owned_by", ""), layer=layer,
-        extra=dict(p.get("extra") or {}), inherited=_inherited(p, layer),
+        extra=dict(p.get("extra") or {}), inherited=_inherited(p, layer), origin=p.get("origin"),
     )
 
 
 def _finding(f: dict[str, Any], packages: dict[str, Package]) -> Finding:
     cvss, epss, kev, risk, vex = f.get("cvss"), f.get("epss"), f.get("kev"), f.get("risk"), f.get("vex")
     # a finding's package entry holds a subset of the package; its layer is the finding's
-    pkg = _package({**f["package"], "layer": f.get("layer"), **({"inherited": f["inherited"]} if "inherited" in f else {})})
+    pkg = _package({**f["package"], "layer": f.get("layer"), "origin": f.get("origin"),
+                    **({"inherited": f["inherited"]} if "inherited" in f else {})})
     locations = tuple(_location(x, f["package"], packages) for x in f.get("locations") or ())
     return Finding(
         id=f["id"], aliases=tuple(f.get("aliases") or ()), package=pkg, status=f["status"],
@@ -183,8 +205,17 @@ def _finding(f: dict[str, Any], packages: dict[str, Package]) -> Finding:
         details=tuple(MatchDetails(**d) for d in f.get("match_details") or ()),
         risk=Risk(risk["score"], risk["reason"]) if risk else None,
         vex=VexNote(vex["status"], vex.get("justification", ""), vex.get("impact", ""), vex.get("source", "")) if vex else None,
-        locations=locations, inherited=pkg.inherited,
+        locations=locations, inherited=pkg.inherited, reachability=_reachability(f.get("reachability")),
+        origin=f.get("origin"),
     )
+
+
+def _reachability(r: Any) -> Reachability | None:
+    """`reachability` (since 1.7)."""
+    if not isinstance(r, dict):
+        return None
+    return Reachability(str(r.get("level", "unknown")), tuple(str(e) for e in r.get("evidence") or ()),
+                        str(r.get("method", "")))
 
 
 def _location(x: dict[str, Any], finding_pkg: dict[str, Any], packages: dict[str, Package]) -> Location:
@@ -212,6 +243,7 @@ def _secret(s: dict[str, Any]) -> SecretFinding:
         fingerprint=s.get("fingerprint", ""), offset=s.get("offset", 0), source=s.get("source", "file"),
         layer=_layer_ref(s.get("layer")), removed_in=_layer_ref(s.get("removed_in")),
         risk=Risk(risk["score"], risk["reason"]) if risk else None, inherited=_inherited(s, _layer_ref(s.get("layer"))),
+        origin=s.get("origin"),
     )
 
 
@@ -222,16 +254,18 @@ def _config_finding(m: dict[str, Any]) -> ConfigFinding:
         title=m.get("title", ""), message=m.get("message", ""), path=m.get("path", ""), match=m.get("match", ""),
         fingerprint=m.get("fingerprint", ""), start_line=start, end_line=end, offset=m.get("offset", 0),
         source=m.get("source", "config"), layer=_layer_ref(m.get("layer")), removed_in=_layer_ref(m.get("removed_in")),
-        inherited=_inherited(m, _layer_ref(m.get("layer"))),
+        inherited=_inherited(m, _layer_ref(m.get("layer"))), origin=m.get("origin"),
     )
 
 
-def _db(d: dict[str, Any] | None) -> DbInfo | None:
+def _db(d: dict[str, Any] | None, coverage: list[dict[str, Any]] | None) -> DbInfo | None:
     if not d:
         return None
     return DbInfo(d.get("location", ""), d.get("built_at"), d.get("age_days"),
                   tuple(FeedInfo(f["feed"], f.get("imported_at"), f.get("fetched_at"), f.get("advisories", 0))
-                        for f in d.get("feeds") or ()))
+                        for f in d.get("feeds") or ()),
+                  tuple(Coverage(c["ecosystem"], c.get("packages", 0), c.get("advisories", 0), c.get("newest_advisory"),
+                                 c.get("fetched_at"), tuple(c.get("feeds") or ())) for c in coverage or ()))
 
 
 def _stats(s: dict[str, Any]) -> ScanStats:
@@ -261,3 +295,14 @@ def _suppressed(s: dict[str, Any], packages: dict[str, Package]) -> Suppressed:
     finding = _finding(f, packages) if kind == "vulnerability" else _config_finding(f) if kind == "misconfiguration" else _secret(f)
     return Suppressed(kind, finding, s["by"], s.get("status", ""), s.get("justification", ""), s.get("impact", ""),
                       s.get("source", ""), s.get("owner", ""), s.get("expires"), s.get("vex_justification", ""))
+
+
+def _container(c: dict[str, Any]) -> ContainerInfo:
+    """`container` (since 1.8: a container scan)."""
+    drift = c.get("drift") or {}
+    return ContainerInfo(
+        id=c["id"], name=c.get("name", ""), image=c.get("image", ""), image_id=c.get("image_id", ""),
+        engine=c.get("engine", ""), started_at=c.get("started_at", ""), created=c.get("created", ""),
+        labels=tuple(sorted((c.get("labels") or {}).items())), changes=int(c.get("changes", 0)),
+        drift=bool(drift.get("detected")), added=tuple(drift.get("added") or ()),
+        removed=tuple(drift.get("removed") or ()), changed=tuple(drift.get("changed") or ()))

@@ -25,7 +25,28 @@ def _product(report: Report) -> str:
     return f"pkg:oci/{name}@{digest.replace(':', '%3A')}" if digest else f"pkg:oci/{name}"
 
 
-def render(report: Report) -> bytes:
+def _not_present(report: Report, image: str) -> list[dict[str, Any]]:
+    """Go symbol level `not_present` → not_affected, vulnerable_code_not_present (the evidence as impact)."""
+    out = []
+    for f in report.vulnerabilities:
+        r = f.reachability
+        if r is None or r.level != "not_present" or r.method != "go-symbols":
+            continue
+        out.append({
+            "vulnerability": {"name": f.id, **({"aliases": list(f.aliases)} if f.aliases else {})},
+            "products": [{"@id": image, "subcomponents": [{"@id": f.package.purl}]}],
+            "status": "not_affected",
+            "justification": "vulnerable_code_not_present",
+            "impact_statement": "; ".join(r.evidence) or "no affected symbol in the binary",
+            "status_notes": "hullscan reachability: go-symbols not_present",
+        })
+    return out
+
+
+def render(report: Report, *, reachability: bool = False) -> bytes:
+    """The document; with `reachability` (`--vex-reachability`) also a `not_affected` statement
+    (`vulnerable_code_not_present`) per Go finding whose affected symbols are not in the binary — the
+    only level that ever says not_affected (docs/reachability.md)."""
     statements = []
     image = _product(report)
     for s in report.suppressed:
@@ -49,6 +70,8 @@ def render(report: Report) -> bytes:
             st["status_notes"] = f"exception from {s.source}" + (f", owner {s.owner}" if s.owner else "") + (
                 f", expires {s.expires}" if s.expires else "")
         statements.append(st)
+    if reachability:
+        statements.extend(_not_present(report, image))
     body = json.dumps(statements, sort_keys=True).encode()
     doc = {
         "@context": CONTEXT,

@@ -12,7 +12,8 @@
   fingerprint), so GitHub tracks an alert across scans; the layer and package facts are `properties`.
 - Inherited vs introduced: a result's `properties.inherited` (DESIGN's pinned name; absent when unknown)
   and, for an inherited one, `properties["base_image.name"]`; its message says "inherited from NAME" or
-  "introduced". The run's properties name the base image and how it was identified (`base_image.method`).
+  "introduced". The run's properties name the base image and how it was identified (`base_image.method`),
+  and an OS past its end of life (`os.eol` {date, source, as_of, extended?}).
 - Level from the severity: CRITICAL/HIGH → error, MEDIUM → warning, LOW/UNKNOWN → note.
 - Findings the policy suppressed (VEX, exceptions) are results with `suppressions` (GitHub closes them).
 """
@@ -180,6 +181,8 @@ def _result(it: Item, rule_index: int, report: Report) -> dict[str, Any]:
                                             for loc in f.locations]})
     else:
         props.update({"path": f.path, "removed_in": f.removed_in.index if f.removed_in is not None else None})
+    if f.origin is not None:
+        props["origin"] = f.origin  # DESIGN's pinned name in a container scan: image or runtime
     if f.inherited is not None:
         props["inherited"] = f.inherited  # DESIGN's pinned name: the base image brought it
         if f.inherited and report.base_image.name:
@@ -187,6 +190,10 @@ def _result(it: Item, rule_index: int, report: Report) -> dict[str, Any]:
     if it.risk is not None:
         props["risk.score"] = it.risk.score
         props["risk.reason"] = it.risk.reason
+    if isinstance(f, Finding) and f.reachability is not None:  # docs/reachability.md
+        props["reachability"] = f.reachability.level
+        props["reachability.method"] = f.reachability.method or None
+        props["reachability.evidence"] = list(f.reachability.evidence)
     result: dict[str, Any] = {
         "ruleId": it.rule_id,
         "ruleIndex": rule_index,
@@ -202,6 +209,15 @@ def _result(it: Item, rule_index: int, report: Report) -> dict[str, Any]:
         result["suppressions"] = [{"kind": "external", "status": "accepted",
                                    "justification": f"{s.by}: {why}"[:1000]}]
     return result
+
+
+def _eol(report: Report) -> dict[str, str] | None:
+    """The release's end of life (not a result: no rule to fix it in code), as the JSON report's `os.eol`."""
+    eol = report.os.eol if report.os is not None else None
+    if eol is None:
+        return None
+    return {k: v for k, v in (("date", eol.date), ("source", eol.source), ("as_of", eol.as_of),
+                              ("extended", eol.extended)) if v}
 
 
 def build_sarif(report: Report) -> dict[str, Any]:
@@ -227,9 +243,14 @@ def build_sarif(report: Report) -> dict[str, Any]:
             "image.manifest_digest": target.manifest_digest, "image.config_digest": target.config_digest,
             "image.repo_tags": list(target.repo_tags) or None,
             "os": report.os.name if report.os is not None else None,
+            "os.eol": _eol(report),
             "base_image.name": report.base_image.name or None,
             "base_image.digest": report.base_image.digest or None,
             "base_image.method": report.base_image.method,
+            "coverage.gaps": report.db.coverage_gaps or None if report.db is not None else None,
+            "coverage": [{"ecosystem": c.ecosystem, "present": c.present, "packages": c.packages,
+                          "advisories": c.advisories, "newest_advisory": c.newest_advisory, "fetched_at": c.fetched_at}
+                         for c in report.db.coverage] or None if report.db is not None else None,
             "verdict.passed": verdict.passed if verdict is not None else None,
             "verdict.failed_rules": failed or None,
         }.items() if v is not None},

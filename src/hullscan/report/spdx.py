@@ -193,13 +193,19 @@ def build_document(report: Report) -> Document:
     os = report.os
     if os is not None:
         os_id = _spdx_id("os", taken)
+        eol = os.eol
+        eol_facts = () if eol is None else (("eol", eol.date), ("eol_source", eol.source), ("eol_as_of", eol.as_of),
+                                            ("eol_extended", eol.extended))
         facts = ", ".join(f"{k}={v}" for k, v in (("release", os.release), ("codename", os.codename),
-                                                   ("ecosystem", os.ecosystem), ("eol", os.eol)) if v)
+                                                   ("ecosystem", os.ecosystem), *eol_facts) if v)
         doc.packages.append(Package(
             spdx_id=os_id, name=os.family or "os", version=os.version or None,
             download_location=SpdxNoAssertion(), files_analyzed=False, description=os.name or None,
             primary_package_purpose=PackagePurpose.OPERATING_SYSTEM, comment=facts or None))
         doc.relationships.append(Relationship(image_id, RelationshipType.CONTAINS, os_id))
+        if eol is not None:  # not a vulnerability: a fact about the release, for readers of the document
+            doc.annotations.append(Annotation(os_id, AnnotationType.OTHER, tool_actor, created,
+                                              f"end of life since {eol.date} ({eol.source})"))
 
     vulns_of: dict[str, list[Finding]] = {}
     for v in report.vulnerabilities:

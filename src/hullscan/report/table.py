@@ -57,6 +57,10 @@ def render(report: Report, width: int | None = None, *, colour: bool = False, qu
     _vulns(out, report, width, wide, paint)
     if report.base_advice is not None:
         _base_advice(out, report.base_advice, width)
+    if report.plan is not None:  # `--plan` only: its section's module loads only then
+        from hullscan.report.plan import table_lines
+
+        out += table_lines(report.plan, width)
     _misconfigurations(out, report, width, wide, paint)
     _secrets(out, report, width, wide, paint)
     if "license" in report.scanners:
@@ -102,7 +106,7 @@ def _header(out: list[str], report: Report, width: int) -> None:
     out.append("=" * min(width, max(len(line) for line in wrap(title, width))))
     facts = [report.target.type]
     if os_info is not None:
-        facts.append(clean(os_info.name or os_info.family) + (" (end of life)" if os_info.eol else ""))
+        facts.append(clean(os_info.name or os_info.family))
     if report.architecture:
         facts.append(clean(report.architecture))
     if report.layers:
@@ -110,6 +114,9 @@ def _header(out: list[str], report: Report, width: int) -> None:
     n = len(report.packages)
     facts.append(f"{n} package{'s' if n != 1 else ''}" if n else "0 packages found")
     _text(out, " · ".join(facts), width)
+    if os_info is not None and os_info.eol is not None:  # not a finding: the release itself, said once
+        _text(out, clean(os_info.eol.headline(os_info.name or os_info.family)), width)
+        _text(out, os_info.eol.coverage_note, width)
     base_line = _base_line(report)
     if base_line:
         _text(out, base_line, width)
@@ -117,6 +124,19 @@ def _header(out: list[str], report: Report, width: int) -> None:
         _text(out, f"base annotation not trusted: {clean(report.base_image.mismatch)}", width)
     if report.target.manifest_digest:
         _text(out, f"manifest {report.target.manifest_digest}", width)
+    c = report.container
+    if c is not None:  # a container scan: which container, and what its runtime changes brought
+        _text(out, clean(f"container {c.name} ({c.id[:12]}) · started {c.started_at[:19]} · {c.changes} paths "
+                         "changed at runtime"), width)
+        drift = [*(f"installed {x}" for x in c.added), *(f"removed {x}" for x in c.removed),
+                 *(f"changed {x}" for x in c.changed)]
+        _text(out, clean("Drift: " + ("; ".join(drift) if drift else "none")), width, hang="  ")
+        runtime = (sum(f.origin == "runtime" for f in report.vulnerabilities),
+                   sum(s.origin == "runtime" for s in report.secrets))
+        _text(out, f"origin runtime: {runtime[0]} vulnerabilities, {runtime[1]} secrets", width)
+    gaps = report.db.coverage_gaps if report.db is not None else ""
+    if gaps:  # shown with -q too: a warning alone would hide that these packages were never matched
+        _text(out, f"Coverage: {clean(gaps)}", width)
 
 
 def _vulns(out: list[str], report: Report, width: int, wide: bool, paint: Paint) -> None:
@@ -370,8 +390,17 @@ def _score(v: Finding) -> str:
     return "" if v.risk is None else f"{v.risk.score:.1f}"
 
 
+REACH_MARKS = {"reachable": "reachable", "not_present": "not present", "not_loaded": "not loaded",
+               "not_imported": "not imported"}
+"""The secondary line's reachability marker (`unknown` and unassessed: none; docs/reachability.md)."""
+
+
 def _reason(v: Finding) -> str:
-    return "" if v.risk is None else v.risk.reason
+    reason = "" if v.risk is None else v.risk.reason
+    mark = REACH_MARKS.get(v.reachability.level, "") if v.reachability is not None else ""
+    if mark and mark not in reason:
+        reason = _joined(reason, f"[{mark}]") if reason else f"[{mark}]"
+    return reason
 
 
 def _paint(header: str, text: str) -> str:

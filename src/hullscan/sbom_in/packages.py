@@ -11,7 +11,7 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from hullscan.inventory.os_release import detect_os
-from hullscan.model.inventory import OS_PACKAGE_TYPES, LayerRef, OSInfo, Package, ScanWarning
+from hullscan.model.inventory import OS_PACKAGE_TYPES, EndOfLife, LayerRef, OSInfo, Package, ScanWarning
 from hullscan.sbom_in.document import SbomComponent, SbomDocument
 
 H = "hullscan:"
@@ -42,6 +42,16 @@ def _distro_qualifier(value: str) -> tuple[str, str]:
     return (m.group(1), m.group(2)) if m else (value, "")
 
 
+def _eol(facts: dict[str, str]) -> EndOfLife | None:
+    """hullscan's `os:eol*` facts (CycloneDX properties, SPDX comment) as the OS's end of life: the date
+    support ended (an SBOM written before 1.6 says `true` without one: not read as a date)."""
+    date = facts.get("eol", "")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        return None
+    return EndOfLife(date=date, source=facts.get("eol_source", ""), as_of=facts.get("eol_as_of", ""),
+                     extended=facts.get("eol_extended", ""))
+
+
 def document_os(doc: SbomDocument) -> OSInfo | None:
     """The image's OS: hullscan's OS component as written, another tool's, or the OS packages' distro."""
     for c in doc.components:
@@ -53,7 +63,7 @@ def document_os(doc: SbomDocument) -> OSInfo | None:
         if facts.get("ecosystem") or facts.get("release"):
             return OSInfo(family=c.name, name=facts.get("name") or c.description, version=c.version,
                           release=facts.get("release", ""), codename=facts.get("codename", ""),
-                          ecosystem=facts.get("ecosystem", ""), eol=facts.get("eol") in ("true", "True"),
+                          ecosystem=facts.get("ecosystem", ""), eol=_eol(facts),
                           source_path=facts.get("source_path", ""))
         found = _os_from(c.name.lower(), c.version, c.description)
         if found is not None:

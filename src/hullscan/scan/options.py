@@ -27,3 +27,6 @@ class ScanOptions:
     """`--skip-files` globs (Trivy's syntax, inventory/skip.py): files whose facts the applier leaves out."""
     skip_dirs: tuple[str, ...] = ()
     """`--skip-dirs` globs: directories whose files the applier leaves out."""
+    import_reachability: bool = False
+    """`--import-reachability`: also run the Python and Node import analyzers, whose facts decide the
+    `not_imported` level (opt-in: parsing every .py/.js file costs more than the rest of a cold scan)."""

@@ -3,10 +3,13 @@ reads one row (how the row holds the Report: cache/results.py).
 
 The key holds everything a report's findings depend on: the image's content (config digest, manifest
 annotations, diff_ids — each local blob verified first, cache/blobs.py), the scanners and matching
-options, the secret rules file, the skip globs (applied when layers are applied, so the per-layer
+options, `--import-reachability`, the secret rules file, the skip globs (applied when layers are applied, so the per-layer
 facts are shared whatever a scan skips), the vulnerability DB file's identity, the base image catalog's (state file and generation:
 `catalog_identity`), and hullscan's own code (every
-file of the installed package: a changed analyzer, matcher or rule never serves an old result). What
+file of the installed package: a changed analyzer, matcher or rule never serves an old result). The EOL
+table's date is in it twice over: the built-in table is a file of the package (the code identity), the
+DB's `hs_eol` is in the DB (its identity); a release whose support ends after its result was stored is
+EOL when the result is served (scan/service.py `_refresh` keeps the dates, `os.support`). What
 depends on the moment or on how the image was given (created_at, target, layer digests, DB age,
 stats) is rebuilt on every scan; policy, VEX and display filters apply afterwards, as after a fresh
 scan. A PostgreSQL DB has no file identity (it would take a query and SQLAlchemy's import, the very
@@ -152,11 +155,14 @@ def result_key(image: Image, options: Any) -> tuple[str, bool] | None:
         "match": [sorted(options.match.pkg_types), options.match.include_owned],
         "secret_config": secret_rules,
         "skip": [sorted(set(options.skip_files)), sorted(set(options.skip_dirs))],
+        "imports": options.import_reachability,  # --import-reachability: the Python/Node levels decided or not
         "config": image.config_digest,
         "annotations": image.manifest_annotations,
         "diff_ids": [layer.diff_id for layer in image.layers],
         "catalog": catalog,
     }
+    if image.source_type in ("docker", "podman"):  # an engine image: known by its ID and its repo digests
+        parts["repo_digests"] = sorted(image.repo_digests)
     if not image.config_digest or not all(layer.diff_id for layer in image.layers):
         return None
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))

@@ -32,11 +32,11 @@ if TYPE_CHECKING:
     from hullscan.match.matcher import Matcher
     from hullscan.model.findings import ConfigFinding, SecretFinding
     from hullscan.model.image import ImageConfig
-    from hullscan.model.inventory import Inventory, LayerRef
+    from hullscan.model.inventory import Inventory, LayerRef, OSInfo
     from hullscan.scan.options import ScanOptions
     from hullscan.secrets.config_scan import ConfigScan
     from hullscan.vulndb.read import AdvisoryReader
-    from hullscan.walk.analyzer import Analyzer
+    from hullscan.walk.analyzer import Analyzer, LayerFacts
 
 
 def utc_now() -> datetime:
@@ -76,6 +76,9 @@ class ScanService:
     open_catalog: Callable[[], Any] | None = None
     """Opens the base image catalog (state/catalog.py `Catalog`, a context manager); None: the state
     store at `$HULLSCAN_STATE_URL`, else the default file (a missing file is an empty catalog)."""
+    open_state: Callable[[], Any] | None = None
+    """Opens the state store holding stored inventories (`stored:` targets; state/store.py `StateStore`,
+    a context manager); None: `$HULLSCAN_STATE_URL`, else the default file."""
 
     def scan(self, target: str, *, render_packages: Callable[[Any], bytes | None] | None = None) -> Report:
         """Scan a target. `render_packages` renders the packages as the JSON writer would, stored beside
@@ -84,6 +87,8 @@ class ScanService:
             self.check_db()
         if target.startswith("sbom:"):
             return self.scan_sbom(target[len("sbom:"):])
+        if target.startswith("stored:"):
+            return self.scan_stored(target)
         started = time.perf_counter()
         image = self.open_image(target, self.options.source)
         try:
@@ -134,10 +139,16 @@ class ScanService:
 
             built = datetime.fromisoformat(db.built_at)  # "…Z" (3.11 reads it; strptime's import costs 2 ms)
             db = replace(db, age_days=round((self.clock() - built).total_seconds() / 86400, 2))
-        layers = tuple(replace(info, digest=layer.digest, size=layer.size, media_type=layer.media_type)
+        # an engine image's layer sizes come only with its save stream, which a warm scan never reads
+        layers = tuple(replace(info, digest=layer.digest, size=layer.size if layer.size >= 0 else info.size,
+                               media_type=layer.media_type)
                        for info, layer in zip(cached.layers, image.layers, strict=True))
-        return replace(cached, created_at=iso(self.clock()), target=valid_text(_target(image)), layers=layers, db=db,
-                       stats=stats)
+        now = iso(self.clock())
+        os = cached.os
+        if os is not None and os.support is not None and os.support.date <= now[:10]:
+            os = replace(os, eol=os.support, support=None)  # its support ended since it was cached
+        return replace(cached, created_at=now, target=valid_text(_target(image)), layers=layers, db=db,
+                       stats=stats, os=os)
 
     # -- a scan of an opened image -----------------------------------------------------------------
 
@@ -154,7 +165,12 @@ class ScanService:
                 opened["db"] = self.open_db()
 
         analyzers = list(self.analyzers())
-        facts, counts = collect_facts(image, analyzers, cache, self.progress, while_walking=open_db)
+        if image.source_type in ("docker", "podman"):  # an engine's image: its layers come in one save stream
+            from hullscan.walk.streamed import collect_streamed
+
+            facts, counts = collect_streamed(image, analyzers, cache, self.progress, while_walking=open_db)  # type: ignore[arg-type]  # an EngineImage
+        else:
+            facts, counts = collect_facts(image, analyzers, cache, self.progress, while_walking=open_db)
         scanned = _scan_config(image, analyzers)
         unknown = BaseImage(None)
         for lf in facts:  # history lines masked now; base or not once the base is known (below)
@@ -175,8 +191,12 @@ class ScanService:
                 for lf in facts]
         _mark_inherited(inventory, refs, base)
         open_db()  # when no layer walk gave it the chance
-        findings, db_info = self._match(inventory, opened.get("db"))
+        inventory.os = self._judge_eol(inventory.os, opened.get("db"))
+        imports: dict[Any, Any] = {}
+        findings, db_info = self._match(inventory, opened.get("db"), imports)
         findings = [replace(f, inherited=f.package.inherited) for f in findings]
+        if findings:
+            findings = _reach(image, inventory, findings, imports)
         secrets, misconfigurations = self._secrets(inventory, scanned.findings if image.config.raw else [], refs)
         report: Report = valid_text(Report(
             created_at=iso(self.clock()),
@@ -196,6 +216,42 @@ class ScanService:
             stats=ScanStats(walked=counts["walked"], cached=counts["cached"],
                             seconds=round(time.perf_counter() - started, 3)),
         ))
+        return report
+
+    def scan_over(self, under: Report, image: Image, facts: list[LayerFacts], analyzers: Sequence[Analyzer],
+                  walked: int, started: float) -> Report:
+        """`under` (the report of `image`) with more layers on top: `facts` are every layer's, the image's
+        first (from the layer cache) and then the top ones (a running container's runtime changes,
+        scan/container.py). Inventory, matching and file secrets are those of the whole; the config, its
+        findings, the base and the layer list stay `under`'s (never cached: a top layer is not content-addressed)."""
+        from hullscan.inventory.applier import apply_layers
+        from hullscan.model.inventory import LayerRef
+
+        skip = None
+        if self.options.skip_files or self.options.skip_dirs:
+            from hullscan.inventory.skip import SkipPaths
+
+            skip = SkipPaths(self.options.skip_files, self.options.skip_dirs)
+        inventory = apply_layers(analyzers, facts, skip)
+        refs = [LayerRef(index=x.index, diff_id=x.diff_id, created_by=x.created_by, base=x.base) for x in under.layers]
+        refs += [lf.ref for lf in facts[len(refs):]]
+        _mark_inherited(inventory, refs, under.base_image)
+        db = self.open_db() if self.open_db is not None else None
+        inventory.os = self._judge_eol(inventory.os, db)
+        imports: dict[Any, Any] = {}
+        findings, db_info = self._match(inventory, db, imports)
+        findings = [replace(f, inherited=f.package.inherited) for f in findings]
+        if findings:
+            image.config = under.config  # masked: reachability reads only its entrypoint, env and working dir
+            findings = _reach(image, inventory, findings, imports)
+        secrets, misconfigurations = self._secrets(inventory, [], refs)
+        configured = [s for s in under.secrets if s.path.startswith("config:")]  # the image config's, as scanned
+        report: Report = valid_text(replace(
+            under, created_at=iso(self.clock()), os=inventory.os, packages=sorted(inventory.packages, key=_pkg_sort),
+            history=tuple(inventory.history), vulnerabilities=tuple(findings), secrets=(*configured, *secrets),
+            misconfigurations=(*(m for m in under.misconfigurations if m.path.startswith("config:")), *misconfigurations),
+            db=db_info, warnings=tuple(inventory.warnings),
+            stats=ScanStats(walked=walked, cached=len(facts) - walked, seconds=round(time.perf_counter() - started, 3))))
         return report
 
     def _identify(self, image: Image, inventory: Inventory, scanned: ConfigScan) -> BaseImage:
@@ -225,8 +281,23 @@ class ScanService:
 
         return open_catalog(None)
 
-    def _match(self, inventory: Inventory, db: AdvisoryReader | None) -> tuple[list[Any], DbInfo | None]:
-        """The vuln scanner: findings for the inventory, and what the DB is. Closes the DB."""
+    def _judge_eol(self, os: OSInfo | None, db: AdvisoryReader | None) -> OSInfo | None:
+        """The OS with its end of life (vulndb/eol.py) on the scan's day: by the DB's EOL table when it
+        holds one for its product (`db update`'s `eol` feed), else by the built-in table."""
+        if os is None:
+            return None
+        from hullscan.vulndb.eol import builtin, judge, scan_table
+
+        table = builtin()
+        if db is not None:
+            state = db.feed("eol")
+            table = scan_table(db.eol_cycles(), (state.fetched_at or state.imported_at) if state is not None else None)
+        return judge(os, table, iso(self.clock())[:10])
+
+    def _match(self, inventory: Inventory, db: AdvisoryReader | None,
+               imports: dict[Any, Any] | None = None) -> tuple[list[Any], DbInfo | None]:
+        """The vuln scanner: findings for the inventory, and what the DB is. Closes the DB. `imports`
+        receives the Go records' affected symbols of the findings of Go programs (hullscan.reach)."""
         if db is None:
             return [], None
         from hullscan.match.loop import match_inventory
@@ -238,12 +309,17 @@ class ScanService:
             else:
                 matched = match_inventory(inventory, db, self.options.match, tuple(self.matchers()))
             inventory.warnings.extend(ScanWarning(message=m) for m in matched.warnings)
+            if imports is not None:  # read now: the DB closes before reachability is assessed
+                go = {d.advisory_id for f in matched.findings if f.package.type == "golang" for d in f.details}
+                if go:
+                    imports.update(db.imports(go))
             built = db.built_at
             info = DbInfo(
                 location=getattr(db, "display", ""),
                 built_at=iso(built) if built else None,
                 age_days=round(db.age.total_seconds() / 86400, 2) if db.age is not None else None,
                 feeds=tuple(FeedInfo(f.feed, f.imported_at, f.fetched_at, f.advisories) for f in db.feeds()),
+                coverage=matched.coverage,
             )
             return matched.findings, info
         finally:
@@ -265,6 +341,38 @@ class ScanService:
             elif "secret" in scanners:
                 secrets.append(_secret_finding(f, refs))
         return secrets, misconfigurations
+
+    # -- stored inventories ------------------------------------------------------------------------
+
+    def scan_stored(self, target: str) -> Report:
+        """`stored:sha256:…`: a stored inventory (state/inventories.py) matched against the current DB, as an
+        SBOM's is; its secrets, config findings and layers are the ones stored (no image is read)."""
+        from hullscan.model.inventory import Inventory
+        from hullscan.state.inventories import load, resolve
+
+        started = time.perf_counter()
+        if self.open_state is not None:
+            state = self.open_state()
+        else:
+            from hullscan.state.store import open_state
+
+            state = open_state(None)
+        with state:
+            stored = load(state, resolve(state, target)).report
+        db = self.open_db() if self.open_db is not None else None
+        inventory = Inventory(os=stored.os, packages=list(stored.packages), history=list(stored.history))
+        inventory.os = self._judge_eol(inventory.os, db)
+        findings, db_info = self._match(inventory, db)
+        findings = [replace(f, inherited=f.package.inherited) for f in findings]
+        known = set(stored.warnings)  # a warning of the stored scan's matching is not said twice
+        return replace(stored, created_at=iso(self.clock()),
+                       target=replace(stored.target, input=f"stored:{stored.target.manifest_digest or stored.target.config_digest}"),
+                       scanners=tuple(s for s in stored.scanners if s in self.options.scanners),
+                       secrets=stored.secrets if "secret" in self.options.scanners else (),
+                       misconfigurations=stored.misconfigurations if "config" in self.options.scanners else (),
+                       os=inventory.os, vulnerabilities=tuple(findings), db=db_info,
+                       warnings=(*stored.warnings, *(w for w in inventory.warnings if w not in known)),
+                       stats=ScanStats(walked=0, cached=0, seconds=round(time.perf_counter() - started, 3)))
 
     # -- SBOM input --------------------------------------------------------------------------------
 
@@ -289,6 +397,7 @@ class ScanService:
             base = BaseImage(sum(1 for r in refs if r.base) if any(r.base is not None for r in refs) else None)
         inventory.packages = [replace(p, inherited=p.layer.base if p.layer is not None else None)
                               for p in inventory.packages]
+        inventory.os = self._judge_eol(inventory.os, db)
         findings, db_info = self._match(inventory, db)
         findings = [replace(f, inherited=f.package.inherited) for f in findings]
         tools = info.get("sbom_tools")
@@ -312,6 +421,18 @@ class ScanService:
                             sbom_format=info.get("sbom_format"), sbom_tools=tuple(tools) if tools is not None else None),
         ))
         return report
+
+
+def _reach(image: Image, inventory: Inventory, findings: list[Any], imports: dict[Any, Any]) -> list[Any]:
+    """Every finding with its reachability (hullscan.reach), from the walk's facts, the matched Go
+    records' symbols and the config."""
+    from hullscan.model.inventory import ScanWarning
+    from hullscan.reach.assess import assess
+    from hullscan.reach.go import IMPORTS
+
+    assessed, warnings = assess(image.config, {**inventory.facts, IMPORTS: imports}, inventory.packages, findings)
+    inventory.warnings.extend(ScanWarning(message=f"reachability: {m}") for m in warnings)
+    return assessed
 
 
 def _blobs_verified(image: Image, cache: LayerCache) -> bool:

@@ -21,7 +21,7 @@ def build_service(options: ScanOptions, progress: Callable[[str], None] | None =
     def analyzers() -> Sequence[Analyzer]:
         from hullscan.inventory.registry import analyzers_for
 
-        chosen = analyzers_for(set(options.scanners))
+        chosen = analyzers_for(set(options.scanners), import_reachability=options.import_reachability)
         if options.secret_config:
             from hullscan.secrets.analyzer import SecretAnalyzer
 
@@ -42,9 +42,16 @@ def build_service(options: ScanOptions, progress: Callable[[str], None] | None =
         precheck(options.db)
 
     def layer_cache() -> tuple[LayerCache | None, list[str]]:
+        import os
+
         from hullscan.cache.store import open_cache
 
         warnings: list[str] = []
+        shared = os.environ.get("HULLSCAN_CACHE_URL", "")
+        if options.cache_dir is None and shared.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            from hullscan.cache.pg import open_pg_cache  # the service's shared cache (docs/service.md)
+
+            return open_pg_cache(shared, warnings.append), warnings  # type: ignore[return-value]
         return open_cache(options.cache_dir, warnings.append), warnings
 
     vuln = "vuln" in options.scanners

@@ -10,7 +10,7 @@ from hullscan.errors import UsageError
 ENV_URL = "HULLSCAN_STATE_URL"
 SCHEMA = "hullscan_state"
 """The PostgreSQL schema holding the state store's tables (and its `alembic_version`)."""
-HEAD = "0001"
+HEAD = "0006"
 """The newest migration's revision (tests/base checks it is Alembic's head): a store already there is
 opened without importing Alembic."""
 

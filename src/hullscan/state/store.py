@@ -8,6 +8,7 @@ upgraded in place, in one transaction; a store from a newer hullscan is refused.
 Writers never interleave: a write transaction starts with SQLite's `BEGIN IMMEDIATE` (the file's write
 lock, waited for up to `BUSY_SECONDS`) or PostgreSQL's transaction-scoped advisory lock, so two
 `hullscan base add` at once run one after the other, each all or nothing. Readers are not blocked (WAL).
+SQLite runs with `synchronous=NORMAL` under WAL: consistent after a crash, losing at most the last commits.
 """
 
 from __future__ import annotations
@@ -144,6 +145,10 @@ def _sqlite_events(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cur.execute("PRAGMA journal_mode=WAL")  # readers (scans) never wait for a writer
+        # WAL + NORMAL: a commit appends to the WAL without an fsync (the checkpoint syncs). A crash or power
+        # loss may lose the last commits, never corrupt the file or half-apply one: each commit is whole in
+        # the WAL or ignored. Every write here is redone by running the command again (a store, a rescan).
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -42,6 +42,8 @@ _ALIASES = {
     "crates.io": "cargo", "java": "maven",
 }
 _INSTANCES: dict[str, Scheme] = {}
+#: Ecosystems whose `:suffix` names another ecosystem rather than a release.
+_SUB_ECOSYSTEMS = frozenset({"Echo"})
 
 # OSV ecosystem (without its ":release" suffix) -> scheme name
 _ECOSYSTEMS: dict[str, str] = {
@@ -88,6 +90,11 @@ def scheme_for_ecosystem(ecosystem: str) -> Scheme | None:
         base = rest.split(":", 1)[0]
         return scheme_for_ecosystem(base) if base != rest or base in _ECOSYSTEMS else None
     name = _ECOSYSTEMS.get(eco)
+    base, _, suffix = eco.partition(":")
+    if name is None and base in _SUB_ECOSYSTEMS and suffix:
+        # Echo's language streams (`Echo:PyPI`, `Echo:npm`) order versions as that language does;
+        # plain `Echo` (its Debian-based packages) is dpkg
+        name = {k.lower(): v for k, v in _ECOSYSTEMS.items()}.get(suffix.lower())
     if name is None:
         name = _ECOSYSTEMS.get(eco.split(":", 1)[0])
     if name is None:

@@ -16,6 +16,7 @@ import httpx
 from hullscan.errors import FetchError
 from hullscan.fsio import AtomicFile
 from hullscan.http import HttpClient, Retry, RetryPolicy
+from hullscan.vulndb import csaf_archive, yumrepo
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,21 @@ class Downloader:
               progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> Fetched:
         """Download `url` to `dest`. With etag/last_modified and an existing `dest`, a conditional
         request; on 304 the existing file is kept. Raises NotFound on 404/410 (not retried), FetchError
-        when every attempt failed."""
+        when every attempt failed. A yum repository's `mirror.list` / `repodata/repomd.xml` URL fetches
+        the updateinfo file it names (vulndb/yumrepo.py; `dest`'s suffix then follows its compression), an
+        `archive_latest.txt` URL the CSAF VEX archive it names (vulndb/csaf_archive.py)."""
+        if yumrepo.is_repo_url(url):
+            return yumrepo.fetch_updateinfo(self._fetch, url, dest, etag=etag, last_modified=last_modified,
+                                            progress=progress, warn=warn)
+        if csaf_archive.is_latest_url(url):  # Red Hat's CSAF VEX archive, named by archive_latest.txt
+            return csaf_archive.fetch_archive(self._fetch, url, dest, etag=etag, last_modified=last_modified,
+                                              progress=progress, warn=warn)
+        return self._fetch(url, dest, etag=etag, last_modified=last_modified, params=params, headers=headers,
+                           progress=progress, warn=warn)
+
+    def _fetch(self, url: str, dest: Path, *, etag: str | None = None, last_modified: str | None = None,
+               params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+               progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> Fetched:
         hdrs = dict(headers or {})
         if dest.exists():
             if etag:

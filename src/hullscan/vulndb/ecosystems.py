@@ -47,14 +47,30 @@ def normalize_name(ecosystem: str, name: str) -> str:
 def lookup_variants(ecosystem: str) -> list[str]:
     """Stored ecosystems a query for `ecosystem` should read (canonical first): OSV spells some
     distro releases differently from os-release, so `Ubuntu:22.04` also reads `Ubuntu:22.04:LTS`,
-    `Alpine:3.19` / `Alpine:v3.19.1` read `Alpine:v3.19`, `Debian:12.4` reads `Debian:12`."""
+    `Alpine:3.19` / `Alpine:v3.19.1` read `Alpine:v3.19`, `Debian:12.4` reads `Debian:12`.
+
+    Streams: an Ubuntu Pro image (`Ubuntu:Pro:18.04:LTS`) reads the ESM stream and the standard one
+    (`Ubuntu:18.04:LTS`: ESM packages are the standard ones plus later fixes); a plain image reads only
+    the standard stream (ESM fixes are not installable there). `Azure Linux:2.0` (CBL-Mariner 2) also
+    reads the major-only `Azure Linux:2` and the older `Mariner:2.0`; a SUSE product also reads its
+    `-LTSS` (long-term support) product."""
     eco = canonical_ecosystem(ecosystem)
     base, sep, release = eco.partition(":")
     out = [eco]
     if not sep or not release:
         return out
-    if base == "Ubuntu" and not release.endswith(":LTS"):
-        out.append(f"{eco}:LTS")
+    if base == "Ubuntu":
+        m = re.fullmatch(r"(Pro:)?(\d+\.\d+)(:LTS)?", release)
+        if m and m.group(1):
+            out += [f"Ubuntu:Pro:{m.group(2)}:LTS", f"Ubuntu:{m.group(2)}:LTS", f"Ubuntu:{m.group(2)}"]
+        elif m:
+            out += [f"Ubuntu:{m.group(2)}:LTS", f"Ubuntu:{m.group(2)}"]
+    elif base in ("Azure Linux", "Mariner"):
+        m = re.fullmatch(r"(\d+)(?:\.0)?", release)
+        if m:
+            out += [f"{b}:{r}" for b in ("Azure Linux", "Mariner") for r in (f"{m.group(1)}.0", m.group(1))]
+    elif base == "SUSE" and not release.endswith("-LTSS"):
+        out.append(f"{eco}-LTSS")
     elif base == "Alpine":
         m = re.match(r"^v?(\d+)\.(\d+)", release)
         if m:

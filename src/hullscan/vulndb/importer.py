@@ -119,14 +119,20 @@ def write(db: VulnDB, summary: ImportSummary, *, replace: bool = False,
     return summary
 
 
+#: A streamed part also ends after this much input: records naming many packages (a Red Hat erratum's 28
+#: rows, a CSAF VEX document's hundreds) would otherwise make 5,000 advisories a part of 500 MB+.
+STREAM_BYTES = 24 << 20
+
+
 def stream(paths: Iterable[Path], feed: str, chunk: int = 5000) -> Iterator[FeedBatch]:
-    """Parts of one feed's batch, each of at most ~`chunk` advisories, for `VulnDB.write_stream`
+    """Parts of one feed's batch, each of at most ~`chunk` advisories or STREAM_BYTES of input, for `VulnDB.write_stream`
     (feeds whose records are whole advisories: OSV, NVD). An id seen in an earlier part is dropped
     (the same GHSA ships in several OSV ecosystem zips). Records of other feeds are ignored.
     Raises InputError when a path cannot be read (the caller's transaction then rolls back)."""
     ctx = F.ImportContext()
     summary = ImportSummary()
     seen: set[str] = set()
+    pending = 0  # input bytes read into the current part
 
     def take() -> FeedBatch:
         b = ctx.batches.pop(feed, None) or FeedBatch(feed)
@@ -146,6 +152,8 @@ def stream(paths: Iterable[Path], feed: str, chunk: int = 5000) -> Iterator[Feed
                 summary.unreadable.clear()
                 summary.unreadable_count = 0
             cur = ctx.batches.get(feed)
-            if cur is not None and len(cur.advisories) >= chunk:
+            pending += len(data)
+            if cur is not None and (len(cur.advisories) >= chunk or pending >= STREAM_BYTES):
+                pending = 0
                 yield take()
     yield take()

@@ -13,11 +13,13 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import Any
 
 from hullscan.vulndb.ecosystems import canonical_ecosystem, normalize_name
 from hullscan.vulndb.model import (
     Advisory,
     AffectedRecord,
+    EolCycle,
     EpssEntry,
     FeedBatch,
     FeedState,
@@ -27,14 +29,22 @@ from hullscan.vulndb.model import (
     now_iso,
 )
 from hullscan.vulndb.read import (
+    AdvisoryChange,
     AdvisoryParts,
     AdvisoryRow,
+    Changes,
+    EcosystemState,
+    FullRematch,
+    Generation,
     Pair,
     age,
     alias_closure,
     built_at,
     merge_advisory,
+    merge_changes,
+    newest_date,
     query_keys,
+    reach,
 )
 from hullscan.vulndb.reader import DB_FORMAT, SCHEMA_VERSION
 
@@ -52,7 +62,11 @@ class MemoryReader:
         self._aliases: list[Pair] = []
         self._kev: dict[str, KevEntry] = {}
         self._epss: dict[str, EpssEntry] = {}
+        self._eol: dict[tuple[str, str], EolCycle] = {}
+        self._repo_cpe: dict[str, list[str]] = {}
+        self._imports: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self._feeds: dict[str, FeedState] = {}
+        self._coverage: list[EcosystemState] = []
         for batch in sorted(batches, key=lambda b: b.feed):  # importer.write's order: the DB's row order
             if batch.feed in self._feeds:
                 raise ValueError(f"two batches of feed {batch.feed!r}: merge them first (one per feed)")
@@ -75,6 +89,9 @@ class MemoryReader:
             for af in a.affected:
                 eco = canonical_ecosystem(af.ecosystem)
                 pkg = normalize_name(eco, af.package)
+                if af.imports:
+                    known = self._imports.setdefault((feed, a.id, pkg), [])
+                    known.extend(json.loads(json.dumps(i)) for i in af.imports if i not in known)
                 rj, vj = json.dumps(af.ranges, sort_keys=True), json.dumps(af.versions)
                 if (eco, pkg, rj, vj, af.status) in seen:
                     continue
@@ -83,13 +100,16 @@ class MemoryReader:
                 rec = AffectedRecord(a.id, eco, pkg, json.loads(rj), json.loads(vj), af.status, fixed, af.severity, feed)
                 rows.append(((eco, pkg), rec, a.withdrawn is not None))
         rows.sort(key=lambda r: r[0])  # as the writer inserts them: stable, by (ecosystem, package)
+        self._coverage.extend(_coverage(feed, batch, rows))
         for key, rec, withdrawn in rows:
             self._affected.setdefault(key, []).append((rec, withdrawn))
         self._kev.update(batch.kev)
         self._epss.update(batch.epss)
+        self._eol.update(batch.eol)
+        self._repo_cpe.update(batch.repo_cpe)
         sources = ", ".join(batch.sources[:3]) + (" ..." if len(batch.sources) > 3 else "") if batch.sources else None
         self._feeds[feed] = FeedState(feed, sources, None, None, None, now, len(batch.advisories), len(rows),
-                                      len(batch.kev) + len(batch.epss), batch.skipped, None)
+                                      len(batch.kev) + len(batch.epss) + len(batch.eol) + len(batch.repo_cpe), batch.skipped, None)
 
     @property
     def display(self) -> str:
@@ -140,6 +160,16 @@ class MemoryReader:
     def epss(self, cves: Iterable[str]) -> dict[str, EpssEntry]:
         return {c: self._epss[c] for c in set(cves) if c in self._epss}
 
+    def imports(self, advisory_ids: Iterable[str]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+        wanted = set(advisory_ids)
+        return {k: v for k, v in self._imports.items() if k[1] in wanted}
+
+    def eol_cycles(self) -> list[EolCycle]:
+        return [self._eol[k] for k in sorted(self._eol)]
+
+    def repo_cpes(self, repos: Iterable[str]) -> dict[str, list[str]]:
+        return {r: sorted(self._repo_cpe[r]) for r in set(repos) if r in self._repo_cpe}
+
     def feeds(self) -> list[FeedState]:
         return [self._feeds[f] for f in sorted(self._feeds)]
 
@@ -149,6 +179,26 @@ class MemoryReader:
     def ecosystems(self) -> set[str]:
         return {eco for eco, _ in self._affected}
 
+    def coverage(self) -> list[EcosystemState]:
+        return sorted(self._coverage, key=lambda c: (c.ecosystem, c.feed))
+
+    # the change log: batches held in memory have no history — generation 0, nothing logged
+
+    def generation(self) -> int:
+        return 0
+
+    def change_log(self) -> list[Generation]:
+        return []
+
+    def changes_since(self, since: int) -> Changes | FullRematch:
+        return reach(since, 0, []) or merge_changes(since, 0, [], [])
+
+    def change_entries(self, since: int) -> list[AdvisoryChange]:
+        return []
+
+    def change_cves(self, since: int) -> list[tuple[int, str, str]]:
+        return []
+
     def counts(self) -> dict[str, int]:
         return {"hs_advisory": sum(map(len, self._heads.values())), "hs_affected": sum(map(len, self._affected.values())),
                 "hs_alias": len(self._aliases), "hs_kev": len(self._kev), "hs_epss": len(self._epss)}
@@ -157,3 +207,19 @@ class MemoryReader:
 def _severity(s: Severity) -> Severity:
     """As the DB gives it back: the score a float (a REAL column)."""
     return (s[0], s[1], None if s[2] is None else float(s[2]))
+
+
+def _coverage(feed: str, batch: FeedBatch, rows: list[tuple[Pair, AffectedRecord, bool]]) -> list[EcosystemState]:
+    """hs_ecosystem's rows of one feed, as store.py computes them: live rows only."""
+    ids: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for (eco, _), rec, withdrawn in rows:
+        if not withdrawn:
+            ids.setdefault(eco, set()).add(rec.advisory_id)
+            counts[eco] = counts.get(eco, 0) + 1
+    out = []
+    for eco, adv_ids in ids.items():
+        advs = [batch.advisories[i] for i in adv_ids]
+        newest = newest_date(d for a in advs for d in (a.published, a.modified))
+        out.append(EcosystemState(feed, eco, len(adv_ids), counts[eco], newest))
+    return out

@@ -139,6 +139,25 @@ class EpssEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class EolCycle:
+    """One release cycle of an endoflife.date product (vulndb/eol.py; the `eol` feed, table hs_eol).
+    Dates are `YYYY-MM-DD`; None when the product announces none."""
+
+    product: str
+    """endoflife.date product (`debian`, `rhel`, `alpine-linux`)."""
+    cycle: str
+    """Release cycle as endoflife.date names it (`10`, `22.04`, `3.19`, `2018.03`)."""
+    release_date: str | None
+    eol: str | None
+    """End of (security) support; None while none is announced (a cycle saying `eol: true` without a date
+    is skipped and counted by the parser: it cannot say since when)."""
+    support: str | None
+    """End of active support (bug fixes), when the product tells it apart."""
+    extended: str | None
+    """End of extended support (Debian LTS, Ubuntu ESM, RHEL ELS, SUSE LTSS)."""
+
+
+@dataclass(frozen=True, slots=True)
 class FeedState:
     """What the DB knows about one feed's last import/update."""
 
@@ -179,6 +198,9 @@ class AffectedIn:
     versions: list[str] = field(default_factory=list)
     status: str = "affected"
     severity: str | None = None
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    """OSV `ecosystem_specific.imports` (the Go vulndb's): `[{"path": package, "symbols": [...]}]`, the
+    affected packages of the module and the symbols in them (hullscan.reach's Go symbol level)."""
 
 
 @dataclass(slots=True)
@@ -207,6 +229,10 @@ class FeedBatch:
     advisories: dict[str, AdvisoryIn] = field(default_factory=dict)
     kev: dict[str, KevEntry] = field(default_factory=dict)
     epss: dict[str, EpssEntry] = field(default_factory=dict)
+    eol: dict[tuple[str, str], EolCycle] = field(default_factory=dict)
+    """(product, cycle) → its dates (the `eol` feed)."""
+    repo_cpe: dict[str, list[str]] = field(default_factory=dict)
+    """Red Hat repository (content set) → its CPEs (the `redhat-repo-cpe` feed: the whole map, table hs_repo_cpe)."""
     skipped: int = 0
     reasons: list[str] = field(default_factory=list)
     files: int = 0
@@ -243,4 +269,4 @@ class FeedBatch:
 
     @property
     def records(self) -> int:
-        return len(self.advisories) + len(self.kev) + len(self.epss)
+        return len(self.advisories) + len(self.kev) + len(self.epss) + len(self.eol) + len(self.repo_cpe)

@@ -22,11 +22,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from hullscan.vulndb.ecosystems import lookup_variants, normalize_name
 from hullscan.vulndb.location import resolve_file
-from hullscan.vulndb.model import Advisory, AffectedRecord, EpssEntry, FeedState, KevEntry, Reference, Severity
+from hullscan.vulndb.model import (
+    Advisory,
+    AffectedRecord,
+    EolCycle,
+    EpssEntry,
+    FeedState,
+    KevEntry,
+    Reference,
+    Severity,
+)
 
 Pair = tuple[str, str]
 """(ecosystem, package name) as a query asks for it."""
@@ -68,6 +77,19 @@ class AdvisoryReader(Protocol):
         """EPSS scores of the CVEs that have one."""
         ...
 
+    def imports(self, advisory_ids: Iterable[str]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+        """(feed, advisory id, package) → the record's `ecosystem_specific.imports` for that package
+        (`[{"path", "symbols"}]`, Go vulndb records); keys without any are absent."""
+        ...
+
+    def eol_cycles(self) -> list[EolCycle]:
+        """The `eol` feed's release cycles (hs_eol), by product then cycle; [] before its first update."""
+        ...
+
+    def repo_cpes(self, repos: Iterable[str]) -> dict[str, list[str]]:
+        """Red Hat's CPE streams of the repositories (content sets) that are in hs_repo_cpe, sorted."""
+        ...
+
     def feeds(self) -> list[FeedState]:
         """State of every feed the DB holds, by name."""
         ...
@@ -80,8 +102,34 @@ class AdvisoryReader(Protocol):
         """Every ecosystem with affected rows (`Debian:10`, `PyPI`...): a scan warns when it lacks one."""
         ...
 
+    def coverage(self) -> list[EcosystemState]:
+        """What every feed holds per ecosystem (hs_ecosystem, kept by the writer), by ecosystem then feed."""
+        ...
+
     def counts(self) -> dict[str, int]:
         """Rows per table (advisories, affected, aliases, KEV, EPSS) by table name, for `db status`."""
+        ...
+
+    def generation(self) -> int:
+        """The DB's current generation (the change id of the last import that changed anything), 0 before any."""
+        ...
+
+    def change_log(self) -> list[Generation]:
+        """The generations the change log still holds, oldest first."""
+        ...
+
+    def changes_since(self, since: int) -> Changes | FullRematch:
+        """What every import after generation `since` changed, merged; `FullRematch` when the log cannot say
+        (it does not reach back that far, `since` is not of this DB, or a generation on the way was not
+        logged advisory by advisory)."""
+        ...
+
+    def change_entries(self, since: int) -> list[AdvisoryChange]:
+        """The log's advisory rows of the generations after `since`, in order (what `changes_since` merges)."""
+        ...
+
+    def change_cves(self, since: int) -> list[tuple[int, str, str]]:
+        """(generation, CVE, `kev`|`epss`) of the generations after `since`: CVEs whose KEV flag or EPSS moved."""
         ...
 
     def meta(self) -> dict[str, str]:
@@ -130,6 +178,103 @@ def query_keys(pairs: Iterable[Pair]) -> tuple[dict[Pair, list[AffectedRecord]],
         for stored_eco in lookup_variants(eco):
             wanted.setdefault((stored_eco, normalize_name(stored_eco, name)), []).append((eco, name))
     return out, wanted
+
+
+@dataclass(frozen=True, slots=True)
+class EcosystemState:
+    """One feed's coverage of one stored ecosystem (a row of hs_ecosystem): live (not withdrawn) advisories
+    and affected rows, and the newest advisory's date (the latest `published`/`modified` among them)."""
+
+    feed: str
+    ecosystem: str
+    advisories: int
+    affected: int
+    newest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One import that changed the DB (a row of hs_generation): its change id, the one before it (None for a
+    DB's first), when, which feeds, how many advisories it added / changed / withdrew / removed, how many
+    CVEs' KEV flag or EPSS moved, and `full`: why it cannot be followed pair by pair (None when it can)."""
+
+    generation: int
+    previous: int | None
+    created_at: str
+    feeds: str
+    added: int
+    changed: int
+    withdrawn: int
+    removed: int
+    kev: int
+    epss: int
+    full: str | None
+
+
+#: The kinds of hs_change rows: `removed` is an advisory gone from a feed replaced whole.
+CHANGE_KINDS = ("added", "changed", "withdrawn", "removed")
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisoryChange:
+    """One advisory one generation changed, with the (ecosystem, package) pairs it touches (a change: the
+    pairs before and after)."""
+
+    generation: int
+    feed: str
+    advisory_id: str
+    kind: str
+    pairs: tuple[Pair, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed from generation `since` to `generation`: re-match the stored packages of `pairs`;
+    re-evaluate findings whose advisory id or an alias is in `advisories` (an NVD enrichment change names
+    no pair) or in `cves` (KEV flag or EPSS moved)."""
+
+    since: int
+    generation: int
+    pairs: frozenset[Pair]
+    advisories: frozenset[str]
+    cves: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FullRematch:
+    """The change log cannot say what changed since `since`: re-match everything, and why."""
+
+    since: int
+    generation: int
+    reason: str
+
+
+def reach(since: int, current: int, log: list[Generation]) -> FullRematch | None:
+    """Whether the change log `log` (oldest first) says everything that changed from `since` to `current`:
+    None when it does, else the FullRematch to answer. Retention trims the oldest generations, so the log
+    reaches back to `since` exactly when the first generation after it names `since` as its previous."""
+    if since == current:
+        return None
+    if since > current or since < 0:
+        return FullRematch(since, current, f"generation {since} is not one of this DB's (it is at {current}; rebuilt?)")
+    after = [g for g in log if g.generation > since]
+    if not after or after[0].previous != since:
+        start = f"starts at generation {log[0].generation} ({log[0].created_at})" if log else "is empty"
+        return FullRematch(since, current, f"the change log does not reach back to generation {since} (it {start})")
+    full = next((g for g in after if g.full), None)
+    if full is not None:
+        return FullRematch(since, current, f"generation {full.generation} changed more than the log records: {full.full}")
+    return None
+
+
+def merge_changes(since: int, current: int, entries: Iterable[AdvisoryChange], cves: Iterable[tuple[int, str, str]]) -> Changes:
+    """`changes_since`'s answer from the log rows after `since` (`cves`: `change_cves`'s)."""
+    pairs: set[Pair] = set()
+    ids: set[str] = set()
+    for e in entries:
+        pairs.update(e.pairs)
+        ids.add(e.advisory_id)
+    return Changes(since, current, frozenset(pairs), frozenset(ids), frozenset(c for _, c, _ in cves))
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +375,12 @@ def alias_closure(ids: Iterable[str], edges: Callable[[list[str]], Iterable[Pair
     for x in list(parent):
         groups.setdefault(find(x), set()).add(x)
     return {i: (groups[find(i)] - {i}) if i in parent else set() for i in idl}
+
+
+def newest_date(dates: Iterable[str | None]) -> str | None:
+    """hs_ecosystem's `newest`: the latest of advisories' published/modified stamps (ISO 8601 text, so the
+    latest sorts last); Go's vulndb writes `0001-01-01T00:00:00Z` for an unknown date, which is no date."""
+    return max((d for d in dates if d and d >= "1000"), default=None)
 
 
 def built_at(meta: Mapping[str, str]) -> datetime | None:

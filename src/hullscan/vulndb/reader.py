@@ -21,29 +21,37 @@ from urllib.parse import quote
 
 from hullscan.errors import DatabaseError
 from hullscan.vulndb.location import MIGRATE_HINT, REBUILD_HINT, check_file, missing_message, redact
-from hullscan.vulndb.model import Advisory, AffectedRecord, EpssEntry, FeedState, KevEntry
+from hullscan.vulndb.model import Advisory, AffectedRecord, EolCycle, EpssEntry, FeedState, KevEntry
 from hullscan.vulndb.read import (
+    AdvisoryChange,
     AdvisoryParts,
     AdvisoryRow,
+    Changes,
+    EcosystemState,
+    FullRematch,
+    Generation,
     Pair,
     age,
     alias_closure,
     built_at,
     merge_advisory,
+    merge_changes,
     query_keys,
+    reach,
 )
 
 #: Bump when the tables change. A DB of a version in MIGRATES_FROM is brought up to date in place by the
 #: next `db update`/`db import` (store.py creates the tables it lacks); a scan against it, or against any
 #: other version, is refused (exit 4) naming that command.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 #: Older schema versions the writer migrates in place: every change since only added tables.
-MIGRATES_FROM = frozenset({"1"})
+MIGRATES_FROM = frozenset({"1", "2"})
 #: Marker telling our DB apart from any other SQLite file / PostgreSQL schema.
 DB_FORMAT = "hullscan-vulndb"
 #: The tables of a complete DB (schema.py defines them; a test holds the two equal).
 TABLES = frozenset({"hs_meta", "hs_advisory", "hs_alias", "hs_affected", "hs_severity", "hs_cwe", "hs_reference",
-                    "hs_kev", "hs_epss", "hs_feed"})
+                    "hs_kev", "hs_epss", "hs_feed", "hs_ecosystem", "hs_eol", "hs_repo_cpe",
+                    "hs_generation", "hs_change", "hs_change_cve", "hs_digest", "hs_imports"})
 #: Tables `counts()` reports.
 COUNTED = ("hs_advisory", "hs_affected", "hs_alias", "hs_kev", "hs_epss")
 #: SQLite settings of every connection (the writer adds synchronous=NORMAL): lookups touch rows all
@@ -55,6 +63,7 @@ _CHUNK = 500
 _NAMES_CHUNK = 900
 _META_SQL = 'SELECT "key", value FROM hs_meta'
 _ADVISORY_COLUMNS = "feed, id, summary, details, published, modified, withdrawn, severity"
+_GENERATION_COLUMNS = "generation, previous, created_at, feeds, added, changed, withdrawn, removed, kev, epss, full_rematch"
 _FEED_COLUMNS = "feed, source, etag, last_modified, fetched_at, imported_at, advisories, affected, records, skipped, last_error"
 # the decoder's C scanner (set by JSONDecoder.__init__; typeshed does not declare it): (text, index) → (value, end)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
@@ -281,12 +290,32 @@ class SQLReader:
                                     None if ransomware is None else bool(ransomware), action, notes)
         return out
 
+    def imports(self, advisory_ids: Iterable[str]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+        out: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for chunk in chunks(sorted(set(advisory_ids))):
+            sql = f"SELECT feed, advisory_id, package, imports FROM hs_imports WHERE advisory_id IN {self._in(len(chunk))}"
+            for feed, adv_id, package, text in self._rows(sql, chunk):
+                out[(feed, adv_id, package)] = json.loads(text)
+        return out
+
     def epss(self, cves: Iterable[str]) -> dict[str, EpssEntry]:
         out: dict[str, EpssEntry] = {}
         for chunk in chunks(sorted(set(cves))):
             sql = f"SELECT cve, score, percentile, date FROM hs_epss WHERE cve IN {self._in(len(chunk))}"
             for row in self._rows(sql, chunk):
                 out[row[0]] = EpssEntry(*row)
+        return out
+
+    def eol_cycles(self) -> list[EolCycle]:
+        return [EolCycle(*r) for r in self._rows(
+            "SELECT product, cycle, release_date, eol, support, extended FROM hs_eol ORDER BY product, cycle")]
+
+    def repo_cpes(self, repos: Iterable[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for chunk in chunks(sorted(set(repos))):
+            for repo, cpe in self._rows(f"SELECT repo, cpe FROM hs_repo_cpe WHERE repo IN {self._in(len(chunk))}"
+                                        " ORDER BY repo, cpe", chunk):
+                out.setdefault(repo, []).append(cpe)
         return out
 
     def has_advisories(self) -> bool:
@@ -303,8 +332,40 @@ class SQLReader:
     def ecosystems(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT DISTINCT ecosystem FROM hs_affected")}
 
+    def coverage(self) -> list[EcosystemState]:
+        sql = "SELECT feed, ecosystem, advisories, affected, newest FROM hs_ecosystem ORDER BY ecosystem, feed"
+        return [EcosystemState(*r) for r in self._rows(sql)]
+
     def counts(self) -> dict[str, int]:
         return {t: self._rows(f"SELECT count(*) FROM {t}")[0][0] for t in COUNTED}
+
+    # ------------------------------------------------------------------ the change log
+
+    def generation(self) -> int:
+        return int(self.meta().get("generation") or 0)
+
+    def change_log(self) -> list[Generation]:
+        return [Generation(*r) for r in self._rows(f"SELECT {_GENERATION_COLUMNS} FROM hs_generation ORDER BY generation")]
+
+    def changes_since(self, since: int) -> Changes | FullRematch:
+        current = self.generation()
+        if since == current:
+            return Changes(since, current, frozenset(), frozenset(), frozenset())
+        log = self.change_log()
+        full = reach(since, current, log)
+        if full is not None:
+            return full
+        return merge_changes(since, current, self.change_entries(since), self.change_cves(since))
+
+    def change_cves(self, since: int) -> list[tuple[int, str, str]]:
+        sql = f"SELECT generation, cve, kind FROM hs_change_cve WHERE generation > {self._ph} ORDER BY generation, cve"
+        return [(g, cve, kind) for g, cve, kind in self._rows(sql, (since,))]
+
+    def change_entries(self, since: int) -> list[AdvisoryChange]:
+        sql = ("SELECT generation, feed, advisory_id, kind, pairs FROM hs_change"
+               f" WHERE generation > {self._ph} ORDER BY generation, feed, advisory_id")
+        return [AdvisoryChange(g, feed, adv_id, kind, tuple((e, p) for e, p in json.loads(pairs)))
+                for g, feed, adv_id, kind, pairs in self._rows(sql, (since,))]
 
 
 def chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:

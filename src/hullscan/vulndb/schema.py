@@ -14,6 +14,7 @@ they are only ever read whole and handed to the range evaluator.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -129,6 +130,18 @@ epss = Table(
     Column("date", String(40)),
 )
 
+#: endoflife.date release cycles (the `eol` feed; vulndb/eol.py reads them instead of its built-in table).
+eol = Table(
+    "hs_eol",
+    metadata,
+    Column("product", String(64), primary_key=True),
+    Column("cycle", String(64), primary_key=True),
+    Column("release_date", String(10)),
+    Column("eol", String(10)),
+    Column("support", String(10)),
+    Column("extended", String(10)),
+)
+
 feed_state = Table(
     "hs_feed",
     metadata,
@@ -145,5 +158,98 @@ feed_state = Table(
     Column("last_error", Text),
 )
 
+#: Red Hat's repository-to-CPE map (the `redhat-repo-cpe` feed): which CPE streams a content set (an RPM
+#: repository label of /root/buildinfo/content_manifests) belongs to; match/rpm.py scopes Red Hat images by it.
+repo_cpe = Table(
+    "hs_repo_cpe",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("cpe", String(200), primary_key=True),
+)
+
+#: Coverage per (feed, ecosystem), recomputed from hs_affected whenever a feed's write commits (store.py):
+#: `db status` and every scan read this small table instead of scanning hs_affected.
+ecosystem = Table(
+    "hs_ecosystem",
+    metadata,
+    Column("feed", String(32), primary_key=True),
+    Column("ecosystem", String(100), primary_key=True),
+    Column("advisories", Integer, nullable=False),
+    Column("affected", Integer, nullable=False),
+    Column("newest", String(40)),
+)
+
+# ---------------------------------------------------------------- the change log (store.py `_ChangeLog`)
+
+#: One row per import that changed anything (a "generation"; hs_meta `generation` is the current one). Numbers
+#: only grow: a DB's first generation is the Unix time of its first change, so a rebuilt DB never reuses one.
+#: `previous` links each to the one before it (NULL for a DB's first), which tells whether the log reaches back
+#: to a given generation after retention trimmed it. `full`: why a rescan must re-match everything (a bundle
+#: load, a feed that had no digests yet), NULL when the rows below say exactly what changed.
+generation = Table(
+    "hs_generation",
+    metadata,
+    Column("generation", BigInteger, primary_key=True, autoincrement=False),
+    Column("previous", BigInteger),
+    Column("created_at", String(40), nullable=False),
+    Column("feeds", Text, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("changed", Integer, nullable=False),
+    Column("withdrawn", Integer, nullable=False),
+    Column("removed", Integer, nullable=False),
+    Column("kev", Integer, nullable=False),
+    Column("epss", Integer, nullable=False),
+    Column("full_rematch", Text),
+)
+
+#: Per generation, every advisory it added / changed / withdrew / removed (gone from a feed replaced whole),
+#: with the (ecosystem, package) pairs it touches as JSON `[[eco, pkg], ...]` (a change: before ∪ after).
+change = Table(
+    "hs_change",
+    metadata,
+    Column("generation", BigInteger, nullable=False),
+    Column("feed", String(32), nullable=False),
+    Column("advisory_id", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("pairs", Text, nullable=False),
+)
+Index("hs_change_gen", change.c.generation)
+
+#: Per generation, the CVEs whose KEV flag moved (kind `kev`) or whose EPSS moved enough (kind `epss`).
+change_cve = Table(
+    "hs_change_cve",
+    metadata,
+    Column("generation", BigInteger, nullable=False),
+    Column("cve", String(40), nullable=False),
+    Column("kind", String(8), nullable=False),
+)
+Index("hs_change_cve_gen", change_cve.c.generation)
+
+#: A content digest per stored (feed, advisory): the next import compares digests instead of advisories.
+digest = Table(
+    "hs_digest",
+    metadata,
+    Column("feed", String(32), primary_key=True),
+    Column("advisory_id", String(200), primary_key=True),
+    Column("digest", String(32), nullable=False),
+    Column("withdrawn", Boolean, nullable=False),
+)
+
+#: The change log's own tables: a DB's history, never exported in a bundle.
+LOG_TABLES = (generation, change, change_cve)
+
+imports = Table(
+    "hs_imports",
+    metadata,
+    Column("feed", String(32), nullable=False),
+    Column("advisory_id", String(200), nullable=False),
+    Column("ecosystem", String(100), nullable=False),
+    Column("package", String(400), nullable=False),
+    Column("imports", Text, nullable=False),
+)
+"""OSV `ecosystem_specific.imports` of an affected row, JSON `[{"path", "symbols"}]` (Go vulndb records):
+which packages of the module hold the vulnerable symbols, read by hullscan.reach after matching."""
+Index("hs_imports_adv", imports.c.advisory_id)
+
 #: Tables holding advisory data, each with (feed, advisory_id) columns.
-ADVISORY_CHILDREN = (alias, affected, severity, cwe, reference)
+ADVISORY_CHILDREN = (alias, affected, severity, cwe, reference, imports)

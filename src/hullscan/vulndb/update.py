@@ -275,9 +275,9 @@ def _parts_read(feed: str, srcs: list[tuple[str, str]], read: list[str], missing
     return f"{len(read)} of {len(srcs)} files read{gone}" if missing else ""
 
 
-#: Feeds written part by part inside their one transaction (OSV npm or a full NVD download hold
-#: hundreds of thousands of records: memory stays bounded).
-STREAMED = ("osv", "nvd")
+#: Feeds written part by part inside their one transaction (OSV npm, a full NVD download or Red Hat's
+#: CSAF VEX archive hold hundreds of thousands of records: memory stays bounded).
+STREAMED = ("osv", "nvd", "redhat-csaf")
 
 
 def _write_streamed(db: VulnDB, feed: str, paths: list[Path], state: object, *, replace: bool,

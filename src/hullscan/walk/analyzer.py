@@ -129,6 +129,10 @@ class FileRule:
     skip: Callable[[str], object] | None = None
     """A last test on the path, for exclusions no glob can say (the secret rules' allowed paths are
     regular expressions from a config); a true result excludes the file."""
+    symlinks: bool = False
+    """The rule covers symbolic links instead of files: each link it selects becomes the fact
+    `{"link": target}` (the target as stored) without a parser — resolving paths inside the image
+    (hullscan.reach) needs the links, which have no bytes to parse. Size bounds do not apply."""
 
     def __post_init__(self) -> None:
         if not (self.paths or self.names or self.globs or self.extensions or self.prefixes or self.executable):

@@ -33,8 +33,13 @@ class PathIndex:
         self._executable: list[_Entry] = []
         self._always: list[_Entry] = []
         tables = {"name": self._by_name, "ext": self._by_ext, "prefix": self._by_prefix}
+        self.link_rules: list[tuple[Analyzer, FileRule]] = []
+        """The rules that take symlinks (`FileRule.symlinks`), asked by `links` only."""
         for position, an in enumerate(analyzers):
             for rule in an.files:
+                if rule.symlinks:
+                    self.link_rules.append((an, rule))
+                    continue
                 key = len(self._rules)
                 self._rules.append((position, an, rule, rule.admits))
                 for table, keys in ((self._by_path, rule.paths), (self._by_name, rule.names),
@@ -54,6 +59,14 @@ class PathIndex:
                         filed.setdefault(where, []).append(entry)
         self._prefixes = tuple(self._by_prefix)
         self._longest = max(map(len, self._prefixes), default=0)
+
+    def links(self, path: str, mode: int) -> list[tuple[Analyzer, FileRule]]:
+        """The (analyzer, rule) pairs that record a symlink at `path` (per analyzer its first such rule)."""
+        out: list[tuple[Analyzer, FileRule]] = []
+        for an, rule in self.link_rules:
+            if (not out or out[-1][0] is not an) and rule.covers(path, 0, mode):
+                out.append((an, rule))
+        return out
 
     def match(self, path: str, size: int, mode: int) -> list[tuple[Analyzer, FileRule]]:
         """The (analyzer, rule) pairs for a regular file: its path (absolute, normalized), size and mode."""

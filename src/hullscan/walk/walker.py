@@ -91,8 +91,11 @@ class _Dispatcher:
 
     def __init__(self, analyzers: Sequence[Analyzer]) -> None:
         self.runs = {an.name: AnalyzerRun() for an in analyzers}
-        self.wanting = PathIndex(analyzers).match
+        index = PathIndex(analyzers)
+        self.wanting = index.match
         """`wanting(path, size, mode)`: the (analyzer, rule) pairs that parse a regular file."""
+        self.link_rules = index.links if index.link_rules else None
+        """`link_rules(path, mode)`: the rules recording a symlink (None: no analyzer wants links)."""
         self.walk_warnings: list[tuple[str, str]] = []
         self._dropped = 0
 
@@ -124,6 +127,12 @@ class _Dispatcher:
             run.warnings.extend((path, p) for p in problems)
             if fact is not None:
                 run.facts[path] = fact
+
+    def link(self, path: str, mode: int, target: str) -> None:
+        """A symlink: recorded as `{"link": target}` by the analyzers whose rules take it."""
+        if self.link_rules is not None:
+            for an, _rule in self.link_rules(path, mode):
+                self.runs[an.name].facts[path] = {"link": target}
 
     def finish(self) -> None:
         if self._dropped:
@@ -208,6 +217,7 @@ def walk_tar_layer(
             elif m.kind == SYMLINK:
                 if resolve_link(path, m.linkname) is None and d.wanting(path, 0, m.mode):
                     d.warn(path, f"symlink points outside the image ({m.linkname}); not followed")
+                d.link(path, m.mode, m.linkname)
             elif m.kind in (DEVICE, FIFO) and d.wanting(path, 0, m.mode):
                 d.warn(path, f"{m.kind} where an analyzer looks; skipped")
         reader.drain()
@@ -281,6 +291,7 @@ def walk_rootfs(root: str, analyzers: Sequence[Analyzer]) -> tuple[LayerFacts, l
                 continue
             if resolve_link(path, target) is None and d.wanting(path, 0, 0):
                 d.warn(path, f"symlink points outside the root ({target}); not followed")
+            d.link(path, stat.S_IMODE(st.st_mode), target)
         elif (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)) and d.wanting(path, 0, 0):
             d.warn(path, "device node or FIFO where an analyzer looks; skipped")
     d.finish()

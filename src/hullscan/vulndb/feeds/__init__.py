@@ -3,12 +3,15 @@
 Every module exports `FEED` (default feed name), `FORMAT` (the `--format` name), `detect(name, doc)`
 (does this decoded document belong to me?) and `parse(name, doc, ctx)` (add records to the
 context's batches, skipping invalid records with `batch.skip`). `doc` is the decoded document:
-JSON/YAML value, or the text for text formats.
+JSON/YAML value, the text for text formats, a binary stream for XML
+(`.xml`, `.xml.bz2`).
 """
 
 from __future__ import annotations
 
+import bz2
 import importlib
+import io
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +30,11 @@ FORMATS: dict[str, str] = {
     "wolfi": "wolfi",
     "rustsec": "rustsec",
     "rubysec": "rubysec",
+    "redhat-csaf": "redhat_csaf",
+    "redhat-repo-cpe": "redhat_repo_cpe",
+    "endoflife": "endoflife",
+    "amazon": "amazon_updateinfo",
+    "oracle-oval": "oracle_oval",
 }
 
 
@@ -60,6 +68,10 @@ def decode(name: str, data: bytes) -> tuple[str, Any] | None:
         return "yaml", load_yaml(data)
     if low.endswith((".md", ".csv", "/list")) or low == "list":
         return "text", data.decode("utf-8", "replace")
+    if low.endswith(".xml"):  # a binary stream: the XML feeds parse it record by record (feeds/_xml.py)
+        return "xml", io.BytesIO(data)
+    if low.endswith(".xml.bz2"):  # decompressed while read: the Oracle OVAL is never whole in memory
+        return "xml", bz2.BZ2File(io.BytesIO(data)) if data[:3] == b"BZh" else io.BytesIO(data)
     return None
 
 

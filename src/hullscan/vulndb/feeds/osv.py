@@ -2,7 +2,8 @@
 
 Kept as given: ranges (GIT ranges dropped: commit ids are not package versions), explicit versions,
 aliases (plus `upstream`, which links a DSA/DLA/USN to its CVEs), severities (scores computed from
-the vectors), GHSA `database_specific.cwe_ids` and `severity`, Debian/Ubuntu urgency words.
+the vectors), GHSA `database_specific.cwe_ids` and `severity`, Debian/Ubuntu urgency words, and the Go
+vulndb's `ecosystem_specific.imports` (affected packages and symbols: hs_imports, docs/reachability.md).
 An affected entry's status is `fixed` when a range has a `fixed` event, else `affected`.
 """
 
@@ -53,7 +54,11 @@ def to_advisory(rec: Any, batch: FeedBatch, where: str) -> AdvisoryIn | None:
         batch.skip(where, "`affected` is not a list")
         return None
     db_spec = d if isinstance(d := rec.get("database_specific"), dict) else {}
-    adv_sev = text(db_spec.get("severity"))
+    # Ubuntu files its priority as a severity of type "Ubuntu" (`{"type": "Ubuntu", "score": "medium"}`):
+    # the vendor's word for its packages, as Debian's urgency is
+    adv_sev = text(db_spec.get("severity")) or next(
+        (text(s.get("score")) for s in rec.get("severity") or [] if isinstance(s, dict) and s.get("type") == "Ubuntu"),
+        None)
     adv = AdvisoryIn(
         id=adv_id,
         summary=text(rec.get("summary")),
@@ -93,7 +98,9 @@ def _affected(a: Any, adv_sev: str | None) -> AffectedIn | str | None:
     if not eco or not name:
         return "package without ecosystem or name"
     ranges: list[dict[str, Any]] = []
-    for r in a.get("ranges") or []:
+    given = a.get("ranges")
+    # a lone range written as an object, not a list (most of captn3m0/photon-os-advisories' Photon records)
+    for r in [given] if isinstance(given, dict) else given or []:
         if not isinstance(r, dict) or not isinstance(r.get("events"), list):
             return "range without events"
         if r.get("type") == "GIT":
@@ -109,11 +116,24 @@ def _affected(a: Any, adv_sev: str | None) -> AffectedIn | str | None:
         rng: dict[str, Any] = {"type": str(r.get("type") or "ECOSYSTEM"), "events": events}
         ranges.append(rng)
     versions = _strs(a.get("versions"))
+    if not ranges and not versions:
+        # OSV: a version is affected when it lies in a range or is listed, so this entry affects none (as
+        # osv-scalibr reads it); Photon's records carry such entries beside the ranged ones of the package
+        return None
     spec = s if isinstance(s := a.get("ecosystem_specific"), dict) else {}
     dbs = d if isinstance(d := a.get("database_specific"), dict) else {}
     sev = text(spec.get("severity")) or text(spec.get("urgency")) or text(dbs.get("severity")) or adv_sev
     status = "fixed" if any("fixed" in ev for r in ranges for ev in r["events"]) else "affected"
-    return AffectedIn(eco, name, ranges, versions, status, sev)
+    return AffectedIn(eco, name, ranges, versions, status, sev, _imports(spec.get("imports")))
+
+
+def _imports(v: Any) -> list[dict[str, Any]]:
+    """`ecosystem_specific.imports` (Go vulndb): each `{path, symbols}` kept; a malformed entry is dropped
+    (the record still matches by version; its reachability stays unknown)."""
+    if not isinstance(v, list):
+        return []
+    return [{"path": i["path"].strip(), "symbols": _strs(i.get("symbols"))}
+            for i in v if isinstance(i, dict) and isinstance(i.get("path"), str) and i["path"].strip()]
 
 
 def _strs(v: Any) -> list[str]:
