@@ -127,3 +127,25 @@ def on_a_terminal(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,
     os.close(master)
     assert proc.wait(timeout=timeout) in ok, proc.stderr.read() if proc.stderr else ""
     return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+PG_BASE = os.environ.get("HULLSCAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def pg_throwaway_schema(prefix: str) -> Iterator[tuple[str, str]]:
+    """(URL, a schema name unique to this use) on the machine's PostgreSQL (db `test`); the schema is
+    dropped afterwards. PostgreSQL down is `missing` (a failure under CI)."""
+    import uuid
+
+    psycopg = require_module("psycopg")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3).close()
+    except psycopg.OperationalError as err:
+        missing(f"PostgreSQL not reachable at {PG_BASE}: {err}")
+    try:
+        yield PG_BASE, schema
+    finally:
+        with psycopg.connect(PG_BASE, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -3,7 +3,6 @@ have a conftest.py, so `from conftest import …` would name whichever loaded fi
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "image"))
 from builders import Layer  # noqa: E402
 
-PG_BASE = os.environ.get("HULLSCAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 HULLSCAN = [sys.executable, "-m", "hullscan"]
 
 OS_RELEASE = ('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,10 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "image"))
-from basehelp import HULLSCAN, MINBASE_PKGS, OS_RELEASE, PG_BASE, PLUS_PKGS, Built, Images, stanza  # noqa: E402
+from basehelp import HULLSCAN, MINBASE_PKGS, OS_RELEASE, PLUS_PKGS, Built, Images, stanza  # noqa: E402
 from builders import Layer, OCILayout, docker_archive, f, layer  # noqa: E402
 
-from testsupport import missing, require_module  # noqa: E402
+from testsupport import pg_throwaway_schema  # noqa: E402
 
 
 def _oci(root: Path, layers: list[Layer], ref_name: str) -> Built:
@@ -88,15 +87,6 @@ def hullscan(tmp_path: Path):
 
 @pytest.fixture
 def pg_schema() -> Iterator[tuple[str, str]]:
-    """(URL, schema name unique to this test); the schema is dropped afterwards."""
-    psycopg = require_module("psycopg")
-    schema = f"hs_state_{uuid.uuid4().hex[:12]}"
-    try:
-        psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3).close()
-    except psycopg.OperationalError as err:
-        missing(f"PostgreSQL not reachable at {PG_BASE}: {err}")
-    try:
-        yield PG_BASE, schema
-    finally:
-        with psycopg.connect(PG_BASE, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    """(URL, a schema unique to this test), dropped afterwards."""
+    with pg_throwaway_schema("hs_state") as got:
+        yield got

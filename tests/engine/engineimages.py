@@ -26,7 +26,7 @@ class Built:
 
 def app_layers(marker: str = "") -> list[b.Layer]:
     """Three layers, the third the first again (`docker save` writes it as a symlink):
-    0: /usr/lib/os-release with /etc/os-release a hard link to it (read by a second pass), the dpkg status;
+    0: /usr/lib/os-release with /etc/os-release a hard link to it (fed from the bytes kept of its target), the dpkg status;
     1: an application file (and `marker`, to make an image of its own)."""
     base = b.layer([
         b.d("etc"), b.d("usr"), b.d("usr/lib"), b.d("var"), b.d("var/lib"), b.d("var/lib/dpkg"),

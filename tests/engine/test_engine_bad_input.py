@@ -114,10 +114,14 @@ def test_socket_closes_mid_stream(tmp_path: Path, image: tuple[dict[str, bytes],
 
 def test_image_removed_mid_stream(docker: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """dockerd 20.10 exports the image before it sends a byte, so the stream under way arrives whole; the
-    second stream the hard link /etc/os-release needs (conftest.py) then finds the image gone: exit 2."""
+    second stream the hard link /etc/os-release needs (conftest.py; with nothing kept for links, as for a
+    target past the walker's budget) then finds the image gone: exit 2."""
     built = build(tmp_path / "gone.tar", "hullscan-test/gone:1", marker=str(tmp_path))  # an image of its own
     docker.load(built.archive)
     from hullscan.image import engine_save
+    from hullscan.walk import walker
+
+    monkeypatch.setattr(walker, "KEEP_FOR_LINKS", 0)
 
     original = engine_save.SaveStream.layers
     removed = []
@@ -137,9 +141,11 @@ def test_image_removed_mid_stream(docker: Engine, tmp_path: Path, monkeypatch: p
 
 
 def test_hard_link_read_from_a_second_stream(docker: Engine, in_docker: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    """/etc/os-release is a hard link to /usr/lib/os-release (conftest.py): its bytes come from a second
-    stream skipped forward to that member, never from a copy of the first."""
+    """/etc/os-release is a hard link to /usr/lib/os-release (conftest.py): its bytes come from the target's
+    read kept for it (walker.KEEP_FOR_LINKS), no second stream; past that budget, from a second stream
+    skipped forward to that member, never from a copy of the first."""
     from hullscan.image.engine_source import SaveSource
+    from hullscan.walk import walker
 
     opened: list[str] = []
     original = SaveSource.open_member
@@ -149,6 +155,10 @@ def test_hard_link_read_from_a_second_stream(docker: Engine, in_docker: object, 
         return original(self, name)
 
     monkeypatch.setattr(SaveSource, "open_member", counting)
+    run = scan_json(f"docker:{TAG}", "--docker-host", docker.address, fresh=False)
+    assert run.code == 0, run.stderr
+    assert opened == [] and run.report["os"]["version"] == "12"
+    monkeypatch.setattr(walker, "KEEP_FOR_LINKS", 0)
     run = scan_json(f"docker:{TAG}", "--docker-host", docker.address, fresh=False)
     assert run.code == 0, run.stderr
     assert len(opened) == 1 and opened[0].endswith("/layer.tar")

@@ -27,7 +27,7 @@ def test_docker_equals_docker_archive(docker: Engine, in_docker: Built, tmp_path
     assert engine.code == 0 and archive.code == 0, engine.stderr + archive.stderr
     report = engine.report
     same_but_target(report, archive.report)
-    # the fixture's one package and OS (conftest.py DPKG); /etc/os-release is a hard link, read by a second pass
+    # the fixture's one package and OS (conftest.py DPKG); /etc/os-release is a hard link, fed from its target's bytes
     assert [(p["name"], p["version"]) for p in report["packages"]] == [("libpam-runtime", "1.1.8-3.6")]
     assert report["os"]["family"] == "debian" and report["os"]["version"] == "12"
     target = report["target"]

@@ -3,15 +3,14 @@ environment, and a state store on SQLite and on PostgreSQL (a throwaway schema, 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from notify_support import PG_BASE, SECRET, Receiver
+from notify_support import SECRET, Receiver
 
-from testsupport import missing, require_module
+from testsupport import pg_throwaway_schema
 
 
 @pytest.fixture
@@ -32,17 +31,8 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[tuple[str, str]]:
     """(URL, a schema unique to this test), dropped afterwards."""
-    psycopg = require_module("psycopg")
-    schema = f"hs_notify_{uuid.uuid4().hex[:12]}"
-    try:
-        psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3).close()
-    except psycopg.OperationalError as err:
-        missing(f"PostgreSQL not reachable at {PG_BASE}: {err}")
-    try:
-        yield PG_BASE, schema
-    finally:
-        with psycopg.connect(PG_BASE, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with pg_throwaway_schema("hs_notify") as got:
+        yield got
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

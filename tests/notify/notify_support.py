@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-PG_BASE = os.environ.get("HULLSCAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TESTDATA = Path(__file__).parent / "testdata"
 SECRET = "whsec-test-0f5d2c"  # the endpoints' HMAC secret in these tests (HOOK_SECRET)
 IMAGE = "sha256:3f57d9401f8d42f986df300f0c69192fc41da28ccc8d797829467780db3dd741"  # debian:12 amd64 manifest digest (any real digest)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +20,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "image"))
 from builders import layer, oci_image  # noqa: E402
-from rescan_support import PG_BASE, Images, dist  # noqa: E402
+from rescan_support import Images, dist  # noqa: E402
 
-from testsupport import missing, require_module  # noqa: E402
+from testsupport import pg_throwaway_schema  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -50,15 +49,6 @@ def run_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def pg_schema() -> Iterator[tuple[str, str]]:
-    """(URL, schema name unique to this test); dropped afterwards (tests/base's pattern)."""
-    psycopg = require_module("psycopg")
-    schema = f"hs_rescan_{uuid.uuid4().hex[:12]}"
-    try:
-        psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3).close()
-    except psycopg.OperationalError as err:
-        missing(f"PostgreSQL not reachable at {PG_BASE}: {err}")
-    try:
-        yield PG_BASE, schema
-    finally:
-        with psycopg.connect(PG_BASE, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    """(URL, a schema unique to this test), dropped afterwards."""
+    with pg_throwaway_schema("hs_rescan") as got:
+        yield got

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ HULLSCAN = [sys.executable, "-m", "hullscan"]
 SLICES = REPO / "tests" / "vulndb" / "testdata" / "changelog-pypi"
 OLD, NEW = SLICES / "old", SLICES / "new"
 SITE = "usr/lib/python3.11/site-packages"
-PG_BASE = os.environ.get("HULLSCAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PACKAGES = {"one": [("redis", "4.5.4"), ("sqlparse", "0.4.3"), ("starlette", "0.26.1"), ("django", "3.1.14")],
             "two": [("redis", "4.5.4"), ("sqlparse", "0.4.3"), ("starlette", "0.26.1"), ("django", "4.2")],
             "three": [("idna", "3.6")]}

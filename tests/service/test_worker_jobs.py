@@ -160,13 +160,29 @@ def test_bad_specs_refused() -> None:
     assert jobs.JobSpec(reference=REF).key == jobs.JobSpec(reference=REF).key != jobs.JobSpec(reference=REF, nonce="1").key
 
 
-def test_rescan_refused_until_it_exists(tmp_path: Path) -> None:
-    from hullscan.errors import UsageError
-    from hullscan.service import jobs
+def test_a_rescan_job_runs_hullscan_rescan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rescan job is accepted and published, and the worker's body runs the rescan against $HULLSCAN_DB_URL
+    (an empty store: nothing selected) and delivers what it notified."""
+    import subprocess
+    import sys
+
+    from hullscan.service import jobs, worker
     from hullscan.state.store import open_state
 
-    with open_state(str(tmp_path / "s.sqlite")) as st, pytest.raises(UsageError, match="rescan"):
-        jobs.submit(st, jobs.JobSpec(kind="rescan", nonce="1"), Broker())
+    db = tmp_path / "vuln.db"
+    repo = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-m", "hullscan", "db", "import", str(repo / "examples" / "feeds"), "--db", str(db)],
+                   check=True, capture_output=True, timeout=300)
+    monkeypatch.setenv("HULLSCAN_DB_URL", str(db))
+    broker = Broker()
+    with open_state(str(tmp_path / "s.sqlite")) as st:
+        job = jobs.submit(st, jobs.JobSpec(kind="rescan", nonce="1"), broker)
+        assert broker.sent == [(job.id, "rescan")]
+        claimed = jobs.claim(st, job.id)
+        assert claimed is not None
+        result, stats = worker._rescan(st, claimed, None)
+    assert result is None
+    assert stats["selected"] == 0 and stats["rematched"] == 0 and stats["delivered"] == 0 and stats["generation"] > 0
 
 
 def test_archive_targets_stay_in_the_blob_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +29,6 @@ from builders import docker_archive, f, layer, oci_image  # noqa: E402
 from storedhelp import (  # noqa: E402
     ALPINE,
     HULLSCAN,
-    PG_BASE,
     TOKEN,
     Images,
     apk_entries,
@@ -38,7 +36,7 @@ from storedhelp import (  # noqa: E402
     dist,
 )
 
-from testsupport import REPO, missing, require_module  # noqa: E402
+from testsupport import REPO, pg_throwaway_schema  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -79,15 +77,6 @@ def vulndb(tmp_path_factory: pytest.TempPathFactory, run_env: dict[str, str]) ->
 
 @pytest.fixture
 def pg_schema() -> Iterator[tuple[str, str]]:
-    """(URL, schema name unique to this test); the schema is dropped afterwards (tests/base's pattern)."""
-    psycopg = require_module("psycopg")
-    schema = f"hs_stored_{uuid.uuid4().hex[:12]}"
-    try:
-        psycopg.connect(PG_BASE, autocommit=True, connect_timeout=3).close()
-    except psycopg.OperationalError as err:
-        missing(f"PostgreSQL not reachable at {PG_BASE}: {err}")
-    try:
-        yield PG_BASE, schema
-    finally:
-        with psycopg.connect(PG_BASE, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    """(URL, a schema unique to this test), dropped afterwards."""
+    with pg_throwaway_schema("hs_stored") as got:
+        yield got

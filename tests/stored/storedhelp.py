@@ -4,7 +4,6 @@ directories have a conftest.py, so `from conftest import …` would name whichev
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ TESTDATA = Path(__file__).parent / "testdata"
 ALPINE = TESTDATA / "alpine-3.10"
 TOKEN = TESTDATA / "github-token.txt"
 SITE = "usr/lib/python3.7/site-packages"
-PG_BASE = os.environ.get("HULLSCAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def dist(name: str, version: str) -> Any:

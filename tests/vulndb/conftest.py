@@ -3,7 +3,6 @@ tests/vulndb/testdata, and a throwaway PostgreSQL schema (dropped afterwards) on
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import uuid
@@ -17,9 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from vulndb_testdata import ALPINE, KEV, TESTDATA, VUNNEL, debian_list_text, dsa_list_cut  # noqa: E402
 
-from testsupport import missing, require_module  # noqa: E402
-
-PG_BASE = os.environ.get("HULLSCAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+from testsupport import (  # noqa: E402
+    PG_BASE,  # noqa: E402
+    missing,
+    require_module,
+)
 
 #: Real feed files the unit tests import (tests/vulndb/testdata; the benchmark imports all of it).
 SUBSET = (

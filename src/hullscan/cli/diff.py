@@ -102,11 +102,7 @@ def register(subparsers: Subparsers) -> None:
     cmd.add_argument("new", metavar="NEW", help="The image after.")
     for add in (opt.add_scanners, opt.add_source, opt.add_cache, opt.add_db):
         add(cmd)
-    out = cmd.add_argument_group("output")
-    out.add_argument("-f", "--format", dest="fmt", type=str.lower, choices=("table", "json"),
-                     help="table or json (docs/diff.schema.json). Default: table on a terminal, else json.")
-    out.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
-    opt.add_quiet(out)
+    opt.add_document_output(cmd, "diff.schema.json")
     gate = cmd.add_argument_group("gate")
     gate.add_argument("-s", "--severity", metavar="LEVEL",
                       help="The --exit-code threshold: NEW's new findings at or above this severity fail the gate "

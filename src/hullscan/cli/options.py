@@ -104,6 +104,16 @@ def add_quiet(parser: Options) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="No progress and no warnings on stderr.")
 
 
+def add_document_output(parser: argparse.ArgumentParser, schema: str) -> None:
+    """The output group of a command printing a document of its own (`diff`, `plan`, `rescan`, `containers`):
+    table or JSON (its schema: docs/`schema`), a file, quiet."""
+    out = parser.add_argument_group("output")
+    out.add_argument("-f", "--format", dest="fmt", type=str.lower, choices=("table", "json"),
+                     help=f"table or json (docs/{schema}). Default: table on a terminal, else json.")
+    out.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+    add_quiet(out)
+
+
 def add_policy(parser: Options) -> None:
     parser.add_argument("--policy", metavar="FILE", help="Policy YAML (default: ./.hullscan.yaml when present); its "
                                                           "verdict decides the exit code. See docs/policy.md.")

@@ -97,11 +97,7 @@ def register(subparsers: Subparsers) -> None:
     cmd.add_argument("target", metavar="TARGET", help="Any target `hullscan image` reads.")
     for add in (opt.add_scanners, opt.add_source, opt.add_cache, opt.add_db):
         add(cmd)
-    out = cmd.add_argument_group("output")
-    out.add_argument("-f", "--format", dest="fmt", type=str.lower, choices=("table", "json"),
-                     help="table or json (docs/plan.schema.json). Default: table on a terminal, else json.")
-    out.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
-    opt.add_quiet(out)
+    opt.add_document_output(cmd, "plan.schema.json")
     judged = cmd.add_argument_group("matching and policy")
     opt.add_pkg_types(judged)
     opt.add_policy(judged)

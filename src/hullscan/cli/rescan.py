@@ -98,11 +98,7 @@ def register(subparsers: Subparsers) -> None:
                           "service does).")
     opt.add_db(cmd)
     cmd.add_argument("--state", metavar="URL", help=opt.STATE_HELP)
-    out = cmd.add_argument_group("output")
-    out.add_argument("-f", "--format", dest="fmt", type=str.lower, choices=("table", "json"),
-                     help="table or json (docs/rescan.schema.json). Default: table on a terminal, else json.")
-    out.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
-    opt.add_quiet(out)
+    opt.add_document_output(cmd, "rescan.schema.json")
     gate = cmd.add_argument_group("gate")
     gate.add_argument("-s", "--severity", metavar="LEVEL",
                       help="The --exit-code threshold: new findings at or above this severity fail the gate (CRITICAL, "

@@ -157,8 +157,6 @@ class Job:
 def submit(store: StateStore, spec: JobSpec, publish: Publisher | None = None) -> Job:
     """The job for `spec`: the existing live one with its key, else a new row committed `queued` and then
     published (left `queued` for the relay when the broker is down)."""
-    if spec.kind == "rescan":  # service/worker.py registers no rescan task until `hullscan rescan` exists
-        raise UsageError("rescan jobs are not available in this build: `hullscan rescan` is not here yet")
     now = time.time()
     secret = _encrypt(spec.username, spec.password) if (spec.username or spec.password) else None
     key = spec.key

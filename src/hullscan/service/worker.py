@@ -12,8 +12,8 @@ semaphore, scan, store, finish. Errors:
 - bad input (exit-2 class: no such image, a malformed manifest) and a DB problem fail at once;
 - the soft time limit and the memory limit fail the job naming the limit.
 
-The rescan task is not registered: `hullscan rescan` (issue #23) is not in this tree yet; `db_update`
-submits nothing after the update until it is.
+A rescan job is `hullscan rescan` of the stored images its reference names (`stored:KEY …`; none: all of
+them), its notifications enqueued by the rescan and delivered at once (docs/rescan.md).
 """
 
 from __future__ import annotations
@@ -81,6 +81,11 @@ def scan_task(self: Any, job_id: str) -> None:
 @app.task(bind=True, name=TASKS["db_update"], max_retries=None)
 def db_update_task(self: Any, job_id: str) -> None:
     _run(self, job_id, _db_update)
+
+
+@app.task(bind=True, name=TASKS["rescan"], max_retries=None)
+def rescan_task(self: Any, job_id: str) -> None:
+    _run(self, job_id, _rescan)
 
 
 def _run(task: Any, job_id: str, body: Any) -> None:
@@ -225,9 +230,25 @@ def _target(job: jobs.Job) -> str:
 
 
 def _db_update(store: StateStore, job: jobs.Job, locks: Any) -> tuple[str | None, dict[str, Any]]:
-    """`hullscan db update` of the default feeds into `$HULLSCAN_DB_URL` (the rescan would follow here)."""
+    """`hullscan db update` of the default feeds into `$HULLSCAN_DB_URL`, then a rescan of every stored image
+    (a job of its own, keyed by this update: its redelivery submits the same one)."""
     from hullscan.vulndb import update as upd
 
     result = upd.update(None, upd.default_feeds())
     outcomes = {o.feed: o.status for o in result.outcomes}
-    return None, {"feeds": outcomes, "failed": [o.feed for o in result.failed]}
+    rescan = jobs.submit(store, jobs.JobSpec(kind="rescan", nonce=f"after db_update {job.id}"))
+    return None, {"feeds": outcomes, "failed": [o.feed for o in result.failed], "rescan": rescan.id}
+
+
+def _rescan(store: StateStore, job: jobs.Job, locks: Any) -> tuple[str | None, dict[str, Any]]:
+    """`hullscan rescan` of the job's stored images against `$HULLSCAN_DB_URL`, then delivery of what it notified."""
+    from hullscan.notify.deliver import deliver
+    from hullscan.rescan.run import rescan
+    from hullscan.vulndb.read import open_reader
+
+    keys = [ref.removeprefix("stored:") for ref in job.reference.split()] or None
+    with open_reader(None) as db:
+        result = rescan(store, db, keys=keys)
+    delivered = deliver(store, once=True).delivered
+    return None, {"generation": result.generation, "mode": result.mode, "selected": result.selected,
+                  "rematched": len(result.images), "untouched": result.untouched, "delivered": delivered}

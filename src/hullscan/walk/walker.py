@@ -32,6 +32,10 @@ MAX_WARNINGS_PER_LAYER = 200  # one hostile layer must not drown the report
 # No file is read into memory above this, whatever an analyzer's max_size says: a hostile 500 MB
 # member must not take the scan past its 250 MB memory budget (issue 2).
 MAX_FILE_READ = 128 * 1024 * 1024
+#: Bytes of files read in a layer kept for hard links to them later in the same layer (a tar puts a link after
+#: its target): within it, a link is fed from memory instead of a second pass over the layer — which for an
+#: engine's save stream means a second stream, and for a compressed blob a second decompression.
+KEEP_FOR_LINKS = 32 * 1024 * 1024
 BIG_READ = 16 * 1024 * 1024
 # Set (to a multiprocessing lock) while layers are walked by parallel worker processes: files over
 # BIG_READ are then read and analyzed by one worker at a time, so the workers together stay within
@@ -152,6 +156,8 @@ def walk_tar_layer(
     deleted: list[str] = []
     opaque: list[str] = []
     pending_links: list[tuple[str, str, list[Parse]]] = []
+    contents: dict[str, bytes] = {}  # path -> the bytes read of it, for hard links to it (KEEP_FOR_LINKS)
+    held = 0
     kept, over = 0, False  # characters of paths held in written/sizes/deleted; budget exceeded
     reader = TarReader(stream_layer(layer, notes, seen=seen))
     try:
@@ -198,9 +204,14 @@ def walk_tar_layer(
                 over = True
                 d.warn(path, OVER_BUDGET)
             if m.kind == REGULAR:
+                held -= len(contents.pop(path, b""))  # a later member of the same name replaces it
                 wanting = d.wanting(path, m.size, m.mode)
                 if wanting:
-                    d.feed(wanting, path, m.size, reader.read)
+                    got: list[bytes] = []
+                    d.feed(wanting, path, m.size, _keeping(reader.read, got))
+                    if got and len(got[0]) == m.size and held + m.size <= KEEP_FOR_LINKS:
+                        contents[path] = got[0]
+                        held += m.size
             elif m.kind == HARDLINK:
                 target = normalize(m.linkname)
                 if target is None:
@@ -213,7 +224,10 @@ def walk_tar_layer(
                 if size is None:
                     d.warn(path, f"hard link to {target}, which this layer does not hold; skipped")
                     continue
-                pending_links.append((path, target, wanting))
+                if target in contents:
+                    d.feed(wanting, path, size, _prefix_reader(contents[target]))
+                else:
+                    pending_links.append((path, target, wanting))
             elif m.kind == SYMLINK:
                 if resolve_link(path, m.linkname) is None and d.wanting(path, 0, m.mode):
                     d.warn(path, f"symlink points outside the image ({m.linkname}); not followed")
@@ -254,6 +268,17 @@ def _read_hard_links(layer: Layer, links: list[tuple[str, str, list[Parse]]], si
                     return
     except TarError:
         return  # the first pass already reported a broken tar
+
+
+def _keeping(read: Callable[[int], bytes], got: list[bytes]) -> Callable[[int], bytes]:
+    """`read`, remembering what it returned (the walker keeps it for hard links)."""
+
+    def keep(n: int) -> bytes:
+        data = read(n)
+        got.append(data)
+        return data
+
+    return keep
 
 
 def _prefix_reader(data: bytes) -> Callable[[int], bytes]:
