@@ -9,14 +9,17 @@ billion-laughs bomb) and external references are refused: `XmlRefused`, the whol
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-__all__ = ["Element", "ParseError", "XmlRefused", "child", "children", "head", "local", "records", "stream", "text"]
+from hullscan.vulndb.model import AdvisoryIn, FeedBatch
+
+__all__ = ["Element", "ParseError", "XmlRefused", "child", "children", "head", "import_records", "local", "records",
+           "stream", "text"]
 
 XmlRefused = DefusedXmlException
 """What defusedxml raises for entity declarations / external references (a ValueError)."""
@@ -90,3 +93,29 @@ def text(el: Element | None) -> str | None:
     if el is None or el.text is None:
         return None
     return el.text.strip() or None
+
+
+def import_records(name: str, batch: FeedBatch, elements: Iterator[Element],
+                   convert: Callable[[Element], AdvisoryIn | tuple[str, str] | None]) -> None:
+    """Each record element `convert`ed into `batch` once the whole document has been read: a document refused
+    (entity declarations, external references) or not well-formed is skipped whole, nothing of it kept; a
+    record `convert` cannot read ((where, why)) is skipped and counted; None is a record that is no advisory."""
+    kept: list[AdvisoryIn] = []
+    bad: list[tuple[str, str]] = []
+    try:
+        for el in elements:
+            adv = convert(el)
+            if isinstance(adv, tuple):
+                bad.append(adv)
+            elif adv is not None:
+                kept.append(adv)
+    except XmlRefused as err:
+        batch.skip(name, f"refused: {type(err).__name__} (entity declarations or external references)")
+        return
+    except (ParseError, OSError, EOFError) as err:
+        batch.skip(name, f"not well-formed XML, nothing of it imported: {err}")
+        return
+    for where, why in bad:
+        batch.skip(f"{name}: {where}", why)
+    for adv in kept:
+        batch.put(adv)

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from hullscan.vulndb.feeds import ImportContext
-from hullscan.vulndb.feeds._xml import Element, ParseError, XmlRefused, child, children, head, records, text
+from hullscan.vulndb.feeds._xml import Element, child, children, head, import_records, records, text
 from hullscan.vulndb.model import AdvisoryIn, AffectedIn
 
 FEED = "amazon"
@@ -46,26 +46,7 @@ def release_of(adv_id: str) -> str | None:
 
 
 def parse(name: str, doc: Any, ctx: ImportContext) -> None:
-    batch = ctx.batch(FEED)
-    kept: list[AdvisoryIn] = []
-    bad: list[tuple[str, str]] = []
-    try:
-        for el in records(doc, "update", 2):
-            adv = _advisory(el)
-            if isinstance(adv, tuple):
-                bad.append(adv)
-            elif adv is not None:
-                kept.append(adv)
-    except XmlRefused as err:
-        batch.skip(name, f"refused: {type(err).__name__} (entity declarations or external references)")
-        return
-    except (ParseError, OSError, EOFError) as err:
-        batch.skip(name, f"not well-formed XML, nothing of it imported: {err}")
-        return
-    for where, why in bad:
-        batch.skip(f"{name}: {where}", why)
-    for adv in kept:
-        batch.put(adv)
+    import_records(name, ctx.batch(FEED), records(doc, "update", 2), _advisory)
 
 
 def _advisory(el: Element) -> AdvisoryIn | tuple[str, str] | None:

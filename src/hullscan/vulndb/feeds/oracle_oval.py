@@ -29,7 +29,7 @@ from typing import Any
 
 from hullscan.versions import get_scheme
 from hullscan.vulndb.feeds import ImportContext
-from hullscan.vulndb.feeds._xml import Element, ParseError, XmlRefused, child, children, head, local, records, text
+from hullscan.vulndb.feeds._xml import Element, child, children, head, import_records, local, records, text
 from hullscan.vulndb.model import AdvisoryIn, AffectedIn
 
 FEED = "oracle-oval"
@@ -54,26 +54,7 @@ def detect(name: str, kind: str, doc: Any) -> bool:
 
 
 def parse(name: str, doc: Any, ctx: ImportContext) -> None:
-    batch = ctx.batch(FEED)
-    kept: list[AdvisoryIn] = []
-    bad: list[tuple[str, str]] = []
-    try:
-        for el in records(doc, "definition", 3, until="definitions"):
-            adv = _advisory(el)
-            if isinstance(adv, tuple):
-                bad.append(adv)
-            else:
-                kept.append(adv)
-    except XmlRefused as err:
-        batch.skip(name, f"refused: {type(err).__name__} (entity declarations or external references)")
-        return
-    except (ParseError, OSError, EOFError) as err:
-        batch.skip(name, f"not well-formed XML, nothing of it imported: {err}")
-        return
-    for where, why in bad:
-        batch.skip(f"{name}: {where}", why)
-    for adv in kept:
-        batch.put(adv)
+    import_records(name, ctx.batch(FEED), records(doc, "definition", 3, until="definitions"), _advisory)
 
 
 def _advisory(el: Element) -> AdvisoryIn | tuple[str, str]:
