@@ -149,3 +149,52 @@ def pg_throwaway_schema(prefix: str) -> Iterator[tuple[str, str]]:
     finally:
         with psycopg.connect(PG_BASE, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+class FileServer:
+    """Files served over HTTP on 127.0.0.1 with ETags (a conditional GET of an unchanged file is a 304),
+    404 for the rest; `log` holds each (path, If-None-Match) asked. Start it with `serve_files()`."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.log: list[tuple[str, str | None]] = []
+
+
+@contextmanager
+def serve_files() -> Iterator[tuple[str, FileServer]]:
+    """(base URL, its FileServer) for the duration."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = FileServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            state.log.append((self.path, self.headers.get("If-None-Match")))
+            body = state.files.get(self.path)
+            if body is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            etag = f'"{len(body)}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -9,9 +9,7 @@ Expected values come from the files with tools that are not hullscan (commands q
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from hullscan.vulndb.download import Downloader
 from hullscan.vulndb.feeds import amazon_updateinfo as A
 from hullscan.vulndb.read import open_reader
 from hullscan.vulndb.update import update
+from testsupport import FileServer, serve_files
 
 DATA = Path(__file__).resolve().parent / "testdata" / "amazon"
 ONE = DATA / "updateinfo_1_item.xml.gz"  # ALAS2-2018-939
@@ -121,46 +120,13 @@ def test_db_import_of_only_a_bomb_is_exit_2(tmp_path: Path, hs) -> None:
 # ----------------------------------------------------------------- db update through a yum repository
 
 
-class Repo:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.log: list[tuple[str, str | None]] = []
+Repo = FileServer
 
 
 @pytest.fixture
-def repo() -> Iterator[tuple[str, Repo]]:
-    state = Repo()
-
-    class H(BaseHTTPRequestHandler):
-        def log_message(self, *a: object) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            state.log.append((self.path, self.headers.get("If-None-Match")))
-            body = state.files.get(self.path)
-            if body is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            etag = f'"{len(body)}"'
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def repo() -> Iterator[tuple[str, FileServer]]:
+    with serve_files() as got:
+        yield got
 
 
 def _dl() -> Downloader:

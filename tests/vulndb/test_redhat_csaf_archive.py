@@ -7,9 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from hullscan.vulndb import csaf_archive
 from hullscan.vulndb.download import Downloader
 from hullscan.vulndb.read import open_reader
 from hullscan.vulndb.update import update
+from testsupport import FileServer, serve_files
 
 CSAF = Path(__file__).resolve().parents[1] / "match" / "testdata" / "redhat" / "csaf"
 ARCHIVE = "csaf_vex_2023-10-31.tar.zst"  # the name in claircore's replay of Red Hat's server
@@ -38,46 +37,13 @@ def _archive() -> bytes:
     return zstandard.ZstdCompressor(level=3).compress(raw.getvalue())
 
 
-class Server:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.log: list[tuple[str, str | None]] = []
+Server = FileServer
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[str, Server]]:
-    state = Server()
-
-    class H(BaseHTTPRequestHandler):
-        def log_message(self, *a: object) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            state.log.append((self.path, self.headers.get("If-None-Match")))
-            body = state.files.get(self.path)
-            if body is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            etag = f'"{len(body)}"'
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def server() -> Iterator[tuple[str, FileServer]]:
+    with serve_files() as got:
+        yield got
 
 
 def _dl() -> Downloader:
